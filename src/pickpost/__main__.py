@@ -1,0 +1,3 @@
+from pickpost.cli import app
+
+app()

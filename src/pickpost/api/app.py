@@ -1,0 +1,59 @@
+"""The ASGI application."""
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from pickpost import __version__
+from pickpost.api import admin, supplier
+from pickpost.api.responses import json_response
+from pickpost.domain.errors import Code
+from pickpost.services.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+RuntimeFactory = Callable[[], AbstractAsyncContextManager[Runtime]]
+
+
+def _error(code: Code, message: str, status: int) -> Response:
+    return json_response(
+        {"status": "ERROR", "code": int(code), "message": message, "request_id": None},
+        status_code=status,
+    )
+
+
+def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
+    """An app whose runtime (stores, sessions, catalog) lives as long as the server."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime_factory() as runtime:
+            app.state.runtime = runtime
+            yield
+
+    app = FastAPI(title="Pickpost", version=__version__, lifespan=lifespan)
+    app.include_router(supplier.router)
+    app.include_router(admin.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Response:
+        return json_response({"status": "ok"})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        return _error(Code.MALFORMED, str(error.detail), error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        return _error(Code.MALFORMED, "malformed request", 400)
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error(Code.MALFORMED, "internal error; it has been logged", 500)
+
+    return app

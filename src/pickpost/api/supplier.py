@@ -1,0 +1,133 @@
+"""The supplier API: ``/ping``, ``/post`` and ``/direct_post`` (API.md section 1)."""
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Request, Response
+
+from pickpost.api.payload import read_payload
+from pickpost.api.responses import json_response
+from pickpost.api.state import runtime_of
+from pickpost.domain.errors import Code, Refusal
+from pickpost.domain.lead import RequestLog
+from pickpost.domain.workspace import CampaignType
+from pickpost.services.intake import Admitted, Reply, SupplierRequest, admit, new_id
+from pickpost.services.ports import Recorder
+from pickpost.services.runtime import Runtime
+
+UseCase = Callable[[SupplierRequest, Admitted], Awaitable[Reply]]
+
+
+def envelope(reply: Reply, request_id: str) -> dict[str, object]:
+    body: dict[str, object] = {
+        "status": reply.code.status.value,
+        "code": int(reply.code),
+        "message": reply.message,
+        "request_id": request_id,
+    }
+    body.update(reply.body)
+    if reply.errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in reply.errors]
+    return body
+
+
+def _log(
+    recorder: Recorder, request: SupplierRequest, reply: Reply, envelope_body: dict[str, object]
+) -> None:
+    lead_id = reply.body.get("lead_id")
+    ping_id = reply.body.get("ping_id") or request.text("lp_ping_id")
+    recorder.request(
+        RequestLog(
+            request_id=request.request_id,
+            endpoint=request.endpoint,
+            received_at=request.received_at,
+            duration_ms=(time.monotonic() - request.arrived) * 1000,
+            http_status=reply.code.http_status,
+            code=int(reply.code),
+            campaign_id=request.text("lp_campaign_id"),
+            supplier_id=request.text("lp_supplier_id"),
+            ping_id=str(ping_id) if ping_id else None,
+            lead_id=str(lead_id) if lead_id else None,
+            remote_addr=request.remote_addr,
+            request=request.loggable(),
+            response=envelope_body,
+        )
+    )
+
+
+def _wrong_endpoint(endpoint: str, campaign_type: CampaignType) -> Refusal:
+    hint = "/direct_post" if campaign_type is CampaignType.DIRECT_POST else "/ping and /post"
+    return Refusal(
+        Code.WRONG_ENDPOINT,
+        f"{endpoint} does not serve {campaign_type.value} campaigns: use {hint}",
+    )
+
+
+router = APIRouter()
+_PING_POST = frozenset({CampaignType.ONE_TO_ONE})
+# Direct Post campaigns are not served yet: the endpoint authenticates and points elsewhere.
+_DIRECT: frozenset[CampaignType] = frozenset()
+
+
+async def _handle(
+    http: Request,
+    endpoint: str,
+    accepts: frozenset[CampaignType],
+    use_case: Callable[[Runtime], UseCase] | None,
+) -> Response:
+    arrived = time.monotonic()
+    runtime = runtime_of(http)
+    request_id = new_id("r")
+    payload = await read_payload(http)
+    request = SupplierRequest(
+        request_id=request_id,
+        endpoint=endpoint,
+        arrived=arrived,
+        received_at=time.time(),
+        data=payload if isinstance(payload, dict) else {},
+        remote_addr=http.client.host if http.client else None,
+        user_agent=http.headers.get("user-agent"),
+    )
+    reply = await _decide(
+        runtime, request, payload, accepts, use_case(runtime) if use_case else None
+    )
+    body = envelope(reply, request_id)
+    _log(runtime.recorder, request, reply, body)
+    return json_response(body, reply.code.http_status, reply.headers)
+
+
+async def _decide(
+    runtime: Runtime,
+    request: SupplierRequest,
+    payload: dict[str, object] | Refusal,
+    accepts: frozenset[CampaignType],
+    use_case: UseCase | None,
+) -> Reply:
+    if isinstance(payload, Refusal):
+        return Reply.refused(payload)
+    admitted = admit(runtime.catalog, request)
+    if isinstance(admitted, Refusal):
+        return Reply.refused(admitted)
+    campaign_type = admitted.campaign.config.type
+    if campaign_type not in accepts or use_case is None:
+        return Reply.refused(_wrong_endpoint(request.endpoint, campaign_type))
+    return await use_case(request, admitted)
+
+
+@router.post("/ping")
+async def ping(http: Request) -> Response:
+    """PING: a partial lead; returns the bids (One-to-One)."""
+    return await _handle(http, "/ping", _PING_POST, lambda r: r.pings.ping)
+
+
+@router.post("/post")
+async def post(http: Request) -> Response:
+    """POST: the full lead for an earlier ping, sold to the consented bids."""
+    return await _handle(http, "/post", _PING_POST, lambda r: r.posts.post)
+
+
+@router.post("/direct_post")
+@router.post("/ingest")
+async def direct_post(http: Request) -> Response:
+    """Direct Post: the full lead in one call."""
+    return await _handle(http, "/direct_post", _DIRECT, None)

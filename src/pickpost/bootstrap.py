@@ -1,0 +1,62 @@
+"""The composition root: everything Pickpost runs on is built here, from settings."""
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI
+
+from pickpost.api.app import create_app
+from pickpost.domain.catalog import Catalog
+from pickpost.infra.pingstore import MemoryPingStore, RedisPingStore
+from pickpost.infra.recorder import LogWriter
+from pickpost.infra.sql.engine import make_engine
+from pickpost.infra.sql.leads import SqlLeadStore
+from pickpost.infra.sql.workspace import apply_workspace, load_workspace
+from pickpost.infra.transport import AiohttpTransport
+from pickpost.infra.workspace_file import read_workspace
+from pickpost.services.ping import AuctionTiming, PingService
+from pickpost.services.ports import PingStore
+from pickpost.services.post import PostService
+from pickpost.services.runtime import Runtime
+from pickpost.settings import Settings
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Connect stores and sessions, read the workspace, and close it all on exit."""
+    async with AsyncExitStack() as stack:
+        engine = make_engine(settings.database_url, settings.db_pool_size)
+        stack.push_async_callback(engine.dispose)
+        if settings.workspace is not None:
+            await apply_workspace(engine, read_workspace(settings.workspace))
+        catalog = Catalog.from_workspace(await load_workspace(engine))
+
+        transport = AiohttpTransport.create(settings.buyer_connections)
+        stack.push_async_callback(transport.close)
+        pings: PingStore
+        if settings.redis_url:
+            redis_pings = RedisPingStore.from_url(settings.redis_url)
+            stack.push_async_callback(redis_pings.close)
+            pings = redis_pings
+        else:
+            pings = MemoryPingStore()
+        leads = SqlLeadStore(engine)
+        writer = LogWriter(leads)
+        writer.start()
+        stack.push_async_callback(writer.close)
+
+        token = settings.admin_token.get_secret_value() if settings.admin_token else None
+        yield Runtime(
+            catalog=catalog,
+            pings=PingService(
+                transport, pings, writer, AuctionTiming(reserve_ms=settings.reserve_ms)
+            ),
+            posts=PostService(transport, pings, leads),
+            leads=leads,
+            recorder=writer,
+            admin_token=token,
+        )
+
+
+def build_app(settings: Settings) -> FastAPI:
+    return create_app(lambda: open_runtime(settings))

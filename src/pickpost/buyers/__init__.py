@@ -1,0 +1,1 @@
+"""Sans-I/O buyer adapters: build the outbound request, parse the response into an answer."""

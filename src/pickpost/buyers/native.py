@@ -1,0 +1,155 @@
+"""The native buyer protocol (API.md 2.1): JSON in, JSON out, no mapping."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import orjson
+
+from pickpost.buyers.wire import InboundResponse, OutboundRequest
+from pickpost.domain.bids import RawBid
+from pickpost.domain.money import parse_cents, to_json_number
+from pickpost.domain.workspace import BuyerConfig
+
+TMAX_HEADER = "X-Pickpost-Tmax-Ms"
+_JSON = "application/json"
+MAX_PRICE_CENTS = 100_000_00  # a price above this is a buyer bug, not a bid
+
+
+@dataclass(frozen=True, slots=True)
+class NoBid:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """The buyer answered, but not in the protocol: recorded as an error with this reason."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    reason: str
+    duplicate: bool = False
+
+
+PingAnswer = RawBid | NoBid | Invalid
+PostAnswer = Accepted | Rejected | Invalid
+
+
+def build_ping(
+    buyer: BuyerConfig,
+    ping_id: str,
+    campaign_id: str,
+    test: bool,
+    tmax_ms: int,
+    lead: Mapping[str, object],
+) -> OutboundRequest:
+    body = {
+        "ping_id": ping_id,
+        "campaign_id": campaign_id,
+        "test": test,
+        "tmax_ms": tmax_ms,
+        "lead": lead,
+    }
+    return OutboundRequest(
+        method="POST",
+        url=buyer.ping_url or "",
+        body=orjson.dumps(body),
+        headers={"Content-Type": _JSON, TMAX_HEADER: str(tmax_ms)},
+    )
+
+
+def _json_object(response: InboundResponse) -> dict[str, object] | Invalid:
+    if response.status != 200:
+        return Invalid(f"HTTP {response.status}")
+    try:
+        data = orjson.loads(response.body)
+    except orjson.JSONDecodeError:
+        return Invalid("response is not JSON")
+    if not isinstance(data, dict):
+        return Invalid("response is not a JSON object")
+    return data
+
+
+def parse_ping(buyer: BuyerConfig, response: InboundResponse, latency_ms: float) -> PingAnswer:
+    if response.status == 204:
+        return NoBid("no bid")
+    data = _json_object(response)
+    if isinstance(data, Invalid):
+        return data
+    bid = data.get("bid")
+    if bid is None:
+        reason = data.get("reason")
+        return NoBid(reason if isinstance(reason, str) and reason else "no bid")
+    if not isinstance(bid, dict):
+        return Invalid("bid is not an object")
+    price = parse_cents(bid.get("price"))
+    if price is None or price <= 0 or price > MAX_PRICE_CENTS:
+        return Invalid(f"invalid bid price {bid.get('price')!r}")
+    token = bid.get("bid_id")
+    entity = bid.get("tcpa_entity_name")
+    extra = bid.get("additional_data")
+    additional: dict[str, object] = dict(buyer.additional_data)
+    if isinstance(extra, dict):
+        additional.update(extra)
+    return RawBid(
+        buyer_id=buyer.id,
+        price=price,
+        tcpa_entity_name=entity if isinstance(entity, str) and entity else buyer.tcpa_entity_name,
+        token=str(token) if isinstance(token, str | int) else None,
+        additional_data=additional,
+        latency_ms=latency_ms,
+    )
+
+
+def build_post(
+    buyer: BuyerConfig,
+    *,
+    lead_id: str,
+    ping_id: str,
+    token: str | None,
+    price_cents: int,
+    test: bool,
+    lead: Mapping[str, object],
+    consent: Mapping[str, object],
+) -> OutboundRequest:
+    body = {
+        "lead_id": lead_id,
+        "ping_id": ping_id,
+        "bid_id": token,
+        "price": to_json_number(price_cents),
+        "test": test,
+        "lead": lead,
+        "consent": consent,
+    }
+    return OutboundRequest(
+        method="POST", url=buyer.post_url, body=orjson.dumps(body), headers={"Content-Type": _JSON}
+    )
+
+
+def parse_post(response: InboundResponse) -> PostAnswer:
+    data = _json_object(response)
+    if isinstance(data, Invalid):
+        return data
+    accepted = data.get("accepted")
+    if accepted is True:
+        raw_fields = data.get("fields")
+        fields = (
+            {str(k): str(v) for k, v in raw_fields.items() if v is not None}
+            if isinstance(raw_fields, dict)
+            else {}
+        )
+        return Accepted(fields)
+    if accepted is False:
+        reason = data.get("reason")
+        return Rejected(
+            reason=reason if isinstance(reason, str) and reason else "rejected",
+            duplicate=data.get("duplicate") is True,
+        )
+    return Invalid("response has no boolean 'accepted'")

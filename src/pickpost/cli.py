@@ -1,0 +1,188 @@
+"""The ``pickpost`` command line: serve, load, migrate, simbuyers, demo."""
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from pickpost.bootstrap import build_app
+from pickpost.infra.sql.engine import DatabaseUrlError, driver_url, make_engine
+from pickpost.infra.sql.migrate import upgrade
+from pickpost.infra.sql.workspace import apply_workspace
+from pickpost.infra.workspace_file import WorkspaceError, read_workspace
+from pickpost.settings import Settings
+
+app = typer.Typer(help="Pickpost: an open-source lead exchange.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+DatabaseOpt = Annotated[
+    str,
+    typer.Option(
+        "--database", envvar="PICKPOST_DATABASE_URL", help="sqlite:///path or postgresql://…"
+    ),
+]
+DEFAULT_DB = "sqlite:///var/pickpost.db"
+
+
+def _check_database(url: str) -> None:
+    try:
+        driver_url(url)
+    except DatabaseUrlError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _read(path: Path) -> None:
+    try:
+        read_workspace(path)
+    except WorkspaceError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def migrate(database: DatabaseOpt = DEFAULT_DB) -> None:
+    """Create or upgrade the database schema."""
+    _check_database(database)
+    upgrade(database)
+    console.print(f"database is at the newest schema: {database}")
+
+
+@app.command()
+def load(
+    workspace: Annotated[Path, typer.Argument(help="workspace file (YAML or JSON)")],
+    database: DatabaseOpt = DEFAULT_DB,
+) -> None:
+    """Apply a workspace file to the database; loading the same file again changes nothing."""
+    _check_database(database)
+    _read(workspace)
+    upgrade(database)
+
+    async def apply() -> None:
+        engine = make_engine(database)
+        try:
+            report = await apply_workspace(engine, read_workspace(workspace))
+        finally:
+            await engine.dispose()
+        console.print(
+            f"campaigns created: {len(report.created)}, updated: {len(report.updated)}, "
+            f"unchanged: {len(report.unchanged)}"
+        )
+
+    asyncio.run(apply())
+
+
+@app.command()
+def serve(
+    workspace: Annotated[
+        Path | None, typer.Option(help="workspace file applied before serving")
+    ] = None,
+    database: DatabaseOpt = DEFAULT_DB,
+    redis: Annotated[
+        str | None, typer.Option(envvar="PICKPOST_REDIS_URL", help="redis://… for shared pings")
+    ] = None,
+    host: Annotated[str, typer.Option(envvar="PICKPOST_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PICKPOST_PORT")] = 8000,
+) -> None:
+    """Serve the supplier and admin APIs."""
+    _check_database(database)
+    if workspace is not None:
+        _read(workspace)
+    upgrade(database)
+    settings = Settings(
+        database_url=database, redis_url=redis, workspace=workspace, host=host, port=port
+    )
+    _run_server(settings)
+
+
+def _run_server(settings: Settings) -> None:
+    config = uvicorn.Config(
+        build_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+        server_header=False,
+    )
+    uvicorn.Server(config).run()
+
+
+@app.command()
+def simbuyers(
+    config: Annotated[Path, typer.Option(help="fleet file (YAML or JSON)")],
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+) -> None:
+    """Run simulated buyers (real HTTP servers speaking the native protocol)."""
+    from pickpost.simbuyers import FleetConfig
+    from pickpost.simbuyers.server import run_fleet
+
+    asyncio.run(run_fleet(FleetConfig.from_file(config), host))
+
+
+DEMO = Path(__file__).resolve().parents[2] / "demo"
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option()] = 8000,
+    database: DatabaseOpt = "sqlite:///var/demo.db",
+) -> None:
+    """Migrate, load the demo workspace, start simulated buyers and serve on PORT."""
+    workspace = DEMO / "workspace.yaml"
+    load(workspace, database)
+    fleet = subprocess.Popen(
+        [sys.executable, "-m", "pickpost", "simbuyers", "--config", str(DEMO / "simbuyers.yaml")]
+    )
+    try:
+        time.sleep(0.5)
+        if fleet.poll() is not None:
+            err.print("[red]simulated buyers did not start (ports 9001-9006 busy?)[/red]")
+            raise typer.Exit(1)
+        _print_demo_requests(port)
+        token = os.environ.get("PICKPOST_ADMIN_TOKEN", "demo-admin-token-not-a-secret")
+        settings = Settings(database_url=database, port=port, admin_token=token)
+        _run_server(settings)
+    finally:
+        fleet.terminate()
+        fleet.wait(timeout=10)
+
+
+def _print_demo_requests(port: int) -> None:
+    base = f"http://127.0.0.1:{port}"
+    auth = (
+        '"lp_campaign_id": "101", "lp_supplier_id": "7", "lp_key": "demo-supplier-key-not-secret"'
+    )
+    ping = f'{{{auth}, "zip_code": "78701", "state": "TX", "home_owner": "yes"}}'
+    post_builder = (
+        "import json,sys; p=json.load(sys.stdin); print(json.dumps({"
+        '"lp_campaign_id": "101", "lp_supplier_id": "7", '
+        '"lp_key": "demo-supplier-key-not-secret", "lp_ping_id": p["ping_id"], '
+        '"lp_consent_bids": [b["bid_id"] for b in p["bids"][:2]], '
+        '"zip_code": "78701", "state": "TX", "home_owner": "yes", '
+        '"first_name": "Dana", "last_name": "Reyes", "phone": "(512) 555-0142", '
+        '"email": "dana@example.com", "ip_address": "203.0.113.7", '
+        '"user_agent": "Mozilla/5.0", "landing_page_url": "https://supplier.example/solar", '
+        '"tcpa_text": "By clicking Submit I agree to be contacted by the companies I selected."}))'
+    )
+    console.print("\n[bold]Pickpost demo[/bold] – paste these into another shell:\n")
+    print(f"PING=$(curl -s {base}/ping -H 'Content-Type: application/json' -d '{ping}')")
+    print('echo "$PING"')
+    print(
+        f"curl -s {base}/post -H 'Content-Type: application/json' "
+        f'-d "$(echo "$PING" | python3 -c \'{post_builder}\')"'
+    )
+    console.print(
+        "\nThen read the lead (use lead_id from the POST answer):\n"
+        f"curl -s {base}/api/v1/leads/LEAD_ID "
+        "-H 'Authorization: Bearer demo-admin-token-not-a-secret'\n"
+    )

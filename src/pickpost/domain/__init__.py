@@ -1,0 +1,1 @@
+"""Pure rules of the lead exchange: no I/O, no framework imports."""

@@ -1,0 +1,80 @@
+"""The campaigns a node serves, indexed for the hot path."""
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from pickpost.domain.errors import Code, Refusal
+from pickpost.domain.fields import FieldSpec, Step
+from pickpost.domain.margin import NO_MARGIN, Margin
+from pickpost.domain.shaping import ShapingRules
+from pickpost.domain.workspace import (
+    BuyerConfig,
+    CampaignConfig,
+    SupplierConfig,
+    Workspace,
+    hash_key,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A campaign's configuration with what the hot path derives from it computed once."""
+
+    config: CampaignConfig
+    margin: Margin
+    shaping: ShapingRules
+    fields: tuple[FieldSpec, ...]
+    suppliers: Mapping[str, SupplierConfig]
+    buyers: Mapping[str, BuyerConfig]
+
+    @classmethod
+    def from_config(cls, config: CampaignConfig) -> "Campaign":
+        return cls(
+            config=config,
+            margin=config.margin.to_margin() if config.margin else NO_MARGIN,
+            shaping=config.one_to_one.shaping_rules(),
+            fields=tuple(f.to_spec() for f in config.fields),
+            suppliers=MappingProxyType({s.id: s.hashed() for s in config.suppliers}),
+            buyers=MappingProxyType({b.id: b for b in config.buyers}),
+        )
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+    def declared(self, step: Step) -> frozenset[str]:
+        """Names of the fields sent to buyers at ``step``."""
+        return frozenset(f.name for f in self.fields if f.requirement(step) is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    campaigns: Mapping[str, Campaign]
+    supplier_keys: Mapping[str, str]  # supplier id -> key hash, across campaigns
+
+    @classmethod
+    def from_workspace(cls, workspace: Workspace) -> "Catalog":
+        campaigns = {c.id: Campaign.from_config(c) for c in workspace.campaigns}
+        keys = {s.id: s.key_sha256 or "" for c in campaigns.values() for s in c.suppliers.values()}
+        return cls(MappingProxyType(campaigns), MappingProxyType(keys))
+
+    def authenticate(
+        self, campaign_id: str, supplier_id: str, key: str
+    ) -> tuple[Campaign, SupplierConfig] | Refusal:
+        """The campaign and supplier a request speaks for, or why it may not."""
+        campaign = self.campaigns.get(campaign_id)
+        stored = self.supplier_keys.get(supplier_id)
+        # Compare even when the supplier is unknown, so timing does not tell which ids exist.
+        key_ok = hmac.compare_digest(hash_key(key), stored or hash_key(""))
+        if campaign is None or stored is None or not key_ok:
+            return Refusal(Code.UNAUTHORIZED, "unknown campaign or supplier, or wrong key")
+        supplier = campaign.suppliers.get(supplier_id)
+        if supplier is None:
+            return Refusal(Code.FORBIDDEN, "supplier is not attached to this campaign")
+        if campaign.config.paused:
+            return Refusal(Code.FORBIDDEN, "campaign is paused")
+        if supplier.paused:
+            return Refusal(Code.FORBIDDEN, "supplier is paused")
+        return campaign, supplier

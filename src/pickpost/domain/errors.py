@@ -1,0 +1,69 @@
+"""The supplier API's error codes (API.md section 1): extend, never renumber."""
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+
+from pickpost.domain.fields import FieldError
+
+
+class Status(StrEnum):
+    ACCEPTED = "ACCEPTED"
+    DUPLICATED = "DUPLICATED"
+    ERROR = "ERROR"
+
+
+class Code(IntEnum):
+    OK = 0
+    MALFORMED = 1000
+    MISSING_PARAMETER = 1001
+    UNAUTHORIZED = 1002
+    FORBIDDEN = 1003
+    VALIDATION = 1004
+    FILTERED = 1005
+    CAPPED = 1006
+    DUPLICATE = 1007
+    UNKNOWN_PING = 1010
+    PING_EXPIRED = 1011
+    INVALID_BID_SELECTION = 1013
+    POST_IN_PROGRESS = 1014
+    THIRD_PARTY_VALIDATION = 1015
+    WRONG_ENDPOINT = 1020
+    NO_BIDS = 2001
+    NOT_SOLD = 2002
+
+    @property
+    def http_status(self) -> int:
+        return _HTTP_STATUS.get(self, 200)
+
+    @property
+    def status(self) -> Status:
+        if self is Code.OK:
+            return Status.ACCEPTED
+        if self is Code.DUPLICATE:
+            return Status.DUPLICATED
+        return Status.ERROR
+
+
+_HTTP_STATUS = {
+    Code.MALFORMED: 400,
+    Code.MISSING_PARAMETER: 400,
+    Code.UNAUTHORIZED: 401,
+    Code.FORBIDDEN: 403,
+    Code.VALIDATION: 400,
+    Code.CAPPED: 429,
+    Code.UNKNOWN_PING: 404,
+    Code.PING_EXPIRED: 410,
+    Code.INVALID_BID_SELECTION: 400,
+    Code.POST_IN_PROGRESS: 409,
+    Code.WRONG_ENDPOINT: 400,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A request refused before (or instead of) selling: the error envelope's content."""
+
+    code: Code
+    message: str
+    errors: tuple[FieldError, ...] = ()
+    extra: dict[str, object] = field(default_factory=dict)

@@ -1,0 +1,99 @@
+"""What a POST writes: the lead, the consumer's consent, the sales and the stored outcome."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pickpost.domain.outcomes import BuyerCall
+
+
+class LeadStatus(StrEnum):
+    SELLING = "selling"
+    SOLD = "sold"
+    NOT_SOLD = "not_sold"
+
+
+class SaleStatus(StrEnum):
+    PENDING = "pending"  # claimed, buyer being called; left so only by a crash mid-call
+    SOLD = "sold"
+    REJECTED = "rejected"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class NewLead:
+    lead_id: str
+    campaign_id: str
+    supplier_id: str
+    ping_id: str | None
+    request_id: str
+    created_at: float
+    test: bool
+    fields: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """Proof of what the consumer saw and picked, written before any buyer is called."""
+
+    lead_id: str
+    ping_id: str
+    consented_at: float
+    bids_shown: list[dict[str, object]]
+    bids_picked: list[dict[str, object]]  # in the consumer's order
+    evidence: dict[str, str]  # tcpa_text, ip_address, user_agent, landing_page_url, …
+
+
+@dataclass(frozen=True, slots=True)
+class SaleAttempt:
+    lead_id: str
+    buyer_id: str
+    bid_id: str
+    buyer_price: int
+    payout: int
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOutcome:
+    """A POST's answer as first given, so a retry gets the same one."""
+
+    lead_id: str
+    campaign_id: str
+    supplier_id: str
+    status: LeadStatus
+    code: int = 0
+    message: str = ""
+    body: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLog:
+    request_id: str
+    endpoint: str
+    received_at: float
+    duration_ms: float
+    http_status: int
+    code: int
+    campaign_id: str | None
+    supplier_id: str | None
+    ping_id: str | None
+    lead_id: str | None
+    remote_addr: str | None
+    request: dict[str, object]
+    response: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class PingLog:
+    """Everything a PING leaves behind, written off the hot path."""
+
+    ping_id: str
+    campaign_id: str
+    supplier_id: str
+    request_id: str
+    created_at: float
+    expires_at: float
+    test: bool
+    lead: dict[str, object]
+    bids: list[dict[str, object]]
+    calls: tuple[BuyerCall, ...]

@@ -1,0 +1,1 @@
+"""Implementations of the ports: HTTP to buyers, SQL, ping stores, the log writer."""

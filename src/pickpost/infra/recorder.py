@@ -1,0 +1,75 @@
+"""Write-behind for PING logs and request logs: batched, off the response path."""
+
+import asyncio
+import logging
+
+import orjson
+
+from pickpost.domain.lead import PingLog, RequestLog
+from pickpost.services.ports import LeadStore
+
+log = logging.getLogger(__name__)
+
+
+class LogWriter:
+    """Queues logs and writes them in batches; ``flush`` waits until all queued are written.
+
+    An entry that cannot be written after a few tries is logged in full at ERROR level, so the
+    record survives in the process log rather than being dropped silently.
+    """
+
+    def __init__(self, store: LeadStore, batch: int = 500, tries: int = 5) -> None:
+        self._store = store
+        self._batch = batch
+        self._tries = tries
+        self._queue: asyncio.Queue[PingLog | RequestLog] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="pickpost-log-writer")
+
+    def ping(self, entry: PingLog) -> None:
+        self._queue.put_nowait(entry)
+
+    def request(self, entry: RequestLog) -> None:
+        self._queue.put_nowait(entry)
+
+    async def flush(self) -> None:
+        await self._queue.join()
+
+    async def close(self) -> None:
+        await self.flush()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            items = [await self._queue.get()]
+            while len(items) < self._batch and not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            try:
+                await self._write(items)
+            finally:
+                for _ in items:
+                    self._queue.task_done()
+
+    async def _write(self, items: list[PingLog | RequestLog]) -> None:
+        if await self._try_write(items, self._tries):
+            return
+        # One bad entry must not sink the batch: write the rest one by one.
+        for item in items:
+            if not await self._try_write([item], 1):
+                log.error("log entry lost to the database: %s", orjson.dumps(item).decode())
+
+    async def _try_write(self, items: list[PingLog | RequestLog], tries: int) -> bool:
+        pings = [i for i in items if isinstance(i, PingLog)]
+        requests = [i for i in items if isinstance(i, RequestLog)]
+        for attempt in range(tries):
+            try:
+                await self._store.write_logs(pings, requests)
+                return True
+            except Exception:
+                log.warning("log write failed (try %d of %d)", attempt + 1, tries, exc_info=True)
+                await asyncio.sleep(0.05 * 2**attempt)
+        return False

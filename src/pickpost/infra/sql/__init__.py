@@ -1,0 +1,1 @@
+"""SQL storage (SQLite embedded, PostgreSQL in cluster mode) through SQLAlchemy Core."""

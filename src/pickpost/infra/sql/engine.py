@@ -1,0 +1,48 @@
+"""Database URLs as users write them, mapped to the async drivers Pickpost uses."""
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+class DatabaseUrlError(ValueError):
+    pass
+
+
+def driver_url(url: str) -> str:
+    """``sqlite:///var/pickpost.db`` → ``sqlite+aiosqlite:///…``; ``postgresql://`` → asyncpg."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+")[0] not in _DRIVERS:
+        raise DatabaseUrlError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
+    return f"{_DRIVERS[scheme.split('+')[0]]}://{rest}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the writer; busy_timeout makes writers queue, not fail.
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "busy_timeout=10000",
+        "foreign_keys=ON",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    target = driver_url(url)
+    if target.startswith("sqlite"):
+        engine = create_async_engine(target)
+        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        target, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )

@@ -1,0 +1,115 @@
+"""The tables. Migrations (``pickpost/migrations``) create them; this is what code queries."""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Timestamp = sa.DateTime(timezone=True)
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("doc", Json, nullable=False),
+    sa.Column("doc_hash", sa.String(64), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+pings = sa.Table(
+    "pings",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("campaign_id", sa.String(64), nullable=False),
+    sa.Column("supplier_id", sa.String(64), nullable=False),
+    sa.Column("request_id", sa.String(40), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("test", sa.Boolean, nullable=False),
+    sa.Column("lead", Json, nullable=False),
+    sa.Column("bids", Json, nullable=False),
+)
+
+leads = sa.Table(
+    "leads",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("campaign_id", sa.String(64), nullable=False),
+    sa.Column("supplier_id", sa.String(64), nullable=False),
+    sa.Column("ping_id", sa.String(40), nullable=True),
+    sa.Column("request_id", sa.String(40), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("test", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("payout_cents", sa.BigInteger, nullable=False),
+    sa.Column("fields", Json, nullable=False),
+    sa.Column("outcome", Json, nullable=True),
+    # One POST per ping: this constraint is what makes concurrent POSTs sell once.
+    sa.UniqueConstraint("ping_id", name="uq_leads_ping_id"),
+    sa.Index("ix_leads_campaign_created", "campaign_id", "created_at"),
+)
+
+consents = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("lead_id", sa.String(40), sa.ForeignKey("leads.id"), primary_key=True),
+    sa.Column("ping_id", sa.String(40), nullable=False),
+    sa.Column("consented_at", Timestamp, nullable=False),
+    sa.Column("bids_shown", Json, nullable=False),
+    sa.Column("bids_picked", Json, nullable=False),
+    sa.Column("evidence", Json, nullable=False),
+)
+
+sales = sa.Table(
+    "sales",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("lead_id", sa.String(40), sa.ForeignKey("leads.id"), nullable=False),
+    sa.Column("buyer_id", sa.String(64), nullable=False),
+    sa.Column("bid_id", sa.String(40), nullable=False),
+    sa.Column("buyer_price_cents", sa.BigInteger, nullable=False),
+    sa.Column("payout_cents", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    # A lead is never sold twice to the same buyer: enforced here, not in code.
+    sa.UniqueConstraint("lead_id", "buyer_id", name="uq_sales_lead_buyer"),
+)
+
+buyer_calls = sa.Table(
+    "buyer_calls",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("ping_id", sa.String(40), nullable=True, index=True),
+    sa.Column("lead_id", sa.String(40), nullable=True, index=True),
+    sa.Column("buyer_id", sa.String(64), nullable=False),
+    sa.Column("step", sa.String(8), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("price_cents", sa.BigInteger, nullable=True),
+    sa.Column("started_at", Timestamp, nullable=False),
+)
+
+requests = sa.Table(
+    "requests",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("endpoint", sa.String(32), nullable=False),
+    sa.Column("received_at", Timestamp, nullable=False, index=True),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("http_status", sa.Integer, nullable=False),
+    sa.Column("code", sa.Integer, nullable=False),
+    sa.Column("campaign_id", sa.String(64), nullable=True),
+    sa.Column("supplier_id", sa.String(64), nullable=True),
+    sa.Column("ping_id", sa.String(40), nullable=True, index=True),
+    sa.Column("lead_id", sa.String(40), nullable=True, index=True),
+    sa.Column("remote_addr", sa.String(64), nullable=True),
+    sa.Column("request", Json, nullable=False),
+    sa.Column("response", Json, nullable=False),
+)

@@ -1,0 +1,70 @@
+"""Workspaces in the database: apply a document, read back what nodes serve."""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from pickpost.domain.workspace import CampaignConfig, Workspace
+from pickpost.infra.sql import schema
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def stored_doc(campaign: CampaignConfig) -> dict[str, object]:
+    """A campaign as stored: supplier keys hashed, defaults spelled out."""
+    hashed = campaign.model_copy(
+        update={"suppliers": tuple(s.hashed() for s in campaign.suppliers)}
+    )
+    return hashed.model_dump(mode="json", exclude_none=True)
+
+
+def _digest(doc: dict[str, object]) -> str:
+    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+async def apply_workspace(engine: AsyncEngine, workspace: Workspace) -> ApplyReport:
+    """Create or update each campaign of the document; identical ones are left untouched.
+
+    Campaigns in the database but not in the document are kept: leads refer to them.
+    """
+    report = ApplyReport()
+    async with engine.begin() as conn:
+        rows = await conn.execute(sa.select(schema.campaigns.c.id, schema.campaigns.c.doc_hash))
+        known = {row.id: row.doc_hash for row in rows}
+        for campaign in workspace.campaigns:
+            doc = stored_doc(campaign)
+            digest = _digest(doc)
+            values = {"doc": doc, "doc_hash": digest, "updated_at": datetime.now(UTC)}
+            if campaign.id not in known:
+                await conn.execute(schema.campaigns.insert().values(id=campaign.id, **values))
+                report.created.append(campaign.id)
+            elif known[campaign.id] != digest:
+                await conn.execute(
+                    schema.campaigns.update()
+                    .where(schema.campaigns.c.id == campaign.id)
+                    .values(**values)
+                )
+                report.updated.append(campaign.id)
+            else:
+                report.unchanged.append(campaign.id)
+    return report
+
+
+async def load_workspace(engine: AsyncEngine) -> Workspace:
+    async with engine.connect() as conn:
+        rows = await conn.execute(sa.select(schema.campaigns.c.doc).order_by(schema.campaigns.c.id))
+        docs = [row.doc for row in rows]
+    return Workspace.model_validate({"campaigns": docs})

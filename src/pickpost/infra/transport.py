@@ -1,0 +1,85 @@
+"""Buyer calls over one shared aiohttp session with keep-alive pools."""
+
+import asyncio
+import time
+
+import aiohttp
+
+from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest
+from pickpost.domain.outcomes import Outcome
+
+MAX_RESPONSE_BYTES = 1 << 20  # a buyer's answer larger than this is garbage, not a bid
+
+
+class AiohttpTransport:
+    """Every call ends in a Delivery: a response, or a timeout/error with its reason."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    @classmethod
+    def create(cls, connections: int = 1000, per_host: int = 0) -> "AiohttpTransport":
+        connector = aiohttp.TCPConnector(
+            limit=connections,
+            limit_per_host=per_host,
+            ttl_dns_cache=300,
+            enable_cleanup_closed=True,
+        )
+        session = aiohttp.ClientSession(
+            connector=connector,
+            auto_decompress=True,
+            skip_auto_headers=("User-Agent",),
+            headers={"User-Agent": "Pickpost"},
+        )
+        return cls(session)
+
+    async def close(self) -> None:
+        await self._session.close()
+
+    async def send(self, request: OutboundRequest, timeout_ms: int) -> Delivery:
+        started_at = time.time()
+        started = time.monotonic()
+
+        def elapsed() -> float:
+            return (time.monotonic() - started) * 1000
+
+        try:
+            async with asyncio.timeout(timeout_ms / 1000):
+                async with self._session.request(
+                    request.method,
+                    request.url,
+                    data=request.body,
+                    headers=dict(request.headers),
+                    allow_redirects=False,
+                ) as response:
+                    body = await response.content.read(MAX_RESPONSE_BYTES + 1)
+                    if len(body) > MAX_RESPONSE_BYTES:
+                        return Delivery(
+                            started_at,
+                            elapsed(),
+                            failure=Outcome.ERROR,
+                            reason="response too large",
+                        )
+                    answer = InboundResponse(response.status, body, dict(response.headers))
+                    return Delivery(started_at, elapsed(), response=answer)
+        except TimeoutError:
+            return Delivery(
+                started_at,
+                elapsed(),
+                failure=Outcome.TIMEOUT,
+                reason=f"no answer in {timeout_ms} ms",
+            )
+        except (aiohttp.ClientError, OSError, ValueError) as error:
+            return Delivery(started_at, elapsed(), failure=Outcome.ERROR, reason=_describe(error))
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return "connection closed by buyer"
+    if isinstance(error, aiohttp.ClientConnectionResetError | ConnectionResetError):
+        return "connection reset by buyer"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return f"cannot connect: {error.os_error.strerror or error}"
+    if isinstance(error, aiohttp.ClientResponseError):
+        return f"bad HTTP response: {error.message}"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

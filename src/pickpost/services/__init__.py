@@ -1,0 +1,1 @@
+"""Use cases: PING and POST, orchestrating the domain through the ports."""

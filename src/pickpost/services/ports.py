@@ -1,0 +1,67 @@
+"""The contracts between the use cases and the outside world."""
+
+from typing import Protocol
+
+from pickpost.buyers.wire import Delivery, OutboundRequest
+from pickpost.domain.lead import (
+    ConsentRecord,
+    LeadStatus,
+    NewLead,
+    PingLog,
+    RequestLog,
+    SaleAttempt,
+    SaleStatus,
+    StoredOutcome,
+)
+from pickpost.domain.outcomes import BuyerCall
+from pickpost.domain.ping import PingRecord
+
+
+class BuyerTransport(Protocol):
+    async def send(self, request: OutboundRequest, timeout_ms: int) -> Delivery:
+        """Send and wait at most ``timeout_ms``; never raises for network or buyer faults."""
+        ...
+
+
+class PingStore(Protocol):
+    async def save(self, record: PingRecord, ttl_s: int) -> None: ...
+    async def get(self, ping_id: str) -> PingRecord | None: ...
+
+
+class LeadStore(Protocol):
+    async def find_outcome(self, ping_id: str) -> StoredOutcome | None:
+        """The POST outcome for a ping, if one was claimed (status SELLING while it runs)."""
+        ...
+
+    async def ping_owner(self, ping_id: str) -> tuple[str, str, float] | None:
+        """(campaign id, supplier id, expires_at) of a recorded ping."""
+        ...
+
+    async def claim(self, lead: NewLead, consent: ConsentRecord) -> bool:
+        """Store lead and consent as the one POST of its ping; False if another got there."""
+        ...
+
+    async def start_sale(self, attempt: SaleAttempt) -> int | None:
+        """Reserve the (lead, buyer) sale before calling the buyer; None if it exists."""
+        ...
+
+    async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None: ...
+
+    async def finish_lead(
+        self, lead_id: str, status: LeadStatus, payout: int, outcome: StoredOutcome
+    ) -> None: ...
+
+    async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
+        """Calls of a POST that reserved no sale (skipped bids)."""
+        ...
+
+    async def write_logs(self, pings: list[PingLog], requests: list[RequestLog]) -> None: ...
+
+    async def lead_view(self, lead_id: str) -> dict[str, object] | None: ...
+
+
+class Recorder(Protocol):
+    """Write-behind for logs that must not slow the response."""
+
+    def ping(self, log: PingLog) -> None: ...
+    def request(self, log: RequestLog) -> None: ...

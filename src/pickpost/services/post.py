@@ -1,0 +1,360 @@
+"""POST: sell the lead to the bids the consumer picked, in their order, exactly once."""
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from pickpost.buyers import native
+from pickpost.buyers.wire import Delivery
+from pickpost.domain.bids import OfferedBid
+from pickpost.domain.catalog import Campaign
+from pickpost.domain.consent import SelectionError, parse_bid_ids, select_consented
+from pickpost.domain.errors import Code, Refusal
+from pickpost.domain.fields import Step, validate_lead
+from pickpost.domain.lead import (
+    ConsentRecord,
+    LeadStatus,
+    NewLead,
+    SaleAttempt,
+    SaleStatus,
+    StoredOutcome,
+)
+from pickpost.domain.money import to_json_number
+from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
+from pickpost.domain.ping import PingRecord
+from pickpost.domain.workspace import BuyerConfig
+from pickpost.services.intake import (
+    Admitted,
+    Reply,
+    SupplierRequest,
+    lead_fields,
+    new_id,
+    validation_refusal,
+)
+from pickpost.services.ports import BuyerTransport, LeadStore, PingStore
+
+CONSENT_EVIDENCE = (
+    "tcpa_text",
+    "ip_address",
+    "user_agent",
+    "landing_page_url",
+    "trustedform_cert_url",
+    "jornaya_leadid",
+)
+REPLAY_HEADER = "Idempotent-Replay"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayWait:
+    """How a POST that lost the race for its ping waits for the winner's outcome."""
+
+    poll_s: float = 0.02
+    max_s: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    bid: OfferedBid
+    sold: bool
+    reason: str = ""
+    fields: dict[str, str] | None = None
+
+
+class PostService:
+    def __init__(
+        self,
+        transport: BuyerTransport,
+        pings: PingStore,
+        leads: LeadStore,
+        wait: ReplayWait = ReplayWait(),
+    ) -> None:
+        self._transport = transport
+        self._pings = pings
+        self._leads = leads
+        self._wait = wait
+
+    async def post(self, request: SupplierRequest, admitted: Admitted) -> Reply:
+        campaign, supplier_id = admitted.campaign, admitted.supplier.id
+        ping_id = request.text("lp_ping_id")
+        if ping_id is None:
+            return _missing("lp_ping_id")
+        prior = await self._leads.find_outcome(ping_id)
+        if prior is not None:
+            return await self._replay(prior, ping_id, campaign.id, supplier_id)
+        record = await self._pings.get(ping_id)
+        if record is None or record.expires_at <= time.time():
+            return Reply.refused(await self._gone(ping_id, campaign.id, supplier_id))
+        if not record.owned_by(campaign.id, supplier_id):
+            return Reply.refused(_unknown_ping())
+        if "lp_consent_bids" not in request.data:
+            return _missing("lp_consent_bids")
+        try:
+            picked = parse_bid_ids(request.data["lp_consent_bids"])
+            chosen = select_consented(record.bids, picked)
+        except SelectionError as error:
+            return Reply(Code.INVALID_BID_SELECTION, str(error))
+        validated = validate_lead(campaign.fields, request.data, Step.POST)
+        if not validated.ok:
+            return Reply.refused(validation_refusal(validated.errors))
+
+        lead = NewLead(
+            lead_id=new_id("l"),
+            campaign_id=campaign.id,
+            supplier_id=supplier_id,
+            ping_id=ping_id,
+            request_id=request.request_id,
+            created_at=request.received_at,
+            test=record.test or admitted.test,
+            fields={**record.lead, **lead_fields(request.data, validated.values)},
+        )
+        consent = _consent(lead, record, chosen, request.received_at)
+        if not await self._leads.claim(lead, consent):
+            winner = await self._leads.find_outcome(ping_id)
+            assert winner is not None, "a claim failed without a claimed lead"
+            return await self._replay(winner, ping_id, campaign.id, supplier_id)
+
+        attempts = await self._sell(campaign, lead, chosen, consent)
+        reply = _sold_reply(campaign, record, lead, picked, attempts, request.arrived)
+        sold = [a for a in attempts if a.sold]
+        await self._leads.finish_lead(
+            lead.lead_id,
+            LeadStatus.SOLD if sold else LeadStatus.NOT_SOLD,
+            sum(a.bid.price for a in sold),
+            StoredOutcome(
+                lead_id=lead.lead_id,
+                campaign_id=campaign.id,
+                supplier_id=supplier_id,
+                status=LeadStatus.SOLD if sold else LeadStatus.NOT_SOLD,
+                code=int(reply.code),
+                message=reply.message,
+                body=reply.body,
+            ),
+        )
+        return reply
+
+    async def _sell(
+        self,
+        campaign: Campaign,
+        lead: NewLead,
+        chosen: list[OfferedBid],
+        consent: ConsentRecord,
+    ) -> list[_Attempt]:
+        """Attempt the picked bids strictly in order until ``max_sales`` is reached."""
+        max_sales = campaign.config.one_to_one.max_sales
+        declared = campaign.declared(Step.PING) | campaign.declared(Step.POST)
+        forwarded = {k: v for k, v in lead.fields.items() if k in declared}
+        attempts: list[_Attempt] = []
+        skipped: list[BuyerCall] = []
+        for bid in chosen:
+            buyer = campaign.buyers.get(bid.buyer_id)
+            sold_count = sum(1 for a in attempts if a.sold)
+            refusal = _ineligible(buyer, sold_count, max_sales)
+            if refusal or buyer is None:
+                reason = refusal or "buyer is no longer in this campaign"
+                attempts.append(_Attempt(bid, sold=False, reason=reason))
+                skipped.append(_skipped_call(bid, buyer, reason))
+                continue
+            attempt = SaleAttempt(
+                lead_id=lead.lead_id,
+                buyer_id=bid.buyer_id,
+                bid_id=bid.bid_id,
+                buyer_price=bid.buyer_price,
+                payout=bid.price,
+                created_at=time.time(),
+            )
+            sale_id = await self._leads.start_sale(attempt)
+            if sale_id is None:
+                attempts.append(_Attempt(bid, sold=False, reason="already sold to this buyer"))
+                continue
+            request = native.build_post(
+                buyer,
+                lead_id=lead.lead_id,
+                ping_id=consent.ping_id,
+                token=bid.token,
+                price_cents=bid.buyer_price,
+                test=lead.test,
+                lead=forwarded,
+                consent=_consent_block(consent, bid),
+            )
+            delivery = await self._transport.send(request, buyer.post_timeout_ms)
+            status, outcome, reason, fields = _judge_post(delivery)
+            call = BuyerCall(
+                buyer_id=bid.buyer_id,
+                step=CallStep.POST,
+                url=buyer.post_url,
+                outcome=outcome,
+                reason=reason,
+                started_at=delivery.started_at,
+                latency_ms=delivery.latency_ms,
+                status_code=delivery.response.status if delivery.response else None,
+                price_cents=bid.buyer_price,
+            )
+            await self._leads.finish_sale(sale_id, status, call)
+            if status is SaleStatus.SOLD:
+                attempts.append(_Attempt(bid, True, fields={**buyer.sold_fields, **fields}))
+            else:
+                attempts.append(_Attempt(bid, False, reason=reason))
+        if skipped:
+            await self._leads.record_calls(lead.lead_id, skipped)
+        return attempts
+
+    async def _replay(
+        self, outcome: StoredOutcome, ping_id: str, campaign_id: str, supplier_id: str
+    ) -> Reply:
+        if outcome.campaign_id != campaign_id or outcome.supplier_id != supplier_id:
+            return Reply.refused(_unknown_ping())
+        waited = 0.0
+        while outcome.status is LeadStatus.SELLING:
+            if waited >= self._wait.max_s:
+                return Reply(
+                    Code.POST_IN_PROGRESS,
+                    "an earlier POST of this ping is still selling; retry later",
+                    {"lead_id": outcome.lead_id},
+                )
+            await asyncio.sleep(self._wait.poll_s)
+            waited += self._wait.poll_s
+            found = await self._leads.find_outcome(ping_id)
+            assert found is not None, "a claimed lead disappeared"
+            outcome = found
+        return Reply(
+            Code(outcome.code), outcome.message, outcome.body, headers={REPLAY_HEADER: "true"}
+        )
+
+    async def _gone(self, ping_id: str, campaign_id: str, supplier_id: str) -> Refusal:
+        """404 or 410 for a ping the ping store no longer (or never) had."""
+        owner = await self._leads.ping_owner(ping_id)
+        if owner is None or owner[:2] != (campaign_id, supplier_id):
+            return _unknown_ping()
+        return Refusal(Code.PING_EXPIRED, "ping expired", extra={"ping_id": ping_id})
+
+
+def _missing(name: str) -> Reply:
+    return Reply(Code.MISSING_PARAMETER, f"missing required parameter: {name}")
+
+
+def _unknown_ping() -> Refusal:
+    return Refusal(Code.UNKNOWN_PING, "unknown ping id for this campaign and supplier")
+
+
+def _ineligible(buyer: BuyerConfig | None, sold_count: int, max_sales: int | None) -> str:
+    if max_sales is not None and sold_count >= max_sales:
+        return "max_sales reached"
+    if buyer is not None and buyer.paused:
+        return "buyer is paused"
+    return ""
+
+
+def _consent(
+    lead: NewLead, record: PingRecord, chosen: list[OfferedBid], at: float
+) -> ConsentRecord:
+    def shown(bid: OfferedBid) -> dict[str, object]:
+        return {
+            "bid_id": bid.bid_id,
+            "buyer_id": bid.buyer_id,
+            "tcpa_entity_name": bid.tcpa_entity_name,
+            "bid_price": to_json_number(bid.price),
+        }
+
+    evidence = {
+        key: str(lead.fields[key]) for key in CONSENT_EVIDENCE if lead.fields.get(key) is not None
+    }
+    return ConsentRecord(
+        lead_id=lead.lead_id,
+        ping_id=record.ping_id,
+        consented_at=at,
+        bids_shown=[shown(b) for b in record.bids],
+        bids_picked=[shown(b) for b in chosen],
+        evidence=evidence,
+    )
+
+
+def _consent_block(consent: ConsentRecord, bid: OfferedBid) -> dict[str, object]:
+    """The consent a buyer receives: its own entity only, never the other picks."""
+    block: dict[str, object] = {
+        "tcpa_entity_name": bid.tcpa_entity_name,
+        "consented_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(consent.consented_at)),
+    }
+    block.update({key: consent.evidence.get(key) for key in CONSENT_EVIDENCE})
+    return block
+
+
+def _judge_post(delivery: Delivery) -> tuple[SaleStatus, Outcome, str, dict[str, str]]:
+    """Sale status, timeline outcome, the reason the supplier sees, and mapped fields."""
+    if delivery.response is None:
+        outcome = delivery.failure or Outcome.ERROR
+        return SaleStatus.ERROR, outcome, f"buyer {outcome.value}: {delivery.reason}", {}
+    answer = native.parse_post(delivery.response)
+    if isinstance(answer, native.Accepted):
+        return SaleStatus.SOLD, Outcome.ACCEPTED, "", answer.fields
+    if isinstance(answer, native.Rejected):
+        if answer.duplicate:
+            return SaleStatus.REJECTED, Outcome.DUPLICATE, "rejected by buyer: duplicate", {}
+        return SaleStatus.REJECTED, Outcome.REJECTED, f"rejected by buyer: {answer.reason}", {}
+    return SaleStatus.ERROR, Outcome.ERROR, f"buyer error: {answer.reason}", {}
+
+
+def _skipped_call(bid: OfferedBid, buyer: BuyerConfig | None, reason: str) -> BuyerCall:
+    return BuyerCall(
+        buyer_id=bid.buyer_id,
+        step=CallStep.POST,
+        url=buyer.post_url if buyer else "",
+        outcome=Outcome.SKIPPED,
+        reason=reason,
+        started_at=time.time(),
+        latency_ms=0.0,
+    )
+
+
+def _sold_reply(
+    campaign: Campaign,
+    record: PingRecord,
+    lead: NewLead,
+    picked: list[str],
+    attempts: list[_Attempt],
+    arrived: float,
+) -> Reply:
+    sold = [a for a in attempts if a.sold]
+    rejected = [a for a in attempts if not a.sold]
+    body: dict[str, object] = {
+        "lead_id": lead.lead_id,
+        "payout": to_json_number(sum(a.bid.price for a in sold)),
+        "sold_bids": [
+            {
+                "bid_id": a.bid.bid_id,
+                "buyer_id": a.bid.buyer_id,
+                "tcpa_entity_name": a.bid.tcpa_entity_name,
+                "bid_price": to_json_number(a.bid.price),
+                "fields": a.fields or {},
+            }
+            for a in sold
+        ],
+    }
+    if campaign.config.one_to_one.show_rejected_bids:
+        body["rejected_bids"] = [
+            {
+                "bid_id": a.bid.bid_id,
+                "buyer_id": a.bid.buyer_id,
+                "tcpa_entity_name": a.bid.tcpa_entity_name,
+                "reason": a.reason,
+            }
+            for a in rejected
+        ]
+    first_fields = (sold[0].fields or {}) if sold else {}
+    for name, source in campaign.config.response_fields.items():
+        value = (
+            source.value
+            if source.value is not None
+            else first_fields.get(source.from_sold_bid or "")
+        )
+        if value is not None:
+            body[name] = value
+    body["meta"] = {
+        "total_bids": len(record.bids),
+        "consented_bids": len(picked),
+        "sold_count": len(sold),
+        "max_bid_price": to_json_number(record.max_bid_price),
+        "execution_time_ms": round((time.monotonic() - arrived) * 1000),
+    }
+    if sold:
+        return Reply(Code.OK, "", body)
+    return Reply(Code.NOT_SOLD, "not sold: every attempted buyer rejected", body)

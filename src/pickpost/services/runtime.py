@@ -1,0 +1,23 @@
+"""What the entry points need, assembled by the composition root (``bootstrap``)."""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from pickpost.domain.catalog import Catalog
+from pickpost.services.ping import PingService
+from pickpost.services.ports import LeadStore, Recorder
+from pickpost.services.post import PostService
+
+
+class FlushableRecorder(Recorder, Protocol):
+    async def flush(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    catalog: Catalog
+    pings: PingService
+    posts: PostService
+    leads: LeadStore
+    recorder: FlushableRecorder
+    admin_token: str | None
