@@ -159,7 +159,7 @@ class CampaignConfig(Model):
     type: CampaignType
     timezone: str = "UTC"
     ping_timeout_ms: Annotated[int, Field(ge=50, le=60_000)] = 1500
-    ping_ttl_s: Annotated[int, Field(ge=10, le=7 * 86400)] = 900
+    ping_ttl_s: Annotated[int, Field(ge=1, le=7 * 86400)] = 900
     margin: MarginConfig | None = None
     one_to_one: OneToOneConfig = OneToOneConfig()
     response_fields: dict[str, ResponseFieldConfig] = Field(default_factory=dict)

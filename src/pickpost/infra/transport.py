@@ -1,6 +1,7 @@
 """Buyer calls over one shared aiohttp session with keep-alive pools."""
 
 import asyncio
+import errno
 import time
 
 import aiohttp
@@ -76,7 +77,9 @@ class AiohttpTransport:
 def _describe(error: BaseException) -> str:
     if isinstance(error, aiohttp.ServerDisconnectedError):
         return "connection closed by buyer"
-    if isinstance(error, aiohttp.ClientConnectionResetError | ConnectionResetError):
+    if isinstance(error, aiohttp.ClientConnectionResetError | ConnectionResetError) or (
+        isinstance(error, OSError) and error.errno == errno.ECONNRESET
+    ):
         return "connection reset by buyer"
     if isinstance(error, aiohttp.ClientConnectorError):
         return f"cannot connect: {error.os_error.strerror or error}"

@@ -1,0 +1,6 @@
+"""Simulated buyers: scripted native-protocol HTTP servers for the demo, tests and benchmarks."""
+
+from pickpost.simbuyers.script import BuyerScript, FleetConfig
+from pickpost.simbuyers.server import SimFleet
+
+__all__ = ["BuyerScript", "FleetConfig", "SimFleet"]

@@ -1,0 +1,226 @@
+"""The whole system over real HTTP: simulated buyers, `pickpost serve`, SQLite or PostgreSQL."""
+
+import asyncio
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from pickpost.infra.sql.engine import make_engine
+from pickpost.simbuyers import FleetConfig
+from tests.support.databases import (
+    POSTGRES_ENV,
+    REDIS_ENV,
+    postgres_database,
+    required_env,
+    sqlite_url,
+)
+from tests.support.fleet import ThreadedFleet
+from tests.support.server import ADMIN_TOKEN, ServerProcess
+
+KEY = "test-supplier-key-not-secret"
+OTHER_KEY = "other-supplier-key-not-secret"
+
+FLEET = {
+    "buyers": [
+        {"id": "alpha", "price": 40, "tcpa_entity_name": "Alpha Energy LLC",
+         "redirect_url": "https://alpha.example/welcome?lead={lead_id}"},
+        {"id": "beta", "price": 30, "tcpa_entity_name": "Beta Solar Inc."},
+        {"id": "gamma", "price": 25, "tcpa_entity_name": "alpha energy llc"},
+        {"id": "cheap", "price": 3, "tcpa_entity_name": "Cheap Leads Co."},
+        {"id": "nobid", "price": 50, "no_bid_rate": 1},
+        {"id": "rejecter", "price": 35, "accept_rate": 0},
+        {"id": "dupe", "price": 33, "duplicate_rate": 1},
+        {"id": "hang", "price": 90, "fault": {"mode": "hang"}},
+        {"id": "err500", "price": 90, "fault": {"mode": "500"}},
+        {"id": "garbage", "price": 90, "fault": {"mode": "garbage"}},
+        {"id": "reset", "price": 90, "fault": {"mode": "reset"}},
+        {"id": "posthang", "price": 60, "fault": {"mode": "hang", "step": "post"}},
+        {"id": "postreset", "price": 59, "fault": {"mode": "reset", "step": "post"}},
+        {"id": "post500", "price": 58, "fault": {"mode": "500", "step": "post"}},
+    ]
+}  # fmt: skip
+
+ENTITY = {"nobid": "No Bid Corp.", "rejecter": "Rejecter LLC", "dupe": "Dupe Inc."}
+
+
+def _buyer(urls: dict[str, str], buyer_id: str, **extra: Any) -> dict[str, Any]:
+    script = next(b for b in FLEET["buyers"] if b["id"] == buyer_id)
+    entity = script.get("tcpa_entity_name") or ENTITY.get(buyer_id, f"{buyer_id.title()} LLC")
+    return {
+        "id": buyer_id,
+        "tcpa_entity_name": entity,
+        "additional_data": {"display_name": buyer_id.title()},
+        "ping_url": f"{urls[buyer_id]}/ping",
+        "post_url": f"{urls[buyer_id]}/post",
+        "timeout_ms": 2000,
+        "post_timeout_ms": 2000,
+        **extra,
+    }
+
+
+FIELDS = [
+    {"name": "zip_code", "type": "zip", "ping": "required", "post": "required"},
+    {"name": "state", "type": "state", "ping": "required", "post": "required"},
+    {"name": "home_owner", "type": "enum", "values": ["yes", "no"], "ping": "optional",
+     "post": "optional"},
+    {"name": "first_name", "type": "text", "post": "required"},
+    {"name": "phone", "type": "phone", "post": "required"},
+    {"name": "email", "type": "email", "post": "optional"},
+    {"name": "ip_address", "type": "ip", "post": "optional"},
+    {"name": "tcpa_text", "type": "text", "post": "optional"},
+    {"name": "landing_page_url", "type": "url", "post": "optional"},
+]  # fmt: skip
+
+
+def workspace(urls: dict[str, str]) -> dict[str, Any]:
+    suppliers = [
+        {"id": "7", "name": "Acme", "key": KEY},
+        {"id": "8", "name": "Other", "key": OTHER_KEY},
+    ]
+
+    def campaign(campaign_id: str, buyers: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        return {
+            "id": campaign_id,
+            "type": "one_to_one",
+            "ping_timeout_ms": 1500,
+            "margin": {"percent": 10},
+            "one_to_one": {"min_bid": 5},
+            "response_fields": {
+                "redirect_url": {"from_sold_bid": "redirect_url"},
+                "thank_you_page": {"value": "https://supplier.example/thanks"},
+            },
+            "fields": FIELDS,
+            "suppliers": suppliers,
+            "buyers": buyers,
+            **extra,
+        }
+
+    b = lambda buyer_id, **extra: _buyer(urls, buyer_id, **extra)  # noqa: E731
+    return {
+        "campaigns": [
+            campaign("100", [b(i) for i in ("alpha", "beta", "gamma", "cheap", "nobid",
+                                             "rejecter", "dupe")]),
+            campaign("200", [b(i) for i in ("alpha", "hang", "err500", "garbage", "reset")],
+                     ping_timeout_ms=500),
+            campaign("300", [b(i) for i in ("alpha", "beta", "gamma", "rejecter", "dupe")],
+                     one_to_one={"min_bid": 5, "max_bids": 3, "dedupe_by_entity": True,
+                                 "max_sales": 1, "show_rejected_bids": True}),
+            campaign("400", [b("alpha"), b("beta")], ping_ttl_s=1),
+            campaign("500", [b(i, post_timeout_ms=400) for i in ("posthang", "postreset",
+                                                                  "post500", "alpha")]),
+            campaign("600", [b("alpha"), b("beta", paused=True)],
+                     suppliers=[suppliers[0], {"id": "9", "key": "paused-key-not-secret",
+                                               "paused": True}]),
+            campaign("700", [b("alpha")], suppliers=[suppliers[1]], paused=True),
+            campaign("800", [b("nobid"), b("cheap")]),
+        ]
+    }  # fmt: skip
+
+
+@dataclass
+class System:
+    """A running Pickpost and the simulated buyers behind it."""
+
+    server: ServerProcess
+    fleet: ThreadedFleet
+    database_url: str
+    http: httpx.Client
+
+    def ping(self, campaign: str = "100", supplier: str = "7", **lead: Any) -> httpx.Response:
+        body = {"lp_campaign_id": campaign, "lp_supplier_id": supplier, "lp_key": _key(supplier)}
+        return self.http.post("/ping", json={**body, "zip_code": "78701", "state": "TX", **lead})
+
+    def post(
+        self, ping: httpx.Response | str, bids: object, campaign: str = "100", **lead: Any
+    ) -> httpx.Response:
+        ping_id = ping if isinstance(ping, str) else ping.json()["ping_id"]
+        supplier = lead.pop("supplier", "7")
+        body = {
+            "lp_campaign_id": campaign,
+            "lp_supplier_id": supplier,
+            "lp_key": _key(supplier),
+            "lp_ping_id": ping_id,
+            "lp_consent_bids": bids,
+            "zip_code": "78701",
+            "state": "TX",
+            "first_name": "Dana",
+            "phone": "(512) 555-0142",
+            **lead,
+        }
+        return self.http.post("/post", json=body)
+
+    def lead(self, lead_id: str) -> dict[str, Any]:
+        response = self.http.get(
+            f"/api/v1/leads/{lead_id}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        )
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    def posts_received(self, buyer_id: str) -> list[dict[str, Any]]:
+        return [r.body for r in self.fleet.received(buyer_id) if r.step == "post"]  # type: ignore[misc]
+
+    def query(self, statement: str, **params: Any) -> list[sa.Row[Any]]:
+        async def run() -> list[sa.Row[Any]]:
+            engine = make_engine(self.database_url)
+            try:
+                async with engine.connect() as conn:
+                    return list((await conn.execute(sa.text(statement), params)).all())
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
+
+
+def _key(supplier: str) -> str:
+    return {"7": KEY, "8": OTHER_KEY, "9": "paused-key-not-secret"}.get(supplier, "wrong")
+
+
+def bid_of(ping: httpx.Response, buyer_id: str) -> str:
+    return next(b["bid_id"] for b in ping.json()["bids"] if b["buyer_id"] == buyer_id)
+
+
+@pytest.fixture(scope="session")
+def fleet() -> Iterator[ThreadedFleet]:
+    with ThreadedFleet(FleetConfig.model_validate(FLEET), seed=7) as running:
+        yield running
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def system(
+    request: pytest.FixtureRequest, fleet: ThreadedFleet, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[System]:
+    """One server per database: SQLite with in-process pings; PostgreSQL with Redis pings."""
+    directory = tmp_path_factory.mktemp(request.param)
+    path = directory / "workspace.json"
+    path.write_text(json.dumps(workspace(fleet.base_urls)))
+    with _database(request.param, directory) as (database_url, redis_url):
+        server = ServerProcess(path, database_url, directory / "server.log", redis_url)
+        with server, httpx.Client(base_url=server.base_url, timeout=30) as http:
+            yield System(server, fleet, database_url, http)
+
+
+@pytest.fixture
+def sut(system: System) -> System:
+    """The running system with the buyers' request logs cleared."""
+    system.fleet.clear()
+    return system
+
+
+@contextmanager
+def _database(backend: str, directory: Path) -> Iterator[tuple[str, str | None]]:
+    """(database URL, Redis URL or None) for a backend name."""
+    if backend == "sqlite":
+        yield sqlite_url(directory), None
+        return
+    admin_url = required_env(POSTGRES_ENV)
+    redis_url = required_env(REDIS_ENV)
+    with postgres_database(admin_url) as database_url:
+        yield database_url, redis_url

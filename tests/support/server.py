@@ -1,0 +1,86 @@
+"""``pickpost serve`` in a subprocess, on a free port, as a user would run it."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+ADMIN_TOKEN = "test-admin-token-not-a-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    def __init__(
+        self,
+        workspace: Path,
+        database_url: str,
+        log_path: Path,
+        redis_url: str | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._args = [
+            sys.executable,
+            "-m",
+            "pickpost",
+            "serve",
+            "--workspace",
+            str(workspace),
+            "--database",
+            database_url,
+            "--port",
+            str(self.port),
+        ]
+        if redis_url:
+            self._args += ["--redis", redis_url]
+        self._log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        env = {**os.environ, "PICKPOST_ADMIN_TOKEN": ADMIN_TOKEN}
+        with self._log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                self._args, stdout=log, stderr=subprocess.STDOUT, env=env
+            )
+        until = time.monotonic() + timeout_s
+        while time.monotonic() < until:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise TimeoutError(f"server did not come up:\n{self.log()}")
+
+    def log(self) -> str:
+        return self._log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(timeout=15)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
