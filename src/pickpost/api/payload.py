@@ -13,6 +13,24 @@ _FORM = "application/x-www-form-urlencoded"
 
 async def read_payload(request: Request) -> dict[str, object] | Refusal:
     """The request's fields; the body wins over the query string."""
+    data = await _read(request)
+    if isinstance(data, dict) and _has_nul(data):
+        # No database stores NUL in text; refuse it here rather than fail at the ledger.
+        return Refusal(Code.MALFORMED, "NUL characters are not allowed")
+    return data
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+async def _read(request: Request) -> dict[str, object] | Refusal:
     data: dict[str, object] = dict(request.query_params)
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
