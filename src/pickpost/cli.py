@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -138,26 +139,43 @@ def demo(
     database: DatabaseOpt = "sqlite:///var/demo.db",
 ) -> None:
     """Migrate, load the demo workspace, start simulated buyers and serve on PORT."""
+    from pickpost.simbuyers import FleetConfig
+
     workspace = DEMO / "workspace.yaml"
+    fleet_file = DEMO / "simbuyers.yaml"
     load(workspace, database)
+    ports = [buyer.port for buyer in FleetConfig.from_file(fleet_file).buyers]
     fleet = subprocess.Popen(
-        [sys.executable, "-m", "pickpost", "simbuyers", "--config", str(DEMO / "simbuyers.yaml")]
+        [sys.executable, "-m", "pickpost", "simbuyers", "--config", str(fleet_file)],
+        stdout=subprocess.DEVNULL,
     )
     try:
-        time.sleep(0.5)
-        if fleet.poll() is not None:
-            err.print("[red]simulated buyers did not start (ports 9001-9006 busy?)[/red]")
+        if not _listening(fleet, ports):
+            err.print(f"[red]simulated buyers did not start (ports {ports} in use?)[/red]")
             raise typer.Exit(1)
-        _print_demo_requests(port)
         token = os.environ.get("PICKPOST_ADMIN_TOKEN", "demo-admin-token-not-a-secret")
-        settings = Settings(database_url=database, port=port, admin_token=token)
-        _run_server(settings)
+        _print_demo_requests(port, token)
+        _run_server(Settings(database_url=database, port=port, admin_token=token))
     finally:
         fleet.terminate()
         fleet.wait(timeout=10)
 
 
-def _print_demo_requests(port: int) -> None:
+def _listening(process: "subprocess.Popen[bytes]", ports: list[int], wait_s: float = 15) -> bool:
+    """Whether every port accepts connections before ``process`` exits or time runs out."""
+    until = time.monotonic() + wait_s
+    while time.monotonic() < until and process.poll() is None:
+        try:
+            for port in ports:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        except OSError:
+            time.sleep(0.1)
+            continue
+        return True
+    return False
+
+
+def _print_demo_requests(port: int, token: str) -> None:
     base = f"http://127.0.0.1:{port}"
     auth = (
         '"lp_campaign_id": "101", "lp_supplier_id": "7", "lp_key": "demo-supplier-key-not-secret"'
@@ -178,11 +196,13 @@ def _print_demo_requests(port: int) -> None:
     print(f"PING=$(curl -s {base}/ping -H 'Content-Type: application/json' -d '{ping}')")
     print('echo "$PING"')
     print(
-        f"curl -s {base}/post -H 'Content-Type: application/json' "
-        f'-d "$(echo "$PING" | python3 -c \'{post_builder}\')"'
+        f"POST=$(curl -s {base}/post -H 'Content-Type: application/json' "
+        f"-d \"$(echo \"$PING\" | python3 -c '{post_builder}')\")"
     )
-    console.print(
-        "\nThen read the lead (use lead_id from the POST answer):\n"
-        f"curl -s {base}/api/v1/leads/LEAD_ID "
-        "-H 'Authorization: Bearer demo-admin-token-not-a-secret'\n"
+    print('echo "$POST"')
+    console.print("\nThe lead as recorded, with its consent and buyer-call timeline:")
+    lead_id = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"lead_id\"])'"
+    print(
+        f"curl -s {base}/api/v1/leads/$(echo \"$POST\" | {lead_id}) "
+        f"-H 'Authorization: Bearer {token}'\n"
     )

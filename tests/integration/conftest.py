@@ -102,7 +102,9 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
             **extra,
         }
 
-    b = lambda buyer_id, **extra: _buyer(urls, buyer_id, **extra)  # noqa: E731
+    def b(buyer_id: str, **extra: Any) -> dict[str, Any]:
+        return _buyer(urls, buyer_id, **extra)
+
     return {
         "campaigns": [
             campaign("100", [b(i) for i in ("alpha", "beta", "gamma", "cheap", "nobid",
@@ -167,12 +169,15 @@ class System:
     def posts_received(self, buyer_id: str) -> list[dict[str, Any]]:
         return [r.body for r in self.fleet.received(buyer_id) if r.step == "post"]  # type: ignore[misc]
 
-    def query(self, statement: str, **params: Any) -> list[sa.Row[Any]]:
-        async def run() -> list[sa.Row[Any]]:
+    def query(self, statement: str, **params: Any) -> list[tuple[Any, ...]]:
+        """Rows straight from the database, bypassing Pickpost."""
+
+        async def run() -> list[tuple[Any, ...]]:
             engine = make_engine(self.database_url)
             try:
                 async with engine.connect() as conn:
-                    return list((await conn.execute(sa.text(statement), params)).all())
+                    result = await conn.execute(sa.text(statement), params)
+                    return [tuple(row) for row in result.all()]
             finally:
                 await engine.dispose()
 
@@ -184,7 +189,7 @@ def _key(supplier: str) -> str:
 
 
 def bid_of(ping: httpx.Response, buyer_id: str) -> str:
-    return next(b["bid_id"] for b in ping.json()["bids"] if b["buyer_id"] == buyer_id)
+    return str(next(b["bid_id"] for b in ping.json()["bids"] if b["buyer_id"] == buyer_id))
 
 
 @pytest.fixture(scope="session")

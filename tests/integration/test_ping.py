@@ -71,7 +71,8 @@ def test_ping_names_every_invalid_field(sut: System) -> None:
     data = response.json()
     assert (data["status"], data["code"]) == ("ERROR", 1004)
     assert [e["field"] for e in data["errors"]] == ["zip_code", "state", "home_owner"]
-    assert "zip_code" in data["message"] and "home_owner" in data["message"]
+    assert "zip_code" in data["message"]
+    assert "home_owner" in data["message"]
     assert sut.fleet.received("alpha") == []
 
 

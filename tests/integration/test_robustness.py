@@ -122,7 +122,10 @@ _keys = st.sampled_from(
 
 @settings(max_examples=40, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
-@given(body=st.dictionaries(_keys, _values, max_size=8), endpoint=st.sampled_from(["/ping", "/post"]))
+@given(
+    body=st.dictionaries(_keys, _values, max_size=8),
+    endpoint=st.sampled_from(["/ping", "/post"]),
+)
 def test_arbitrary_bodies_never_cause_a_5xx(
     system: System, body: dict[str, Any], endpoint: str
 ) -> None:

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import asyncpg
 import pytest
+import sqlalchemy as sa
+
+from pickpost.infra.sql.engine import make_engine
 
 POSTGRES_ENV = "PICKPOST_TEST_POSTGRES_URL"
 REDIS_ENV = "PICKPOST_TEST_REDIS_URL"
@@ -33,18 +35,18 @@ def _swap_database(url: str, name: str) -> str:
 def postgres_database(admin_url: str) -> Iterator[str]:
     """A new, empty database on the server of ``admin_url``; dropped afterwards."""
     name = f"pickpost_test_{secrets.token_hex(4)}"
-    raw = admin_url.replace("postgresql+asyncpg://", "postgresql://")
 
     async def run(sql: str) -> None:
-        conn = await asyncpg.connect(raw)
+        engine = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
         try:
-            await conn.execute(sql)
+            async with engine.connect() as conn:
+                await conn.execute(sa.text(sql))
         finally:
-            await conn.close()
+            await engine.dispose()
 
     asyncio.run(run(f'CREATE DATABASE "{name}"'))
     try:
-        yield _swap_database(raw, name)
+        yield _swap_database(admin_url, name)
     finally:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

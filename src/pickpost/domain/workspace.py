@@ -36,7 +36,7 @@ SUPPORTED_TYPES = frozenset({CampaignType.ONE_TO_ONE})
 
 
 class MarginConfig(Model):
-    percent: Annotated[Decimal, Field(ge=0, lt=100)] | None = None
+    percent: Annotated[Decimal, Field(ge=0, lt=100, decimal_places=4)] | None = None
     amount: Money | None = None
 
     @model_validator(mode="after")

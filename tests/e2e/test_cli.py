@@ -1,0 +1,114 @@
+"""The command line as a user runs it: load, and the demo's printed requests."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from tests.support.server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pickpost(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pickpost", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_loading_the_same_workspace_twice_changes_nothing(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'p.db'}"
+    first = pickpost("load", "demo/workspace.yaml", "--database", database)
+    assert first.returncode == 0, first.stderr
+    assert "created: 1, updated: 0, unchanged: 0" in first.stdout
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    query = sa.text("SELECT id, doc_hash, updated_at, doc FROM campaigns")
+    with engine.connect() as conn:
+        before = conn.execute(query).all()
+    second = pickpost("load", "demo/workspace.yaml", "--database", database)
+    assert "created: 0, updated: 0, unchanged: 1" in second.stdout
+    with engine.connect() as conn:
+        after = conn.execute(query).all()
+    engine.dispose()
+    assert after == before
+    # The supplier key is stored hashed, never as given.
+    assert "demo-supplier-key-not-secret" not in str(before[0].doc)
+
+
+def test_a_changed_workspace_updates_the_campaign(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'p.db'}"
+    doc = yaml.safe_load((ROOT / "demo/workspace.yaml").read_text())
+    path = tmp_path / "ws.json"
+    path.write_text(json.dumps(doc))
+    assert pickpost("load", str(path), "--database", database).returncode == 0
+    doc["campaigns"][0]["ping_timeout_ms"] = 900
+    path.write_text(json.dumps(doc))
+    result = pickpost("load", str(path), "--database", database)
+    assert "created: 0, updated: 1, unchanged: 0" in result.stdout
+
+
+def test_an_invalid_workspace_is_refused_naming_the_buyer_and_key(tmp_path: Path) -> None:
+    doc = yaml.safe_load((ROOT / "demo/workspace.yaml").read_text())
+    doc["campaigns"][0]["buyers"][1]["timeout_ms"] = "soon"
+    doc["campaigns"][0]["buyers"][2]["colour"] = "blue"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = pickpost("load", str(path), "--database", f"sqlite:///{tmp_path / 'p.db'}")
+    assert result.returncode == 2
+    message = " ".join(result.stderr.split())
+    assert "campaign '101' buyer 'brightside': timeout_ms" in message
+    assert "campaign '101' buyer 'voltwise': colour" in message
+
+
+def test_unsupported_database_url() -> None:
+    result = pickpost("migrate", "--database", "mysql://localhost/x")
+    assert result.returncode == 2
+    assert "unsupported database URL" in result.stderr
+
+
+def test_demo_prints_requests_that_work(tmp_path: Path) -> None:
+    """`make run`'s demo: the printed PING, POST and lead lookup, pasted into a shell."""
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "pickpost", "demo", "--port", str(port),
+         "--database", f"sqlite:///{tmp_path / 'demo.db'}"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert demo.stdout is not None
+        lines: list[str] = []
+        until = time.monotonic() + 60
+        while time.monotonic() < until:
+            line = demo.stdout.readline()
+            if not line:
+                pytest.fail("demo exited:\n" + "".join(lines))
+            lines.append(line)
+            if "Application startup complete" in line:
+                break
+        script = "\n".join(line for line in lines if re.match(r"^(PING=|POST=|echo |curl )", line))
+        shell = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, timeout=60, check=True
+        )
+        ping, post, lead = (json.loads(x) for x in shell.stdout.split("\n") if x.strip())
+        assert ping["status"] == "ACCEPTED"
+        assert ping["meta"]["buyers_pinged"] == 6
+        assert post["lead_id"] == lead["lead_id"]
+        assert post["meta"]["consented_bids"] == 2
+        assert lead["consent"]["tcpa_text"].startswith("By clicking Submit")
+        assert any(call["step"] == "post" for call in lead["timeline"])
+    finally:
+        demo.terminate()
+        demo.communicate(timeout=20)
