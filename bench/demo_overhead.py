@@ -35,10 +35,11 @@ async def slowest_calls(database: str, ping_ids: list[str]) -> dict[str, float]:
     engine = make_engine(database)
     try:
         async with engine.connect() as conn:
+            calls = schema.buyer_calls.c
             rows = await conn.execute(
-                sa.select(schema.buyer_calls.c.ping_id, sa.func.max(schema.buyer_calls.c.latency_ms))
-                .where(schema.buyer_calls.c.ping_id.in_(ping_ids))
-                .group_by(schema.buyer_calls.c.ping_id)
+                sa.select(calls.ping_id, sa.func.max(calls.latency_ms))
+                .where(calls.ping_id.in_(ping_ids))
+                .group_by(calls.ping_id)
             )
             return {row[0]: float(row[1]) for row in rows}
     finally:
