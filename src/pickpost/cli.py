@@ -197,12 +197,12 @@ def _print_demo_requests(port: int, token: str) -> None:
     print('echo "$PING"')
     print(
         f"POST=$(curl -s {base}/post -H 'Content-Type: application/json' "
-        f"-d \"$(echo \"$PING\" | python3 -c '{post_builder}')\")"
+        f'-d "$(echo "$PING" | python3 -c \'{post_builder}\')")'
     )
     print('echo "$POST"')
     console.print("\nThe lead as recorded, with its consent and buyer-call timeline:")
     lead_id = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"lead_id\"])'"
     print(
-        f"curl -s {base}/api/v1/leads/$(echo \"$POST\" | {lead_id}) "
+        f'curl -s {base}/api/v1/leads/$(echo "$POST" | {lead_id}) '
         f"-H 'Authorization: Bearer {token}'\n"
     )
