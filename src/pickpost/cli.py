@@ -145,6 +145,10 @@ def demo(
     fleet_file = DEMO / "simbuyers.yaml"
     load(workspace, database)
     ports = [buyer.port for buyer in FleetConfig.from_file(fleet_file).buyers]
+    busy = [port for port in ports if _accepts(port)]
+    if busy:
+        err.print(f"[red]ports {busy} are in use; the demo's simulated buyers need them[/red]")
+        raise typer.Exit(1)
     fleet = subprocess.Popen(
         [sys.executable, "-m", "pickpost", "simbuyers", "--config", str(fleet_file)],
         stdout=subprocess.DEVNULL,
@@ -165,14 +169,18 @@ def _listening(process: "subprocess.Popen[bytes]", ports: list[int], wait_s: flo
     """Whether every port accepts connections before ``process`` exits or time runs out."""
     until = time.monotonic() + wait_s
     while time.monotonic() < until and process.poll() is None:
-        try:
-            for port in ports:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        except OSError:
-            time.sleep(0.1)
-            continue
-        return True
+        if all(_accepts(port) for port in ports):
+            return True
+        time.sleep(0.1)
     return False
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
 
 
 def _print_demo_requests(port: int, token: str) -> None:
