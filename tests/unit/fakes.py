@@ -1,0 +1,136 @@
+"""In-memory stand-ins for the ports, for use-case tests without sockets or databases."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import orjson
+
+from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest
+from pickpost.domain.lead import (
+    ConsentRecord,
+    LeadStatus,
+    NewLead,
+    PingLog,
+    RequestLog,
+    SaleAttempt,
+    SaleStatus,
+    StoredOutcome,
+)
+from pickpost.domain.outcomes import BuyerCall, Outcome
+from pickpost.domain.ping import PingRecord
+
+Handler = Callable[[OutboundRequest, int], Awaitable[InboundResponse | None]]
+
+
+def answer(status: int, body: object = None) -> InboundResponse:
+    return InboundResponse(status, b"" if body is None else orjson.dumps(body))
+
+
+class FakeTransport:
+    """Calls ``handler(request, timeout_ms)``; None from it means the buyer never answered."""
+
+    def __init__(self, handler: Handler, events: list[str] | None = None) -> None:
+        self._handler = handler
+        self.sent: list[tuple[OutboundRequest, int]] = []
+        self.events = events if events is not None else []
+
+    async def send(self, request: OutboundRequest, timeout_ms: int) -> Delivery:
+        self.sent.append((request, timeout_ms))
+        self.events.append(f"send {request.url}")
+        started = time.time()
+        try:
+            async with asyncio.timeout(timeout_ms / 1000):
+                response = await self._handler(request, timeout_ms)
+                if response is None:
+                    await asyncio.Event().wait()
+        except TimeoutError:
+            return Delivery(started, float(timeout_ms), failure=Outcome.TIMEOUT, reason="timeout")
+        assert response is not None
+        return Delivery(started, 1.0, response=response)
+
+
+class FakePingStore:
+    def __init__(self) -> None:
+        self.records: dict[str, PingRecord] = {}
+
+    async def save(self, record: PingRecord, ttl_s: int) -> None:
+        self.records[record.ping_id] = record
+
+    async def get(self, ping_id: str) -> PingRecord | None:
+        return self.records.get(ping_id)
+
+
+class FakeRecorder:
+    def __init__(self) -> None:
+        self.pings: list[PingLog] = []
+        self.requests: list[RequestLog] = []
+
+    def ping(self, log: PingLog) -> None:
+        self.pings.append(log)
+
+    def request(self, log: RequestLog) -> None:
+        self.requests.append(log)
+
+
+class FakeLeadStore:
+    """Keeps the ledger in dicts, with the same uniqueness rules as the schema."""
+
+    def __init__(self, events: list[str] | None = None) -> None:
+        self.events = events if events is not None else []
+        self.leads: dict[str, NewLead] = {}
+        self.by_ping: dict[str, StoredOutcome] = {}
+        self.consents: dict[str, ConsentRecord] = {}
+        self.sales: dict[int, tuple[SaleAttempt, SaleStatus]] = {}
+        self.calls: list[BuyerCall] = []
+        self.owners: dict[str, tuple[str, str, float]] = {}
+        self.blind_lookups = 0  # lookups that miss, as when a concurrent POST has not committed
+
+    async def find_outcome(self, ping_id: str) -> StoredOutcome | None:
+        if self.blind_lookups:
+            self.blind_lookups -= 1
+            return None
+        return self.by_ping.get(ping_id)
+
+    async def ping_owner(self, ping_id: str) -> tuple[str, str, float] | None:
+        return self.owners.get(ping_id)
+
+    async def claim(self, lead: NewLead, consent: ConsentRecord) -> bool:
+        self.events.append("claim")
+        if lead.ping_id in self.by_ping:
+            return False
+        self.leads[lead.lead_id] = lead
+        self.consents[lead.lead_id] = consent
+        assert lead.ping_id is not None
+        self.by_ping[lead.ping_id] = StoredOutcome(
+            lead.lead_id, lead.campaign_id, lead.supplier_id, LeadStatus.SELLING
+        )
+        return True
+
+    async def start_sale(self, attempt: SaleAttempt) -> int | None:
+        taken = {(a.lead_id, a.buyer_id) for a, _ in self.sales.values()}
+        if (attempt.lead_id, attempt.buyer_id) in taken:
+            return None
+        sale_id = len(self.sales) + 1
+        self.sales[sale_id] = (attempt, SaleStatus.PENDING)
+        return sale_id
+
+    async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
+        self.sales[sale_id] = (self.sales[sale_id][0], status)
+        self.calls.append(call)
+
+    async def finish_lead(
+        self, lead_id: str, status: LeadStatus, payout: int, outcome: StoredOutcome
+    ) -> None:
+        ping_id = self.leads[lead_id].ping_id
+        assert ping_id is not None
+        self.by_ping[ping_id] = outcome
+
+    async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
+        self.calls.extend(calls)
+
+    async def write_logs(self, pings: list[PingLog], requests: list[RequestLog]) -> None:
+        raise NotImplementedError("the log writer is not part of these tests")
+
+    async def lead_view(self, lead_id: str) -> dict[str, object] | None:
+        raise NotImplementedError("the admin view is not part of these tests")
