@@ -1,6 +1,7 @@
 """POST through HTTP: consent, order, exactly-once selling, replays, expiry and the record."""
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -90,6 +91,30 @@ def test_consent_and_timeline_are_recorded(sut: System) -> None:
     steps = [(c["step"], c["buyer_id"], c["outcome"]) for c in lead["timeline"]]
     assert ("ping", "nobid", "no_bid") in steps
     assert steps[-2:] == [("post", "rejecter", "rejected"), ("post", "alpha", "accepted")]
+
+
+def test_every_request_is_logged_without_the_key(sut: System) -> None:
+    ping = sut.ping()
+    retry = sut.post(ping, ["b_unknown"])
+    post = sut.post(ping, [bid_of(ping, "alpha")])
+    lead = sut.lead(post.json()["lead_id"])
+    logged = [(r["endpoint"], r["code"], r["http_status"]) for r in lead["requests"]]
+    assert logged == [("/ping", 0, 200), ("/post", 1013, 400), ("/post", 0, 200)]
+    assert [r["request_id"] for r in lead["requests"]] == [
+        ping.json()["request_id"],
+        retry.json()["request_id"],
+        post.json()["request_id"],
+    ]
+    assert all(r["duration_ms"] > 0 for r in lead["requests"])
+    rows = sut.query(
+        "SELECT request, response FROM requests WHERE id = :id", id=post.json()["request_id"]
+    )
+    request, response = rows[0]
+    if isinstance(request, str):  # SQLite hands JSON back as text through a raw query
+        request, response = json.loads(request), json.loads(response)
+    assert "lp_key" not in request
+    assert request["lp_ping_id"] == ping.json()["ping_id"]
+    assert response["lead_id"] == post.json()["lead_id"]
 
 
 def test_unknown_keys_stay_with_the_lead(sut: System) -> None:

@@ -27,9 +27,14 @@ class Invalid:
     reason: str
 
 
+FieldValue = str | int | float | bool
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    fields: dict[str, str] = field(default_factory=dict)
+    """Sold; ``fields`` are the scalar values the buyer returned (nested ones are dropped)."""
+
+    fields: dict[str, FieldValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +107,7 @@ def parse_ping(buyer: BuyerConfig, response: InboundResponse, latency_ms: float)
         buyer_id=buyer.id,
         price=price,
         tcpa_entity_name=entity if isinstance(entity, str) and entity else buyer.tcpa_entity_name,
-        token=str(token) if isinstance(token, str | int) else None,
+        token=str(token) if isinstance(token, str | int) and not isinstance(token, bool) else None,
         additional_data=additional,
         latency_ms=latency_ms,
     )
@@ -141,7 +146,7 @@ def parse_post(response: InboundResponse) -> PostAnswer:
     if accepted is True:
         raw_fields = data.get("fields")
         fields = (
-            {str(k): str(v) for k, v in raw_fields.items() if v is not None}
+            {k: v for k, v in raw_fields.items() if isinstance(v, str | int | float)}
             if isinstance(raw_fields, dict)
             else {}
         )

@@ -31,12 +31,15 @@ class Campaign:
 
     @classmethod
     def from_config(cls, config: CampaignConfig) -> "Campaign":
+        # Only key hashes are kept in memory, whatever the source of the config.
+        hashed = tuple(s.hashed() for s in config.suppliers)
+        config = config.model_copy(update={"suppliers": hashed})
         return cls(
             config=config,
             margin=config.margin.to_margin() if config.margin else NO_MARGIN,
             shaping=config.one_to_one.shaping_rules(),
             fields=tuple(f.to_spec() for f in config.fields),
-            suppliers=MappingProxyType({s.id: s.hashed() for s in config.suppliers}),
+            suppliers=MappingProxyType({s.id: s for s in hashed}),
             buyers=MappingProxyType({b.id: b for b in config.buyers}),
         )
 

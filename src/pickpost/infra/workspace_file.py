@@ -29,7 +29,8 @@ def read_workspace(path: Path) -> Workspace:
 
 def parse_workspace(raw: object, source: str = "workspace") -> Workspace:
     try:
-        return Workspace.model_validate(raw or {})
+        # Only an empty file means "no campaigns"; `[]` or `false` is a mistake.
+        return Workspace.model_validate({} if raw is None else raw)
     except ValidationError as error:
         problems = [f"  {_where(raw, e['loc'])}: {e['msg']}" for e in error.errors()]
         raise WorkspaceError(

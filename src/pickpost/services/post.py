@@ -57,7 +57,7 @@ class _Attempt:
     bid: OfferedBid
     sold: bool
     reason: str = ""
-    fields: dict[str, str] | None = None
+    fields: dict[str, native.FieldValue] | None = None
 
 
 class PostService:
@@ -278,7 +278,9 @@ def _consent_block(consent: ConsentRecord, bid: OfferedBid) -> dict[str, object]
     return block
 
 
-def _judge_post(delivery: Delivery) -> tuple[SaleStatus, Outcome, str, dict[str, str]]:
+def _judge_post(
+    delivery: Delivery,
+) -> tuple[SaleStatus, Outcome, str, dict[str, native.FieldValue]]:
     """Sale status, timeline outcome, the reason the supplier sees, and mapped fields."""
     if delivery.response is None:
         outcome = delivery.failure or Outcome.ERROR

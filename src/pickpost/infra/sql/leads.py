@@ -236,6 +236,16 @@ class SqlLeadStore:
                     .order_by(schema.buyer_calls.c.started_at, schema.buyer_calls.c.id)
                 )
             ).all()
+            requests_of = schema.requests.c.lead_id == lead_id
+            if lead.ping_id is not None:
+                requests_of = requests_of | (schema.requests.c.ping_id == lead.ping_id)
+            request_rows = (
+                await conn.execute(
+                    sa.select(schema.requests)
+                    .where(requests_of)
+                    .order_by(schema.requests.c.received_at)
+                )
+            ).all()
         return {
             "lead_id": lead.id,
             "campaign_id": lead.campaign_id,
@@ -266,6 +276,17 @@ class SqlLeadStore:
                     "created_at": _iso(s.created_at),
                 }
                 for s in sale_rows
+            ],
+            "requests": [
+                {
+                    "request_id": r.id,
+                    "endpoint": r.endpoint,
+                    "received_at": _iso(r.received_at),
+                    "duration_ms": r.duration_ms,
+                    "http_status": r.http_status,
+                    "code": r.code,
+                }
+                for r in request_rows
             ],
             "timeline": [
                 {

@@ -1,0 +1,179 @@
+"""Catalog.authenticate (API.md 1: codes 1002 and 1003) and what a Campaign derives once."""
+
+import hashlib
+from decimal import Decimal
+
+import pytest
+
+from pickpost.domain.catalog import Campaign, Catalog
+from pickpost.domain.errors import Code, Refusal
+from pickpost.domain.fields import Step
+from pickpost.domain.margin import NO_MARGIN, Margin
+from pickpost.domain.shaping import ShapingRules
+from pickpost.domain.workspace import CampaignConfig, Workspace
+from pickpost.infra.sql.workspace import stored_doc
+from tests.unit.factories import (
+    OTHER_KEY,
+    SUPPLIER_KEY,
+    campaign_dict,
+    make_campaign,
+    make_catalog,
+)
+
+PAUSED_SUPPLIER_KEY = "k5paused-secret"
+
+
+def supplier(id: str, key: str, **extra: object) -> dict[str, object]:
+    return {"id": id, "key": key, **extra}
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    """101: supplier 7 · 102: supplier 8 only · 103: paused, with 7 · 104: 7 plus paused 5."""
+    return make_catalog(
+        make_campaign(id="101", suppliers=[supplier("7", SUPPLIER_KEY)]),
+        make_campaign(id="102", suppliers=[supplier("8", OTHER_KEY)]),
+        make_campaign(id="103", paused=True, suppliers=[supplier("7", SUPPLIER_KEY)]),
+        make_campaign(
+            id="104",
+            suppliers=[
+                supplier("7", SUPPLIER_KEY),
+                supplier("5", PAUSED_SUPPLIER_KEY, paused=True),
+            ],
+        ),
+    )
+
+
+def test_authenticates(catalog: Catalog) -> None:
+    found = catalog.authenticate("101", "7", SUPPLIER_KEY)
+    assert not isinstance(found, Refusal)
+    campaign, supplier_config = found
+    assert campaign.id == "101"
+    assert supplier_config.id == "7"
+    assert supplier_config.mode == "live"
+
+
+# (campaign, supplier, key, expected code)
+REFUSALS = [
+    ("101", "7", "wrong-key", Code.UNAUTHORIZED),
+    ("101", "7", SUPPLIER_KEY.upper(), Code.UNAUTHORIZED),
+    ("101", "7", SUPPLIER_KEY + " ", Code.UNAUTHORIZED),
+    ("101", "7", "", Code.UNAUTHORIZED),
+    ("101", "7", OTHER_KEY, Code.UNAUTHORIZED),  # another supplier's key
+    ("999", "7", SUPPLIER_KEY, Code.UNAUTHORIZED),  # unknown campaign
+    ("", "7", SUPPLIER_KEY, Code.UNAUTHORIZED),
+    ("101", "42", SUPPLIER_KEY, Code.UNAUTHORIZED),  # unknown supplier
+    ("101", "42", "", Code.UNAUTHORIZED),
+    ("999", "42", "whatever", Code.UNAUTHORIZED),
+    # Supplier 8 exists (in 102) but is not attached to 101: only the right key learns that.
+    ("101", "8", OTHER_KEY, Code.FORBIDDEN),
+    ("101", "8", "wrong-key", Code.UNAUTHORIZED),
+    ("101", "8", SUPPLIER_KEY, Code.UNAUTHORIZED),
+    ("102", "7", SUPPLIER_KEY, Code.FORBIDDEN),
+    # Paused campaign 103 and paused supplier 5 (in 104).
+    ("103", "7", SUPPLIER_KEY, Code.FORBIDDEN),
+    ("103", "7", "wrong-key", Code.UNAUTHORIZED),
+    ("104", "5", PAUSED_SUPPLIER_KEY, Code.FORBIDDEN),
+    ("104", "5", "wrong-key", Code.UNAUTHORIZED),
+    ("101", "5", PAUSED_SUPPLIER_KEY, Code.FORBIDDEN),  # not attached to 101 either
+]
+
+
+@pytest.mark.parametrize(("campaign_id", "supplier_id", "key", "code"), REFUSALS)
+def test_refusals(
+    catalog: Catalog, campaign_id: str, supplier_id: str, key: str, code: Code
+) -> None:
+    found = catalog.authenticate(campaign_id, supplier_id, key)
+    assert isinstance(found, Refusal)
+    assert found.code is code
+    if key:
+        assert key not in found.message  # the secret is never echoed
+
+
+def test_one_message_for_every_unauthorized_case(catalog: Catalog) -> None:
+    """Unknown campaign, unknown supplier and wrong key cannot be told apart."""
+    messages = {
+        found.message
+        for found in (
+            catalog.authenticate("999", "7", SUPPLIER_KEY),
+            catalog.authenticate("101", "42", SUPPLIER_KEY),
+            catalog.authenticate("101", "7", "wrong-key"),
+            catalog.authenticate("101", "8", "wrong-key"),
+        )
+        if isinstance(found, Refusal)
+    }
+    assert len(messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("campaign_id", "supplier_id", "key", "words"),
+    [
+        ("101", "8", OTHER_KEY, "not attached"),
+        ("103", "7", SUPPLIER_KEY, "campaign is paused"),
+        ("104", "5", PAUSED_SUPPLIER_KEY, "supplier is paused"),
+    ],
+)
+def test_forbidden_messages_say_why(
+    catalog: Catalog, campaign_id: str, supplier_id: str, key: str, words: str
+) -> None:
+    found = catalog.authenticate(campaign_id, supplier_id, key)
+    assert isinstance(found, Refusal)
+    assert words in found.message
+
+
+def test_codes_map_to_http_status() -> None:
+    assert Code.UNAUTHORIZED.http_status == 401
+    assert Code.FORBIDDEN.http_status == 403
+
+
+def test_campaign_keeps_supplier_keys_hashed_only(catalog: Catalog) -> None:
+    digest = hashlib.sha256(SUPPLIER_KEY.encode()).hexdigest()
+    stored = catalog.campaigns["101"].suppliers["7"]
+    assert stored.key is None
+    assert stored.key_sha256 == digest
+    assert catalog.supplier_keys["7"] == digest
+    assert SUPPLIER_KEY not in repr(dict(catalog.supplier_keys))
+    assert SUPPLIER_KEY not in repr(dict(catalog.campaigns["101"].suppliers))
+
+
+def test_catalog_from_stored_documents_authenticates_alike() -> None:
+    """What the database holds (hashed keys) serves exactly as the file it came from."""
+    config = make_campaign()
+    stored = Workspace.model_validate({"campaigns": [stored_doc(config)]})
+    assert stored.campaigns[0].suppliers[0].key is None
+    catalog = Catalog.from_workspace(stored)
+    assert not isinstance(catalog.authenticate("101", "7", SUPPLIER_KEY), Refusal)
+    found = catalog.authenticate("101", "7", "wrong-key")
+    assert isinstance(found, Refusal)
+    assert found.code is Code.UNAUTHORIZED
+
+
+def test_key_given_as_hash_authenticates() -> None:
+    digest = hashlib.sha256(b"s3cret-key-9").hexdigest()
+    catalog = make_catalog(make_campaign(suppliers=[{"id": "9", "key_sha256": digest}]))
+    assert not isinstance(catalog.authenticate("101", "9", "s3cret-key-9"), Refusal)
+    found = catalog.authenticate("101", "9", digest)  # the hash itself is not the key
+    assert isinstance(found, Refusal)
+    assert found.code is Code.UNAUTHORIZED
+
+
+def test_campaign_derives_margin_shaping_and_fields() -> None:
+    campaign = Campaign.from_config(make_campaign())
+    assert campaign.margin == Margin(percent=Decimal(10))
+    assert campaign.shaping == ShapingRules(min_bid=500, max_bids=8, dedupe_by_entity=True)
+    assert campaign.declared(Step.PING) == {"zip_code", "state"}
+    assert campaign.declared(Step.POST) == {"zip_code", "state", "phone"}
+    assert set(campaign.buyers) == {"sunco"}
+
+
+def test_campaign_without_margin_keeps_the_full_price() -> None:
+    data = campaign_dict()
+    del data["margin"]
+    campaign = Campaign.from_config(CampaignConfig.model_validate(data))
+    assert campaign.margin == NO_MARGIN
+    assert campaign.margin.apply(4500) == 4500
+
+
+def test_amount_margin_is_in_cents() -> None:
+    campaign = Campaign.from_config(make_campaign(margin={"amount": "2.50"}))
+    assert campaign.margin == Margin(amount=250)
