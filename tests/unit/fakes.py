@@ -119,10 +119,8 @@ class FakeLeadStore:
         self.sales[sale_id] = (self.sales[sale_id][0], status)
         self.calls.append(call)
 
-    async def finish_lead(
-        self, lead_id: str, status: LeadStatus, payout: int, outcome: StoredOutcome
-    ) -> None:
-        ping_id = self.leads[lead_id].ping_id
+    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> None:
+        ping_id = self.leads[outcome.lead_id].ping_id
         assert ping_id is not None
         self.by_ping[ping_id] = outcome
 

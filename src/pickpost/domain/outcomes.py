@@ -1,5 +1,6 @@
 """What a buyer call ended in: every call yields exactly one of these, never an exception."""
 
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -33,3 +34,21 @@ class BuyerCall:
     latency_ms: float
     status_code: int | None = None
     price_cents: int | None = None
+
+    @classmethod
+    def unanswered(
+        cls, buyer_id: str, step: CallStep, url: str, outcome: Outcome, reason: str, since: float
+    ) -> "BuyerCall":
+        """A call with no response to record: skipped, or cut off by the deadline.
+
+        ``since`` is when it started (epoch seconds); a skipped call starts and ends now.
+        """
+        return cls(
+            buyer_id=buyer_id,
+            step=step,
+            url=url,
+            outcome=outcome,
+            reason=reason,
+            started_at=since,
+            latency_ms=max(0.0, (time.time() - since) * 1000),
+        )

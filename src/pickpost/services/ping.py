@@ -139,7 +139,8 @@ class PingService:
                 self._timing.min_useful_ms,
             )
             if budget is None:
-                calls.append(_skipped(buyer, "no time left before the auction deadline"))
+                reason = "no time left before the auction deadline"
+                calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, time.time()))
                 continue
             request = native.build_ping(buyer, ping_id, campaign.id, test, budget, lead)
             tasks[asyncio.create_task(self._transport.send(request, budget))] = buyer
@@ -157,7 +158,8 @@ class PingService:
                     if bid is not None:
                         bids.append(bid)
                 else:
-                    calls.append(_late(buyer, started))
+                    reason = "no answer before the auction deadline"
+                    calls.append(_unanswered(buyer, Outcome.TIMEOUT, reason, started))
         return bids, calls, len(tasks)
 
 
@@ -175,27 +177,9 @@ def _static_bid(buyer: BuyerConfig) -> RawBid:
     )
 
 
-def _skipped(buyer: BuyerConfig, reason: str) -> BuyerCall:
-    return BuyerCall(
-        buyer_id=buyer.id,
-        step=CallStep.PING,
-        url=buyer.ping_url or "",
-        outcome=Outcome.SKIPPED,
-        reason=reason,
-        started_at=time.time(),
-        latency_ms=0.0,
-    )
-
-
-def _late(buyer: BuyerConfig, started: float) -> BuyerCall:
-    return BuyerCall(
-        buyer_id=buyer.id,
-        step=CallStep.PING,
-        url=buyer.ping_url or "",
-        outcome=Outcome.TIMEOUT,
-        reason="no answer before the auction deadline",
-        started_at=started,
-        latency_ms=(time.time() - started) * 1000,
+def _unanswered(buyer: BuyerConfig, outcome: Outcome, reason: str, since: float) -> BuyerCall:
+    return BuyerCall.unanswered(
+        buyer.id, CallStep.PING, buyer.ping_url or "", outcome, reason, since
     )
 
 

@@ -5,7 +5,6 @@ from typing import Protocol
 from pickpost.buyers.wire import Delivery, OutboundRequest
 from pickpost.domain.lead import (
     ConsentRecord,
-    LeadStatus,
     NewLead,
     PingLog,
     RequestLog,
@@ -47,9 +46,9 @@ class LeadStore(Protocol):
 
     async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None: ...
 
-    async def finish_lead(
-        self, lead_id: str, status: LeadStatus, payout: int, outcome: StoredOutcome
-    ) -> None: ...
+    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> None:
+        """Store the POST's answer on its lead: what replays will return."""
+        ...
 
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
         """Calls of a POST that reserved no sale (skipped bids)."""

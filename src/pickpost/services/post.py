@@ -116,20 +116,16 @@ class PostService:
         attempts = await self._sell(campaign, lead, chosen, consent)
         reply = _sold_reply(campaign, record, lead, picked, attempts, request.arrived)
         sold = [a for a in attempts if a.sold]
-        await self._leads.finish_lead(
-            lead.lead_id,
-            LeadStatus.SOLD if sold else LeadStatus.NOT_SOLD,
-            sum(a.bid.price for a in sold),
-            StoredOutcome(
-                lead_id=lead.lead_id,
-                campaign_id=campaign.id,
-                supplier_id=supplier_id,
-                status=LeadStatus.SOLD if sold else LeadStatus.NOT_SOLD,
-                code=int(reply.code),
-                message=reply.message,
-                body=reply.body,
-            ),
+        outcome = StoredOutcome(
+            lead_id=lead.lead_id,
+            campaign_id=campaign.id,
+            supplier_id=supplier_id,
+            status=LeadStatus.SOLD if sold else LeadStatus.NOT_SOLD,
+            code=int(reply.code),
+            message=reply.message,
+            body=reply.body,
         )
+        await self._leads.finish_lead(outcome, payout=sum(a.bid.price for a in sold))
         return reply
 
     async def _sell(
@@ -152,9 +148,29 @@ class PostService:
             if refusal or buyer is None:
                 reason = refusal or "buyer is no longer in this campaign"
                 attempts.append(_Attempt(bid, sold=False, reason=reason))
-                skipped.append(_skipped_call(bid, buyer, reason))
+                url = buyer.post_url if buyer else ""
+                skipped.append(
+                    BuyerCall.unanswered(
+                        bid.buyer_id, CallStep.POST, url, Outcome.SKIPPED, reason, time.time()
+                    )
+                )
                 continue
-            attempt = SaleAttempt(
+            attempts.append(await self._attempt(buyer, bid, lead, forwarded, consent))
+        if skipped:
+            await self._leads.record_calls(lead.lead_id, skipped)
+        return attempts
+
+    async def _attempt(
+        self,
+        buyer: BuyerConfig,
+        bid: OfferedBid,
+        lead: NewLead,
+        forwarded: dict[str, object],
+        consent: ConsentRecord,
+    ) -> _Attempt:
+        """Reserve the sale, post to the buyer, record the answer."""
+        sale_id = await self._leads.start_sale(
+            SaleAttempt(
                 lead_id=lead.lead_id,
                 buyer_id=bid.buyer_id,
                 bid_id=bid.bid_id,
@@ -162,41 +178,36 @@ class PostService:
                 payout=bid.price,
                 created_at=time.time(),
             )
-            sale_id = await self._leads.start_sale(attempt)
-            if sale_id is None:
-                attempts.append(_Attempt(bid, sold=False, reason="already sold to this buyer"))
-                continue
-            request = native.build_post(
-                buyer,
-                lead_id=lead.lead_id,
-                ping_id=consent.ping_id,
-                token=bid.token,
-                price_cents=bid.buyer_price,
-                test=lead.test,
-                lead=forwarded,
-                consent=_consent_block(consent, bid),
-            )
-            delivery = await self._transport.send(request, buyer.post_timeout_ms)
-            status, outcome, reason, fields = _judge_post(delivery)
-            call = BuyerCall(
-                buyer_id=bid.buyer_id,
-                step=CallStep.POST,
-                url=buyer.post_url,
-                outcome=outcome,
-                reason=reason,
-                started_at=delivery.started_at,
-                latency_ms=delivery.latency_ms,
-                status_code=delivery.response.status if delivery.response else None,
-                price_cents=bid.buyer_price,
-            )
-            await self._leads.finish_sale(sale_id, status, call)
-            if status is SaleStatus.SOLD:
-                attempts.append(_Attempt(bid, True, fields={**buyer.sold_fields, **fields}))
-            else:
-                attempts.append(_Attempt(bid, False, reason=reason))
-        if skipped:
-            await self._leads.record_calls(lead.lead_id, skipped)
-        return attempts
+        )
+        if sale_id is None:
+            return _Attempt(bid, sold=False, reason="already sold to this buyer")
+        request = native.build_post(
+            buyer,
+            lead_id=lead.lead_id,
+            ping_id=consent.ping_id,
+            token=bid.token,
+            price_cents=bid.buyer_price,
+            test=lead.test,
+            lead=forwarded,
+            consent=_consent_block(consent, bid),
+        )
+        delivery = await self._transport.send(request, buyer.post_timeout_ms)
+        status, outcome, reason, fields = _judge_post(delivery)
+        call = BuyerCall(
+            buyer_id=bid.buyer_id,
+            step=CallStep.POST,
+            url=buyer.post_url,
+            outcome=outcome,
+            reason=reason,
+            started_at=delivery.started_at,
+            latency_ms=delivery.latency_ms,
+            status_code=delivery.response.status if delivery.response else None,
+            price_cents=bid.buyer_price,
+        )
+        await self._leads.finish_sale(sale_id, status, call)
+        if status is SaleStatus.SOLD:
+            return _Attempt(bid, sold=True, fields={**buyer.sold_fields, **fields})
+        return _Attempt(bid, sold=False, reason=reason)
 
     async def _replay(
         self, outcome: StoredOutcome, ping_id: str, campaign_id: str, supplier_id: str
@@ -293,18 +304,6 @@ def _judge_post(
             return SaleStatus.REJECTED, Outcome.DUPLICATE, "rejected by buyer: duplicate", {}
         return SaleStatus.REJECTED, Outcome.REJECTED, f"rejected by buyer: {answer.reason}", {}
     return SaleStatus.ERROR, Outcome.ERROR, f"buyer error: {answer.reason}", {}
-
-
-def _skipped_call(bid: OfferedBid, buyer: BuyerConfig | None, reason: str) -> BuyerCall:
-    return BuyerCall(
-        buyer_id=bid.buyer_id,
-        step=CallStep.POST,
-        url=buyer.post_url if buyer else "",
-        outcome=Outcome.SKIPPED,
-        reason=reason,
-        started_at=time.time(),
-        latency_ms=0.0,
-    )
 
 
 def _sold_reply(

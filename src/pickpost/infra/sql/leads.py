@@ -158,16 +158,14 @@ class SqlLeadStore:
             ).scalar_one()
             await conn.execute(schema.buyer_calls.insert(), [_call_row(call, None, lead_id)])
 
-    async def finish_lead(
-        self, lead_id: str, status: LeadStatus, payout: int, outcome: StoredOutcome
-    ) -> None:
+    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> None:
         stored = {"code": outcome.code, "message": outcome.message, "body": outcome.body}
         async with self._engine.begin() as conn:
             await conn.execute(
                 schema.leads.update()
-                .where(schema.leads.c.id == lead_id)
+                .where(schema.leads.c.id == outcome.lead_id)
                 .values(
-                    status=status.value,
+                    status=outcome.status.value,
                     payout_cents=payout,
                     outcome=stored,
                     updated_at=datetime.now(UTC),
