@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -159,10 +160,17 @@ def demo(
             raise typer.Exit(1)
         token = os.environ.get("PICKPOST_ADMIN_TOKEN", "demo-admin-token-not-a-secret")
         _print_demo_requests(port, token)
+        # uvicorn re-raises SIGTERM after its graceful shutdown; make that an exit that runs
+        # the `finally` below, so the simulated buyers stop with the demo.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         _run_server(Settings(database_url=database, port=port, admin_token=token))
     finally:
         fleet.terminate()
         fleet.wait(timeout=10)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _listening(process: "subprocess.Popen[bytes]", ports: list[int], wait_s: float = 15) -> bool:

@@ -111,4 +111,11 @@ def test_demo_prints_requests_that_work(tmp_path: Path) -> None:
         assert any(call["step"] == "post" for call in lead["timeline"])
     finally:
         demo.terminate()
-        demo.communicate(timeout=20)
+        # The demo must stop its simulated buyers too: they share its output pipe, so an
+        # orphaned fleet would keep this from returning.
+        try:
+            demo.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.communicate()
+            raise
