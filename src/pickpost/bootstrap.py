@@ -11,6 +11,7 @@ from pickpost.infra.pingstore import MemoryPingStore, RedisPingStore
 from pickpost.infra.recorder import LogWriter
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.leads import SqlLeadStore
+from pickpost.infra.sql.views import SqlViews
 from pickpost.infra.sql.workspace import apply_workspace, load_workspace
 from pickpost.infra.transport import AiohttpTransport
 from pickpost.infra.workspace_file import read_workspace
@@ -52,7 +53,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 transport, pings, writer, AuctionTiming(reserve_ms=settings.reserve_ms)
             ),
             posts=PostService(transport, pings, leads),
-            leads=leads,
+            views=SqlViews(engine),
             recorder=writer,
             admin_token=token,
         )

@@ -3,6 +3,7 @@
 import time
 
 from tests.integration.conftest import System
+from tests.support.server import ADMIN_TOKEN
 
 
 def test_ping_returns_every_bid_shaped_and_sorted(sut: System) -> None:
@@ -117,3 +118,26 @@ def test_no_bids_is_an_error_with_ping_id_and_meta(sut: System) -> None:
     assert data["bids"] == []
     assert data["meta"]["buyers_pinged"] == 2
     assert data["meta"]["total_bids"] == 0
+
+
+def test_admin_ping_view_shows_this_auction_only(sut: System) -> None:
+    sut.ping()  # another ping's calls must not show up below
+    ping = sut.ping(secret_extra="kept")
+    response = sut.http.get(
+        f"/api/v1/pings/{ping.json()['ping_id']}",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert response.status_code == 200
+    view = response.json()
+    assert view["lead_id"] is None
+    assert view["lead"]["secret_extra"] == "kept"
+    assert "lp_key" not in view["lead"]
+    assert [b["bid_id"] for b in view["bids"]] == [b["bid_id"] for b in ping.json()["bids"]]
+    assert sorted(c["buyer_id"] for c in view["timeline"]) == sorted(
+        ["alpha", "beta", "gamma", "cheap", "nobid", "rejecter", "dupe"]
+    )
+    assert [r["request_id"] for r in view["requests"]] == [ping.json()["request_id"]]
+    missing = sut.http.get(
+        "/api/v1/pings/p_nope", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
+    assert missing.status_code == 404

@@ -129,6 +129,3 @@ class FakeLeadStore:
 
     async def write_logs(self, pings: list[PingLog], requests: list[RequestLog]) -> None:
         raise NotImplementedError("the log writer is not part of these tests")
-
-    async def lead_view(self, lead_id: str) -> dict[str, object] | None:
-        raise NotImplementedError("the admin view is not part of these tests")

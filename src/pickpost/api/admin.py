@@ -1,6 +1,7 @@
-"""The admin API (bearer token): read leads with their consent and buyer-call timeline."""
+"""The admin API (bearer token): leads and pings with everything recorded about them."""
 
 import hmac
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
 
@@ -17,9 +18,9 @@ def _authorised(request: Request, token: str | None) -> bool:
     return hmac.compare_digest(given.strip().encode(), token.encode())
 
 
-@router.get("/leads/{lead_id}")
-async def get_lead(lead_id: str, request: Request) -> Response:
-    """A lead, its consent record and the timeline of every buyer call."""
+async def _view(
+    request: Request, kind: str, key: str, read: Callable[[str], Awaitable[object | None]]
+) -> Response:
     runtime = runtime_of(request)
     if not _authorised(request, runtime.admin_token):
         return json_response(
@@ -27,9 +28,21 @@ async def get_lead(lead_id: str, request: Request) -> Response:
             status_code=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    # Logs of this process are written behind the response; make them visible first.
+    # Logs of this process are written behind the responses; make them visible first.
     await runtime.recorder.flush()
-    view = await runtime.leads.lead_view(lead_id)
-    if view is None:
-        return json_response({"error": f"no lead {lead_id}"}, status_code=404)
-    return json_response(view)
+    found = await read(key)
+    if found is None:
+        return json_response({"error": f"no {kind} {key}"}, status_code=404)
+    return json_response(found)
+
+
+@router.get("/leads/{lead_id}")
+async def get_lead(lead_id: str, request: Request) -> Response:
+    """A lead, its consent record, sales, requests and the timeline of every buyer call."""
+    return await _view(request, "lead", lead_id, runtime_of(request).views.lead)
+
+
+@router.get("/pings/{ping_id}")
+async def get_ping(ping_id: str, request: Request) -> Response:
+    """A ping as received, the bids offered, its buyer calls and the lead it became, if any."""
+    return await _view(request, "ping", ping_id, runtime_of(request).views.ping)

@@ -56,7 +56,12 @@ class LeadStore(Protocol):
 
     async def write_logs(self, pings: list[PingLog], requests: list[RequestLog]) -> None: ...
 
-    async def lead_view(self, lead_id: str) -> dict[str, object] | None: ...
+
+class AdminViews(Protocol):
+    """Read models for operators: everything recorded about a lead or a ping."""
+
+    async def lead(self, lead_id: str) -> dict[str, object] | None: ...
+    async def ping(self, ping_id: str) -> dict[str, object] | None: ...
 
 
 class Recorder(Protocol):

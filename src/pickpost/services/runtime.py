@@ -5,7 +5,7 @@ from typing import Protocol
 
 from pickpost.domain.catalog import Catalog
 from pickpost.services.ping import PingService
-from pickpost.services.ports import LeadStore, Recorder
+from pickpost.services.ports import AdminViews, Recorder
 from pickpost.services.post import PostService
 
 
@@ -18,6 +18,6 @@ class Runtime:
     catalog: Catalog
     pings: PingService
     posts: PostService
-    leads: LeadStore
+    views: AdminViews
     recorder: FlushableRecorder
     admin_token: str | None

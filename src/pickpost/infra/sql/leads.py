@@ -26,14 +26,6 @@ def _at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite hands back naive values; they were written as UTC
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def _call_row(call: BuyerCall, ping_id: str | None, lead_id: str | None) -> dict[str, Any]:
     return {
         "ping_id": ping_id,
@@ -203,104 +195,6 @@ class SqlLeadStore:
                         for r in requests
                     ],
                 )
-
-    async def lead_view(self, lead_id: str) -> dict[str, object] | None:
-        """The lead with its consent record, sales and the timeline of buyer calls."""
-        async with self._engine.connect() as conn:
-            lead = (
-                await conn.execute(sa.select(schema.leads).where(schema.leads.c.id == lead_id))
-            ).first()
-            if lead is None:
-                return None
-            consent = (
-                await conn.execute(
-                    sa.select(schema.consents).where(schema.consents.c.lead_id == lead_id)
-                )
-            ).first()
-            sale_rows = (
-                await conn.execute(
-                    sa.select(schema.sales)
-                    .where(schema.sales.c.lead_id == lead_id)
-                    .order_by(schema.sales.c.id)
-                )
-            ).all()
-            calls_of = schema.buyer_calls.c.lead_id == lead_id
-            if lead.ping_id is not None:
-                calls_of = calls_of | (schema.buyer_calls.c.ping_id == lead.ping_id)
-            call_rows = (
-                await conn.execute(
-                    sa.select(schema.buyer_calls)
-                    .where(calls_of)
-                    .order_by(schema.buyer_calls.c.started_at, schema.buyer_calls.c.id)
-                )
-            ).all()
-            requests_of = schema.requests.c.lead_id == lead_id
-            if lead.ping_id is not None:
-                requests_of = requests_of | (schema.requests.c.ping_id == lead.ping_id)
-            request_rows = (
-                await conn.execute(
-                    sa.select(schema.requests)
-                    .where(requests_of)
-                    .order_by(schema.requests.c.received_at)
-                )
-            ).all()
-        return {
-            "lead_id": lead.id,
-            "campaign_id": lead.campaign_id,
-            "supplier_id": lead.supplier_id,
-            "ping_id": lead.ping_id,
-            "request_id": lead.request_id,
-            "created_at": _iso(lead.created_at),
-            "test": lead.test,
-            "status": lead.status,
-            "payout": lead.payout_cents / 100,
-            "fields": lead.fields,
-            "consent": None
-            if consent is None
-            else {
-                "consented_at": _iso(consent.consented_at),
-                "bids_shown": consent.bids_shown,
-                "bids_picked": consent.bids_picked,
-                **consent.evidence,
-            },
-            "sales": [
-                {
-                    "buyer_id": s.buyer_id,
-                    "bid_id": s.bid_id,
-                    "status": s.status,
-                    "reason": s.reason,
-                    "buyer_price": s.buyer_price_cents / 100,
-                    "payout": s.payout_cents / 100,
-                    "created_at": _iso(s.created_at),
-                }
-                for s in sale_rows
-            ],
-            "requests": [
-                {
-                    "request_id": r.id,
-                    "endpoint": r.endpoint,
-                    "received_at": _iso(r.received_at),
-                    "duration_ms": r.duration_ms,
-                    "http_status": r.http_status,
-                    "code": r.code,
-                }
-                for r in request_rows
-            ],
-            "timeline": [
-                {
-                    "step": c.step,
-                    "buyer_id": c.buyer_id,
-                    "url": c.url,
-                    "outcome": c.outcome,
-                    "reason": c.reason,
-                    "status_code": c.status_code,
-                    "latency_ms": c.latency_ms,
-                    "price": None if c.price_cents is None else c.price_cents / 100,
-                    "started_at": _iso(c.started_at),
-                }
-                for c in call_rows
-            ],
-        }
 
 
 async def _insert_pings(conn: AsyncConnection, pings: Sequence[PingLog]) -> None:

@@ -1,0 +1,168 @@
+"""What the admin API shows: a lead or a ping with everything recorded about it."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from pickpost.infra.sql import schema
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite hands back naive values; they were written as UTC
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _cents(value: int | None) -> float | None:
+    return None if value is None else value / 100
+
+
+class SqlViews:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def lead(self, lead_id: str) -> dict[str, object] | None:
+        """The lead with its consent record, sales, requests and every buyer call."""
+        async with self._engine.connect() as conn:
+            lead = (
+                await conn.execute(sa.select(schema.leads).where(schema.leads.c.id == lead_id))
+            ).first()
+            if lead is None:
+                return None
+            consent = (
+                await conn.execute(
+                    sa.select(schema.consents).where(schema.consents.c.lead_id == lead_id)
+                )
+            ).first()
+            sales = (
+                await conn.execute(
+                    sa.select(schema.sales)
+                    .where(schema.sales.c.lead_id == lead_id)
+                    .order_by(schema.sales.c.id)
+                )
+            ).all()
+            requests = await _requests(conn, lead.ping_id, lead_id)
+            timeline = await _timeline(conn, lead.ping_id, lead_id)
+        return {
+            "lead_id": lead.id,
+            "campaign_id": lead.campaign_id,
+            "supplier_id": lead.supplier_id,
+            "ping_id": lead.ping_id,
+            "request_id": lead.request_id,
+            "created_at": _iso(lead.created_at),
+            "test": lead.test,
+            "status": lead.status,
+            "payout": _cents(lead.payout_cents),
+            "fields": lead.fields,
+            "consent": None
+            if consent is None
+            else {
+                "consented_at": _iso(consent.consented_at),
+                "bids_shown": consent.bids_shown,
+                "bids_picked": consent.bids_picked,
+                **consent.evidence,
+            },
+            "sales": [
+                {
+                    "buyer_id": s.buyer_id,
+                    "bid_id": s.bid_id,
+                    "status": s.status,
+                    "reason": s.reason,
+                    "buyer_price": _cents(s.buyer_price_cents),
+                    "payout": _cents(s.payout_cents),
+                    "created_at": _iso(s.created_at),
+                }
+                for s in sales
+            ],
+            "requests": requests,
+            "timeline": timeline,
+        }
+
+    async def ping(self, ping_id: str) -> dict[str, object] | None:
+        """The ping as received, the bids offered, its buyer calls and its POSTs, if any."""
+        async with self._engine.connect() as conn:
+            ping = (
+                await conn.execute(sa.select(schema.pings).where(schema.pings.c.id == ping_id))
+            ).first()
+            if ping is None:
+                return None
+            lead_id = (
+                await conn.execute(
+                    sa.select(schema.leads.c.id).where(schema.leads.c.ping_id == ping_id)
+                )
+            ).scalar()
+            requests = await _requests(conn, ping_id, None)
+            timeline = await _timeline(conn, ping_id, None)
+        return {
+            "ping_id": ping.id,
+            "campaign_id": ping.campaign_id,
+            "supplier_id": ping.supplier_id,
+            "request_id": ping.request_id,
+            "created_at": _iso(ping.created_at),
+            "expires_at": _iso(ping.expires_at),
+            "test": ping.test,
+            "lead": ping.lead,
+            "bids": ping.bids,
+            "lead_id": lead_id,
+            "requests": requests,
+            "timeline": timeline,
+        }
+
+
+def _about(columns: Any, ping_id: str | None, lead_id: str | None) -> sa.ColumnElement[bool]:
+    """Rows of this ping or this lead. (``== None`` would mean IS NULL: every other row.)"""
+    conditions = [columns.ping_id == ping_id] if ping_id is not None else []
+    if lead_id is not None:
+        conditions.append(columns.lead_id == lead_id)
+    return sa.or_(sa.false(), *conditions)
+
+
+async def _requests(
+    conn: AsyncConnection, ping_id: str | None, lead_id: str | None
+) -> list[dict[str, Any]]:
+    requests = schema.requests.c
+    rows = await conn.execute(
+        sa.select(schema.requests)
+        .where(_about(requests, ping_id, lead_id))
+        .order_by(requests.received_at)
+    )
+    return [
+        {
+            "request_id": r.id,
+            "endpoint": r.endpoint,
+            "received_at": _iso(r.received_at),
+            "duration_ms": r.duration_ms,
+            "http_status": r.http_status,
+            "code": r.code,
+        }
+        for r in rows
+    ]
+
+
+async def _timeline(
+    conn: AsyncConnection, ping_id: str | None, lead_id: str | None
+) -> list[dict[str, Any]]:
+    calls = schema.buyer_calls.c
+    rows = await conn.execute(
+        sa.select(schema.buyer_calls)
+        .where(_about(calls, ping_id, lead_id))
+        .order_by(calls.started_at, calls.id)
+    )
+    return [
+        {
+            "step": c.step,
+            "buyer_id": c.buyer_id,
+            "url": c.url,
+            "outcome": c.outcome,
+            "reason": c.reason,
+            "status_code": c.status_code,
+            "latency_ms": c.latency_ms,
+            "price": _cents(c.price_cents),
+            "started_at": _iso(c.started_at),
+        }
+        for c in rows
+    ]
