@@ -53,8 +53,8 @@ class AiohttpTransport:
                     headers=dict(request.headers),
                     allow_redirects=False,
                 ) as response:
-                    body = await response.content.read(MAX_RESPONSE_BYTES + 1)
-                    if len(body) > MAX_RESPONSE_BYTES:
+                    body = await _read_capped(response)
+                    if body is None:
                         return Delivery(
                             started_at,
                             elapsed(),
@@ -70,8 +70,24 @@ class AiohttpTransport:
                 failure=Outcome.TIMEOUT,
                 reason=f"no answer in {timeout_ms} ms",
             )
-        except (aiohttp.ClientError, OSError, ValueError) as error:
+        except Exception as error:  # every call ends in an outcome, whatever went wrong
             return Delivery(started_at, elapsed(), failure=Outcome.ERROR, reason=_describe(error))
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes | None:
+    """The whole body, however it is split on the wire; None past the size cap.
+
+    A body shorter than its Content-Length raises (aiohttp's payload error): a truncated
+    answer is an error, never half a bid.
+    """
+    if (response.content_length or 0) > MAX_RESPONSE_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > MAX_RESPONSE_BYTES:
+            return None
+    return bytes(body)
 
 
 def _describe(error: BaseException) -> str:
@@ -85,4 +101,6 @@ def _describe(error: BaseException) -> str:
         return f"cannot connect: {error.os_error.strerror or error}"
     if isinstance(error, aiohttp.ClientResponseError):
         return f"bad HTTP response: {error.message}"
+    if isinstance(error, aiohttp.ClientPayloadError):
+        return "response body cut short"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
