@@ -73,6 +73,7 @@ async def test_a_chunked_body_is_read_whole(transport: AiohttpTransport) -> None
         await writer.drain()
 
     delivery = await _send_to(chunked, transport)
+    assert delivery.response is not None
     assert delivery.response.body == BODY
 
 
