@@ -76,6 +76,7 @@ FIELDS = [
     {"name": "ip_address", "type": "ip", "post": "optional"},
     {"name": "tcpa_text", "type": "text", "post": "optional"},
     {"name": "landing_page_url", "type": "url", "post": "optional"},
+    {"name": "roof_age", "type": "number", "ping": "optional"},
 ]  # fmt: skip
 
 

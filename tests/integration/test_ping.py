@@ -118,6 +118,7 @@ def test_no_bids_is_an_error_with_ping_id_and_meta(sut: System) -> None:
     assert data["bids"] == []
     assert data["meta"]["buyers_pinged"] == 2
     assert data["meta"]["total_bids"] == 0
+    assert data["meta"]["max_bid_price"] is None
 
 
 def test_admin_ping_view_shows_this_auction_only(sut: System) -> None:

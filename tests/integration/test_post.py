@@ -93,6 +93,29 @@ def test_consent_and_timeline_are_recorded(sut: System) -> None:
     assert steps[-2:] == [("post", "rejecter", "rejected"), ("post", "alpha", "accepted")]
 
 
+def test_buyers_get_validated_values_only(sut: System) -> None:
+    # roof_age is a ping-only field: its raw re-send at POST must not replace the ping's value;
+    # email is post-only: sent raw at PING, absent at POST, it is never forwarded.
+    ping = sut.ping(roof_age="12", email="not-validated")
+    data = sut.post(ping, [bid_of(ping, "alpha")], roof_age="garbage").json()
+    (body,) = sut.posts_received("alpha")
+    assert body["lead"]["roof_age"] == 12
+    assert "email" not in body["lead"]
+    fields = sut.lead(data["lead_id"])["fields"]
+    assert fields["roof_age"] == 12
+
+
+def test_consent_evidence_must_be_text(sut: System) -> None:
+    ping = sut.ping()
+    response = sut.post(
+        ping, [bid_of(ping, "alpha")], tcpa_text=["a", "b"], jornaya_leadid="x" * 201
+    )
+    assert response.status_code == 400
+    errors = {e["field"] for e in response.json()["errors"]}
+    assert errors == {"tcpa_text", "jornaya_leadid"}
+    assert sut.posts_received("alpha") == []
+
+
 def test_every_request_is_logged_without_the_key(sut: System) -> None:
     ping = sut.ping()
     retry = sut.post(ping, ["b_unknown"])

@@ -45,7 +45,7 @@ def test_malformed_bodies(sut: System, content: bytes, content_type: str, messag
         ({"lp_campaign_id": "600", "lp_supplier_id": "9", "lp_key": "paused-key-not-secret"},
          403, 1003),  # paused supplier
         ({"lp_campaign_id": "700", "lp_supplier_id": "8", "lp_key": OTHER_KEY}, 403, 1003),
-        ({**AUTH, "lp_campaign_id": {"id": "100"}}, 400, 1001),
+        ({**AUTH, "lp_campaign_id": {"id": "100"}}, 400, 1000),
     ],
 )  # fmt: skip
 def test_authentication(sut: System, auth: dict[str, Any], status: int, code: int) -> None:
@@ -87,8 +87,44 @@ def test_consent_of_the_wrong_shape(sut: System) -> None:
     ping = sut.ping()
     for selection in (42, {"a": 1}, [1, 2], "[not json"):
         response = sut.post(ping, selection)
-        assert (response.status_code, response.json()["code"]) == (400, 1013)
+        assert (response.status_code, response.json()["code"]) == (400, 1000)
+        assert "lp_consent_bids" in response.json()["message"]
+    assert sut.post(ping, None).json()["code"] == 1001
     assert sut.post(ping, [bid_of(ping, "beta")]).json()["code"] == 0
+
+
+def test_repeated_parameters_are_refused(sut: System) -> None:
+    ping = sut.ping()
+    beta, alpha = bid_of(ping, "beta"), bid_of(ping, "alpha")
+    form = (
+        f"lp_campaign_id=100&lp_supplier_id=7&lp_key={KEY}&lp_ping_id={ping.json()['ping_id']}"
+        f"&lp_consent_bids={beta}&lp_consent_bids={alpha}&zip_code=78701&state=TX"
+        "&first_name=Dana&phone=5125550142"
+    )
+    response = sut.http.post(
+        "/post", content=form, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert (response.status_code, response.json()["code"]) == (400, 1000)
+    assert "lp_consent_bids" in response.json()["message"]
+    query = sut.http.post("/ping?state=TX&state=CA", json={**AUTH, "zip_code": "78701"})
+    assert (query.status_code, query.json()["code"]) == (400, 1000)
+    assert sut.posts_received("beta") == []
+
+
+@pytest.mark.parametrize("depth", [100, 5000])
+def test_deep_nesting_is_refused_without_a_crash(sut: System, depth: int) -> None:
+    deep = "[" * depth + '"x"' + "]" * depth
+    body = f'{{"lp_campaign_id": "100", "zip_code": {deep}}}'.encode()
+    response = sut.http.post("/ping", content=body, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()["code"]) == (400, 1000)
+
+
+def test_wrong_shapes_for_ids(sut: System) -> None:
+    response = sut.http.post("/ping", json={**AUTH, "lp_supplier_id": ["7"]})
+    assert (response.status_code, response.json()["code"]) == (400, 1000)
+    ping = sut.ping()
+    post = sut.post(ping, [bid_of(ping, "beta")], lp_ping_id=[ping.json()["ping_id"]])
+    assert (post.status_code, post.json()["code"]) == (400, 1000)
 
 
 def test_paused_buyer_is_not_pinged(sut: System) -> None:
@@ -113,14 +149,18 @@ _scalars = st.one_of(
     st.booleans(),
     st.none(),
 )
-_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3), max_leaves=5)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=30,
+)
 _keys = st.sampled_from(
     ["lp_campaign_id", "lp_supplier_id", "lp_key", "lp_ping_id", "lp_consent_bids",
      "lp_action", "lp_subid1", "zip_code", "state", "phone", "home_owner", "other"]
 )  # fmt: skip
 
 
-@settings(max_examples=40, deadline=None, database=None,
+@settings(max_examples=100, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(
     body=st.dictionaries(_keys, _values, max_size=8),

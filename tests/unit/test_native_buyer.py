@@ -117,6 +117,18 @@ PING_CASES: list[tuple[str, InboundResponse, PingAnswer]] = [
     ("bid null without reason", response(200, {"bid": None}), NoBid("no bid")),
     ("bid null, empty reason", response(200, {"bid": None, "reason": ""}), NoBid("no bid")),
     ("bid null, reason not text", response(200, {"bid": None, "reason": 7}), NoBid("no bid")),
+    ("an object without 'bid'", response(200, {"error": "down"}), Invalid("response has no 'bid'")),
+    ("an empty object", response(200, {}), Invalid("response has no 'bid'")),
+    (
+        "nested display data is dropped, scalars kept",
+        response(200, bid(additional_data={"deep": {"x": [1]}, "rating": 4.5, "l": [1]})),
+        expected_bid(additional_data={**DEFAULT_DATA, "rating": 4.5}),
+    ),
+    (
+        "an overlong entity name falls back to the configured one",
+        response(200, bid(tcpa_entity_name="x" * 201)),
+        expected_bid(tcpa_entity_name="SunCo Solar LLC"),
+    ),
     ("valid bid", response(200, bid()), expected_bid()),
     ("price as a string", response(200, bid(price="45.50")), expected_bid(price=4550)),
     ("integer price", response(200, bid(price=45)), expected_bid(price=4500)),

@@ -293,10 +293,13 @@ def test_shaping_properties(raw: list[RawBid], rules: ShapingRules, margin: Marg
                 rules.dedupe_by_entity and bid.tcpa_entity_name.casefold() in kept_entities
             )
     else:
-        # A cut only ever removes bids priced at or below the last one offered.
+        # A cut only ever removes bids priced at or below the last one offered (bids that
+        # dedupe removed, as another bid of an offered entity, may be priced anywhere).
         tokens = {offer.token for offer in offered}
+        kept_entities = {offer.tcpa_entity_name.casefold() for offer in offered}
         for bid in candidates:
-            if bid.token not in tokens:
+            deduped = rules.dedupe_by_entity and bid.tcpa_entity_name.casefold() in kept_entities
+            if bid.token not in tokens and not deduped:
                 assert margin.apply(bid.price) <= offered[-1].price
 
 

@@ -105,15 +105,28 @@ async def test_a_lost_claim_replays_the_winner_and_calls_no_buyer() -> None:
     assert len(world.transport.sent) == sent
 
 
-@pytest.mark.parametrize("bids", [[], "", ["b_unknown"], "dup", 7, {"a": "b"}], ids=str)
-async def test_invalid_selection_claims_nothing_and_calls_nobody(bids: object) -> None:
+@pytest.mark.parametrize(
+    ("bids", "code"),
+    [
+        ([], Code.INVALID_BID_SELECTION),
+        ("", Code.INVALID_BID_SELECTION),
+        (["b_unknown"], Code.INVALID_BID_SELECTION),
+        ("dup", Code.INVALID_BID_SELECTION),
+        (7, Code.MALFORMED),
+        ({"a": "b"}, Code.MALFORMED),
+        ("[not json", Code.MALFORMED),
+        (None, Code.MISSING_PARAMETER),
+    ],
+    ids=str,
+)
+async def test_invalid_selection_claims_nothing_and_calls_nobody(bids: object, code: Code) -> None:
     world = World()
     ping = await world.ping()
     if bids == "dup":
         bids = bid_ids(ping, "ann", "ann")
     world.events.clear()
     reply = await world.post(ping["ping_id"], bids)
-    assert reply.code is Code.INVALID_BID_SELECTION
+    assert reply.code is code
     assert world.events == []
 
 

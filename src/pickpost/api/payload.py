@@ -1,5 +1,6 @@
 """Supplier request bodies: JSON or form data, with query parameters merged in."""
 
+from collections import Counter
 from urllib.parse import parse_qsl
 
 import orjson
@@ -8,44 +9,55 @@ from starlette.requests import Request
 from pickpost.domain.errors import Code, Refusal
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_DEPTH = 16
 _FORM = "application/x-www-form-urlencoded"
 
 
 async def read_payload(request: Request) -> dict[str, object] | Refusal:
     """The request's fields; the body wins over the query string."""
-    data = await _read(request)
-    if isinstance(data, dict) and _has_nul(data):
-        # No database stores NUL in text; refuse it here rather than fail at the ledger.
-        return Refusal(Code.MALFORMED, "NUL characters are not allowed")
+    query = request.query_params.multi_items()
+    body = await _read_body(request)
+    if body is None:
+        return Refusal(Code.MALFORMED, f"body larger than {MAX_BODY_BYTES} bytes")
+    parsed = _parse(body, request.headers.get("content-type", ""))
+    if isinstance(parsed, Refusal):
+        return parsed
+    for pairs in (query, parsed if isinstance(parsed, list) else []):
+        repeated = sorted(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+        if repeated:
+            # Which of two values did the consumer mean? Refuse rather than guess.
+            return Refusal(Code.MALFORMED, f"parameter given more than once: {', '.join(repeated)}")
+    data: dict[str, object] = dict(query)
+    data.update(parsed)
+    problem = _shape_problem(data)
+    if problem:
+        return Refusal(Code.MALFORMED, problem)
     return data
 
 
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
+async def _read_body(request: Request) -> bytes | None:
+    """The body, or None when it is over the limit (stopping as soon as it is)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)
 
 
-async def _read(request: Request) -> dict[str, object] | Refusal:
-    data: dict[str, object] = dict(request.query_params)
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        return Refusal(Code.MALFORMED, f"body larger than {MAX_BODY_BYTES} bytes")
+def _parse(body: bytes, content_type: str) -> dict[str, object] | list[tuple[str, str]] | Refusal:
     if not body.strip():
-        return data
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == _FORM:
+        return {}
+    media = content_type.split(";")[0].strip().lower()
+    if media == _FORM:
         try:
-            text = body.decode("utf-8")
-            data.update(parse_qsl(text, keep_blank_values=True, strict_parsing=True))
+            return parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
         except (UnicodeDecodeError, ValueError):
             return Refusal(Code.MALFORMED, "body is not valid form data")
-        return data
-    if content_type == "multipart/form-data":
+    if media == "multipart/form-data":
         return Refusal(Code.MALFORMED, "send JSON or application/x-www-form-urlencoded")
     try:
         parsed = orjson.loads(body)
@@ -53,5 +65,23 @@ async def _read(request: Request) -> dict[str, object] | Refusal:
         return Refusal(Code.MALFORMED, "body is not valid JSON")
     if not isinstance(parsed, dict):
         return Refusal(Code.MALFORMED, "body must be a JSON object")
-    data.update(parsed)
-    return data
+    return parsed
+
+
+def _shape_problem(data: dict[str, object]) -> str:
+    """What no lead may hold: NUL characters (no database stores them in text) or nesting
+    deeper than any lead needs. Walked iteratively, so depth cannot exhaust the stack."""
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"values nested deeper than {MAX_DEPTH} levels"
+        if isinstance(value, str):
+            if "\x00" in value:
+                return "NUL characters are not allowed"
+        elif isinstance(value, dict):
+            stack.extend((k, depth) for k in value)
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return ""

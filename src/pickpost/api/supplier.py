@@ -86,7 +86,6 @@ async def _handle(
         received_at=time.time(),
         data=payload if isinstance(payload, dict) else {},
         remote_addr=http.client.host if http.client else None,
-        user_agent=http.headers.get("user-agent"),
     )
     reply = await _decide(
         runtime, request, payload, accepts, use_case(runtime) if use_case else None

@@ -13,6 +13,9 @@ from pickpost.domain.workspace import BuyerConfig
 TMAX_HEADER = "X-Pickpost-Tmax-Ms"
 _JSON = "application/json"
 MAX_PRICE_CENTS = 100_000_00  # a price above this is a buyer bug, not a bid
+MAX_ENTITY_LENGTH = 200
+MAX_DISPLAY_VALUES = 20
+MAX_TEXT_LENGTH = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +91,9 @@ def parse_ping(buyer: BuyerConfig, response: InboundResponse, latency_ms: float)
     data = _json_object(response)
     if isinstance(data, Invalid):
         return data
-    bid = data.get("bid")
+    if "bid" not in data:
+        return Invalid("response has no 'bid'")
+    bid = data["bid"]
     if bid is None:
         reason = data.get("reason")
         return NoBid(reason if isinstance(reason, str) and reason else "no bid")
@@ -99,18 +104,40 @@ def parse_ping(buyer: BuyerConfig, response: InboundResponse, latency_ms: float)
         return Invalid(f"invalid bid price {bid.get('price')!r}")
     token = bid.get("bid_id")
     entity = bid.get("tcpa_entity_name")
-    extra = bid.get("additional_data")
+    if not isinstance(entity, str) or not 0 < len(entity) <= MAX_ENTITY_LENGTH:
+        entity = buyer.tcpa_entity_name
     additional: dict[str, object] = dict(buyer.additional_data)
+    extra = bid.get("additional_data")
     if isinstance(extra, dict):
-        additional.update(extra)
+        additional.update(_display_values(extra))
     return RawBid(
         buyer_id=buyer.id,
         price=price,
-        tcpa_entity_name=entity if isinstance(entity, str) and entity else buyer.tcpa_entity_name,
-        token=str(token) if isinstance(token, str | int) and not isinstance(token, bool) else None,
+        tcpa_entity_name=entity,
+        token=_token(token),
         additional_data=additional,
         latency_ms=latency_ms,
     )
+
+
+def _display_values(extra: dict[str, object]) -> dict[str, object]:
+    """What of a bid's ``additional_data`` is shown to consumers: a few short scalar values."""
+    kept: dict[str, object] = {}
+    for key, value in extra.items():
+        if len(kept) == MAX_DISPLAY_VALUES:
+            break
+        if len(key) > MAX_TEXT_LENGTH or not isinstance(value, str | int | float):
+            continue
+        if not isinstance(value, str) or len(value) <= MAX_TEXT_LENGTH:
+            kept[key] = value
+    return kept
+
+
+def _token(raw: object) -> str | None:
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        return None
+    text = str(raw)
+    return text if len(text) <= MAX_TEXT_LENGTH else None
 
 
 def build_post(

@@ -16,6 +16,7 @@ class PingRecord:
     expires_at: float
     test: bool
     lead: dict[str, object]  # everything the supplier sent except credentials
+    ping_values: dict[str, object]  # the validated ping fields, as forwarded to buyers
     bids: tuple[OfferedBid, ...]
     buyers_pinged: int
 

@@ -11,9 +11,7 @@ from pickpost.domain.workspace import SupplierConfig
 
 AUTH_FIELDS = ("lp_campaign_id", "lp_supplier_id", "lp_key")
 SUBIDS = tuple(f"lp_subid{i}" for i in range(1, 7))
-RESERVED = frozenset(
-    {*AUTH_FIELDS, "lp_action", "lp_ping_id", "lp_consent_bids", "lp_bid_ids", *SUBIDS}
-)
+SINGLE_VALUES = (*AUTH_FIELDS, "lp_ping_id", "lp_action")
 MAX_SUBID_LENGTH = 75
 _NOT_LEAD_DATA = frozenset({*AUTH_FIELDS, "lp_ping_id", "lp_consent_bids", "lp_bid_ids"})
 
@@ -31,7 +29,6 @@ class SupplierRequest:
     received_at: float  # epoch seconds
     data: dict[str, object]
     remote_addr: str | None = None
-    user_agent: str | None = None
 
     def text(self, name: str) -> str | None:
         """A reserved parameter as text (suppliers send ids as numbers too)."""
@@ -70,6 +67,13 @@ class Admitted:
 
 def admit(catalog: Catalog, request: SupplierRequest) -> Admitted | Refusal:
     """Authenticate the request and check its reserved fields."""
+    shapeless = [name for name in SINGLE_VALUES if isinstance(request.data.get(name), list | dict)]
+    if shapeless:
+        return Refusal(
+            Code.MALFORMED,
+            f"must be a single value: {', '.join(shapeless)}",
+            tuple(FieldError(name, "must be a single value") for name in shapeless),
+        )
     missing = [name for name in AUTH_FIELDS if request.text(name) is None]
     if missing:
         return Refusal(

@@ -80,6 +80,7 @@ class PingService:
             expires_at=request.received_at + campaign.config.ping_ttl_s,
             test=admitted.test,
             lead=lead_fields(request.data, validated.values),
+            ping_values=dict(validated.values),
             bids=tuple(offered),
             buyers_pinged=pinged,
         )
@@ -105,7 +106,7 @@ class PingService:
             "meta": {
                 "buyers_pinged": record.buyers_pinged,
                 "total_bids": len(offered),
-                "max_bid_price": to_json_number(record.max_bid_price),
+                "max_bid_price": to_json_number(record.max_bid_price) if offered else None,
                 "execution_time_ms": round((time.monotonic() - request.arrived) * 1000),
             },
         }

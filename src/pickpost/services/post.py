@@ -8,7 +8,14 @@ from pickpost.buyers import native
 from pickpost.buyers.wire import Delivery
 from pickpost.domain.bids import OfferedBid
 from pickpost.domain.catalog import Campaign
-from pickpost.domain.consent import SelectionError, parse_bid_ids, select_consented
+from pickpost.domain.consent import (
+    EVIDENCE_FIELDS,
+    SelectionError,
+    collect_evidence,
+    evidence_errors,
+    parse_bid_ids,
+    select_consented,
+)
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import Step, validate_lead
 from pickpost.domain.lead import (
@@ -33,14 +40,6 @@ from pickpost.services.intake import (
 )
 from pickpost.services.ports import BuyerTransport, LeadStore, PingStore
 
-CONSENT_EVIDENCE = (
-    "tcpa_text",
-    "ip_address",
-    "user_agent",
-    "landing_page_url",
-    "trustedform_cert_url",
-    "jornaya_leadid",
-)
 REPLAY_HEADER = "Idempotent-Replay"
 
 
@@ -86,16 +85,27 @@ class PostService:
             return Reply.refused(await self._gone(ping_id, campaign.id, supplier_id))
         if not record.owned_by(campaign.id, supplier_id):
             return Reply.refused(_unknown_ping())
-        if "lp_consent_bids" not in request.data:
+        raw_pick = request.data.get("lp_consent_bids")
+        if raw_pick is None:
             return _missing("lp_consent_bids")
+        picked = parse_bid_ids(raw_pick)
+        if picked is None:
+            return Reply(
+                Code.MALFORMED,
+                "lp_consent_bids must be a JSON array of bid ids or a comma-separated string",
+            )
         try:
-            picked = parse_bid_ids(request.data["lp_consent_bids"])
             chosen = select_consented(record.bids, picked)
         except SelectionError as error:
             return Reply(Code.INVALID_BID_SELECTION, str(error))
         validated = validate_lead(campaign.fields, request.data, Step.POST)
-        if not validated.ok:
-            return Reply.refused(validation_refusal(validated.errors))
+        # Declared values win over what was sent raw: the ping's normalised values over a
+        # re-sent raw copy, the post's over both. Only these are forwarded to buyers.
+        forwarded = {**record.ping_values, **validated.values}
+        fields = {**record.lead, **lead_fields(request.data, {}), **forwarded}
+        errors = validated.errors + evidence_errors(fields)
+        if errors:
+            return Reply.refused(validation_refusal(errors))
 
         lead = NewLead(
             lead_id=new_id("l"),
@@ -105,7 +115,7 @@ class PostService:
             request_id=request.request_id,
             created_at=request.received_at,
             test=record.test or admitted.test,
-            fields={**record.lead, **lead_fields(request.data, validated.values)},
+            fields=fields,
         )
         consent = _consent(lead, record, chosen, request.received_at)
         if not await self._leads.claim(lead, consent):
@@ -113,7 +123,7 @@ class PostService:
             assert winner is not None, "a claim failed without a claimed lead"
             return await self._replay(winner, ping_id, campaign.id, supplier_id)
 
-        attempts = await self._sell(campaign, lead, chosen, consent)
+        attempts = await self._sell(campaign, lead, chosen, consent, forwarded)
         reply = _sold_reply(campaign, record, lead, picked, attempts, request.arrived)
         sold = [a for a in attempts if a.sold]
         outcome = StoredOutcome(
@@ -134,11 +144,10 @@ class PostService:
         lead: NewLead,
         chosen: list[OfferedBid],
         consent: ConsentRecord,
+        forwarded: dict[str, object],
     ) -> list[_Attempt]:
         """Attempt the picked bids strictly in order until ``max_sales`` is reached."""
         max_sales = campaign.config.one_to_one.max_sales
-        declared = campaign.declared(Step.PING) | campaign.declared(Step.POST)
-        forwarded = {k: v for k, v in lead.fields.items() if k in declared}
         attempts: list[_Attempt] = []
         skipped: list[BuyerCall] = []
         for bid in chosen:
@@ -266,16 +275,13 @@ def _consent(
             "bid_price": to_json_number(bid.price),
         }
 
-    evidence = {
-        key: str(lead.fields[key]) for key in CONSENT_EVIDENCE if lead.fields.get(key) is not None
-    }
     return ConsentRecord(
         lead_id=lead.lead_id,
         ping_id=record.ping_id,
         consented_at=at,
         bids_shown=[shown(b) for b in record.bids],
         bids_picked=[shown(b) for b in chosen],
-        evidence=evidence,
+        evidence=collect_evidence(lead.fields),
     )
 
 
@@ -285,7 +291,7 @@ def _consent_block(consent: ConsentRecord, bid: OfferedBid) -> dict[str, object]
         "tcpa_entity_name": bid.tcpa_entity_name,
         "consented_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(consent.consented_at)),
     }
-    block.update({key: consent.evidence.get(key) for key in CONSENT_EVIDENCE})
+    block.update({key: consent.evidence.get(key) for key in EVIDENCE_FIELDS})
     return block
 
 
@@ -353,7 +359,7 @@ def _sold_reply(
         "total_bids": len(record.bids),
         "consented_bids": len(picked),
         "sold_count": len(sold),
-        "max_bid_price": to_json_number(record.max_bid_price),
+        "max_bid_price": to_json_number(record.max_bid_price) if record.bids else None,
         "execution_time_ms": round((time.monotonic() - arrived) * 1000),
     }
     if sold:
