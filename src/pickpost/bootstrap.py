@@ -11,6 +11,7 @@ from pickpost.infra.pingstore import MemoryPingStore, RedisPingStore
 from pickpost.infra.recorder import LogWriter
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.leads import SqlLeadStore
+from pickpost.infra.sql.logs import SqlLogStore
 from pickpost.infra.sql.views import SqlViews
 from pickpost.infra.sql.workspace import apply_workspace, load_workspace
 from pickpost.infra.transport import AiohttpTransport
@@ -42,7 +43,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         else:
             pings = MemoryPingStore()
         leads = SqlLeadStore(engine)
-        writer = LogWriter(leads)
+        writer = LogWriter(SqlLogStore(engine))
         writer.start()
         stack.push_async_callback(writer.close)
 

@@ -83,7 +83,7 @@ class FakeLeadStore:
         self.consents: dict[str, ConsentRecord] = {}
         self.sales: dict[int, tuple[SaleAttempt, SaleStatus]] = {}
         self.calls: list[BuyerCall] = []
-        self.owners: dict[str, tuple[str, str, float]] = {}
+        self.recorded_pings: dict[str, PingRecord] = {}
         self.blind_lookups = 0  # lookups that miss, as when a concurrent POST has not committed
 
     async def find_outcome(self, ping_id: str) -> StoredOutcome | None:
@@ -92,8 +92,8 @@ class FakeLeadStore:
             return None
         return self.by_ping.get(ping_id)
 
-    async def ping_owner(self, ping_id: str) -> tuple[str, str, float] | None:
-        return self.owners.get(ping_id)
+    async def find_ping(self, ping_id: str) -> PingRecord | None:
+        return self.recorded_pings.get(ping_id)
 
     async def claim(self, lead: NewLead, consent: ConsentRecord) -> bool:
         self.events.append("claim")
@@ -126,6 +126,3 @@ class FakeLeadStore:
 
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
         self.calls.extend(calls)
-
-    async def write_logs(self, pings: list[PingLog], requests: list[RequestLog]) -> None:
-        raise NotImplementedError("the log writer is not part of these tests")

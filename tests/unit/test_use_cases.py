@@ -1,5 +1,6 @@
 """PING and POST use cases over fakes: order of effects, consent rules, deadline budgets."""
 
+import dataclasses
 import time
 from typing import Any
 
@@ -190,3 +191,25 @@ async def test_ping_forwards_declared_ping_fields_only() -> None:
     (record,) = world.pings.records.values()
     assert record.lead["secret"] == "s"
     assert "lp_key" not in record.lead
+
+
+async def test_a_ping_the_store_forgot_is_found_in_the_ledger() -> None:
+    world = World()
+    ping = await world.ping()
+    record = world.pings.records.pop(ping["ping_id"])
+    world.leads.recorded_pings[record.ping_id] = record
+    reply = await world.post(ping["ping_id"], bid_ids(ping, "ann"))
+    assert reply.code is Code.OK
+
+
+async def test_expired_and_foreign_pings_in_the_ledger() -> None:
+    world = World()
+    ping = await world.ping()
+    record = world.pings.records.pop(ping["ping_id"])
+    expired = dataclasses.replace(record, expires_at=time.time() - 1)
+    world.leads.recorded_pings[record.ping_id] = expired
+    assert (await world.post(ping["ping_id"], bid_ids(ping, "ann"))).code is Code.PING_EXPIRED
+    foreign = dataclasses.replace(expired, supplier_id="8")
+    world.leads.recorded_pings[record.ping_id] = foreign
+    assert (await world.post(ping["ping_id"], bid_ids(ping, "ann"))).code is Code.UNKNOWN_PING
+    assert world.transport.sent[-1][0].url.endswith("/ping")  # no POST reached a buyer

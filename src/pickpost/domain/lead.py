@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from pickpost.domain.outcomes import BuyerCall
+from pickpost.domain.ping import PingRecord
 
 
 class LeadStatus(StrEnum):
@@ -87,13 +88,5 @@ class RequestLog:
 class PingLog:
     """Everything a PING leaves behind, written off the hot path."""
 
-    ping_id: str
-    campaign_id: str
-    supplier_id: str
-    request_id: str
-    created_at: float
-    expires_at: float
-    test: bool
-    lead: dict[str, object]
-    bids: list[dict[str, object]]
+    record: PingRecord
     calls: tuple[BuyerCall, ...]

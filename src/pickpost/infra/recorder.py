@@ -6,7 +6,7 @@ import logging
 import orjson
 
 from pickpost.domain.lead import PingLog, RequestLog
-from pickpost.services.ports import LeadStore
+from pickpost.services.ports import LogStore
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ class LogWriter:
     record survives in the process log rather than being dropped silently.
     """
 
-    def __init__(self, store: LeadStore, batch: int = 500, tries: int = 5) -> None:
+    def __init__(self, store: LogStore, batch: int = 500, tries: int = 5) -> None:
         self._store = store
         self._batch = batch
         self._tries = tries
@@ -50,6 +50,8 @@ class LogWriter:
                 items.append(self._queue.get_nowait())
             try:
                 await self._write(items)
+            except Exception:  # the writer must outlive any one bad batch
+                log.exception("log writer failed on a batch of %d", len(items))
             finally:
                 for _ in items:
                     self._queue.task_done()
@@ -60,7 +62,7 @@ class LogWriter:
         # One bad entry must not sink the batch: write the rest one by one.
         for item in items:
             if not await self._try_write([item], 1):
-                log.error("log entry lost to the database: %s", orjson.dumps(item).decode())
+                log.error("log entry lost to the database: %s", _dump(item))
 
     async def _try_write(self, items: list[PingLog | RequestLog], tries: int) -> bool:
         pings = [i for i in items if isinstance(i, PingLog)]
@@ -73,3 +75,10 @@ class LogWriter:
                 log.warning("log write failed (try %d of %d)", attempt + 1, tries, exc_info=True)
                 await asyncio.sleep(0.05 * 2**attempt)
         return False
+
+
+def _dump(item: PingLog | RequestLog) -> str:
+    try:
+        return orjson.dumps(item, default=str).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return repr(item)

@@ -85,20 +85,7 @@ class PingService:
             buyers_pinged=pinged,
         )
         await self._pings.save(record, campaign.config.ping_ttl_s)
-        self._recorder.ping(
-            PingLog(
-                ping_id=ping_id,
-                campaign_id=record.campaign_id,
-                supplier_id=record.supplier_id,
-                request_id=request.request_id,
-                created_at=record.created_at,
-                expires_at=record.expires_at,
-                test=record.test,
-                lead=record.lead,
-                bids=[bid_json(b) | {"buyer_price": b.buyer_price / 100} for b in offered],
-                calls=tuple(calls),
-            )
-        )
+        self._recorder.ping(PingLog(record, tuple(calls)))
         body: dict[str, object] = {
             "ping_id": ping_id,
             "expires_at": _iso(record.expires_at),

@@ -1,5 +1,6 @@
 """The contracts between the use cases and the outside world."""
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from pickpost.buyers.wire import Delivery, OutboundRequest
@@ -32,8 +33,8 @@ class LeadStore(Protocol):
         """The POST outcome for a ping, if one was claimed (status SELLING while it runs)."""
         ...
 
-    async def ping_owner(self, ping_id: str) -> tuple[str, str, float] | None:
-        """(campaign id, supplier id, expires_at) of a recorded ping."""
+    async def find_ping(self, ping_id: str) -> PingRecord | None:
+        """A ping as recorded in the database (the ping store forgets; the ledger does not)."""
         ...
 
     async def claim(self, lead: NewLead, consent: ConsentRecord) -> bool:
@@ -54,7 +55,11 @@ class LeadStore(Protocol):
         """Calls of a POST that reserved no sale (skipped bids)."""
         ...
 
-    async def write_logs(self, pings: list[PingLog], requests: list[RequestLog]) -> None: ...
+
+class LogStore(Protocol):
+    async def write_logs(
+        self, pings: Sequence[PingLog], requests: Sequence[RequestLog]
+    ) -> None: ...
 
 
 class AdminViews(Protocol):

@@ -80,11 +80,15 @@ class PostService:
         prior = await self._leads.find_outcome(ping_id)
         if prior is not None:
             return await self._replay(prior, ping_id, campaign.id, supplier_id)
-        record = await self._pings.get(ping_id)
-        if record is None or record.expires_at <= time.time():
-            return Reply.refused(await self._gone(ping_id, campaign.id, supplier_id))
-        if not record.owned_by(campaign.id, supplier_id):
+        # The ledger keeps every ping the store may have lost (its TTL, or a restart of the
+        # in-process store), so an expired ping is told apart from one that never was.
+        record = await self._pings.get(ping_id) or await self._leads.find_ping(ping_id)
+        if record is None or not record.owned_by(campaign.id, supplier_id):
             return Reply.refused(_unknown_ping())
+        if record.expires_at <= time.time():
+            return Reply.refused(
+                Refusal(Code.PING_EXPIRED, "ping expired", extra={"ping_id": ping_id})
+            )
         raw_pick = request.data.get("lp_consent_bids")
         if raw_pick is None:
             return _missing("lp_consent_bids")
@@ -239,13 +243,6 @@ class PostService:
         return Reply(
             Code(outcome.code), outcome.message, outcome.body, headers={REPLAY_HEADER: "true"}
         )
-
-    async def _gone(self, ping_id: str, campaign_id: str, supplier_id: str) -> Refusal:
-        """404 or 410 for a ping the ping store no longer (or never) had."""
-        owner = await self._leads.ping_owner(ping_id)
-        if owner is None or owner[:2] != (campaign_id, supplier_id):
-            return _unknown_ping()
-        return Refusal(Code.PING_EXPIRED, "ping expired", extra={"ping_id": ping_id})
 
 
 def _missing(name: str) -> Reply:

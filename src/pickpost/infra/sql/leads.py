@@ -1,45 +1,23 @@
-"""The lead ledger: leads, consent, sales, buyer calls and request logs."""
+"""The lead ledger: leads, consent, sales and the buyer calls of POSTs."""
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.lead import (
     ConsentRecord,
     LeadStatus,
     NewLead,
-    PingLog,
-    RequestLog,
     SaleAttempt,
     SaleStatus,
     StoredOutcome,
 )
 from pickpost.domain.outcomes import BuyerCall
+from pickpost.domain.ping import PingRecord
 from pickpost.infra.sql import schema
-
-
-def _at(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-def _call_row(call: BuyerCall, ping_id: str | None, lead_id: str | None) -> dict[str, Any]:
-    return {
-        "ping_id": ping_id,
-        "lead_id": lead_id,
-        "buyer_id": call.buyer_id,
-        "step": call.step.value,
-        "url": call.url,
-        "outcome": call.outcome.value,
-        "reason": call.reason,
-        "status_code": call.status_code,
-        "latency_ms": round(call.latency_ms, 3),
-        "price_cents": call.price_cents,
-        "started_at": _at(call.started_at),
-    }
+from pickpost.infra.sql.rows import at, call_row, ping_record
 
 
 class SqlLeadStore:
@@ -69,21 +47,15 @@ class SqlLeadStore:
             body=dict(outcome.get("body", {})),
         )
 
-    async def ping_owner(self, ping_id: str) -> tuple[str, str, float] | None:
-        query = sa.select(
-            schema.pings.c.campaign_id, schema.pings.c.supplier_id, schema.pings.c.expires_at
-        ).where(schema.pings.c.id == ping_id)
+    async def find_ping(self, ping_id: str) -> PingRecord | None:
         async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).first()
-        if row is None:
-            return None
-        expires = row.expires_at
-        if expires.tzinfo is None:
-            expires = expires.replace(tzinfo=UTC)
-        return row.campaign_id, row.supplier_id, expires.timestamp()
+            row = (
+                await conn.execute(sa.select(schema.pings).where(schema.pings.c.id == ping_id))
+            ).first()
+        return None if row is None else ping_record(row)
 
     async def claim(self, lead: NewLead, consent: ConsentRecord) -> bool:
-        at = _at(lead.created_at)
+        created = at(lead.created_at)
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(
@@ -93,8 +65,8 @@ class SqlLeadStore:
                         supplier_id=lead.supplier_id,
                         ping_id=lead.ping_id,
                         request_id=lead.request_id,
-                        created_at=at,
-                        updated_at=at,
+                        created_at=created,
+                        updated_at=created,
                         test=lead.test,
                         status=LeadStatus.SELLING.value,
                         payout_cents=0,
@@ -105,7 +77,7 @@ class SqlLeadStore:
                     schema.consents.insert().values(
                         lead_id=consent.lead_id,
                         ping_id=consent.ping_id,
-                        consented_at=_at(consent.consented_at),
+                        consented_at=at(consent.consented_at),
                         bids_shown=consent.bids_shown,
                         bids_picked=consent.bids_picked,
                         evidence=consent.evidence,
@@ -116,7 +88,7 @@ class SqlLeadStore:
         return True
 
     async def start_sale(self, attempt: SaleAttempt) -> int | None:
-        at = _at(attempt.created_at)
+        created = at(attempt.created_at)
         try:
             async with self._engine.begin() as conn:
                 result = await conn.execute(
@@ -129,8 +101,8 @@ class SqlLeadStore:
                         payout_cents=attempt.payout,
                         status=SaleStatus.PENDING.value,
                         reason="",
-                        created_at=at,
-                        updated_at=at,
+                        created_at=created,
+                        updated_at=created,
                     )
                     .returning(schema.sales.c.id)
                 )
@@ -148,7 +120,7 @@ class SqlLeadStore:
                     .returning(schema.sales.c.lead_id)
                 )
             ).scalar_one()
-            await conn.execute(schema.buyer_calls.insert(), [_call_row(call, None, lead_id)])
+            await conn.execute(schema.buyer_calls.insert(), [call_row(call, None, lead_id)])
 
     async def finish_lead(self, outcome: StoredOutcome, payout: int) -> None:
         stored = {"code": outcome.code, "message": outcome.message, "body": outcome.body}
@@ -167,56 +139,5 @@ class SqlLeadStore:
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
-                schema.buyer_calls.insert(), [_call_row(c, None, lead_id) for c in calls]
+                schema.buyer_calls.insert(), [call_row(c, None, lead_id) for c in calls]
             )
-
-    async def write_logs(self, pings: Sequence[PingLog], requests: Sequence[RequestLog]) -> None:
-        async with self._engine.begin() as conn:
-            await _insert_pings(conn, pings)
-            if requests:
-                await conn.execute(
-                    schema.requests.insert(),
-                    [
-                        {
-                            "id": r.request_id,
-                            "endpoint": r.endpoint,
-                            "received_at": _at(r.received_at),
-                            "duration_ms": round(r.duration_ms, 3),
-                            "http_status": r.http_status,
-                            "code": r.code,
-                            "campaign_id": r.campaign_id,
-                            "supplier_id": r.supplier_id,
-                            "ping_id": r.ping_id,
-                            "lead_id": r.lead_id,
-                            "remote_addr": r.remote_addr,
-                            "request": r.request,
-                            "response": r.response,
-                        }
-                        for r in requests
-                    ],
-                )
-
-
-async def _insert_pings(conn: AsyncConnection, pings: Sequence[PingLog]) -> None:
-    if not pings:
-        return
-    await conn.execute(
-        schema.pings.insert(),
-        [
-            {
-                "id": p.ping_id,
-                "campaign_id": p.campaign_id,
-                "supplier_id": p.supplier_id,
-                "request_id": p.request_id,
-                "created_at": _at(p.created_at),
-                "expires_at": _at(p.expires_at),
-                "test": p.test,
-                "lead": p.lead,
-                "bids": p.bids,
-            }
-            for p in pings
-        ],
-    )
-    calls = [_call_row(c, p.ping_id, None) for p in pings for c in p.calls]
-    if calls:
-        await conn.execute(schema.buyer_calls.insert(), calls)

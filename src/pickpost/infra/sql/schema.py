@@ -28,7 +28,9 @@ pings = sa.Table(
     sa.Column("expires_at", Timestamp, nullable=False),
     sa.Column("test", sa.Boolean, nullable=False),
     sa.Column("lead", Json, nullable=False),
+    sa.Column("ping_values", Json, nullable=False),
     sa.Column("bids", Json, nullable=False),
+    sa.Column("buyers_pinged", sa.Integer, nullable=False),
 )
 
 leads = sa.Table(
@@ -105,11 +107,11 @@ requests = sa.Table(
     sa.Column("duration_ms", sa.Float, nullable=False),
     sa.Column("http_status", sa.Integer, nullable=False),
     sa.Column("code", sa.Integer, nullable=False),
-    sa.Column("campaign_id", sa.String(64), nullable=True),
-    sa.Column("supplier_id", sa.String(64), nullable=True),
-    sa.Column("ping_id", sa.String(40), nullable=True, index=True),
+    sa.Column("campaign_id", sa.Text, nullable=True),
+    sa.Column("supplier_id", sa.Text, nullable=True),
+    sa.Column("ping_id", sa.Text, nullable=True, index=True),
     sa.Column("lead_id", sa.String(40), nullable=True, index=True),
-    sa.Column("remote_addr", sa.String(64), nullable=True),
+    sa.Column("remote_addr", sa.Text, nullable=True),
     sa.Column("request", Json, nullable=False),
     sa.Column("response", Json, nullable=False),
 )

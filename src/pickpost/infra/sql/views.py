@@ -106,7 +106,19 @@ class SqlViews:
             "expires_at": _iso(ping.expires_at),
             "test": ping.test,
             "lead": ping.lead,
-            "bids": ping.bids,
+            "bids": [
+                {
+                    "bid_id": b["bid_id"],
+                    "buyer_id": b["buyer_id"],
+                    "bid_price": _cents(b["price"]),
+                    "buyer_price": _cents(b["buyer_price"]),
+                    "tcpa_entity_name": b["tcpa_entity_name"],
+                    "buyer_token": b["token"],
+                    "additional_data": b["additional_data"],
+                }
+                for b in ping.bids
+            ],
+            "buyers_pinged": ping.buyers_pinged,
             "lead_id": lead_id,
             "requests": requests,
             "timeline": timeline,
