@@ -13,9 +13,8 @@ from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.leads import SqlLeadStore
 from pickpost.infra.sql.logs import SqlLogStore
 from pickpost.infra.sql.views import SqlViews
-from pickpost.infra.sql.workspace import apply_workspace, load_workspace
+from pickpost.infra.sql.workspace import load_workspace
 from pickpost.infra.transport import AiohttpTransport
-from pickpost.infra.workspace_file import read_workspace
 from pickpost.services.ping import AuctionTiming, PingService
 from pickpost.services.ports import PingStore
 from pickpost.services.post import PostService
@@ -25,12 +24,13 @@ from pickpost.settings import Settings
 
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Connect stores and sessions, read the workspace, and close it all on exit."""
+    """Connect stores and sessions, read the campaigns from the database, close it all on exit.
+
+    The campaigns are read once, at start: restart the server to serve a newly loaded workspace.
+    """
     async with AsyncExitStack() as stack:
         engine = make_engine(settings.database_url, settings.db_pool_size)
         stack.push_async_callback(engine.dispose)
-        if settings.workspace is not None:
-            await apply_workspace(engine, read_workspace(settings.workspace))
         catalog = Catalog.from_workspace(await load_workspace(engine))
 
         transport = AiohttpTransport.create(settings.buyer_connections)

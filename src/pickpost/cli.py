@@ -17,7 +17,7 @@ from rich.console import Console
 from pickpost.bootstrap import build_app
 from pickpost.infra.sql.engine import DatabaseUrlError, driver_url, make_engine
 from pickpost.infra.sql.migrate import upgrade
-from pickpost.infra.sql.workspace import apply_workspace
+from pickpost.infra.sql.workspace import ApplyReport, apply_workspace
 from pickpost.infra.workspace_file import WorkspaceError, read_workspace
 from pickpost.settings import Settings
 
@@ -44,14 +44,6 @@ def _check_database(url: str) -> None:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _read(path: Path) -> None:
-    try:
-        read_workspace(path)
-    except WorkspaceError as error:
-        err.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
-
-
 @app.command()
 def migrate(database: DatabaseOpt = DEFAULT_DB) -> None:
     """Create or upgrade the database schema."""
@@ -67,21 +59,29 @@ def load(
 ) -> None:
     """Apply a workspace file to the database; loading the same file again changes nothing."""
     _check_database(database)
-    _read(workspace)
     upgrade(database)
+    _apply(workspace, database)
 
-    async def apply() -> None:
+
+def _apply(workspace: Path, database: str) -> None:
+    """Apply the file and say what changed; a document that cannot be applied exits 2."""
+
+    async def apply() -> ApplyReport:
         engine = make_engine(database)
         try:
-            report = await apply_workspace(engine, read_workspace(workspace))
+            return await apply_workspace(engine, read_workspace(workspace))
         finally:
             await engine.dispose()
-        console.print(
-            f"campaigns created: {len(report.created)}, updated: {len(report.updated)}, "
-            f"unchanged: {len(report.unchanged)}"
-        )
 
-    asyncio.run(apply())
+    try:
+        report = asyncio.run(apply())
+    except WorkspaceError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    console.print(
+        f"campaigns created: {len(report.created)}, updated: {len(report.updated)}, "
+        f"unchanged: {len(report.unchanged)}"
+    )
 
 
 @app.command()
@@ -96,15 +96,12 @@ def serve(
     host: Annotated[str, typer.Option(envvar="PICKPOST_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PICKPOST_PORT")] = 8000,
 ) -> None:
-    """Serve the supplier and admin APIs."""
+    """Serve the supplier and admin APIs (migrating and applying --workspace first)."""
     _check_database(database)
-    if workspace is not None:
-        _read(workspace)
     upgrade(database)
-    settings = Settings(
-        database_url=database, redis_url=redis, workspace=workspace, host=host, port=port
-    )
-    _run_server(settings)
+    if workspace is not None:
+        _apply(workspace, database)
+    _run_server(Settings(database_url=database, redis_url=redis, host=host, port=port))
 
 
 def _run_server(settings: Settings) -> None:
@@ -142,9 +139,8 @@ def demo(
     """Migrate, load the demo workspace, start simulated buyers and serve on PORT."""
     from pickpost.simbuyers import FleetConfig
 
-    workspace = DEMO / "workspace.yaml"
     fleet_file = DEMO / "simbuyers.yaml"
-    load(workspace, database)
+    load(DEMO / "workspace.yaml", database)
     ports = [buyer.port for buyer in FleetConfig.from_file(fleet_file).buyers]
     busy = [port for port in ports if _accepts(port)]
     if busy:

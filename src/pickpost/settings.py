@@ -1,7 +1,5 @@
 """Typed settings, from ``PICKPOST_*`` environment variables and CLI options."""
 
-from pathlib import Path
-
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -11,7 +9,6 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///var/pickpost.db"
     redis_url: str | None = None
-    workspace: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     admin_token: SecretStr | None = None

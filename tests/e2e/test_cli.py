@@ -119,3 +119,22 @@ def test_demo_prints_requests_that_work(tmp_path: Path) -> None:
             demo.kill()
             demo.communicate()
             raise
+
+
+def test_a_workspace_that_conflicts_with_stored_campaigns_is_refused(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'p.db'}"
+    assert pickpost("load", "demo/workspace.yaml", "--database", database).returncode == 0
+    doc = yaml.safe_load((ROOT / "demo/workspace.yaml").read_text())
+    other = doc["campaigns"][0]
+    other["id"] = "102"
+    other["suppliers"][0]["key"] = "a-different-key-for-supplier-7"
+    path = tmp_path / "other.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = pickpost("load", str(path), "--database", database)
+    assert result.returncode == 2
+    assert "supplier '7' has different keys" in " ".join(result.stderr.split())
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    with engine.connect() as conn:
+        ids = [row.id for row in conn.execute(sa.text("SELECT id FROM campaigns"))]
+    engine.dispose()
+    assert ids == ["101"]

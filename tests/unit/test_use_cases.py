@@ -9,10 +9,11 @@ import pytest
 
 from pickpost.buyers.wire import InboundResponse, OutboundRequest
 from pickpost.domain.errors import Code
+from pickpost.domain.lead import LeadStatus, StoredOutcome
 from pickpost.domain.outcomes import Outcome
 from pickpost.services.intake import Admitted, SupplierRequest, admit
 from pickpost.services.ping import AuctionTiming, PingService
-from pickpost.services.post import PostService
+from pickpost.services.post import PostService, ReplayWait
 from tests.unit.factories import auth, make_campaign, make_catalog
 from tests.unit.fakes import FakeLeadStore, FakePingStore, FakeRecorder, FakeTransport, answer
 
@@ -213,3 +214,18 @@ async def test_expired_and_foreign_pings_in_the_ledger() -> None:
     world.leads.recorded_pings[record.ping_id] = foreign
     assert (await world.post(ping["ping_id"], bid_ids(ping, "ann"))).code is Code.UNKNOWN_PING
     assert world.transport.sent[-1][0].url.endswith("/ping")  # no POST reached a buyer
+
+
+async def test_a_post_still_selling_elsewhere_ends_in_1014_and_calls_nobody() -> None:
+    world = World(buyers=[{**b, "post_timeout_ms": 10} for b in BUYERS])
+    world.post_service = PostService(
+        world.transport, world.pings, world.leads, ReplayWait(first_poll_s=0.001, margin_s=0)
+    )
+    ping = await world.ping()
+    # Another node claimed this ping and has not finished selling it.
+    world.leads.by_ping[ping["ping_id"]] = StoredOutcome("l_other", "101", "7", LeadStatus.SELLING)
+    reply = await world.post(ping["ping_id"], bid_ids(ping, "ann"))
+    assert reply.code is Code.POST_IN_PROGRESS
+    assert reply.code.http_status == 409
+    assert reply.body == {"lead_id": "l_other"}
+    assert not any(r.url.endswith("/post") for r, _ in world.transport.sent)

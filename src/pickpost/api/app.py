@@ -54,6 +54,6 @@ def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
     @app.exception_handler(Exception)
     async def crash(request: Request, error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error(Code.MALFORMED, "internal error; it has been logged", 500)
+        return _error(Code.INTERNAL, "internal error; it has been logged", 500)
 
     return app

@@ -1,5 +1,6 @@
 """The supplier API: ``/ping``, ``/post`` and ``/direct_post`` (API.md section 1)."""
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -14,6 +15,8 @@ from pickpost.domain.workspace import CampaignType
 from pickpost.services.intake import Admitted, Reply, SupplierRequest, admit, new_id
 from pickpost.services.ports import Recorder
 from pickpost.services.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 UseCase = Callable[[SupplierRequest, Admitted], Awaitable[Reply]]
 
@@ -87,9 +90,14 @@ async def _handle(
         data=payload if isinstance(payload, dict) else {},
         remote_addr=http.client.host if http.client else None,
     )
-    reply = await _decide(
-        runtime, request, payload, accepts, use_case(runtime) if use_case else None
-    )
+    try:
+        reply = await _decide(
+            runtime, request, payload, accepts, use_case(runtime) if use_case else None
+        )
+    except Exception:
+        # A bug or an outage, never the input: answer in the envelope and keep the record.
+        log.exception("request %s failed", request_id)
+        reply = Reply(Code.INTERNAL, "internal error; it is logged under this request_id")
     body = envelope(reply, request_id)
     _log(runtime.recorder, request, reply, body)
     return json_response(body, reply.code.http_status, reply.headers)

@@ -45,10 +45,16 @@ REPLAY_HEADER = "Idempotent-Replay"
 
 @dataclass(frozen=True, slots=True)
 class ReplayWait:
-    """How a POST that lost the race for its ping waits for the winner's outcome."""
+    """How a POST that lost the race for its ping waits for the winner's outcome: polling with
+    backoff, for as long as the winner may take to call every buyer of the campaign, and a
+    margin."""
 
-    poll_s: float = 0.02
-    max_s: float = 60.0
+    first_poll_s: float = 0.02
+    max_poll_s: float = 0.5
+    margin_s: float = 5.0
+
+    def limit_s(self, campaign: Campaign) -> float:
+        return sum(b.post_timeout_ms for b in campaign.buyers.values()) / 1000 + self.margin_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +85,7 @@ class PostService:
             return _missing("lp_ping_id")
         prior = await self._leads.find_outcome(ping_id)
         if prior is not None:
-            return await self._replay(prior, ping_id, campaign.id, supplier_id)
+            return await self._replay(prior, ping_id, campaign, supplier_id)
         # The ledger keeps every ping the store may have lost (its TTL, or a restart of the
         # in-process store), so an expired ping is told apart from one that never was.
         record = await self._pings.get(ping_id) or await self._leads.find_ping(ping_id)
@@ -125,7 +131,7 @@ class PostService:
         if not await self._leads.claim(lead, consent):
             winner = await self._leads.find_outcome(ping_id)
             assert winner is not None, "a claim failed without a claimed lead"
-            return await self._replay(winner, ping_id, campaign.id, supplier_id)
+            return await self._replay(winner, ping_id, campaign, supplier_id)
 
         attempts = await self._sell(campaign, lead, chosen, consent, forwarded)
         reply = _sold_reply(campaign, record, lead, picked, attempts, request.arrived)
@@ -223,20 +229,21 @@ class PostService:
         return _Attempt(bid, sold=False, reason=reason)
 
     async def _replay(
-        self, outcome: StoredOutcome, ping_id: str, campaign_id: str, supplier_id: str
+        self, outcome: StoredOutcome, ping_id: str, campaign: Campaign, supplier_id: str
     ) -> Reply:
-        if outcome.campaign_id != campaign_id or outcome.supplier_id != supplier_id:
+        if outcome.campaign_id != campaign.id or outcome.supplier_id != supplier_id:
             return Reply.refused(_unknown_ping())
-        waited = 0.0
+        waited, poll = 0.0, self._wait.first_poll_s
         while outcome.status is LeadStatus.SELLING:
-            if waited >= self._wait.max_s:
+            if waited >= self._wait.limit_s(campaign):
                 return Reply(
                     Code.POST_IN_PROGRESS,
                     "an earlier POST of this ping is still selling; retry later",
                     {"lead_id": outcome.lead_id},
                 )
-            await asyncio.sleep(self._wait.poll_s)
-            waited += self._wait.poll_s
+            await asyncio.sleep(poll)
+            waited += poll
+            poll = min(poll * 2, self._wait.max_poll_s)
             found = await self._leads.find_outcome(ping_id)
             assert found is not None, "a claimed lead disappeared"
             outcome = found

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.workspace import CampaignConfig, Workspace
 from pickpost.infra.sql import schema
+from pickpost.infra.workspace_file import parse_workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,10 +18,6 @@ class ApplyReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated)
 
 
 def stored_doc(campaign: CampaignConfig) -> dict[str, object]:
@@ -38,12 +35,20 @@ def _digest(doc: dict[str, object]) -> str:
 async def apply_workspace(engine: AsyncEngine, workspace: Workspace) -> ApplyReport:
     """Create or update each campaign of the document; identical ones are left untouched.
 
-    Campaigns in the database but not in the document are kept: leads refer to them.
+    Campaigns in the database but not in the document are kept: leads refer to them. The
+    result is checked as a whole (a supplier has one key across campaigns) before anything is
+    written, so a database is never left in a state ``serve`` would refuse.
     """
     report = ApplyReport()
     async with engine.begin() as conn:
-        rows = await conn.execute(sa.select(schema.campaigns.c.id, schema.campaigns.c.doc_hash))
-        known = {row.id: row.doc_hash for row in rows}
+        rows = await conn.execute(sa.select(schema.campaigns))
+        stored = {row.id: row for row in rows}
+        merged = {cid: row.doc for cid, row in stored.items()}
+        merged.update({c.id: stored_doc(c) for c in workspace.campaigns})
+        parse_workspace(
+            {"campaigns": list(merged.values())}, "the workspace with the stored campaigns"
+        )
+        known = {cid: row.doc_hash for cid, row in stored.items()}
         for campaign in workspace.campaigns:
             doc = stored_doc(campaign)
             digest = _digest(doc)

@@ -1,0 +1,96 @@
+"""The HTTP layer over fake services: envelope, status codes, and what happens on a crash."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from pickpost.api.app import create_app
+from pickpost.buyers.wire import InboundResponse, OutboundRequest
+from pickpost.domain.ping import PingRecord
+from pickpost.services.ping import PingService
+from pickpost.services.post import PostService
+from pickpost.services.runtime import Runtime
+from tests.unit.factories import auth, make_catalog
+from tests.unit.fakes import FakeLeadStore, FakePingStore, FakeRecorder, FakeTransport, answer
+
+
+class BrokenPingStore(FakePingStore):
+    async def save(self, record: PingRecord, ttl_s: int) -> None:
+        raise ConnectionError("ping store unreachable")
+
+
+class FlushingRecorder(FakeRecorder):
+    async def flush(self) -> None:
+        return None
+
+
+class NoViews:
+    async def lead(self, lead_id: str) -> dict[str, object] | None:
+        return None
+
+    async def ping(self, ping_id: str) -> dict[str, object] | None:
+        return None
+
+
+@pytest.fixture
+def recorder() -> FlushingRecorder:
+    return FlushingRecorder()
+
+
+@pytest.fixture
+async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]:
+    async def no_bid(request: OutboundRequest, timeout_ms: int) -> InboundResponse | None:
+        return answer(204)
+
+    transport = FakeTransport(no_bid)
+    pings = BrokenPingStore()
+
+    @asynccontextmanager
+    async def runtime() -> AsyncIterator[Runtime]:
+        yield Runtime(
+            catalog=make_catalog(),
+            pings=PingService(transport, pings, recorder),
+            posts=PostService(transport, pings, FakeLeadStore()),
+            views=NoViews(),
+            recorder=recorder,
+            admin_token="admin-token-for-tests",
+        )
+
+    app = create_app(runtime)
+    # In process, no sockets: the app's lifespan by hand, requests through httpx's ASGI transport.
+    async with app.router.lifespan_context(app):
+        asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=asgi, base_url="http://pickpost") as http:
+            yield http
+
+
+async def test_an_internal_failure_answers_in_the_envelope_and_is_recorded(
+    client: httpx.AsyncClient, recorder: FlushingRecorder
+) -> None:
+    response = await client.post("/ping", json={**auth(), "zip_code": "78701", "state": "TX"})
+    assert response.status_code == 500
+    body = response.json()
+    assert (body["status"], body["code"]) == ("ERROR", 1099)
+    assert body["request_id"].startswith("r_")
+    (logged,) = recorder.requests
+    assert (logged.request_id, logged.code, logged.http_status) == (body["request_id"], 1099, 500)
+
+
+async def test_every_refusal_is_recorded_too(
+    client: httpx.AsyncClient, recorder: FlushingRecorder
+) -> None:
+    response = await client.post(
+        "/ping", content=b"{broken", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert [r.code for r in recorder.requests] == [1000]
+    assert recorder.requests[0].request == {}
+
+
+async def test_admin_views_need_the_token(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/v1/leads/l_1")).status_code == 401
+    headers = {"Authorization": "Bearer admin-token-for-tests"}
+    assert (await client.get("/api/v1/leads/l_1", headers=headers)).status_code == 404
+    assert (await client.get("/api/v1/pings/p_1", headers=headers)).status_code == 404
