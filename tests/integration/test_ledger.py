@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pickpost.domain.ids import new_id
 from pickpost.domain.lead import ConsentRecord, NewLead, SaleAttempt
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.leads import SqlLeadStore
-from pickpost.services.intake import new_id
 from tests.integration.conftest import System
 
 

@@ -4,12 +4,12 @@ import pytest
 
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import FieldError
+from pickpost.domain.ids import new_id
 from pickpost.services.intake import (
     MAX_SUBID_LENGTH,
     Admitted,
     admit,
     lead_fields,
-    new_id,
     reserved_errors,
 )
 from tests.unit.factories import (

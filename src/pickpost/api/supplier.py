@@ -10,9 +10,10 @@ from pickpost.api.payload import read_payload
 from pickpost.api.responses import json_response
 from pickpost.api.state import runtime_of
 from pickpost.domain.errors import Code, Refusal
+from pickpost.domain.ids import new_id
 from pickpost.domain.lead import RequestLog
 from pickpost.domain.workspace import CampaignType
-from pickpost.services.intake import Admitted, Reply, SupplierRequest, admit, new_id
+from pickpost.services.intake import Admitted, Reply, SupplierRequest, admit
 from pickpost.services.ports import Recorder
 from pickpost.services.runtime import Runtime
 

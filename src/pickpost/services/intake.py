@@ -1,6 +1,5 @@
 """What every supplier request goes through first: reserved fields and authentication."""
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -14,11 +13,6 @@ SUBIDS = tuple(f"lp_subid{i}" for i in range(1, 7))
 SINGLE_VALUES = (*AUTH_FIELDS, "lp_ping_id", "lp_action")
 MAX_SUBID_LENGTH = 75
 _NOT_LEAD_DATA = frozenset({*AUTH_FIELDS, "lp_ping_id", "lp_consent_bids", "lp_bid_ids"})
-
-
-def new_id(prefix: str) -> str:
-    """An unguessable id: 128 random bits behind a type prefix (``p_``, ``b_``, ``l_``, ``r_``)."""
-    return f"{prefix}_{secrets.token_urlsafe(16)}"
 
 
 @dataclass(frozen=True, slots=True)

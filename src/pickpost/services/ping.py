@@ -11,6 +11,7 @@ from pickpost.domain.catalog import Campaign
 from pickpost.domain.deadline import Deadline
 from pickpost.domain.errors import Code
 from pickpost.domain.fields import Step, validate_lead
+from pickpost.domain.ids import iso_utc, new_id
 from pickpost.domain.lead import PingLog
 from pickpost.domain.money import to_cents, to_json_number
 from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
@@ -22,7 +23,6 @@ from pickpost.services.intake import (
     Reply,
     SupplierRequest,
     lead_fields,
-    new_id,
     validation_refusal,
 )
 from pickpost.services.ports import BuyerTransport, PingStore, Recorder
@@ -88,7 +88,7 @@ class PingService:
         self._recorder.ping(PingLog(record, tuple(calls)))
         body: dict[str, object] = {
             "ping_id": ping_id,
-            "expires_at": _iso(record.expires_at),
+            "expires_at": iso_utc(record.expires_at),
             "bids": [bid_json(b) for b in offered],
             "meta": {
                 "buyers_pinged": record.buyers_pinged,
@@ -149,10 +149,6 @@ class PingService:
                     reason = "no answer before the auction deadline"
                     calls.append(_unanswered(buyer, Outcome.TIMEOUT, reason, started))
         return bids, calls, len(tasks)
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def _static_bid(buyer: BuyerConfig) -> RawBid:

@@ -18,6 +18,7 @@ from pickpost.domain.consent import (
 )
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import Step, validate_lead
+from pickpost.domain.ids import iso_utc, new_id
 from pickpost.domain.lead import (
     ConsentRecord,
     LeadStatus,
@@ -35,7 +36,6 @@ from pickpost.services.intake import (
     Reply,
     SupplierRequest,
     lead_fields,
-    new_id,
     validation_refusal,
 )
 from pickpost.services.ports import BuyerTransport, LeadStore, PingStore
@@ -268,16 +268,19 @@ def _ineligible(buyer: BuyerConfig | None, sold_count: int, max_sales: int | Non
     return ""
 
 
+def _bid_summary(bid: OfferedBid) -> dict[str, object]:
+    return {
+        "bid_id": bid.bid_id,
+        "buyer_id": bid.buyer_id,
+        "tcpa_entity_name": bid.tcpa_entity_name,
+    }
+
+
 def _consent(
     lead: NewLead, record: PingRecord, chosen: list[OfferedBid], at: float
 ) -> ConsentRecord:
     def shown(bid: OfferedBid) -> dict[str, object]:
-        return {
-            "bid_id": bid.bid_id,
-            "buyer_id": bid.buyer_id,
-            "tcpa_entity_name": bid.tcpa_entity_name,
-            "bid_price": to_json_number(bid.price),
-        }
+        return _bid_summary(bid) | {"bid_price": to_json_number(bid.price)}
 
     return ConsentRecord(
         lead_id=lead.lead_id,
@@ -293,7 +296,7 @@ def _consent_block(consent: ConsentRecord, bid: OfferedBid) -> dict[str, object]
     """The consent a buyer receives: its own entity only, never the other picks."""
     block: dict[str, object] = {
         "tcpa_entity_name": bid.tcpa_entity_name,
-        "consented_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(consent.consented_at)),
+        "consented_at": iso_utc(consent.consented_at),
     }
     block.update({key: consent.evidence.get(key) for key in EVIDENCE_FIELDS})
     return block
@@ -330,26 +333,13 @@ def _sold_reply(
         "lead_id": lead.lead_id,
         "payout": to_json_number(sum(a.bid.price for a in sold)),
         "sold_bids": [
-            {
-                "bid_id": a.bid.bid_id,
-                "buyer_id": a.bid.buyer_id,
-                "tcpa_entity_name": a.bid.tcpa_entity_name,
-                "bid_price": to_json_number(a.bid.price),
-                "fields": a.fields or {},
-            }
+            _bid_summary(a.bid)
+            | {"bid_price": to_json_number(a.bid.price), "fields": a.fields or {}}
             for a in sold
         ],
     }
     if campaign.config.one_to_one.show_rejected_bids:
-        body["rejected_bids"] = [
-            {
-                "bid_id": a.bid.bid_id,
-                "buyer_id": a.bid.buyer_id,
-                "tcpa_entity_name": a.bid.tcpa_entity_name,
-                "reason": a.reason,
-            }
-            for a in rejected
-        ]
+        body["rejected_bids"] = [_bid_summary(a.bid) | {"reason": a.reason} for a in rejected]
     first_fields = (sold[0].fields or {}) if sold else {}
     for name, source in campaign.config.response_fields.items():
         value = (
