@@ -7,7 +7,6 @@ import pytest
 
 from pickpost.domain.catalog import Campaign, Catalog
 from pickpost.domain.errors import Code, Refusal
-from pickpost.domain.fields import Step
 from pickpost.domain.margin import NO_MARGIN, Margin
 from pickpost.domain.shaping import ShapingRules
 from pickpost.domain.workspace import CampaignConfig, Workspace
@@ -161,8 +160,7 @@ def test_campaign_derives_margin_shaping_and_fields() -> None:
     campaign = Campaign.from_config(make_campaign())
     assert campaign.margin == Margin(percent=Decimal(10))
     assert campaign.shaping == ShapingRules(min_bid=500, max_bids=8, dedupe_by_entity=True)
-    assert campaign.declared(Step.PING) == {"zip_code", "state"}
-    assert campaign.declared(Step.POST) == {"zip_code", "state", "phone"}
+    assert [f.name for f in campaign.fields] == ["zip_code", "state", "phone"]
     assert set(campaign.buyers) == {"sunco"}
 
 

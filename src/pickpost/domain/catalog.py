@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from pickpost.domain.errors import Code, Refusal
-from pickpost.domain.fields import FieldSpec, Step
+from pickpost.domain.fields import FieldSpec
 from pickpost.domain.margin import NO_MARGIN, Margin
 from pickpost.domain.shaping import ShapingRules
 from pickpost.domain.workspace import (
@@ -46,10 +46,6 @@ class Campaign:
     @property
     def id(self) -> str:
         return self.config.id
-
-    def declared(self, step: Step) -> frozenset[str]:
-        """Names of the fields sent to buyers at ``step``."""
-        return frozenset(f.name for f in self.fields if f.requirement(step) is not None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ class AuctionTiming:
     min_useful_ms: int = 10
 
 
-def bid_json(bid: OfferedBid) -> dict[str, object]:
+def _bid_json(bid: OfferedBid) -> dict[str, object]:
     return {
         "bid_id": bid.bid_id,
         "buyer_id": bid.buyer_id,
@@ -89,7 +89,7 @@ class PingService:
         body: dict[str, object] = {
             "ping_id": ping_id,
             "expires_at": iso_utc(record.expires_at),
-            "bids": [bid_json(b) for b in offered],
+            "bids": [_bid_json(b) for b in offered],
             "meta": {
                 "buyers_pinged": record.buyers_pinged,
                 "total_bids": len(offered),
