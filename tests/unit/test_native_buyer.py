@@ -125,6 +125,16 @@ PING_CASES: list[tuple[str, InboundResponse, PingAnswer]] = [
         expected_bid(additional_data={**DEFAULT_DATA, "rating": 4.5}),
     ),
     (
+        "a blank or NUL-only entity name falls back to the configured one",
+        response(200, bid(tcpa_entity_name=" \u0000 ")),
+        expected_bid(tcpa_entity_name="SunCo Solar LLC"),
+    ),
+    (
+        "a no-bid reason is cleaned",
+        response(200, {"bid": None, "reason": "out\u0000 of area"}),
+        NoBid("out of area"),
+    ),
+    (
         "an overlong entity name falls back to the configured one",
         response(200, bid(tcpa_entity_name="x" * 201)),
         expected_bid(tcpa_entity_name="SunCo Solar LLC"),
@@ -287,6 +297,31 @@ def test_post_price_is_a_json_number_in_dollars(cents: int, text: bytes) -> None
 # --- post answer ----------------------------------------------------------------------------------
 
 POST_CASES: list[tuple[str, InboundResponse, PostAnswer]] = [
+    (
+        "NUL and control characters are removed from buyer text",
+        response(200, {"accepted": False, "reason": "dup\u0000li\u0007cate "}),
+        Rejected("duplicate"),
+    ),
+    (
+        "a long reason is cut",
+        response(200, {"accepted": False, "reason": "r" * 5000}),
+        Rejected("r" * 500),
+    ),
+    (
+        "sold fields are cleaned; text that does not fit is dropped",
+        response(
+            200,
+            {
+                "accepted": True,
+                "fields": {
+                    "redirect_url": "https://x.test/\u0000a",
+                    "huge": "h" * 3000,
+                    "ba\u0000d": 1,
+                },
+            },
+        ),
+        Accepted({"redirect_url": "https://x.test/a", "bad": 1}),
+    ),
     (
         "accepted with fields",
         response(200, {"accepted": True, "fields": {"redirect_url": "https://s.example/w"}}),

@@ -15,7 +15,9 @@ _JSON = "application/json"
 MAX_PRICE_CENTS = 100_000_00  # a price above this is a buyer bug, not a bid
 MAX_ENTITY_LENGTH = 200
 MAX_DISPLAY_VALUES = 20
-MAX_TEXT_LENGTH = 1_000
+MAX_KEY_LENGTH = 100
+MAX_TEXT_LENGTH = 2_048
+MAX_REASON_LENGTH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,49 +97,62 @@ def parse_ping(buyer: BuyerConfig, response: InboundResponse, latency_ms: float)
         return Invalid("response has no 'bid'")
     bid = data["bid"]
     if bid is None:
-        reason = data.get("reason")
-        return NoBid(reason if isinstance(reason, str) and reason else "no bid")
+        return NoBid(_text(data.get("reason"), MAX_REASON_LENGTH) or "no bid")
     if not isinstance(bid, dict):
         return Invalid("bid is not an object")
     price = parse_cents(bid.get("price"))
     if price is None or price <= 0 or price > MAX_PRICE_CENTS:
-        return Invalid(f"invalid bid price {bid.get('price')!r}")
+        return Invalid(f"invalid bid price {_text(repr(bid.get('price')), 40)}")
     token = bid.get("bid_id")
-    entity = bid.get("tcpa_entity_name")
-    if not isinstance(entity, str) or not 0 < len(entity) <= MAX_ENTITY_LENGTH:
-        entity = buyer.tcpa_entity_name
+    entity = _text(bid.get("tcpa_entity_name"), MAX_ENTITY_LENGTH, fit=False)
     additional: dict[str, object] = dict(buyer.additional_data)
     extra = bid.get("additional_data")
     if isinstance(extra, dict):
-        additional.update(_display_values(extra))
+        # Shown to consumers: a few short scalar values only.
+        additional.update(_scalars(extra))
     return RawBid(
         buyer_id=buyer.id,
         price=price,
-        tcpa_entity_name=entity,
+        tcpa_entity_name=entity or buyer.tcpa_entity_name,
         token=_token(token),
         additional_data=additional,
         latency_ms=latency_ms,
     )
 
 
-def _display_values(extra: dict[str, object]) -> dict[str, object]:
-    """What of a bid's ``additional_data`` is shown to consumers: a few short scalar values."""
-    kept: dict[str, object] = {}
-    for key, value in extra.items():
+def _scalars(values: dict[str, object]) -> dict[str, FieldValue]:
+    """A few short scalar values from a buyer's object; text cleaned, the rest dropped."""
+    kept: dict[str, FieldValue] = {}
+    for key, value in values.items():
         if len(kept) == MAX_DISPLAY_VALUES:
             break
-        if len(key) > MAX_TEXT_LENGTH or not isinstance(value, str | int | float):
+        name = _text(key, MAX_KEY_LENGTH, fit=False)
+        if not name:
             continue
-        if not isinstance(value, str) or len(value) <= MAX_TEXT_LENGTH:
-            kept[key] = value
+        if isinstance(value, str):
+            text = _text(value, MAX_TEXT_LENGTH, fit=False)
+            if text is not None:
+                kept[name] = text
+        elif isinstance(value, int | float):
+            kept[name] = value
     return kept
+
+
+def _text(raw: object, limit: int, fit: bool = True) -> str | None:
+    """Buyer text as it may be stored and shown: control characters (NUL above all, which no
+    database stores) removed, trimmed, and cut to ``limit`` – or refused when ``fit`` is false."""
+    if not isinstance(raw, str):
+        return None
+    text = "".join(c for c in raw if c >= " " or c in "\t\n").strip()
+    if len(text) > limit:
+        return text[:limit] if fit else None
+    return text or None
 
 
 def _token(raw: object) -> str | None:
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         return None
-    text = str(raw)
-    return text if len(text) <= MAX_TEXT_LENGTH else None
+    return _text(str(raw), MAX_TEXT_LENGTH, fit=False)
 
 
 def build_post(
@@ -172,16 +187,10 @@ def parse_post(response: InboundResponse) -> PostAnswer:
     accepted = data.get("accepted")
     if accepted is True:
         raw_fields = data.get("fields")
-        fields = (
-            {k: v for k, v in raw_fields.items() if isinstance(v, str | int | float)}
-            if isinstance(raw_fields, dict)
-            else {}
-        )
-        return Accepted(fields)
+        return Accepted(_scalars(raw_fields) if isinstance(raw_fields, dict) else {})
     if accepted is False:
-        reason = data.get("reason")
         return Rejected(
-            reason=reason if isinstance(reason, str) and reason else "rejected",
+            reason=_text(data.get("reason"), MAX_REASON_LENGTH) or "rejected",
             duplicate=data.get("duplicate") is True,
         )
     return Invalid("response has no boolean 'accepted'")
