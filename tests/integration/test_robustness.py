@@ -173,3 +173,40 @@ def test_arbitrary_bodies_never_cause_a_5xx(
     response = system.http.post(endpoint, json=authed)
     assert response.status_code < 500, response.text
     assert response.json()["status"] in ("ACCEPTED", "ERROR", "DUPLICATED")
+
+
+def test_a_key_twice_in_a_json_body_is_refused(sut: System) -> None:
+    ping = sut.ping()
+    beta, alpha = bid_of(ping, "beta"), bid_of(ping, "alpha")
+    body = (
+        '{{"lp_campaign_id": "100", "lp_supplier_id": "7", "lp_key": "{}", "lp_ping_id": "{}", '
+        '"lp_consent_bids": ["{}"], "lp_consent_bids": ["{}"], "zip_code": "78701", '
+        '"state": "TX", "first_name": "Dana", "phone": "5125550142"}}'
+    ).format(KEY, ping.json()["ping_id"], beta, alpha)
+    response = sut.http.post("/post", content=body, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()["code"]) == (400, 1000)
+    assert "lp_consent_bids" in response.json()["message"]
+    assert sut.posts_received("alpha") == []
+
+
+@pytest.mark.parametrize(
+    "number", ["1e999", "-1e999", "NaN", "Infinity", "9223372036854775808", "-9223372036854775809"]
+)
+def test_numbers_our_stores_cannot_hold_are_refused(sut: System, number: str) -> None:
+    body = f'{{"lp_campaign_id": "100", "lp_supplier_id": "7", "lp_key": "{KEY}", "x": {number}}}'
+    response = sut.http.post("/ping", content=body, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()["code"]) == (400, 1000)
+
+
+@settings(max_examples=25, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(extra=st.dictionaries(st.text(min_size=1, max_size=12), _values, max_size=6))
+def test_arbitrary_extra_fields_on_a_real_sale_never_cause_a_5xx(
+    system: System, extra: dict[str, Any]
+) -> None:
+    ping = system.ping(**{k: v for k, v in extra.items() if not k.startswith("lp_")})
+    if ping.json()["code"] != 0:
+        assert ping.status_code < 500
+        return
+    post = system.post(ping, [bid_of(ping, "beta")], **extra)
+    assert post.status_code < 500, post.text

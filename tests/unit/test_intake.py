@@ -167,7 +167,7 @@ def test_subid_scalars_within_the_limit_pass(value: object) -> None:
 @pytest.mark.parametrize("value", [["a"], {"a": 1}])
 def test_subid_must_be_a_single_value(value: object) -> None:
     refusal = refused({**auth(), "lp_subid2": value})
-    assert refusal.code is Code.VALIDATION
+    assert refusal.code is Code.MALFORMED
     assert refusal.errors == (FieldError("lp_subid2", "must be a single value"),)
 
 

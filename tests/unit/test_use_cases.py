@@ -9,8 +9,8 @@ import pytest
 
 from pickpost.buyers.wire import InboundResponse, OutboundRequest
 from pickpost.domain.errors import Code
-from pickpost.domain.lead import LeadStatus, StoredOutcome
-from pickpost.domain.outcomes import Outcome
+from pickpost.domain.lead import LeadStatus, SaleStatus, StoredOutcome
+from pickpost.domain.outcomes import BuyerCall, Outcome
 from pickpost.services.intake import Admitted, SupplierRequest, admit
 from pickpost.services.ping import AuctionTiming, PingService
 from pickpost.services.post import PostService, ReplayWait
@@ -229,3 +229,28 @@ async def test_a_post_still_selling_elsewhere_ends_in_1014_and_calls_nobody() ->
     assert reply.code.http_status == 409
     assert reply.body == {"lead_id": "l_other"}
     assert not any(r.url.endswith("/post") for r, _ in world.transport.sent)
+
+
+async def test_a_failure_midway_still_ends_the_lead_with_what_is_known() -> None:
+    class FailingLedger(FakeLeadStore):
+        async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
+            if call.buyer_id == "bob":
+                raise ConnectionError("database went away")
+            await super().finish_sale(sale_id, status, call)
+
+    world = World()
+    world.leads = FailingLedger(world.events)
+    world.post_service = PostService(world.transport, world.pings, world.leads)
+    ping = await world.ping()
+    reply = await world.post(ping["ping_id"], bid_ids(ping, "ann", "bob", "cid"))
+    assert reply.code is Code.OK
+    assert [b["buyer_id"] for b in reply.body["sold_bids"]] == ["ann"]
+    assert [(b["buyer_id"], b["reason"]) for b in reply.body["rejected_bids"]] == [
+        ("bob", "unknown: internal error during the sale"),
+        ("cid", "unknown: internal error during the sale"),
+    ]
+    assert not any("cid.test/post" in r.url for r, _ in world.transport.sent)
+    # The outcome is stored, so a retry replays it instead of waiting on a stuck lead.
+    again = await world.post(ping["ping_id"], bid_ids(ping, "ann"))
+    assert again.headers == {"Idempotent-Replay": "true"}
+    assert again.body == reply.body

@@ -10,7 +10,7 @@ from pickpost.domain.workspace import SupplierConfig
 
 AUTH_FIELDS = ("lp_campaign_id", "lp_supplier_id", "lp_key")
 SUBIDS = tuple(f"lp_subid{i}" for i in range(1, 7))
-SINGLE_VALUES = (*AUTH_FIELDS, "lp_ping_id", "lp_action")
+SINGLE_VALUES = (*AUTH_FIELDS, "lp_ping_id", "lp_action", *SUBIDS)
 MAX_SUBID_LENGTH = 75
 _NOT_LEAD_DATA = frozenset({*AUTH_FIELDS, "lp_ping_id", "lp_consent_bids", "lp_bid_ids"})
 
@@ -97,11 +97,7 @@ def reserved_errors(data: Mapping[str, object]) -> tuple[FieldError, ...]:
         errors.append(FieldError("lp_action", "must be 'test' or absent"))
     for name in SUBIDS:
         value = data.get(name)
-        if value is None:
-            continue
-        if isinstance(value, list | dict):
-            errors.append(FieldError(name, "must be a single value"))
-        elif len(str(value)) > MAX_SUBID_LENGTH:
+        if value is not None and len(str(value)) > MAX_SUBID_LENGTH:
             errors.append(FieldError(name, f"must be at most {MAX_SUBID_LENGTH} characters"))
     return tuple(errors)
 

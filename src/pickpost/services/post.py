@@ -1,6 +1,7 @@
 """POST: sell the lead to the bids the consumer picked, in their order, exactly once."""
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 
@@ -42,6 +43,8 @@ from pickpost.services.ports import BuyerTransport, LeadStore, PingStore
 
 REPLAY_HEADER = "Idempotent-Replay"
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class ReplayWait:
@@ -52,9 +55,11 @@ class ReplayWait:
     first_poll_s: float = 0.02
     max_poll_s: float = 0.5
     margin_s: float = 5.0
+    cap_s: float = 120.0  # beyond this no supplier's HTTP client is still waiting
 
     def limit_s(self, campaign: Campaign) -> float:
-        return sum(b.post_timeout_ms for b in campaign.buyers.values()) / 1000 + self.margin_s
+        budget = sum(b.post_timeout_ms for b in campaign.buyers.values()) / 1000 + self.margin_s
+        return min(budget, self.cap_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +114,15 @@ class PostService:
         except SelectionError as error:
             return Reply(Code.INVALID_BID_SELECTION, str(error))
         validated = validate_lead(campaign.fields, request.data, Step.POST)
-        # Declared values win over what was sent raw: the ping's normalised values over a
-        # re-sent raw copy, the post's over both. Only these are forwarded to buyers.
-        forwarded = {**record.ping_values, **validated.values}
-        fields = {**record.lead, **lead_fields(request.data, {}), **forwarded}
+        # Buyers get the post step's fields, validated. The lead keeps everything, declared
+        # values winning over raw ones: the ping's over a raw re-send, the post's over both.
+        forwarded: dict[str, object] = dict(validated.values)
+        fields = {
+            **record.lead,
+            **lead_fields(request.data, {}),
+            **record.ping_values,
+            **forwarded,
+        }
         errors = validated.errors + evidence_errors(fields)
         if errors:
             return Reply.refused(validation_refusal(errors))
@@ -133,7 +143,17 @@ class PostService:
             assert winner is not None, "a claim failed without a claimed lead"
             return await self._replay(winner, ping_id, campaign, supplier_id)
 
-        attempts = await self._sell(campaign, lead, chosen, consent, forwarded)
+        attempts: list[_Attempt] = []
+        try:
+            await self._sell(campaign, lead, chosen, consent, forwarded, attempts)
+        except Exception:
+            # The lead must still end with an outcome a retry can replay: what is known so far,
+            # and the rest marked unknown (a buyer may have taken the lead before the failure).
+            log.exception("selling lead %s failed after %d attempts", lead.lead_id, len(attempts))
+            attempts += [
+                _Attempt(bid, sold=False, reason="unknown: internal error during the sale")
+                for bid in chosen[len(attempts) :]
+            ]
         reply = _sold_reply(campaign, record, lead, picked, attempts, request.arrived)
         sold = [a for a in attempts if a.sold]
         outcome = StoredOutcome(
@@ -155,10 +175,11 @@ class PostService:
         chosen: list[OfferedBid],
         consent: ConsentRecord,
         forwarded: dict[str, object],
-    ) -> list[_Attempt]:
-        """Attempt the picked bids strictly in order until ``max_sales`` is reached."""
+        attempts: list[_Attempt],
+    ) -> None:
+        """Attempt the picked bids strictly in order until ``max_sales`` is reached, adding to
+        ``attempts`` as it goes (so a failure midway leaves what was done)."""
         max_sales = campaign.config.one_to_one.max_sales
-        attempts: list[_Attempt] = []
         skipped: list[BuyerCall] = []
         for bid in chosen:
             buyer = campaign.buyers.get(bid.buyer_id)
@@ -177,7 +198,6 @@ class PostService:
             attempts.append(await self._attempt(buyer, bid, lead, forwarded, consent))
         if skipped:
             await self._leads.record_calls(lead.lead_id, skipped)
-        return attempts
 
     async def _attempt(
         self,
@@ -233,16 +253,16 @@ class PostService:
     ) -> Reply:
         if outcome.campaign_id != campaign.id or outcome.supplier_id != supplier_id:
             return Reply.refused(_unknown_ping())
-        waited, poll = 0.0, self._wait.first_poll_s
+        until = time.monotonic() + self._wait.limit_s(campaign)
+        poll = self._wait.first_poll_s
         while outcome.status is LeadStatus.SELLING:
-            if waited >= self._wait.limit_s(campaign):
+            if time.monotonic() >= until:
                 return Reply(
                     Code.POST_IN_PROGRESS,
                     "an earlier POST of this ping is still selling; retry later",
                     {"lead_id": outcome.lead_id},
                 )
             await asyncio.sleep(poll)
-            waited += poll
             poll = min(poll * 2, self._wait.max_poll_s)
             found = await self._leads.find_outcome(ping_id)
             assert found is not None, "a claimed lead disappeared"
