@@ -14,25 +14,35 @@ log = logging.getLogger(__name__)
 class LogWriter:
     """Queues logs and writes them in batches; ``flush`` waits until all queued are written.
 
-    An entry that cannot be written after a few tries is logged in full at ERROR level, so the
-    record survives in the process log rather than being dropped silently.
+    An entry that cannot be written after a few tries, or that finds the queue full (the
+    database far behind), is logged in full at ERROR level, so the record survives in the
+    process log rather than being dropped silently; ``dropped`` counts them.
     """
 
-    def __init__(self, store: LogStore, batch: int = 500, tries: int = 5) -> None:
+    def __init__(
+        self, store: LogStore, batch: int = 500, tries: int = 5, capacity: int = 50_000
+    ) -> None:
         self._store = store
         self._batch = batch
         self._tries = tries
-        self._queue: asyncio.Queue[PingLog | RequestLog] = asyncio.Queue()
+        self._queue: asyncio.Queue[PingLog | RequestLog] = asyncio.Queue(capacity)
         self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="pickpost-log-writer")
 
     def ping(self, entry: PingLog) -> None:
-        self._queue.put_nowait(entry)
+        self._put(entry)
 
     def request(self, entry: RequestLog) -> None:
-        self._queue.put_nowait(entry)
+        self._put(entry)
+
+    def _put(self, entry: PingLog | RequestLog) -> None:
+        try:
+            self._queue.put_nowait(entry)
+        except asyncio.QueueFull:
+            self._lost("log queue full", entry)
 
     async def flush(self) -> None:
         await self._queue.join()
@@ -62,7 +72,11 @@ class LogWriter:
         # One bad entry must not sink the batch: write the rest one by one.
         for item in items:
             if not await self._try_write([item], 1):
-                log.error("log entry lost to the database: %s", _dump(item))
+                self._lost("log entry not written", item)
+
+    def _lost(self, why: str, item: PingLog | RequestLog) -> None:
+        self.dropped += 1
+        log.error("%s: %s", why, _dump(item))
 
     async def _try_write(self, items: list[PingLog | RequestLog], tries: int) -> bool:
         pings = [i for i in items if isinstance(i, PingLog)]
@@ -73,7 +87,8 @@ class LogWriter:
                 return True
             except Exception:
                 log.warning("log write failed (try %d of %d)", attempt + 1, tries, exc_info=True)
-                await asyncio.sleep(0.05 * 2**attempt)
+                if attempt + 1 < tries:
+                    await asyncio.sleep(0.05 * 2**attempt)
         return False
 
 
