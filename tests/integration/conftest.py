@@ -44,15 +44,26 @@ FLEET = {
         {"id": "posthang", "price": 60, "fault": {"mode": "hang", "step": "post"}},
         {"id": "postreset", "price": 59, "fault": {"mode": "reset", "step": "post"}},
         {"id": "post500", "price": 58, "fault": {"mode": "500", "step": "post"}},
+        # Buyers whose text no database would store as sent.
+        {"id": "nulreject", "price": 20, "accept_rate": 0, "reject_reason": "dup\u0000licate",
+         "tcpa_entity_name": "Nul\u0000 Reject LLC"},
+        {"id": "nulfields", "price": 19, "redirect_url": "https://nul.example/\u0000{lead_id}",
+         "additional_data": {"display_name": "Nul\u0000Fields"}},
     ]
 }  # fmt: skip
 
-ENTITY = {"nobid": "No Bid Corp.", "rejecter": "Rejecter LLC", "dupe": "Dupe Inc."}
+ENTITY = {
+    "nobid": "No Bid Corp.",
+    "rejecter": "Rejecter LLC",
+    "dupe": "Dupe Inc.",
+    "nulreject": "Nul Reject LLC",
+    "nulfields": "Nul Fields LLC",
+}
 
 
 def _buyer(urls: dict[str, str], buyer_id: str, **extra: Any) -> dict[str, Any]:
     script = next(b for b in FLEET["buyers"] if b["id"] == buyer_id)
-    entity = script.get("tcpa_entity_name") or ENTITY.get(buyer_id, f"{buyer_id.title()} LLC")
+    entity = ENTITY.get(buyer_id) or script.get("tcpa_entity_name") or f"{buyer_id.title()} LLC"
     return {
         "id": buyer_id,
         "tcpa_entity_name": entity,
@@ -123,6 +134,7 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
                                                "paused": True}]),
             campaign("700", [b("alpha")], suppliers=[suppliers[1]], paused=True),
             campaign("800", [b("nobid"), b("cheap")]),
+            campaign("900", [b("nulreject"), b("nulfields")]),
         ]
     }  # fmt: skip
 

@@ -365,3 +365,20 @@ def test_admin_api_needs_the_token(sut: System) -> None:
         "/api/v1/leads/l_x", headers={"Authorization": "Bearer test-admin-token-not-a-secret"}
     )
     assert missing.status_code == 404
+
+
+def test_buyer_text_no_database_stores_is_cleaned(sut: System) -> None:
+    ping = sut.ping(campaign="900")
+    assert ping.status_code == 200
+    bids = {b["buyer_id"]: b for b in ping.json()["bids"]}
+    assert bids["nulreject"]["tcpa_entity_name"] == "Nul Reject LLC"
+    assert bids["nulfields"]["additional_data"]["display_name"] == "NulFields"
+    response = sut.post(ping, [bids["nulreject"]["bid_id"], bids["nulfields"]["bid_id"]],
+                        campaign="900")  # fmt: skip
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["rejected_bids"][0]["reason"] == "rejected by buyer: duplicate"
+    redirect = data["sold_bids"][0]["fields"]["redirect_url"]
+    assert redirect == f"https://nul.example/{data['lead_id']}"
+    lead = sut.lead(data["lead_id"])
+    assert [s["status"] for s in lead["sales"]] == ["rejected", "sold"]

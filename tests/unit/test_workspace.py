@@ -317,3 +317,9 @@ def test_one_to_one_shaping_rules_in_cents() -> None:
     rules = make_campaign(one_to_one={"min_bid": "5.25", "max_bids": 3}).one_to_one
     shaping = rules.shaping_rules()
     assert (shaping.min_bid, shaping.max_bids, shaping.dedupe_by_entity) == (525, 3, False)
+
+
+def test_nul_characters_are_refused_with_their_place() -> None:
+    data = {"campaigns": [campaign_dict(name="Solar\x00")]}
+    with pytest.raises(ValidationError, match=r"NUL characters \(at campaigns\.0\.name\)"):
+        Workspace.model_validate(data)

@@ -200,6 +200,22 @@ class CampaignConfig(Model):
 class Workspace(Model):
     campaigns: tuple[CampaignConfig, ...] = ()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: object) -> object:
+        # No database stores NUL in text; say where it is rather than fail when storing.
+        stack: list[tuple[object, str]] = [(data, "")]
+        while stack:
+            value, path = stack.pop()
+            if isinstance(value, str) and "\x00" in value:
+                raise ValueError(f"text may not contain NUL characters (at {path or 'top'})")
+            if isinstance(value, dict):
+                stack.extend((v, f"{path}.{k}".lstrip(".")) for k, v in value.items())
+                stack.extend((k, f"{path} (a key)") for k in value)
+            elif isinstance(value, list | tuple):
+                stack.extend((v, f"{path}.{i}") for i, v in enumerate(value))
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         ids = [c.id for c in self.campaigns]

@@ -135,6 +135,7 @@ class BuyerScript(_Model):
     tcpa_entity_name: str | None = None
     additional_data: dict[str, object] | None = None
     redirect_url: str | None = Field(default=None, description="'{lead_id}' is substituted")
+    reject_reason: str = "rejected by simulation"
     fault: FaultScript | None = None
 
     @field_validator("no_bid_style", mode="before")
@@ -267,9 +268,7 @@ def post_answer(script: BuyerScript, outcome: PostOutcome, lead_id: str) -> Answ
     if outcome == "duplicate":
         return Answer(200, {"accepted": False, "reason": "duplicate", "duplicate": True})
     if outcome == "rejected":
-        return Answer(
-            200, {"accepted": False, "reason": "rejected by simulation", "duplicate": False}
-        )
+        return Answer(200, {"accepted": False, "reason": script.reject_reason, "duplicate": False})
     fields: dict[str, object] = {}
     if script.redirect_url is not None:
         fields["redirect_url"] = script.redirect_url.replace("{lead_id}", lead_id)
