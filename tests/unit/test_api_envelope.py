@@ -94,3 +94,15 @@ async def test_admin_views_need_the_token(client: httpx.AsyncClient) -> None:
     headers = {"Authorization": "Bearer admin-token-for-tests"}
     assert (await client.get("/api/v1/leads/l_1", headers=headers)).status_code == 404
     assert (await client.get("/api/v1/pings/p_1", headers=headers)).status_code == 404
+
+
+async def test_the_openapi_document_describes_the_supplier_bodies(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    post = spec["paths"]["/post"]["post"]
+    schema = post["requestBody"]["content"]["application/json"]["schema"]
+    assert {"lp_ping_id", "lp_consent_bids"} <= set(schema["required"])
+    assert "application/x-www-form-urlencoded" in post["requestBody"]["content"]
+    assert "410" in post["responses"]
+    assert "/ingest" not in spec["paths"]

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
 
+from pickpost.api import openapi
 from pickpost.api.payload import read_payload
 from pickpost.api.responses import json_response
 from pickpost.api.state import runtime_of
@@ -122,20 +123,20 @@ async def _decide(
     return await use_case(request, admitted)
 
 
-@router.post("/ping")
+@router.post("/ping", openapi_extra=openapi.PING, responses=openapi.ENVELOPE)
 async def ping(http: Request) -> Response:
     """PING: a partial lead; returns the bids (One-to-One)."""
     return await _handle(http, "/ping", _PING_POST, lambda r: r.pings.ping)
 
 
-@router.post("/post")
+@router.post("/post", openapi_extra=openapi.POST, responses=openapi.ENVELOPE)
 async def post(http: Request) -> Response:
     """POST: the full lead for an earlier ping, sold to the consented bids."""
     return await _handle(http, "/post", _PING_POST, lambda r: r.posts.post)
 
 
-@router.post("/direct_post")
-@router.post("/ingest")
+@router.post("/direct_post", openapi_extra=openapi.PING, responses=openapi.ENVELOPE)
+@router.post("/ingest", include_in_schema=False)
 async def direct_post(http: Request) -> Response:
     """Direct Post: the full lead in one call."""
     return await _handle(http, "/direct_post", _DIRECT, None)
