@@ -135,6 +135,7 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
             campaign("700", [b("alpha")], suppliers=[suppliers[1]], paused=True),
             campaign("800", [b("nobid"), b("cheap")]),
             campaign("900", [b("nulreject"), b("nulfields")]),
+            campaign("1000", [b("alpha"), b("hang", timeout_ms=200)], ping_timeout_ms=1500),
         ]
     }  # fmt: skip
 

@@ -111,6 +111,21 @@ def test_buyer_faults_are_recorded_and_never_hold_the_ping(sut: System) -> None:
     assert "connection" in timeline["reset"]["reason"]
 
 
+def test_each_buyer_is_cut_at_its_own_timeout(sut: System) -> None:
+    ping = sut.ping(campaign="1000")
+    data = ping.json()
+    assert [b["buyer_id"] for b in data["bids"]] == ["alpha"]
+    # The hanging buyer's 200 ms timeout ends the wait, long before the 1500 ms deadline.
+    assert data["meta"]["execution_time_ms"] < 1000
+    (hang,) = [r for r in sut.fleet.received("hang") if r.step == "ping"]
+    assert hang.headers["x-pickpost-tmax-ms"] == "200"
+    response = sut.http.get(
+        f"/api/v1/pings/{data['ping_id']}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    )
+    calls = {c["buyer_id"]: c for c in response.json()["timeline"]}
+    assert (calls["hang"]["outcome"], calls["hang"]["reason"]) == ("timeout", "no answer in 200 ms")
+
+
 def test_no_bids_is_an_error_with_ping_id_and_meta(sut: System) -> None:
     response = sut.ping(campaign="800")
     assert response.status_code == 200
