@@ -19,6 +19,7 @@ from pickpost.services.ping import AuctionTiming, PingService
 from pickpost.services.ports import PingStore
 from pickpost.services.post import PostService
 from pickpost.services.runtime import Runtime
+from pickpost.services.settle import Settler
 from pickpost.settings import Settings
 
 
@@ -46,6 +47,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         writer = LogWriter(SqlLogStore(engine))
         writer.start()
         stack.push_async_callback(writer.close)
+        settler = Settler(leads)
+        settler.start()
+        stack.push_async_callback(settler.close)
 
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
         yield Runtime(

@@ -3,14 +3,18 @@
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.ids import new_id
-from pickpost.domain.lead import ConsentRecord, NewLead, SaleAttempt
+from pickpost.domain.lead import ConsentRecord, LeadStatus, NewLead, SaleAttempt, SaleStatus
+from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.leads import SqlLeadStore
+from pickpost.services.settle import UNKNOWN_REASON, Settler
 from tests.integration.conftest import System
 
 
@@ -46,3 +50,56 @@ async def test_a_lead_is_never_sold_twice_to_one_buyer(engine: AsyncEngine) -> N
     assert len([r for r in results if r is not None]) == 1
     other = SaleAttempt(lead.lead_id, "beta", "b_x", 3000, 2700, time.time())
     assert await store.start_sale(other) is not None
+
+
+async def test_interrupted_leads_are_settled_from_the_ledger(engine: AsyncEngine) -> None:
+    store = SqlLeadStore(engine)
+    picked: list[dict[str, object]] = [
+        {"bid_id": f"b_{b}", "buyer_id": b, "tcpa_entity_name": f"{b} LLC", "bid_price": price}
+        for b, price in (("alpha", 36.0), ("beta", 27.0), ("gamma", 22.5))
+    ]
+    lead, _ = _lead(new_id("p"))
+    consent = ConsentRecord(lead.lead_id, lead.ping_id or "", time.time(), picked, picked, {})
+    assert await store.claim(lead, consent)
+    sold = await store.start_sale(SaleAttempt(lead.lead_id, "alpha", "b_alpha", 4000, 3600, 0))
+    assert sold is not None
+    call = BuyerCall("alpha", CallStep.POST, "http://a.test/post", Outcome.ACCEPTED, "", 0, 1.0)
+    await store.finish_sale(sold, SaleStatus.SOLD, call)
+    # The process died while beta was being called: its sale is pending, the lead selling.
+    assert await store.start_sale(SaleAttempt(lead.lead_id, "beta", "b_beta", 3000, 2700, 0))
+    fresh, fresh_consent = _lead(new_id("p"))
+    assert await store.claim(fresh, fresh_consent)  # a live POST, not to be touched
+
+    settler = Settler(store)
+    assert await settler.settle(time.time()) == 0  # nothing is stale yet
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text("UPDATE leads SET updated_at = :old WHERE id = :id"),
+            {"old": datetime.now(UTC) - timedelta(hours=1), "id": lead.lead_id},
+        )
+    assert await settler.settle(time.time()) == 1
+    assert await settler.settle(time.time()) == 0
+
+    outcome = await store.find_outcome(lead.ping_id or "")
+    assert outcome is not None
+    assert outcome.status is LeadStatus.INTERRUPTED
+    assert (outcome.code, outcome.body["payout"]) == (0, 36.0)
+    assert outcome.body["sold_bids"] == [picked[0] | {"fields": {}}]
+    rejected = outcome.body["rejected_bids"]
+    assert isinstance(rejected, list)
+    assert [(b["buyer_id"], b["reason"]) for b in rejected] == [
+        ("beta", UNKNOWN_REASON),
+        ("gamma", "not attempted"),
+    ]
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text("SELECT buyer_id, status FROM sales WHERE lead_id = :id"), {"id": lead.lead_id}
+        )
+        sales = {str(row[0]): str(row[1]) for row in rows}
+        live = (
+            await conn.execute(
+                sa.text("SELECT status FROM leads WHERE id = :id"), {"id": fresh.lead_id}
+            )
+        ).scalar()
+    assert sales == {"alpha": "sold", "beta": "unknown"}
+    assert live == "selling"

@@ -9,6 +9,7 @@ import orjson
 from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest
 from pickpost.domain.lead import (
     ConsentRecord,
+    InterruptedLead,
     LeadStatus,
     NewLead,
     PingLog,
@@ -119,10 +120,19 @@ class FakeLeadStore:
         self.sales[sale_id] = (self.sales[sale_id][0], status)
         self.calls.append(call)
 
-    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> None:
+    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> bool:
         ping_id = self.leads[outcome.lead_id].ping_id
         assert ping_id is not None
+        if self.by_ping[ping_id].status is not LeadStatus.SELLING:
+            return False
         self.by_ping[ping_id] = outcome
+        for sale_id, (attempt, status) in self.sales.items():
+            if attempt.lead_id == outcome.lead_id and status is SaleStatus.PENDING:
+                self.sales[sale_id] = (attempt, SaleStatus.UNKNOWN)
+        return True
+
+    async def interrupted(self, before: float, limit: int = 100) -> list[InterruptedLead]:
+        return []
 
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
         self.calls.extend(calls)

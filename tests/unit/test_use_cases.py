@@ -250,6 +250,8 @@ async def test_a_failure_midway_still_ends_the_lead_with_what_is_known() -> None
         ("cid", "unknown: internal error during the sale"),
     ]
     assert not any("cid.test/post" in r.url for r, _ in world.transport.sent)
+    statuses = {attempt.buyer_id: status for attempt, status in world.leads.sales.values()}
+    assert statuses == {"ann": SaleStatus.SOLD, "bob": SaleStatus.UNKNOWN}
     # The outcome is stored, so a retry replays it instead of waiting on a stuck lead.
     again = await world.post(ping["ping_id"], bid_ids(ping, "ann"))
     assert again.headers == {"Idempotent-Replay": "true"}

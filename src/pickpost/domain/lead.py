@@ -11,13 +11,15 @@ class LeadStatus(StrEnum):
     SELLING = "selling"
     SOLD = "sold"
     NOT_SOLD = "not_sold"
+    INTERRUPTED = "interrupted"  # its POST died mid-sale; settled from the ledger afterwards
 
 
 class SaleStatus(StrEnum):
-    PENDING = "pending"  # claimed, buyer being called; left so only by a crash mid-call
+    PENDING = "pending"  # claimed, buyer being called
     SOLD = "sold"
     REJECTED = "rejected"
     ERROR = "error"
+    UNKNOWN = "unknown"  # was pending when its POST ended abnormally: ask the buyer
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +92,15 @@ class PingLog:
 
     record: PingRecord
     calls: tuple[BuyerCall, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptedLead:
+    """A lead left selling by a POST that died: what the ledger knows of it."""
+
+    lead_id: str
+    campaign_id: str
+    supplier_id: str
+    bids_shown: list[dict[str, object]]
+    bids_picked: list[dict[str, object]]
+    sales: dict[str, tuple[SaleStatus, str]]  # buyer id -> (status, reason)

@@ -6,6 +6,7 @@ from typing import Protocol
 from pickpost.buyers.wire import Delivery, OutboundRequest
 from pickpost.domain.lead import (
     ConsentRecord,
+    InterruptedLead,
     NewLead,
     PingLog,
     RequestLog,
@@ -47,8 +48,13 @@ class LeadStore(Protocol):
 
     async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None: ...
 
-    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> None:
-        """Store the POST's answer on its lead: what replays will return."""
+    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> bool:
+        """Store the POST's answer on a lead still selling (False if it no longer was) and
+        mark its still-pending sales unknown: the answer is what replays will return."""
+        ...
+
+    async def interrupted(self, before: float, limit: int = 100) -> list[InterruptedLead]:
+        """Leads still selling whose last change is older than ``before`` (epoch seconds)."""
         ...
 
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:

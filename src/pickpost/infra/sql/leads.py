@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.lead import (
     ConsentRecord,
+    InterruptedLead,
     LeadStatus,
     NewLead,
     SaleAttempt,
@@ -122,19 +123,72 @@ class SqlLeadStore:
             ).scalar_one()
             await conn.execute(schema.buyer_calls.insert(), [call_row(call, None, lead_id)])
 
-    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> None:
+    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> bool:
         stored = {"code": outcome.code, "message": outcome.message, "body": outcome.body}
+        now = datetime.now(UTC)
         async with self._engine.begin() as conn:
-            await conn.execute(
+            finished = await conn.execute(
                 schema.leads.update()
-                .where(schema.leads.c.id == outcome.lead_id)
+                .where(
+                    schema.leads.c.id == outcome.lead_id,
+                    schema.leads.c.status == LeadStatus.SELLING.value,
+                )
                 .values(
-                    status=outcome.status.value,
-                    payout_cents=payout,
-                    outcome=stored,
-                    updated_at=datetime.now(UTC),
+                    status=outcome.status.value, payout_cents=payout, outcome=stored, updated_at=now
                 )
             )
+            # A sale still pending here was cut off mid-call: whether the buyer took the lead
+            # is unknown, and saying so is what lets an operator reconcile it.
+            await conn.execute(
+                schema.sales.update()
+                .where(
+                    schema.sales.c.lead_id == outcome.lead_id,
+                    schema.sales.c.status == SaleStatus.PENDING.value,
+                )
+                .values(
+                    status=SaleStatus.UNKNOWN.value,
+                    reason="the sale was cut off; ask the buyer",
+                    updated_at=now,
+                )
+            )
+        return bool(finished.rowcount)
+
+    async def interrupted(self, before: float, limit: int = 100) -> list[InterruptedLead]:
+        leads, consents, sales = schema.leads.c, schema.consents.c, schema.sales.c
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(
+                        leads.id,
+                        leads.campaign_id,
+                        leads.supplier_id,
+                        consents.bids_shown,
+                        consents.bids_picked,
+                    )
+                    .join(schema.consents, consents.lead_id == leads.id)
+                    .where(leads.status == LeadStatus.SELLING.value, leads.updated_at < at(before))
+                    .order_by(leads.updated_at)
+                    .limit(limit)
+                )
+            ).all()
+            found = []
+            for row in rows:
+                sale_rows = await conn.execute(
+                    sa.select(sales.buyer_id, sales.status, sales.reason).where(
+                        sales.lead_id == row.id
+                    )
+                )
+                found.append(
+                    InterruptedLead(
+                        lead_id=row.id,
+                        campaign_id=row.campaign_id,
+                        supplier_id=row.supplier_id,
+                        bids_shown=row.bids_shown,
+                        bids_picked=row.bids_picked,
+                        sales={s.buyer_id: (SaleStatus(s.status), s.reason) for s in sale_rows},
+                    )
+                )
+        return found
 
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
         async with self._engine.begin() as conn:
