@@ -10,12 +10,20 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.ids import new_id
-from pickpost.domain.lead import ConsentRecord, LeadStatus, NewLead, SaleAttempt, SaleStatus
+from pickpost.domain.lead import (
+    ConsentRecord,
+    LeadStatus,
+    NewLead,
+    SaleAttempt,
+    SaleStatus,
+    StoredOutcome,
+)
 from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.leads import SqlLeadStore
 from pickpost.services.settle import UNKNOWN_REASON, Settler
 from tests.integration.conftest import System
+from tests.support.server import ADMIN_TOKEN
 
 
 @pytest.fixture
@@ -103,3 +111,27 @@ async def test_interrupted_leads_are_settled_from_the_ledger(engine: AsyncEngine
         ).scalar()
     assert sales == {"alpha": "sold", "beta": "unknown"}
     assert live == "selling"
+
+
+def test_unknown_sales_are_listed_for_operators(system: System) -> None:
+    async def leave_one_unknown() -> str:
+        engine = make_engine(system.database_url)
+        try:
+            store = SqlLeadStore(engine)
+            lead, consent = _lead(new_id("p"))
+            assert await store.claim(lead, consent)
+            assert await store.start_sale(SaleAttempt(lead.lead_id, "zeta", "b_z", 100, 90, 0))
+            outcome = StoredOutcome(lead.lead_id, "100", "7", LeadStatus.NOT_SOLD, 2002)
+            assert await store.finish_lead(outcome, 0)
+            return lead.lead_id
+        finally:
+            await engine.dispose()
+
+    lead_id = asyncio.run(leave_one_unknown())
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    listed = system.http.get("/api/v1/sales", headers=headers).json()["sales"]
+    mine = [s for s in listed if s["lead_id"] == lead_id]
+    assert [(s["buyer_id"], s["status"], s["payout"]) for s in mine] == [("zeta", "unknown", 0.9)]
+    sold = system.http.get("/api/v1/sales?status=sold&limit=5", headers=headers).json()["sales"]
+    assert all(s["status"] == "sold" for s in sold)
+    assert len(sold) <= 5

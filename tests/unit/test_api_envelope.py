@@ -33,6 +33,9 @@ class NoViews:
     async def ping(self, ping_id: str) -> dict[str, object] | None:
         return None
 
+    async def sales(self, status: str, limit: int) -> list[dict[str, object]]:
+        return [{"status": status, "limit": limit}]
+
 
 @pytest.fixture
 def recorder() -> FlushingRecorder:
@@ -94,6 +97,11 @@ async def test_admin_views_need_the_token(client: httpx.AsyncClient) -> None:
     headers = {"Authorization": "Bearer admin-token-for-tests"}
     assert (await client.get("/api/v1/leads/l_1", headers=headers)).status_code == 404
     assert (await client.get("/api/v1/pings/p_1", headers=headers)).status_code == 404
+    assert (await client.get("/api/v1/sales")).status_code == 401
+    listed = await client.get("/api/v1/sales", headers=headers)
+    assert listed.json() == {"sales": [{"status": "unknown", "limit": 100}]}
+    wrong = await client.get("/api/v1/sales?status=maybe", headers=headers)
+    assert (wrong.status_code, wrong.json()["code"]) == (400, 1000)
 
 
 async def test_the_openapi_document_describes_the_supplier_bodies(

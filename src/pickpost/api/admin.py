@@ -1,12 +1,15 @@
-"""The admin API (bearer token): leads and pings with everything recorded about them."""
+"""The admin API (bearer token): leads and pings with everything recorded about them, and the
+sales an operator must settle."""
 
 import hmac
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from pickpost.api.responses import json_response
 from pickpost.api.state import runtime_of
+from pickpost.domain.lead import SaleStatus
 
 router = APIRouter(prefix="/api/v1")
 
@@ -18,16 +21,20 @@ def _authorised(request: Request, token: str | None) -> bool:
     return hmac.compare_digest(given.strip().encode(), token.encode())
 
 
+def _unauthorised() -> Response:
+    return json_response(
+        {"error": "a valid admin bearer token is required"},
+        status_code=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 async def _view(
     request: Request, kind: str, key: str, read: Callable[[str], Awaitable[object | None]]
 ) -> Response:
     runtime = runtime_of(request)
     if not _authorised(request, runtime.admin_token):
-        return json_response(
-            {"error": "a valid admin bearer token is required"},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        return _unauthorised()
     # Logs of this process are written behind the responses; make them visible first.
     await runtime.recorder.flush()
     found = await read(key)
@@ -46,3 +53,16 @@ async def get_lead(lead_id: str, request: Request) -> Response:
 async def get_ping(ping_id: str, request: Request) -> Response:
     """A ping as received, the bids offered, its buyer calls and the lead it became, if any."""
     return await _view(request, "ping", ping_id, runtime_of(request).views.ping)
+
+
+@router.get("/sales")
+async def list_sales(
+    request: Request,
+    status: SaleStatus = SaleStatus.UNKNOWN,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    """Sales in one status, oldest first; by default the ``unknown`` ones to reconcile."""
+    runtime = runtime_of(request)
+    if not _authorised(request, runtime.admin_token):
+        return _unauthorised()
+    return json_response({"sales": await runtime.views.sales(status.value, limit)})

@@ -82,6 +82,34 @@ class SqlViews:
             "timeline": timeline,
         }
 
+    async def sales(self, status: str, limit: int) -> list[dict[str, object]]:
+        """Sales in one status, oldest first: ``unknown`` ones are for an operator to settle."""
+        sales, leads = schema.sales.c, schema.leads.c
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(schema.sales, leads.campaign_id, leads.supplier_id)
+                .join(schema.leads, leads.id == sales.lead_id)
+                .where(sales.status == status)
+                .order_by(sales.created_at, sales.id)
+                .limit(limit)
+            )
+            return [
+                {
+                    "lead_id": r.lead_id,
+                    "campaign_id": r.campaign_id,
+                    "supplier_id": r.supplier_id,
+                    "buyer_id": r.buyer_id,
+                    "bid_id": r.bid_id,
+                    "status": r.status,
+                    "reason": r.reason,
+                    "buyer_price": _cents(r.buyer_price_cents),
+                    "payout": _cents(r.payout_cents),
+                    "created_at": _iso(r.created_at),
+                    "updated_at": _iso(r.updated_at),
+                }
+                for r in rows
+            ]
+
     async def ping(self, ping_id: str) -> dict[str, object] | None:
         """The ping as received, the bids offered, its buyer calls and its POSTs, if any."""
         async with self._engine.connect() as conn:
