@@ -171,24 +171,27 @@ class SqlLeadStore:
                     .limit(limit)
                 )
             ).all()
-            found = []
-            for row in rows:
-                sale_rows = await conn.execute(
-                    sa.select(sales.buyer_id, sales.status, sales.reason).where(
-                        sales.lead_id == row.id
+            sale_rows = (
+                await conn.execute(
+                    sa.select(sales.lead_id, sales.buyer_id, sales.status, sales.reason).where(
+                        sales.lead_id.in_([row.id for row in rows])
                     )
                 )
-                found.append(
-                    InterruptedLead(
-                        lead_id=row.id,
-                        campaign_id=row.campaign_id,
-                        supplier_id=row.supplier_id,
-                        bids_shown=row.bids_shown,
-                        bids_picked=row.bids_picked,
-                        sales={s.buyer_id: (SaleStatus(s.status), s.reason) for s in sale_rows},
-                    )
-                )
-        return found
+            ).all()
+        by_lead: dict[str, dict[str, tuple[SaleStatus, str]]] = {row.id: {} for row in rows}
+        for sale in sale_rows:
+            by_lead[sale.lead_id][sale.buyer_id] = (SaleStatus(sale.status), sale.reason)
+        return [
+            InterruptedLead(
+                lead_id=row.id,
+                campaign_id=row.campaign_id,
+                supplier_id=row.supplier_id,
+                bids_shown=row.bids_shown,
+                bids_picked=row.bids_picked,
+                sales=by_lead[row.id],
+            )
+            for row in rows
+        ]
 
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
         async with self._engine.begin() as conn:

@@ -13,10 +13,15 @@ def at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def epoch(value: datetime) -> float:
+def utc(value: datetime) -> datetime:
+    """A timestamp read back from the database, made aware of its zone."""
     if value.tzinfo is None:  # SQLite hands back naive values; they were written as UTC
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def epoch(value: datetime) -> float:
+    return utc(value).timestamp()
 
 
 def call_row(call: BuyerCall, ping_id: str | None, lead_id: str | None) -> dict[str, Any]:

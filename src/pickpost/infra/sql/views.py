@@ -1,20 +1,17 @@
 """What the admin API shows: a lead or a ping with everything recorded about it."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pickpost.infra.sql import schema
+from pickpost.infra.sql.rows import utc
 
 
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite hands back naive values; they were written as UTC
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat().replace("+00:00", "Z")
+    return None if value is None else utc(value).isoformat().replace("+00:00", "Z")
 
 
 def _cents(value: int | None) -> float | None:
