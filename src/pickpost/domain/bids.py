@@ -15,6 +15,8 @@ class RawBid:
     token: str | None = None
     additional_data: dict[str, object] = field(default_factory=dict)
     latency_ms: float = 0.0
+    # A mapped buyer's parsed ping answer, for ``{{ping_response.path}}`` in its post template.
+    ping_response: object = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +34,4 @@ class OfferedBid:
     tcpa_entity_name: str
     token: str | None = None
     additional_data: dict[str, object] = field(default_factory=dict)
+    ping_response: object = None  # kept for the buyer's post template, never shown

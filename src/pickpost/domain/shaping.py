@@ -51,6 +51,7 @@ def shape_bids(
             tcpa_entity_name=bid.tcpa_entity_name,
             token=bid.token,
             additional_data=bid.additional_data,
+            ping_response=bid.ping_response,
         )
         for bid, price in priced
     ]
