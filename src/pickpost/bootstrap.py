@@ -6,15 +6,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from pickpost.api.app import create_app
-from pickpost.domain.catalog import Catalog
+from pickpost.infra.metrics import MeteredCatalogSource, MeteredLeadStore, MeteredRecorder
 from pickpost.infra.pingstore import MemoryPingStore, RedisPingStore
 from pickpost.infra.recorder import LogWriter
 from pickpost.infra.sql.engine import make_engine
-from pickpost.infra.sql.leads import SqlLeadStore
 from pickpost.infra.sql.logs import SqlLogStore
 from pickpost.infra.sql.views import SqlViews
-from pickpost.infra.sql.workspace import load_workspace
+from pickpost.infra.sql.workspace import SqlCatalogSource
 from pickpost.infra.transport import AiohttpTransport
+from pickpost.services.catalog_refresh import CatalogRefresher
 from pickpost.services.ping import AuctionTiming, PingService
 from pickpost.services.ports import PingStore
 from pickpost.services.post import PostService
@@ -27,12 +27,16 @@ from pickpost.settings import Settings
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Connect stores and sessions, read the campaigns from the database, close it all on exit.
 
-    The campaigns are read once, at start: restart the server to serve a newly loaded workspace.
+    The campaigns are re-read whenever the stored ones change (``catalog_refresh_s``).
     """
     async with AsyncExitStack() as stack:
         engine = make_engine(settings.database_url, settings.db_pool_size)
         stack.push_async_callback(engine.dispose)
-        catalog = Catalog.from_workspace(await load_workspace(engine))
+        catalogs = await CatalogRefresher.open(
+            MeteredCatalogSource(SqlCatalogSource(engine)), settings.catalog_refresh_s
+        )
+        catalogs.start()
+        stack.push_async_callback(catalogs.close)
 
         transport = AiohttpTransport.create(settings.buyer_connections)
         stack.push_async_callback(transport.close)
@@ -43,26 +47,33 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             pings = redis_pings
         else:
             pings = MemoryPingStore()
-        leads = SqlLeadStore(engine)
+        leads = MeteredLeadStore(engine)
         writer = LogWriter(SqlLogStore(engine))
         writer.start()
         stack.push_async_callback(writer.close)
+        recorder = MeteredRecorder(writer)
         settler = Settler(leads)
         settler.start()
         stack.push_async_callback(settler.close)
 
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
         yield Runtime(
-            catalog=catalog,
+            catalogs=catalogs.holder,
             pings=PingService(
-                transport, pings, writer, AuctionTiming(reserve_ms=settings.reserve_ms)
+                transport, pings, recorder, AuctionTiming(reserve_ms=settings.reserve_ms)
             ),
             posts=PostService(transport, pings, leads),
             views=SqlViews(engine),
-            recorder=writer,
+            recorder=recorder,
             admin_token=token,
         )
 
 
 def build_app(settings: Settings) -> FastAPI:
     return create_app(lambda: open_runtime(settings))
+
+
+def app_from_env() -> FastAPI:
+    """The app of one server process, from ``PICKPOST_*`` variables (``pickpost serve``
+    exports its settings so each worker it starts builds the same app)."""
+    return build_app(Settings())

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from pickpost.bootstrap import build_app
+from pickpost.infra.metrics import MULTIPROC_ENV
 from pickpost.infra.sql.engine import DatabaseUrlError, driver_url, make_engine
 from pickpost.infra.sql.migrate import upgrade
 from pickpost.infra.sql.workspace import ApplyReport, apply_workspace
@@ -95,25 +96,51 @@ def serve(
     ] = None,
     host: Annotated[str, typer.Option(envvar="PICKPOST_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PICKPOST_PORT")] = 8000,
+    workers: Annotated[
+        int, typer.Option(envvar="PICKPOST_WORKERS", min=1, help="server processes (needs --redis)")
+    ] = 1,
 ) -> None:
     """Serve the supplier and admin APIs (migrating and applying --workspace first)."""
+    if workers > 1 and not redis:
+        # A POST must find its ping whichever process answered the PING.
+        err.print("[red]--workers above 1 needs --redis: the processes share pings there[/red]")
+        raise typer.Exit(2)
     _check_database(database)
     upgrade(database)
     if workspace is not None:
         _apply(workspace, database)
-    _run_server(Settings(database_url=database, redis_url=redis, host=host, port=port))
+    _run_server(
+        Settings(database_url=database, redis_url=redis, host=host, port=port, workers=workers)
+    )
 
 
 def _run_server(settings: Settings) -> None:
-    config = uvicorn.Config(
-        build_app(settings),
+    """Serve in this process, or supervise ``settings.workers`` processes sharing the port.
+
+    Each process builds its app from the ``PICKPOST_*`` variables exported here. Uvicorn's
+    supervisor restarts a worker that dies and, on SIGTERM or SIGINT, stops them all
+    gracefully; their metrics meet in a directory that lives as long as the supervisor.
+    """
+    os.environ.update(settings.to_env())
+    if settings.workers == 1:
+        _uvicorn(settings)
+        return
+    with tempfile.TemporaryDirectory(prefix="pickpost-metrics-") as metrics_dir:
+        os.environ[MULTIPROC_ENV] = metrics_dir
+        _uvicorn(settings)
+
+
+def _uvicorn(settings: Settings) -> None:
+    uvicorn.run(
+        "pickpost.bootstrap:app_from_env",
+        factory=True,
         host=settings.host,
         port=settings.port,
+        workers=settings.workers,
         log_level=settings.log_level,
         access_log=False,
         server_header=False,
     )
-    uvicorn.Server(config).run()
 
 
 @app.command()

@@ -1,6 +1,6 @@
 """Typed settings, from ``PICKPOST_*`` environment variables and CLI options."""
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,3 +17,17 @@ class Settings(BaseSettings):
     buyer_connections: int = 1000
     db_pool_size: int = 10
     log_level: str = "info"
+    # Server processes per node; more than one needs Redis (pings shared between processes).
+    workers: int = Field(default=1, ge=1)
+    # How often each process checks the stored campaigns for a change (seconds).
+    catalog_refresh_s: float = Field(default=1.0, gt=0)
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the ``PICKPOST_*`` variables that rebuild them in a worker."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if value is not None:
+                env[f"PICKPOST_{name.upper()}"] = str(value)
+        return env

@@ -9,6 +9,7 @@ import pytest
 from pickpost.api.app import create_app
 from pickpost.buyers.wire import InboundResponse, OutboundRequest
 from pickpost.domain.ping import PingRecord
+from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService
 from pickpost.services.runtime import Runtime
@@ -53,7 +54,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
     @asynccontextmanager
     async def runtime() -> AsyncIterator[Runtime]:
         yield Runtime(
-            catalog=make_catalog(),
+            catalogs=CatalogHolder(make_catalog()),
             pings=PingService(transport, pings, recorder),
             posts=PostService(transport, pings, FakeLeadStore()),
             views=NoViews(),

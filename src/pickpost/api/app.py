@@ -12,6 +12,7 @@ from pickpost import __version__
 from pickpost.api import admin, supplier
 from pickpost.api.responses import json_response
 from pickpost.domain.errors import Code
+from pickpost.infra.metrics import exposition
 from pickpost.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,11 @@ def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
         return json_response({"status": "ok"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:

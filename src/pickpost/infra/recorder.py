@@ -6,6 +6,7 @@ import logging
 import orjson
 
 from pickpost.domain.lead import PingLog, RequestLog
+from pickpost.infra.metrics import LOG_ENTRIES_DROPPED
 from pickpost.services.ports import LogStore
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class LogWriter:
 
     def _lost(self, why: str, item: PingLog | RequestLog) -> None:
         self.dropped += 1
+        LOG_ENTRIES_DROPPED.inc()
         log.error("%s: %s", why, _dump(item))
 
     async def _try_write(self, items: list[PingLog | RequestLog], tries: int) -> bool:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pickpost.domain.catalog import Catalog
+from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.ping import PingService
 from pickpost.services.ports import AdminViews, Recorder
 from pickpost.services.post import PostService
@@ -15,9 +16,14 @@ class FlushableRecorder(Recorder, Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    catalog: Catalog
+    catalogs: CatalogHolder
     pings: PingService
     posts: PostService
     views: AdminViews
     recorder: FlushableRecorder
     admin_token: str | None
+
+    @property
+    def catalog(self) -> Catalog:
+        """The campaigns as last read from the database."""
+        return self.catalogs.current

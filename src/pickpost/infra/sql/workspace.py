@@ -8,6 +8,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pickpost.domain.catalog import Catalog
 from pickpost.domain.workspace import CampaignConfig, Workspace
 from pickpost.infra.sql import schema
 from pickpost.infra.workspace_file import parse_workspace
@@ -73,3 +74,21 @@ async def load_workspace(engine: AsyncEngine) -> Workspace:
         rows = await conn.execute(sa.select(schema.campaigns.c.doc).order_by(schema.campaigns.c.id))
         docs = [row.doc for row in rows]
     return Workspace.model_validate({"campaigns": docs})
+
+
+class SqlCatalogSource:
+    """The catalog as stored, for ``CatalogRefresher``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def version(self) -> str:
+        # Ids and content hashes only: a small read, exact whatever the nodes' clocks say.
+        columns = schema.campaigns.c
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(sa.select(columns.id, columns.doc_hash).order_by(columns.id))
+            pairs = [f"{row.id}:{row.doc_hash}" for row in rows]
+        return hashlib.sha256("\n".join(pairs).encode()).hexdigest()
+
+    async def load(self) -> Catalog:
+        return Catalog.from_workspace(await load_workspace(self._engine))

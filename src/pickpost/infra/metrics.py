@@ -1,0 +1,149 @@
+"""Prometheus metrics, derived from what Pickpost records anyway: the request and ping logs,
+the post-step buyer calls the ledger stores, and the catalog reads.
+
+With several worker processes, ``PROMETHEUS_MULTIPROC_DIR`` (set by ``pickpost serve``)
+makes every process write its samples there, and a scrape of any of them shows the node.
+"""
+
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from pickpost.domain.catalog import Catalog
+from pickpost.domain.lead import PingLog, RequestLog, SaleStatus
+from pickpost.domain.outcomes import BuyerCall, Outcome
+from pickpost.infra.sql.leads import SqlLeadStore
+from pickpost.services.catalog_refresh import CatalogSource
+
+if TYPE_CHECKING:  # the runtime module imports the use cases, which need not load here
+    from pickpost.services.runtime import FlushableRecorder
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+_SECONDS = (0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+_OVERHEAD = (0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+
+SUPPLIER_REQUESTS = Histogram(
+    "pickpost_supplier_request_duration_seconds",
+    "Supplier API requests, from arrival to the answer, by endpoint and envelope code.",
+    ["endpoint", "code"],
+    buckets=_SECONDS,
+)
+PING_OVERHEAD = Histogram(
+    "pickpost_ping_overhead_seconds",
+    "PING latency minus the slowest buyer that answered in time: Pickpost's own cost.",
+    buckets=_OVERHEAD,
+)
+BUYER_CALL_LATENCY = Histogram(
+    "pickpost_buyer_call_duration_seconds",
+    "Buyer calls made (skipped ones excluded), by buyer and step.",
+    ["buyer_id", "step"],
+    buckets=_SECONDS,
+)
+BUYER_CALLS = Counter(
+    "pickpost_buyer_calls",
+    "Buyer calls by buyer, step and outcome (bid, no_bid, timeout, accepted, skipped, …).",
+    ["buyer_id", "step", "outcome"],
+)
+LOG_ENTRIES_DROPPED = Counter(
+    "pickpost_log_entries_dropped",
+    "Request or ping log entries not written to the database (logged at ERROR instead).",
+)
+CATALOG_REFRESHES = Counter(
+    "pickpost_catalog_refreshes",
+    "Catalog loads (at start and after each change of the stored campaigns) and failures.",
+    ["result"],
+)
+
+_UNANSWERED = frozenset({Outcome.TIMEOUT, Outcome.SKIPPED})
+# Pings whose request log has not come yet; it follows its ping log at once, so few wait.
+_PENDING_LIMIT = 10_000
+
+
+def observe_calls(calls: Iterable[BuyerCall]) -> None:
+    for call in calls:
+        BUYER_CALLS.labels(call.buyer_id, call.step.value, call.outcome.value).inc()
+        if call.outcome is not Outcome.SKIPPED:
+            BUYER_CALL_LATENCY.labels(call.buyer_id, call.step.value).observe(
+                call.latency_ms / 1000
+            )
+
+
+class MeteredRecorder:
+    """A recorder that observes every log it passes on."""
+
+    def __init__(self, inner: "FlushableRecorder") -> None:
+        self._inner = inner
+        self._slowest_ms: dict[str, float] = {}  # ping id -> slowest in-time buyer
+
+    def ping(self, log: PingLog) -> None:
+        observe_calls(log.calls)
+        answered = [c.latency_ms for c in log.calls if c.outcome not in _UNANSWERED]
+        if len(self._slowest_ms) >= _PENDING_LIMIT:
+            self._slowest_ms.pop(next(iter(self._slowest_ms)))
+        self._slowest_ms[log.record.ping_id] = max(answered, default=0.0)
+        self._inner.ping(log)
+
+    def request(self, log: RequestLog) -> None:
+        SUPPLIER_REQUESTS.labels(log.endpoint, str(log.code)).observe(log.duration_ms / 1000)
+        slowest = self._slowest_ms.pop(log.ping_id, None) if log.ping_id else None
+        if slowest is not None and log.endpoint == "/ping":
+            PING_OVERHEAD.observe(max(0.0, log.duration_ms - slowest) / 1000)
+        self._inner.request(log)
+
+    async def flush(self) -> None:
+        await self._inner.flush()
+
+
+class MeteredLeadStore(SqlLeadStore):
+    """The ledger, observing the post-step buyer calls it records."""
+
+    async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
+        observe_calls([call])
+        await super().finish_sale(sale_id, status, call)
+
+    async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
+        observe_calls(calls)
+        await super().record_calls(lead_id, calls)
+
+
+class MeteredCatalogSource:
+    """A catalog source counting reloads and failures."""
+
+    def __init__(self, inner: CatalogSource) -> None:
+        self._inner = inner
+
+    async def version(self) -> str:
+        try:
+            return await self._inner.version()
+        except Exception:
+            CATALOG_REFRESHES.labels("failed").inc()
+            raise
+
+    async def load(self) -> Catalog:
+        try:
+            catalog = await self._inner.load()
+        except Exception:
+            CATALOG_REFRESHES.labels("failed").inc()
+            raise
+        CATALOG_REFRESHES.labels("loaded").inc()
+        return catalog
+
+
+def exposition() -> tuple[bytes, str]:
+    """The scrape body and its content type: this process, or the whole node's processes."""
+    registry = REGISTRY
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry), CONTENT_TYPE_LATEST
