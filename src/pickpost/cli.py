@@ -245,3 +245,31 @@ def _print_demo_requests(port: int, token: str) -> None:
         f'curl -s {base}/api/v1/leads/$(echo "$POST" | {lead_id}) '
         f"-H 'Authorization: Bearer {token}'\n"
     )
+
+
+@app.command()
+def bench(
+    scenarios: Annotated[
+        str, typer.Option(help="comma-separated: rates, hanging, fanout50, backends, workers")
+    ] = "rates,hanging,fanout50,backends,workers",
+    quick: Annotated[bool, typer.Option(help="a few seconds per scenario (CI smoke test)")] = False,
+    duration: Annotated[float | None, typer.Option(help="seconds per measured step")] = None,
+    rates: Annotated[str | None, typer.Option(help="pings/s to climb, e.g. 50,100,200")] = None,
+    database: Annotated[
+        str, typer.Option(help="PostgreSQL for the cluster scenarios")
+    ] = "postgresql://postgres@127.0.0.1:5432/test",
+    redis: Annotated[str, typer.Option(help="Redis for the cluster scenarios")] = (
+        "redis://127.0.0.1:6379/0"
+    ),
+    json_path: Annotated[Path | None, typer.Option("--json", help="write all numbers")] = None,
+    plot: Annotated[Path | None, typer.Option(help="write the overhead chart (PNG)")] = None,
+) -> None:
+    """Open-loop load bench against a real server, simulated buyers and a bare baseline."""
+    from pickpost.bench.runner import build_options, run_bench
+
+    try:
+        options = build_options(scenarios, rates, duration, quick, database, redis)
+    except ValueError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    run_bench(options, console, json_path, plot)

@@ -1,0 +1,120 @@
+"""The open-loop generator: PINGs on a fixed clock, and a POST for some of the pinged leads."""
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import aiohttp
+import orjson
+
+from pickpost.bench.measure import Sample
+from pickpost.bench.schedule import due_at, request_count
+from pickpost.bench.workspace import BenchCampaign
+
+_JSON = {"Content-Type": "application/json"}
+_NO_BIDS = 2001
+CONSENTED_BIDS = 2
+# Far above any deadline in the bench: a request this late is counted as an error.
+_CLIENT_TIMEOUT_S = 30.0
+
+
+def ping_failed(status: int, envelope: object) -> bool:
+    """A non-2xx answer, or an envelope ERROR other than "no bids"."""
+    if not 200 <= status < 300 or not isinstance(envelope, dict):
+        return True
+    return envelope.get("status") == "ERROR" and envelope.get("code") != _NO_BIDS
+
+
+def _consent(envelope: object) -> list[str]:
+    bids = envelope.get("bids") if isinstance(envelope, dict) else None
+    if not isinstance(bids, list):
+        return []
+    return [bid["bid_id"] for bid in bids[:CONSENTED_BIDS] if isinstance(bid, dict)]
+
+
+def _attempted(envelope: object) -> int:
+    if not isinstance(envelope, dict):
+        return 0
+    sold, rejected = envelope.get("sold_bids"), envelope.get("rejected_bids")
+    return len(sold if isinstance(sold, list) else []) + len(
+        rejected if isinstance(rejected, list) else []
+    )
+
+
+class OpenLoop:
+    """Sends PINGs to ``base_url`` on the open-loop schedule.
+
+    Every ``post_every``-th ping that got bids is followed, as soon as it is answered, by its
+    POST consenting to the first bids; a POST is timed from its own send (it depends on its
+    ping's answer, so it has no schedule of its own).
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        campaign: BenchCampaign,
+        post_every: int | None,
+    ) -> None:
+        self._session = session
+        self._base_url = base_url
+        self._campaign = campaign
+        self._ping_body = orjson.dumps(campaign.ping_body())
+        self._post_every = post_every
+        self._samples: list[Sample] = []
+
+    async def run(
+        self, rate: float, duration_s: float, on_sent: Callable[[int], None]
+    ) -> tuple[float, list[Sample]]:
+        """Run one step; returns its start on the monotonic clock and every sample."""
+        self._samples = []
+        count = request_count(rate, duration_s)
+        start = time.monotonic()
+        requests: list[asyncio.Task[None]] = []
+        for index in range(count):
+            due = due_at(start, index, rate)
+            wait = due - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            requests.append(asyncio.create_task(self._ping(index, due)))
+            on_sent(index + 1)
+        await asyncio.gather(*requests)
+        return start, self._samples
+
+    async def _send(self, path: str, body: bytes) -> tuple[int, object]:
+        timeout = aiohttp.ClientTimeout(total=_CLIENT_TIMEOUT_S)
+        async with self._session.post(
+            self._base_url + path, data=body, headers=_JSON, timeout=timeout
+        ) as response:
+            raw = await response.read()
+            try:
+                return response.status, orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                return response.status, None
+
+    async def _ping(self, index: int, due: float) -> None:
+        try:
+            status, envelope = await self._send("/ping", self._ping_body)
+        except (aiohttp.ClientError, TimeoutError):
+            status, envelope = 0, None
+        answered = time.monotonic()
+        failed = ping_failed(status, envelope)
+        self._samples.append(Sample("ping", (answered - due) * 1000, answered, failed))
+        consent = _consent(envelope)
+        if not failed and consent and self._post_every and index % self._post_every == 0:
+            assert isinstance(envelope, dict)
+            await self._post(str(envelope["ping_id"]), consent)
+
+    async def _post(self, ping_id: str, consent: list[str]) -> None:
+        body = orjson.dumps(self._campaign.post_body(ping_id, consent))
+        sent = time.monotonic()
+        try:
+            status, envelope = await self._send("/post", body)
+        except (aiohttp.ClientError, TimeoutError):
+            status, envelope = 0, None
+        answered = time.monotonic()
+        failed = not 200 <= status < 300 or not (
+            isinstance(envelope, dict) and envelope.get("status") == "ACCEPTED"
+        )
+        latency_ms = (answered - sent) * 1000
+        self._samples.append(Sample("post", latency_ms, answered, failed, _attempted(envelope)))

@@ -1,0 +1,102 @@
+"""One bench run: the chosen scenarios under a progress bar, then the table, JSON and plot."""
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+import uvloop
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pickpost.bench.plot import plot_overhead
+from pickpost.bench.report import machine, print_summary, write_json
+from pickpost.bench.scenarios import SCENARIOS, Bench, BenchOptions, ScenarioResult
+from pickpost.bench.targets import REFERENCE_RATE, evaluate
+
+DEFAULT_RATES = "50,100,200,400,800"
+QUICK_RATES = "50,100"
+
+
+def build_options(
+    scenarios: str,
+    rates: str | None,
+    duration_s: float | None,
+    quick: bool,
+    postgres: str | None,
+    redis: str | None,
+) -> BenchOptions:
+    """Options from the command line's text; ValueError names what is wrong."""
+    names = [name.strip() for name in scenarios.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(SCENARIOS))
+    if unknown or not names:
+        raise ValueError(f"unknown scenarios {unknown}: choose from {', '.join(SCENARIOS)}")
+    try:
+        climb = [
+            float(rate) for rate in (rates or (QUICK_RATES if quick else DEFAULT_RATES)).split(",")
+        ]
+    except ValueError:
+        raise ValueError(f"--rates must be comma-separated numbers, not {rates!r}") from None
+    duration = duration_s or (2.0 if quick else 10.0)
+    if duration <= 0 or any(rate <= 0 for rate in climb):
+        raise ValueError("rates and duration must be positive")
+    return BenchOptions(
+        scenarios=names,
+        rates=climb,
+        reference_rate=REFERENCE_RATE,
+        duration_s=duration,
+        warmup_s=0.5 if quick else 2.0,
+        post_every=10,
+        postgres=postgres,
+        redis=redis,
+    )
+
+
+async def _run_all(options: BenchOptions, console: Console) -> list[ScenarioResult]:
+    with (
+        tempfile.TemporaryDirectory(prefix="pickpost-bench-") as workdir,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress,
+    ):
+        bench = Bench(options, Path(workdir), console, progress)
+        return [await bench.run(name) for name in options.scenarios]
+
+
+def run_bench(
+    options: BenchOptions, console: Console, json_path: Path | None, plot_path: Path | None
+) -> None:
+    """Run, print the summary, and write ``json_path`` / ``plot_path`` when given."""
+    load_before = os.getloadavg()
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        scenarios = runner.run(_run_all(options, console))
+    load_after = os.getloadavg()
+    targets = evaluate({s.name: s for s in scenarios})
+    print_summary(console, scenarios, targets)
+    console.print(f"load average (1, 5, 15 min): before {load_before}, after {load_after}")
+    if json_path is not None:
+        info = {
+            "machine": machine(),
+            "load_average": {"before": load_before, "after": load_after},
+            "options": {
+                "scenarios": list(options.scenarios),
+                "rates": list(options.rates),
+                "reference_rate": options.reference_rate,
+                "duration_s": options.duration_s,
+                "warmup_s": options.warmup_s,
+                "post_every": options.post_every,
+            },
+        }
+        write_json(json_path, info, scenarios, targets)
+        console.print(f"numbers written to {json_path}")
+    if plot_path is not None:
+        rates = next((s for s in scenarios if s.name == "rates"), None)
+        if rates is None:
+            console.print("[yellow]no plot: the rates scenario did not run[/yellow]")
+        else:
+            plot_overhead(rates.steps, plot_path)
+            console.print(f"overhead plot written to {plot_path}")

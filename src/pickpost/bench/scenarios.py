@@ -1,0 +1,258 @@
+"""The scenarios: which fleet, which setups (Pickpost variants, the baseline), which rates."""
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import aiohttp
+from rich.console import Console
+from rich.progress import Progress
+
+from pickpost.bench.fleet import FleetPlan
+from pickpost.bench.loadgen import OpenLoop
+from pickpost.bench.measure import Resources, StepResult, StepSpec, measure_step
+from pickpost.bench.processes import (
+    ProcessTree,
+    Service,
+    baseline_args,
+    cpu_between,
+    free_port,
+    serve_supports_workers,
+    server_args,
+    start_fleet,
+)
+from pickpost.bench.search import climb, max_sustained
+from pickpost.bench.workspace import BenchCampaign
+
+SCENARIOS = ("rates", "hanging", "fanout50", "backends", "workers")
+# Long enough that an overloaded server shows in the latency instead of being cut.
+_DEADLINE_MS = 1000
+# Above the slowest answering buyer (80 ms), so only the hanging buyer is cut.
+_HANG_DEADLINE_MS = 250
+_RSS_EVERY_S = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class BenchOptions:
+    scenarios: Sequence[str]
+    rates: Sequence[float]
+    reference_rate: float
+    duration_s: float
+    warmup_s: float
+    post_every: int
+    postgres: str | None
+    redis: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What answers the pings: a Pickpost server as configured, or the baseline."""
+
+    label: str
+    target: Literal["pickpost", "baseline"]
+    postgres: bool = False
+    workers: int = 1
+
+
+BASELINE = Setup("baseline (bare aiohttp)", "baseline")
+SQLITE = Setup("pickpost sqlite", "pickpost")
+
+
+@dataclass(slots=True)
+class ScenarioResult:
+    name: str
+    steps: list[StepResult] = field(default_factory=list)
+    max_sustained: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def reachable(url: str) -> bool:
+    """Whether something accepts TCP connections at the URL's host and port."""
+    parts = urlsplit(url)
+    default = 5432 if parts.scheme.startswith("postgres") else 6379
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default), 1).close()
+    except OSError:
+        return False
+    return True
+
+
+class Bench:
+    """Runs scenarios one after another, each against its own fleet and servers."""
+
+    def __init__(
+        self, options: BenchOptions, workdir: Path, console: Console, progress: Progress
+    ) -> None:
+        self._options = options
+        self._workdir = workdir
+        self._console = console
+        self._progress = progress
+
+    async def run(self, name: str) -> ScenarioResult:
+        options = self._options
+        reference = [options.reference_rate]
+        result = ScenarioResult(name)
+        if name == "rates":
+            await self._compare(result, FleetPlan(10), _DEADLINE_MS, [SQLITE, BASELINE], None)
+        elif name == "hanging":
+            plan = FleetPlan(10, hanging=True)
+            await self._compare(result, plan, _HANG_DEADLINE_MS, [SQLITE, BASELINE], reference)
+        elif name == "fanout50":
+            await self._compare(result, FleetPlan(50), _DEADLINE_MS, [SQLITE, BASELINE], reference)
+        elif name == "backends":
+            setups = [SQLITE]
+            if self._cluster_note(result) is None:
+                setups.append(Setup("pickpost postgresql+redis", "pickpost", postgres=True))
+            await self._compare(result, FleetPlan(10), _DEADLINE_MS, setups, reference)
+        elif name == "workers":
+            await self._workers(result)
+        else:
+            raise ValueError(f"unknown scenario {name!r}")
+        return result
+
+    def _cluster_note(self, result: ScenarioResult) -> str | None:
+        """Why PostgreSQL + Redis cannot be used, noted in ``result``; None when they can."""
+        options = self._options
+        missing = [
+            f"{what} ({url or 'not given'})"
+            for what, url in (("PostgreSQL", options.postgres), ("Redis", options.redis))
+            if not url or not reachable(url)
+        ]
+        if not missing:
+            return None
+        note = f"PostgreSQL + Redis skipped: not reachable: {', '.join(missing)}"
+        result.notes.append(note)
+        return note
+
+    async def _workers(self, result: ScenarioResult) -> None:
+        # Two workers share pings through Redis and leads through PostgreSQL; an in-process
+        # ping store would send a POST to a worker that never saw its ping.
+        if self._cluster_note(result) is not None:
+            return
+        setups = [Setup("pickpost pg+redis, 1 worker", "pickpost", postgres=True)]
+        if serve_supports_workers():
+            setups.append(Setup("pickpost pg+redis, 2 workers", "pickpost", True, workers=2))
+        else:
+            result.notes.append("`pickpost serve` has no --workers option yet: 1 worker only")
+        await self._compare(result, FleetPlan(10), _DEADLINE_MS, setups, None)
+
+    async def _compare(
+        self,
+        result: ScenarioResult,
+        plan: FleetPlan,
+        deadline_ms: int,
+        setups: list[Setup],
+        rates: list[float] | None,
+    ) -> None:
+        """Each setup against one fleet: at ``rates``, or climbing ``--rates`` when None."""
+        fleet, urls = await start_fleet(plan, self._workdir)
+        with fleet:
+            fleet_tree = ProcessTree(fleet.pid)
+            for setup in setups:
+                async with self._serving(setup, plan, urls, deadline_ms) as (base, campaign, tree):
+
+                    async def run_at(rate: float, setup: Setup = setup) -> StepResult:
+                        spec = StepSpec(
+                            result.name,
+                            setup.label,
+                            setup.target,
+                            rate,
+                            self._options.duration_s,
+                            plan,
+                            deadline_ms,
+                        )
+                        return await self._step(spec, base, campaign, tree, fleet_tree)
+
+                    if rates is None:
+                        steps = await climb(self._options.rates, run_at)
+                        result.max_sustained[setup.label] = max_sustained(steps)
+                    else:
+                        steps = [await run_at(rate) for rate in rates]
+                    result.steps += steps
+
+    @contextlib.asynccontextmanager
+    async def _serving(
+        self, setup: Setup, plan: FleetPlan, urls: dict[str, str], deadline_ms: int
+    ) -> AsyncIterator[tuple[str, BenchCampaign, ProcessTree]]:
+        """The setup's server, healthy, with a campaign of fresh ids on a fresh database."""
+        campaign = BenchCampaign.fresh(deadline_ms)
+        port = free_port()
+        log = self._workdir / f"{campaign.campaign_id}.log"
+        if setup.target == "baseline":
+            ping_urls = [f"{urls[buyer]}/ping" for buyer in plan.buyer_ids()]
+            service = Service(setup.label, baseline_args(ping_urls, port, deadline_ms), log)
+        else:
+            database = self._options.postgres if setup.postgres else None
+            database = database or f"sqlite:///{self._workdir / campaign.campaign_id}.db"
+            redis = self._options.redis if setup.postgres else None
+            workspace = campaign.workspace(plan, urls)
+            args = server_args(workspace, self._workdir, port, database, redis, setup.workers)
+            service = Service(setup.label, args, log)
+        with service:
+            base_url = f"http://127.0.0.1:{port}"
+            await service.wait_healthy(base_url)
+            yield base_url, campaign, ProcessTree(service.pid)
+
+    async def _step(
+        self,
+        spec: StepSpec,
+        base_url: str,
+        campaign: BenchCampaign,
+        server: ProcessTree,
+        fleet: ProcessTree,
+    ) -> StepResult:
+        """A warm-up at the step's rate (discarded), then the measured step."""
+        options = self._options
+        post_every = options.post_every if spec.target == "pickpost" else None
+        title = f"{spec.scenario}: {spec.setup} at {spec.rate:g}/s"
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            load = OpenLoop(session, base_url, campaign, post_every)
+            task = self._progress.add_task(f"{title} (warm-up)", total=None)
+            await load.run(spec.rate, options.warmup_s, lambda sent: None)
+            self._progress.remove_task(task)
+            task = self._progress.add_task(title, total=round(spec.rate * spec.duration_s))
+            peak_rss = 0
+
+            async def sample_rss() -> None:
+                nonlocal peak_rss
+                while True:
+                    peak_rss = max(peak_rss, server.rss_bytes())
+                    await asyncio.sleep(_RSS_EVERY_S)
+
+            began, cpu_before, fleet_before = time.monotonic(), server.cpu_s(), fleet.cpu_s()
+            sampler = asyncio.create_task(sample_rss())
+            try:
+                start, samples = await load.run(
+                    spec.rate,
+                    spec.duration_s,
+                    lambda sent: self._progress.update(task, completed=sent),
+                )
+            finally:
+                sampler.cancel()
+            used = Resources(
+                wall_s=time.monotonic() - began,
+                cpu_s=cpu_between(cpu_before, server.cpu_s()),
+                peak_rss_mb=peak_rss / 2**20,
+                fleet_cpu_s=cpu_between(fleet_before, fleet.cpu_s()),
+            )
+            self._progress.remove_task(task)
+        step = measure_step(spec, start, samples, used)
+        self._console.log(_one_line(step))
+        return step
+
+
+def _one_line(step: StepResult) -> str:
+    overhead = step.overhead_ms or step.overshoot_ms
+    kind = "overhead" if step.overhead_ms else "overshoot"
+    shown = f"{kind} p50 {overhead.p50:.1f} p99 {overhead.p99:.1f} ms" if overhead else "no answers"
+    return (
+        f"{step.scenario}: {step.setup} at {step.rate:g}/s: {shown}, "
+        f"errors {step.errors}/{step.sent}, server CPU {step.cpu_percent:.0f}%"
+    )

@@ -1,0 +1,103 @@
+"""The project's performance targets (DESIGN.md, "Clocks and numbers that matter"), judged."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pickpost.bench.measure import StepResult
+from pickpost.bench.scenarios import ScenarioResult
+
+REFERENCE_RATE = 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """``met`` is None when the run did not measure what the target needs."""
+
+    name: str
+    goal: str
+    measured: str
+    met: bool | None
+
+
+def _step(
+    scenarios: Mapping[str, ScenarioResult], scenario: str, setup_part: str, rate: float
+) -> StepResult | None:
+    found = scenarios.get(scenario)
+    steps = found.steps if found else []
+    return next((s for s in steps if setup_part in s.setup and s.rate == rate), None)
+
+
+def _unmeasured(name: str, goal: str) -> Target:
+    return Target(name, goal, "not measured", None)
+
+
+def _ping_overhead(scenarios: Mapping[str, ScenarioResult]) -> Target:
+    name, goal = "ping overhead, 10 buyers, 100/s", "p50 ≤ 2 ms and p99 ≤ 10 ms"
+    step = _step(scenarios, "rates", "pickpost", REFERENCE_RATE)
+    if step is None or step.overhead_ms is None:
+        return _unmeasured(name, goal)
+    o = step.overhead_ms
+    return Target(name, goal, f"p50 {o.p50:.2f} ms, p99 {o.p99:.2f} ms", o.p50 <= 2 and o.p99 <= 10)
+
+
+def _overshoot(scenarios: Mapping[str, ScenarioResult]) -> Target:
+    name, goal = "deadline overshoot, hanging buyer", "p99 ≤ 5 ms"
+    found = scenarios.get("hanging")
+    step = next((s for s in found.steps if s.target == "pickpost"), None) if found else None
+    if step is None or step.overshoot_ms is None:
+        return _unmeasured(name, goal)
+    return Target(name, goal, f"p99 {step.overshoot_ms.p99:.2f} ms", step.overshoot_ms.p99 <= 5)
+
+
+def _ratio(
+    scenarios: Mapping[str, ScenarioResult],
+    scenario: str,
+    name: str,
+    goal: str,
+    parts: tuple[str, str],
+    floor: float,
+) -> Target:
+    """``max_sustained[a] / max_sustained[b] ≥ floor`` for the setups naming ``parts``."""
+    found = scenarios.get(scenario)
+    sustained = found.max_sustained if found else {}
+    top, bottom = (
+        next((rate for label, rate in sustained.items() if part in label), None) for part in parts
+    )
+    if top is None or not bottom:
+        return _unmeasured(name, goal)
+    ratio = top / bottom
+    return Target(name, goal, f"{top:g}/s vs {bottom:g}/s = {ratio:.2f}×", ratio >= floor)
+
+
+def _post_overhead(scenarios: Mapping[str, ScenarioResult]) -> Target:
+    name, goal = "POST overhead on PostgreSQL", "p99 ≤ 10 ms"
+    step = _step(scenarios, "backends", "postgresql", REFERENCE_RATE)
+    if step is None or step.post is None or step.post.overhead_ms is None:
+        return _unmeasured(name, goal)
+    p99 = step.post.overhead_ms.p99
+    return Target(name, goal, f"p99 {p99:.2f} ms", p99 <= 10)
+
+
+def evaluate(scenarios: Mapping[str, ScenarioResult]) -> list[Target]:
+    """Every target, met or not, with the number it was judged on."""
+    return [
+        _ping_overhead(scenarios),
+        _overshoot(scenarios),
+        _ratio(
+            scenarios,
+            "rates",
+            "max sustained rate vs baseline",
+            "≥ 0.7 × baseline",
+            ("pickpost", "baseline"),
+            0.7,
+        ),
+        _ratio(
+            scenarios,
+            "workers",
+            "2 workers vs 1",
+            "≥ 1.8 × 1 worker",
+            ("2 workers", "1 worker"),
+            1.8,
+        ),
+        _post_overhead(scenarios),
+    ]
