@@ -28,8 +28,11 @@ class ServerProcess:
         database_url: str,
         log_path: Path,
         redis_url: str | None = None,
+        *,
+        workers: int = 1,
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._args = [
             sys.executable,
@@ -45,6 +48,8 @@ class ServerProcess:
         ]
         if redis_url:
             self._args += ["--redis", redis_url]
+        if workers > 1:
+            self._args += ["--workers", str(workers)]
         self._log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -65,13 +70,21 @@ class ServerProcess:
                 time.sleep(0.05)
         raise TimeoutError(f"server did not come up:\n{self.log()}")
 
+    @property
+    def pid(self) -> int:
+        """The server's process: with workers, their supervisor."""
+        assert self._process is not None, "not started"
+        return self._process.pid
+
     def log(self) -> str:
         return self._log_path.read_text(errors="replace")
 
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            self._process.wait(timeout=15)
+    def stop(self) -> int | None:
+        """Stop with SIGTERM, as a service manager would; the exit code, if it was running."""
+        if self._process is None or self._process.poll() is not None:
+            return None
+        self._process.terminate()
+        return self._process.wait(timeout=30)
 
     def __enter__(self) -> Self:
         self.start()

@@ -1,0 +1,45 @@
+"""`GET /metrics` over HTTP: the samples move with the traffic."""
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.integration.conftest import System, bid_of
+
+
+def scrape(sut: System) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    response = sut.http.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def key(name: str, **labels: str) -> tuple[str, frozenset[tuple[str, str]]]:
+    return name, frozenset(labels.items())
+
+
+def test_a_ping_and_its_post_move_the_counts(sut: System) -> None:
+    requests = key("pickpost_supplier_request_duration_seconds_count", endpoint="/ping", code="0")
+    posts = key("pickpost_supplier_request_duration_seconds_count", endpoint="/post", code="0")
+    overhead = key("pickpost_ping_overhead_seconds_count")
+    alpha_bid = key("pickpost_buyer_calls_total", buyer_id="alpha", step="ping", outcome="bid")
+    alpha_ping = key("pickpost_buyer_call_duration_seconds_count", buyer_id="alpha", step="ping")
+    alpha_sold = key(
+        "pickpost_buyer_calls_total", buyer_id="alpha", step="post", outcome="accepted"
+    )
+    before = scrape(sut)
+
+    ping = sut.ping()
+    assert ping.json()["status"] == "ACCEPTED"
+    after_ping = scrape(sut)
+    for sample in (requests, overhead, alpha_bid, alpha_ping):
+        assert after_ping[sample] == before.get(sample, 0) + 1, sample
+
+    assert sut.post(ping, [bid_of(ping, "alpha")]).json()["code"] == 0
+    after_post = scrape(sut)
+    assert after_post[posts] == before.get(posts, 0) + 1
+    assert after_post[alpha_sold] == before.get(alpha_sold, 0) + 1
+    # The catalog was loaded at start.
+    assert after_post[key("pickpost_catalog_refreshes_total", result="loaded")] >= 1
