@@ -1,8 +1,10 @@
 """Database URLs as users write them, mapped to the async drivers Pickpost uses."""
 
 from typing import Any
+from uuid import uuid4
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 _DRIVERS = {
@@ -43,6 +45,21 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(target)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    postgres = make_url(target)
+    connect_args: dict[str, Any] = {}
+    if postgres.query.get("pgbouncer") == "true":
+        # Behind PgBouncer's transaction pooling a connection may change server session at every
+        # transaction: no statement cache may outlive one, and statement names must not collide.
+        postgres = postgres.difference_update_query(["pgbouncer"])
+        connect_args = {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__",
+        }
     return create_async_engine(
-        target, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        postgres,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args=connect_args,
     )
