@@ -106,7 +106,7 @@ def test_each_window_ends_exactly_when_its_seconds_run_out(epoch: float, tz: str
         assert period_keys(epoch + window.seconds_left, tz)[period].label != window.label
 
 
-# --- config ---------------------------------------------------------------------------------------
+# --- config ---
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ def test_invalid_caps_are_refused(
         model.model_validate(data)
 
 
-# --- charges --------------------------------------------------------------------------------------
+# --- charges ---
 
 WINDOWS = period_keys(at("2026-11-27T10:15:30"), CHICAGO)
 DAY_LEFT = 13 * 3600 + 44 * 60 + 30

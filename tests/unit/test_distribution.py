@@ -107,7 +107,7 @@ def test_config() -> None:
         DistributionConfig.model_validate({"method": "random"})
 
 
-# --- fairness -------------------------------------------------------------------------------------
+# --- fairness ---
 
 
 @st.composite
