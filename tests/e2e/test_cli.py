@@ -138,3 +138,9 @@ def test_a_workspace_that_conflicts_with_stored_campaigns_is_refused(tmp_path: P
         ids = [row.id for row in conn.execute(sa.text("SELECT id FROM campaigns"))]
     engine.dispose()
     assert ids == ["101"]
+
+
+def test_several_workers_need_redis(tmp_path: Path) -> None:
+    result = pickpost("serve", "--workers", "2", "--database", f"sqlite:///{tmp_path / 'p.db'}")
+    assert result.returncode == 2
+    assert "--workers above 1 needs --redis" in " ".join(result.stderr.split())
