@@ -8,20 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pickpost.buyers.native import (
+from pickpost.buyers.answers import (
     MAX_PRICE_CENTS,
-    TMAX_HEADER,
     Accepted,
     Invalid,
     NoBid,
     PingAnswer,
     PostAnswer,
     Rejected,
-    build_ping,
-    build_post,
-    parse_ping,
-    parse_post,
 )
+from pickpost.buyers.native import TMAX_HEADER, build_ping, build_post, parse_ping, parse_post
 from pickpost.buyers.wire import InboundResponse
 from pickpost.domain.bids import RawBid
 from pickpost.domain.workspace import BuyerConfig
