@@ -170,3 +170,21 @@ async def check_against_model(batches: list[list[Charge]]) -> None:
         probe = Charge(key, limit=total, amount=1, ttl_s=None)
         assert await counters.charge([probe]) == probe
         assert await counters.charge([Charge(key, total, 0, None)]) is None
+
+
+async def test_exceeded_checks_without_charging() -> None:
+    counters, _ = store()
+    lead = Charge("k", limit=1, amount=1, ttl_s=None)
+    assert await counters.exceeded([lead]) is None
+    assert await counters.exceeded([lead, lead]) == lead  # the same key twice counts twice
+    assert await counters.charge([lead]) is None  # nothing was charged by the checks
+    assert await counters.exceeded([lead]) == lead
+
+
+async def test_forget_removes_a_mark() -> None:
+    counters, _ = store()
+    assert await counters.first_seen("dupe", 60)
+    await counters.forget("dupe")
+    assert await counters.first_seen("dupe", 60)
+    assert not await counters.first_seen("dupe", 60)
+    await counters.forget("never-marked")
