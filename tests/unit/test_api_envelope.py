@@ -9,10 +9,15 @@ import pytest
 from pickpost.api.app import create_app
 from pickpost.buyers.wire import InboundResponse, OutboundRequest
 from pickpost.domain.ping import PingRecord
+from pickpost.infra.counters import MemoryCounters
+from pickpost.services.auction import Auction
 from pickpost.services.catalog_refresh import CatalogHolder
+from pickpost.services.direct import DirectPostService
+from pickpost.services.gate import Gate
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService
 from pickpost.services.runtime import Runtime
+from pickpost.services.selling import Seller
 from tests.unit.factories import auth, make_catalog
 from tests.unit.fakes import FakeLeadStore, FakePingStore, FakeRecorder, FakeTransport, answer
 
@@ -50,13 +55,19 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
 
     transport = FakeTransport(no_bid)
     pings = BrokenPingStore()
+    leads = FakeLeadStore()
+    counters = MemoryCounters()
+    gate = Gate(counters)
+    auction = Auction(transport)
+    seller = Seller(transport, leads, gate, counters)
 
     @asynccontextmanager
     async def runtime() -> AsyncIterator[Runtime]:
         yield Runtime(
             catalogs=CatalogHolder(make_catalog()),
-            pings=PingService(transport, pings, recorder),
-            posts=PostService(transport, pings, FakeLeadStore()),
+            pings=PingService(auction, gate, pings, recorder),
+            posts=PostService(seller, gate, pings, leads),
+            direct_posts=DirectPostService(auction, gate, seller, leads, counters),
             views=NoViews(),
             recorder=recorder,
             admin_token="admin-token-for-tests",

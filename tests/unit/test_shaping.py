@@ -18,7 +18,7 @@ TEN_PERCENT = Margin(percent=Decimal(10))
 def shape(
     raw: list[RawBid], rules: ShapingRules | None = None, margin: Margin = NO_MARGIN
 ) -> list[OfferedBid]:
-    return shape_bids(raw, rules or ShapingRules(), margin, IdSequence())
+    return shape_bids(raw, rules or ShapingRules(), lambda _: margin, IdSequence())
 
 
 def summary(offered: list[OfferedBid]) -> list[tuple[str, int]]:
@@ -148,7 +148,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_shaping_table(case: Case) -> None:
-    assert summary(shape_bids(case.raw, case.rules, case.margin, IdSequence())) == case.expected
+    assert summary(shape_bids(case.raw, case.rules, lambda _: case.margin, IdSequence())) == case.expected
 
 
 def test_offered_bid_carries_the_buyer_data_and_a_fresh_id() -> None:
@@ -160,7 +160,7 @@ def test_offered_bid_carries_the_buyer_data_and_a_fresh_id() -> None:
         token="buyer-token-123",
         additional_data={"display_name": "SunCo"},
     )
-    [offered] = shape_bids([raw], ShapingRules(), TEN_PERCENT, ids)
+    [offered] = shape_bids([raw], ShapingRules(), lambda _: TEN_PERCENT, ids)
     assert offered == OfferedBid(
         bid_id="b_0",
         buyer_id="sunco",
@@ -176,7 +176,7 @@ def test_offered_bid_carries_the_buyer_data_and_a_fresh_id() -> None:
 def test_ids_are_issued_in_offer_order_and_only_for_offered_bids() -> None:
     ids = IdSequence("x")
     raw = [raw_bid("a", 100, "A"), raw_bid("b", 300, "B"), raw_bid("c", 1, "C")]
-    offered = shape_bids(raw, ShapingRules(min_bid=50), NO_MARGIN, ids)
+    offered = shape_bids(raw, ShapingRules(min_bid=50), lambda _: NO_MARGIN, ids)
     assert [(b.bid_id, b.buyer_id) for b in offered] == [("x0", "b"), ("x1", "a")]
     assert ids.issued == ["x0", "x1"]
 
@@ -243,7 +243,7 @@ def source_of(offer: OfferedBid, raw: list[RawBid]) -> RawBid:
 @given(raw=raw_bids(), rules=rules_strategy, margin=margins)
 def test_shaping_properties(raw: list[RawBid], rules: ShapingRules, margin: Margin) -> None:
     ids = IdSequence()
-    offered = shape_bids(raw, rules, margin, ids)
+    offered = shape_bids(raw, rules, lambda _: margin, ids)
     sources = [source_of(offer, raw) for offer in offered]
 
     # Each offer is a distinct input bid, carried over unchanged.

@@ -12,8 +12,12 @@ from pickpost.domain.errors import Code
 from pickpost.domain.lead import LeadStatus, SaleStatus, StoredOutcome
 from pickpost.domain.outcomes import BuyerCall, Outcome
 from pickpost.services.intake import Admitted, SupplierRequest, admit
-from pickpost.services.ping import AuctionTiming, PingService
+from pickpost.infra.counters import MemoryCounters
+from pickpost.services.auction import Auction, AuctionTiming
+from pickpost.services.gate import Gate
+from pickpost.services.ping import PingService
 from pickpost.services.post import PostService, ReplayWait
+from pickpost.services.selling import Seller
 from tests.unit.factories import auth, make_campaign, make_catalog
 from tests.unit.fakes import FakeLeadStore, FakePingStore, FakeRecorder, FakeTransport, answer
 
@@ -44,8 +48,16 @@ class World:
         self.leads = FakeLeadStore(self.events)
         self.recorder = FakeRecorder()
         self.catalog = make_catalog(campaign(**campaign_overrides))
-        self.ping_service = PingService(self.transport, self.pings, self.recorder, AuctionTiming())
-        self.post_service = PostService(self.transport, self.pings, self.leads)
+        self.counters = MemoryCounters()
+        self.gate = Gate(self.counters)
+        auction = Auction(self.transport, AuctionTiming())
+        self.ping_service = PingService(auction, self.gate, self.pings, self.recorder)
+        self.post_service = self.posting()
+
+    def posting(self, wait: ReplayWait = ReplayWait()) -> PostService:
+        """The POST use case over this world's current ledger."""
+        seller = Seller(self.transport, self.leads, self.gate, self.counters)
+        return PostService(seller, self.gate, self.pings, self.leads, wait)
 
     def request(self, endpoint: str, **data: Any) -> tuple[SupplierRequest, Admitted]:
         body = {**auth(), "zip_code": "78701", "state": "TX", "phone": "5125550142", **data}
@@ -218,9 +230,7 @@ async def test_expired_and_foreign_pings_in_the_ledger() -> None:
 
 async def test_a_post_still_selling_elsewhere_ends_in_1014_and_calls_nobody() -> None:
     world = World(buyers=[{**b, "post_timeout_ms": 10} for b in BUYERS])
-    world.post_service = PostService(
-        world.transport, world.pings, world.leads, ReplayWait(first_poll_s=0.001, margin_s=0)
-    )
+    world.post_service = world.posting(ReplayWait(first_poll_s=0.001, margin_s=0))
     ping = await world.ping()
     # Another node claimed this ping and has not finished selling it.
     world.leads.by_ping[ping["ping_id"]] = StoredOutcome("l_other", "101", "7", LeadStatus.SELLING)
@@ -240,7 +250,7 @@ async def test_a_failure_midway_still_ends_the_lead_with_what_is_known() -> None
 
     world = World()
     world.leads = FailingLedger(world.events)
-    world.post_service = PostService(world.transport, world.pings, world.leads)
+    world.post_service = world.posting()
     ping = await world.ping()
     reply = await world.post(ping["ping_id"], bid_ids(ping, "ann", "bob", "cid"))
     assert reply.code is Code.OK

@@ -224,7 +224,12 @@ def test_supplier_with_the_same_key_plain_and_hashed_is_consistent() -> None:
         ({"timeout_ms": 60_001}, "less than or equal to 60000"),
         ({"timeout_ms": "soon"}, "valid integer"),
         ({"price": {"static": -1}}, "greater than or equal to 0"),
-        ({"bid_penalty": 3}, "Extra inputs are not permitted"),
+        ({"bid_penalty": 101}, "less than or equal to 100"),
+        ({"bid_penalty": "2.555"}, "decimal places"),
+        ({"weight": 0}, "greater than or equal to 1"),
+        ({"priority": -1}, "greater than or equal to 0"),
+        ({"caps": {"leads": {"hour": 3}}}, "Extra inputs are not permitted"),
+        ({"price": {"static": 1, "default": 2}}, "default goes with conditional"),
         ({"additional_data": {"logo": {"url": "x"}}}, "additional_data"),
     ],
 )
@@ -245,8 +250,10 @@ def test_direct_post_buyer_with_a_static_price() -> None:
 @pytest.mark.parametrize(
     ("overrides", "words"),
     [
-        ({"type": "exchange"}, "campaign type 'exchange' is not supported"),
-        ({"type": "direct_post"}, "campaign type 'direct_post' is not supported"),
+        ({"exchange": {"mode": "split"}}, "Input should be 'exclusive' or 'shared'"),
+        ({"distribution": {"method": "waterfall", "sell_limit": 2}}, "send_to_all only"),
+        ({"dupe_check": {"fields": []}}, "at least 1 item"),
+        ({"payload_dupe_s": -1}, "greater than or equal to 0"),
         ({"type": "auction"}, "Input should be"),
         ({"timezone": "Mars/Olympus"}, "unknown time zone"),
         ({"ping_timeout_ms": 10}, "greater than or equal to 50"),

@@ -63,7 +63,7 @@ def test_every_problem_is_listed() -> None:
         ),
         (campaign_dict(margin={"percent": 10, "amount": 1}), "campaign '101': margin"),
         (campaign_dict(one_to_one={"max_bids": 0}), "campaign '101': one_to_one.max_bids"),
-        (campaign_dict(type="exchange"), "campaign '101': type"),
+        (campaign_dict(type="auction"), "campaign '101': type"),
         (campaign_dict(colour="blue"), "campaign '101': colour"),
         (with_buyer(ping_url=None), "campaign '101' buyer 'sunco':"),
         (campaign_dict(id="1 0 1"), "campaign '1 0 1': id"),
@@ -135,7 +135,7 @@ def test_read_workspace_yaml_and_json(tmp_path: Path) -> None:
     [
         ("bad.yaml", "campaigns: [", "is not valid yaml"),
         ("bad.json", "{", "is not valid json"),
-        ("ws.yaml", "campaigns:\n  - {id: '101', type: exchange}\n", "campaign '101': type"),
+        ("ws.yaml", "campaigns:\n  - {id: '101', type: auction}\n", "campaign '101': type"),
     ],
 )
 def test_read_workspace_errors(tmp_path: Path, name: str, text: str, words: str) -> None:

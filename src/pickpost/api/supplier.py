@@ -69,16 +69,15 @@ def _wrong_endpoint(endpoint: str, campaign_type: CampaignType) -> Refusal:
 
 
 router = APIRouter()
-_PING_POST = frozenset({CampaignType.ONE_TO_ONE})
-# Direct Post campaigns are not served yet: the endpoint authenticates and points elsewhere.
-_DIRECT: frozenset[CampaignType] = frozenset()
+_PING_POST = frozenset({CampaignType.ONE_TO_ONE, CampaignType.EXCHANGE})
+_DIRECT = frozenset({CampaignType.DIRECT_POST})
 
 
 async def _handle(
     http: Request,
     endpoint: str,
     accepts: frozenset[CampaignType],
-    use_case: Callable[[Runtime], UseCase] | None,
+    use_case: Callable[[Runtime], UseCase],
 ) -> Response:
     arrived = time.monotonic()
     runtime = runtime_of(http)
@@ -93,9 +92,7 @@ async def _handle(
         remote_addr=http.client.host if http.client else None,
     )
     try:
-        reply = await _decide(
-            runtime, request, payload, accepts, use_case(runtime) if use_case else None
-        )
+        reply = await _decide(runtime, request, payload, accepts, use_case(runtime))
     except Exception:
         # A bug or an outage, never the input: answer in the envelope and keep the record.
         log.exception("request %s failed", request_id)
@@ -110,7 +107,7 @@ async def _decide(
     request: SupplierRequest,
     payload: dict[str, object] | Refusal,
     accepts: frozenset[CampaignType],
-    use_case: UseCase | None,
+    use_case: UseCase,
 ) -> Reply:
     if isinstance(payload, Refusal):
         return Reply.refused(payload)
@@ -118,7 +115,7 @@ async def _decide(
     if isinstance(admitted, Refusal):
         return Reply.refused(admitted)
     campaign_type = admitted.campaign.config.type
-    if campaign_type not in accepts or use_case is None:
+    if campaign_type not in accepts:
         return Reply.refused(_wrong_endpoint(request.endpoint, campaign_type))
     return await use_case(request, admitted)
 
@@ -139,4 +136,4 @@ async def post(http: Request) -> Response:
 @router.post("/ingest", include_in_schema=False)
 async def direct_post(http: Request) -> Response:
     """Direct Post: the full lead in one call."""
-    return await _handle(http, "/direct_post", _DIRECT, None)
+    return await _handle(http, "/direct_post", _DIRECT, lambda r: r.direct_posts.direct_post)

@@ -3,15 +3,18 @@
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 
 from pickpost.domain.errors import Code, Refusal
-from pickpost.domain.fields import FieldSpec
+from pickpost.domain.fields import FieldSpec, FieldType
 from pickpost.domain.margin import NO_MARGIN, Margin
+from pickpost.domain.money import Cents, to_cents
 from pickpost.domain.shaping import ShapingRules
 from pickpost.domain.workspace import (
     BuyerConfig,
     CampaignConfig,
+    CampaignType,
     SupplierConfig,
     Workspace,
     hash_key,
@@ -37,7 +40,11 @@ class Campaign:
         return cls(
             config=config,
             margin=config.margin.to_margin() if config.margin else NO_MARGIN,
-            shaping=config.one_to_one.shaping_rules(),
+            shaping=(
+                config.exchange.shaping_rules()
+                if config.type is CampaignType.EXCHANGE
+                else config.one_to_one.shaping_rules()
+            ),
             fields=tuple(f.to_spec() for f in config.fields),
             suppliers=MappingProxyType({s.id: s for s in hashed}),
             buyers=MappingProxyType({b.id: b for b in config.buyers}),
@@ -46,6 +53,28 @@ class Campaign:
     @property
     def id(self) -> str:
         return self.config.id
+
+    @property
+    def field_types(self) -> dict[str, FieldType]:
+        return {spec.name: spec.type for spec in self.fields}
+
+    def margin_for(self, buyer_id: str, supplier: SupplierConfig) -> Margin:
+        """The margin on a buyer's bids for a supplier: the supplier's override wins over the
+        buyer's, which wins over the campaign's default."""
+        if supplier.margin is not None:
+            return supplier.margin.to_margin()
+        buyer = self.buyers.get(buyer_id)
+        if buyer is not None and buyer.margin is not None:
+            return buyer.margin.to_margin()
+        return self.margin
+
+    def penalty_of(self, buyer_id: str) -> Decimal:
+        buyer = self.buyers.get(buyer_id)
+        return buyer.bid_penalty if buyer is not None else Decimal(0)
+
+    @staticmethod
+    def min_buyer_bid(supplier: SupplierConfig) -> Cents:
+        return to_cents(supplier.min_buyer_bid) if supplier.min_buyer_bid is not None else 0
 
 
 @dataclass(frozen=True, slots=True)

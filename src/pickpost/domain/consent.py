@@ -31,14 +31,17 @@ def parse_bid_ids(raw: object) -> list[str] | None:
     return None
 
 
-def select_consented(offered: Sequence[OfferedBid], picked: Sequence[str]) -> list[OfferedBid]:
-    """The offered bids the consumer picked, in the consumer's order.
+def select_consented(
+    offered: Sequence[OfferedBid], picked: Sequence[str], name: str = "lp_consent_bids"
+) -> list[OfferedBid]:
+    """The offered bids the consumer picked (the supplier, for ``lp_bid_ids`` of a shared
+    exchange), in that order.
 
     Empty, unknown (including another ping's) and repeated ids are refused as a whole: selling
     to a subset of a malformed pick would guess at the consumer's intent.
     """
     if not picked:
-        raise SelectionError("lp_consent_bids is empty")
+        raise SelectionError(f"{name} is empty")
     by_id = {bid.bid_id: bid for bid in offered}
     seen: set[str] = set()
     chosen = []

@@ -69,3 +69,4 @@ class Refusal:
     message: str
     errors: tuple[FieldError, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After on 1006

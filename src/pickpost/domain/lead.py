@@ -39,7 +39,7 @@ class ConsentRecord:
     """Proof of what the consumer saw and picked, written before any buyer is called."""
 
     lead_id: str
-    ping_id: str
+    ping_id: str | None  # None for Direct Post
     consented_at: float
     bids_shown: list[dict[str, object]]
     bids_picked: list[dict[str, object]]  # in the consumer's order

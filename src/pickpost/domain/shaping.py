@@ -1,7 +1,8 @@
-"""One-to-One bid shaping (API.md 1.1), in the contract's order."""
+"""Bid shaping (API.md 1.1 and 1.2), in the contract's order."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from pickpost.domain.bids import OfferedBid, RawBid
 from pickpost.domain.margin import Margin
@@ -15,22 +16,39 @@ class ShapingRules:
     dedupe_by_entity: bool = False
 
 
-def _rank(bid: RawBid, price: Cents) -> tuple[int, float]:
-    # Highest price first; on a tie the faster answer wins.
-    return (-price, bid.latency_ms)
+def no_penalty(_buyer_id: str) -> Decimal:
+    return Decimal(0)
+
+
+def ranking_price(price: Cents, penalty_percent: Decimal) -> Decimal:
+    """What a bid ranks at: its price after margin, less the buyer's bid penalty (percent).
+
+    The penalty only orders bids (a buyer that often returns leads ranks lower); it never
+    changes what anyone is paid.
+    """
+    return Decimal(price) * (Decimal(100) - penalty_percent) / Decimal(100)
 
 
 def shape_bids(
-    raw: Sequence[RawBid], rules: ShapingRules, margin: Margin, new_bid_id: Callable[[], str]
+    raw: Sequence[RawBid],
+    rules: ShapingRules,
+    margin_of: Callable[[str], Margin],
+    new_bid_id: Callable[[], str],
+    penalty_of: Callable[[str], Decimal] = no_penalty,
 ) -> list[OfferedBid]:
-    """Drop bids under ``min_bid`` (raw price), apply margin, keep one bid per TCPA entity if
-    asked, sort by price descending (ties: faster first) and cut to ``max_bids``.
+    """Drop bids under ``min_bid`` (raw price), apply each buyer's margin, keep one bid per
+    TCPA entity if asked, rank by price after margin and penalty (ties: faster first) and cut
+    to ``max_bids``.
 
     A bid the margin leaves at zero or below is worth nothing to the supplier and is dropped.
     """
-    priced = [(bid, margin.apply(bid.price)) for bid in raw if bid.price >= rules.min_bid]
+    priced = [
+        (bid, margin_of(bid.buyer_id).apply(bid.price)) for bid in raw if bid.price >= rules.min_bid
+    ]
     priced = [(bid, price) for bid, price in priced if price > 0]
-    priced.sort(key=lambda pair: _rank(*pair))
+    priced.sort(
+        key=lambda pair: (-ranking_price(pair[1], penalty_of(pair[0].buyer_id)), pair[0].latency_ms)
+    )
     if rules.dedupe_by_entity:
         seen: set[str] = set()
         kept = []

@@ -10,29 +10,26 @@ from enum import StrEnum
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from pickpost.domain.caps import BuyerCaps, SupplierCaps
+from pickpost.domain.distribution import DistributionConfig
+from pickpost.domain.dupes import DupeCheck
 from pickpost.domain.fields import FieldSpec, FieldType, Requirement
+from pickpost.domain.filters import FilterRule
+from pickpost.domain.mapping import MappingConfig
 from pickpost.domain.margin import Margin
+from pickpost.domain.model import HttpUrl, Id, Model, Money, Percent
 from pickpost.domain.money import to_cents
+from pickpost.domain.pricing import PriceConfig
+from pickpost.domain.schedule import Schedule
 from pickpost.domain.shaping import ShapingRules
-
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+(/\S*)?$", max_length=2048)]
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class CampaignType(StrEnum):
     DIRECT_POST = "direct_post"
     EXCHANGE = "exchange"
     ONE_TO_ONE = "one_to_one"
-
-
-SUPPORTED_TYPES = frozenset({CampaignType.ONE_TO_ONE})
 
 
 class MarginConfig(Model):
@@ -64,6 +61,20 @@ class OneToOneConfig(Model):
             max_bids=self.max_bids,
             dedupe_by_entity=self.dedupe_by_entity,
         )
+
+
+class ExchangeConfig(Model):
+    """Ping/Post Exchange (API.md 1.2): ``exclusive`` offers the single best bid, ``shared``
+    offers every bid and sells to the ones the supplier names in ``lp_bid_ids``."""
+
+    mode: Literal["exclusive", "shared"] = "exclusive"
+    fallback: bool = False  # exclusive: on rejection, try the next best bids in price order
+    min_bid: Money = Decimal(0)
+    max_bids: Annotated[int, Field(ge=1)] | None = None  # shared: how many bids to offer
+    max_sales: Annotated[int, Field(ge=1)] | None = None  # shared: how many may be sold
+
+    def shaping_rules(self) -> ShapingRules:
+        return ShapingRules(min_bid=to_cents(self.min_bid), max_bids=self.max_bids)
 
 
 class ResponseFieldConfig(Model):
@@ -115,6 +126,11 @@ class SupplierConfig(Model):
     key_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
     mode: Literal["live", "test"] = "live"
     paused: bool = False
+    margin: MarginConfig | None = None  # overrides the campaign's and the buyers'
+    min_buyer_bid: Money | None = None  # pings whose best buyer bid is lower get no bids
+    filters: tuple[FilterRule, ...] = ()
+    payout: PriceConfig | None = None  # Direct Post; without it, the sold bid after margin
+    caps: SupplierCaps | None = None
 
     @model_validator(mode="after")
     def _one_key(self) -> Self:
@@ -129,27 +145,46 @@ class SupplierConfig(Model):
         return self.model_copy(update={"key": None, "key_sha256": hash_key(self.key)})
 
 
-class StaticPrice(Model):
-    static: Money
-
-
 class BuyerConfig(Model):
     id: Id
     name: str = ""
     tcpa_entity_name: Annotated[str, Field(min_length=1, max_length=200)]
     additional_data: dict[str, str | int | float | bool] = Field(default_factory=dict)
     ping_url: HttpUrl | None = None
-    post_url: HttpUrl
+    post_url: HttpUrl | None = None  # required unless the buyer has a mapping
+    test_ping_url: HttpUrl | None = None  # test leads go here (else to ping_url, "test": true)
+    test_post_url: HttpUrl | None = None
+    mapping: MappingConfig | None = None  # a buyer with its own API (API.md 2.2)
     timeout_ms: Annotated[int, Field(ge=10, le=60_000)] = 1000
     post_timeout_ms: Annotated[int, Field(ge=10, le=120_000)] = 10_000
-    price: StaticPrice | None = None
+    price: PriceConfig | None = None  # static or conditional; required without a ping step
     sold_fields: dict[str, str] = Field(default_factory=dict)
     paused: bool = False
+    margin: MarginConfig | None = None  # overrides the campaign's
+    bid_penalty: Percent = Decimal(0)  # ranks this buyer's bids lower; never changes a price
+    priority: Annotated[int, Field(ge=0, le=1_000_000)] = 100  # waterfall: lower goes first
+    weight: Annotated[int, Field(ge=1, le=1000)] = 1  # weighted distribution
+    filters: tuple[FilterRule, ...] = ()
+    schedule: Schedule | None = None
+    caps: BuyerCaps | None = None
+
+    @model_validator(mode="after")
+    def _one_protocol(self) -> Self:
+        native_urls = (self.ping_url, self.post_url, self.test_ping_url, self.test_post_url)
+        if self.mapping is not None and any(url is not None for url in native_urls):
+            raise ValueError("a buyer with a mapping takes its URLs from the mapping only")
+        if self.mapping is None and self.post_url is None:
+            raise ValueError("give post_url, or a mapping with a post step")
+        if self.test_ping_url is not None and self.ping_url is None:
+            raise ValueError("test_ping_url needs a ping_url")
+        return self
 
     @model_validator(mode="after")
     def _priced_somehow(self) -> Self:
-        if self.ping_url is None and self.price is None:
-            raise ValueError("a buyer without ping_url needs a price: {static: …}")
+        mapped_ping = self.mapping is not None and self.mapping.ping is not None
+        pings = self.ping_url is not None or mapped_ping
+        if not pings and self.price is None:
+            raise ValueError("a buyer without a ping step needs a price: {static: …}")
         return self
 
 
@@ -162,11 +197,16 @@ class CampaignConfig(Model):
     ping_ttl_s: Annotated[int, Field(ge=1, le=7 * 86400)] = 900
     margin: MarginConfig | None = None
     one_to_one: OneToOneConfig = OneToOneConfig()
+    exchange: ExchangeConfig = ExchangeConfig()
+    distribution: DistributionConfig = DistributionConfig()
+    dupe_check: DupeCheck | None = None
+    payload_dupe_s: Annotated[int, Field(ge=0, le=3600)] = 60  # 0: no same-payload check
     response_fields: dict[str, ResponseFieldConfig] = Field(default_factory=dict)
     fields: tuple[FieldConfig, ...] = ()
     suppliers: tuple[SupplierConfig, ...] = ()
     buyers: tuple[BuyerConfig, ...] = ()
     paused: bool = False
+    filters: tuple[FilterRule, ...] = ()
 
     @field_validator("timezone")
     @classmethod
@@ -175,13 +215,6 @@ class CampaignConfig(Model):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
-        return value
-
-    @field_validator("type")
-    @classmethod
-    def _supported(cls, value: CampaignType) -> CampaignType:
-        if value not in SUPPORTED_TYPES:
-            raise ValueError(f"campaign type {value.value!r} is not supported yet")
         return value
 
     @model_validator(mode="after")

@@ -41,7 +41,7 @@ class RedisPingStore:
     """Pings any node can read; Redis expires them."""
 
     def __init__(self, client: "aioredis.Redis", prefix: str = "pickpost:ping:") -> None:
-        self._client = client
+        self.client = client  # shared with the counters
         self._prefix = prefix
 
     @classmethod
@@ -49,15 +49,15 @@ class RedisPingStore:
         return cls(aioredis.Redis.from_url(url))
 
     async def save(self, record: PingRecord, ttl_s: int) -> None:
-        await self._client.set(
+        await self.client.set(
             self._prefix + record.ping_id, orjson.dumps(record.to_dict()), ex=ttl_s
         )
 
     async def get(self, ping_id: str) -> PingRecord | None:
-        raw = await self._client.get(self._prefix + ping_id)
+        raw = await self.client.get(self._prefix + ping_id)
         if raw is None:
             return None
         return PingRecord.from_dict(orjson.loads(raw))
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self.client.aclose()

@@ -49,7 +49,13 @@ class Reply:
 
     @classmethod
     def refused(cls, refusal: Refusal) -> "Reply":
-        return cls(refusal.code, refusal.message, dict(refusal.extra), errors=refusal.errors)
+        return cls(
+            refusal.code,
+            refusal.message,
+            dict(refusal.extra),
+            headers=dict(refusal.headers),
+            errors=refusal.errors,
+        )
 
 
 @dataclass(frozen=True, slots=True)

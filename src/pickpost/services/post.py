@@ -1,16 +1,15 @@
-"""POST: sell the lead to the bids the consumer picked, in their order, exactly once."""
+"""POST: sell the lead of a ping exactly once – to the bids the consumer picked, in their
+order (One-to-One), to the bids the supplier names (shared exchange), or to the best bid and
+its fallbacks (exclusive exchange)."""
 
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from pickpost.buyers import native
-from pickpost.buyers.wire import Delivery
 from pickpost.domain.bids import OfferedBid
 from pickpost.domain.catalog import Campaign
 from pickpost.domain.consent import (
-    EVIDENCE_FIELDS,
     SelectionError,
     collect_evidence,
     evidence_errors,
@@ -19,19 +18,12 @@ from pickpost.domain.consent import (
 )
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import Step, validate_lead
-from pickpost.domain.ids import iso_utc, new_id
-from pickpost.domain.lead import (
-    ConsentRecord,
-    LeadStatus,
-    NewLead,
-    SaleAttempt,
-    SaleStatus,
-    StoredOutcome,
-)
+from pickpost.domain.ids import new_id
+from pickpost.domain.lead import ConsentRecord, LeadStatus, NewLead, StoredOutcome
 from pickpost.domain.money import to_json_number
-from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
 from pickpost.domain.ping import PingRecord
-from pickpost.domain.workspace import BuyerConfig
+from pickpost.domain.workspace import CampaignType
+from pickpost.services.gate import Gate
 from pickpost.services.intake import (
     Admitted,
     Reply,
@@ -39,7 +31,8 @@ from pickpost.services.intake import (
     lead_fields,
     validation_refusal,
 )
-from pickpost.services.ports import BuyerTransport, LeadStore, PingStore
+from pickpost.services.ports import LeadStore, PingStore
+from pickpost.services.selling import Attempt, Sale, Seller, response_fields
 
 REPLAY_HEADER = "Idempotent-Replay"
 
@@ -62,23 +55,17 @@ class ReplayWait:
         return min(budget, self.cap_s)
 
 
-@dataclass(frozen=True, slots=True)
-class _Attempt:
-    bid: OfferedBid
-    sold: bool
-    reason: str = ""
-    fields: dict[str, native.FieldValue] | None = None
-
-
 class PostService:
     def __init__(
         self,
-        transport: BuyerTransport,
+        seller: Seller,
+        gate: Gate,
         pings: PingStore,
         leads: LeadStore,
         wait: ReplayWait = ReplayWait(),
     ) -> None:
-        self._transport = transport
+        self._seller = seller
+        self._gate = gate
         self._pings = pings
         self._leads = leads
         self._wait = wait
@@ -100,19 +87,10 @@ class PostService:
             return Reply.refused(
                 Refusal(Code.PING_EXPIRED, "ping expired", extra={"ping_id": ping_id})
             )
-        raw_pick = request.data.get("lp_consent_bids")
-        if raw_pick is None:
-            return _missing("lp_consent_bids")
-        picked = parse_bid_ids(raw_pick)
-        if picked is None:
-            return Reply(
-                Code.MALFORMED,
-                "lp_consent_bids must be a JSON array of bid ids or a comma-separated string",
-            )
-        try:
-            chosen = select_consented(record.bids, picked)
-        except SelectionError as error:
-            return Reply(Code.INVALID_BID_SELECTION, str(error))
+        selection = _select(campaign, record, request)
+        if isinstance(selection, Reply):
+            return selection
+        chosen, picked = selection
         validated = validate_lead(campaign.fields, request.data, Step.POST)
         # Buyers get the post step's fields, validated. The lead keeps everything, declared
         # values winning over raw ones: the ping's over a raw re-send, the post's over both.
@@ -126,6 +104,15 @@ class PostService:
         errors = validated.errors + evidence_errors(fields)
         if errors:
             return Reply.refused(validation_refusal(errors))
+        refusal = await self._gate.admit_lead(admitted, request, fields, Step.POST)
+        if refusal is not None:
+            return Reply.refused(refusal)
+        # What the supplier can earn at most is reserved against its caps before selling.
+        reservation = await self._gate.reserve(
+            admitted, sum(b.price for b in chosen), request.received_at
+        )
+        if isinstance(reservation, Refusal):
+            return Reply.refused(reservation)
 
         lead = NewLead(
             lead_id=new_id("l"),
@@ -139,114 +126,26 @@ class PostService:
         )
         consent = _consent(lead, record, chosen, request.received_at)
         if not await self._leads.claim(lead, consent):
+            await self._gate.settle(reservation, sold=False, payout=0)
             winner = await self._leads.find_outcome(ping_id)
-            assert winner is not None, "a claim failed without a claimed lead"
+            assert winner is not None, "a claimed lead disappeared"
             return await self._replay(winner, ping_id, campaign, supplier_id)
 
-        attempts: list[_Attempt] = []
-        try:
-            await self._sell(campaign, lead, chosen, consent, forwarded, attempts)
-        except Exception:
-            # The lead must still end with an outcome a retry can replay: what is known so far,
-            # and the rest marked unknown (a buyer may have taken the lead before the failure).
-            log.exception("selling lead %s failed after %d attempts", lead.lead_id, len(attempts))
-            attempts += [
-                _Attempt(bid, sold=False, reason="unknown: internal error during the sale")
-                for bid in chosen[len(attempts) :]
-            ]
+        sale = Sale(campaign, supplier_id, lead, consent, forwarded)
+        duplicate = await self._gate.duplicate(admitted, fields)
+        if duplicate is not None:
+            await self._gate.settle(reservation, sold=False, payout=0)
+            reply = Reply.refused(duplicate)
+            reply.body["lead_id"] = lead.lead_id
+            await self._seller.record(sale, reply, payout=0)
+            return reply
+        limit, limit_reason = _limit(campaign)
+        attempts = await self._seller.run(sale, chosen, limit, limit_reason)
+        payout = sum(a.payout for a in attempts if a.sold)
+        await self._gate.settle(reservation, sold=payout > 0, payout=payout)
         reply = _sold_reply(campaign, record, lead, picked, attempts, request.arrived)
-        sold = [a for a in attempts if a.sold]
-        outcome = StoredOutcome(
-            lead_id=lead.lead_id,
-            campaign_id=campaign.id,
-            supplier_id=supplier_id,
-            status=LeadStatus.SOLD if sold else LeadStatus.NOT_SOLD,
-            code=int(reply.code),
-            message=reply.message,
-            body=reply.body,
-        )
-        await self._leads.finish_lead(outcome, payout=sum(a.bid.price for a in sold))
+        await self._seller.record(sale, reply, payout)
         return reply
-
-    async def _sell(
-        self,
-        campaign: Campaign,
-        lead: NewLead,
-        chosen: list[OfferedBid],
-        consent: ConsentRecord,
-        forwarded: dict[str, object],
-        attempts: list[_Attempt],
-    ) -> None:
-        """Attempt the picked bids strictly in order until ``max_sales`` is reached, adding to
-        ``attempts`` as it goes (so a failure midway leaves what was done)."""
-        max_sales = campaign.config.one_to_one.max_sales
-        skipped: list[BuyerCall] = []
-        for bid in chosen:
-            buyer = campaign.buyers.get(bid.buyer_id)
-            sold_count = sum(1 for a in attempts if a.sold)
-            refusal = _ineligible(buyer, sold_count, max_sales)
-            if refusal or buyer is None:
-                reason = refusal or "buyer is no longer in this campaign"
-                attempts.append(_Attempt(bid, sold=False, reason=reason))
-                url = buyer.post_url if buyer else ""
-                skipped.append(
-                    BuyerCall.unanswered(
-                        bid.buyer_id, CallStep.POST, url, Outcome.SKIPPED, reason, time.time()
-                    )
-                )
-                continue
-            attempts.append(await self._attempt(buyer, bid, lead, forwarded, consent))
-        if skipped:
-            await self._leads.record_calls(lead.lead_id, skipped)
-
-    async def _attempt(
-        self,
-        buyer: BuyerConfig,
-        bid: OfferedBid,
-        lead: NewLead,
-        forwarded: dict[str, object],
-        consent: ConsentRecord,
-    ) -> _Attempt:
-        """Reserve the sale, post to the buyer, record the answer."""
-        sale_id = await self._leads.start_sale(
-            SaleAttempt(
-                lead_id=lead.lead_id,
-                buyer_id=bid.buyer_id,
-                bid_id=bid.bid_id,
-                buyer_price=bid.buyer_price,
-                payout=bid.price,
-                created_at=time.time(),
-            )
-        )
-        if sale_id is None:
-            return _Attempt(bid, sold=False, reason="already sold to this buyer")
-        request = native.build_post(
-            buyer,
-            lead_id=lead.lead_id,
-            ping_id=consent.ping_id,
-            token=bid.token,
-            price_cents=bid.buyer_price,
-            test=lead.test,
-            lead=forwarded,
-            consent=_consent_block(consent, bid),
-        )
-        delivery = await self._transport.send(request, buyer.post_timeout_ms)
-        status, outcome, reason, fields = _judge_post(delivery)
-        call = BuyerCall(
-            buyer_id=bid.buyer_id,
-            step=CallStep.POST,
-            url=buyer.post_url,
-            outcome=outcome,
-            reason=reason,
-            started_at=delivery.started_at,
-            latency_ms=delivery.latency_ms,
-            status_code=delivery.response.status if delivery.response else None,
-            price_cents=bid.buyer_price,
-        )
-        await self._leads.finish_sale(sale_id, status, call)
-        if status is SaleStatus.SOLD:
-            return _Attempt(bid, sold=True, fields={**buyer.sold_fields, **fields})
-        return _Attempt(bid, sold=False, reason=reason)
 
     async def _replay(
         self, outcome: StoredOutcome, ping_id: str, campaign: Campaign, supplier_id: str
@@ -272,20 +171,49 @@ class PostService:
         )
 
 
+def _select(
+    campaign: Campaign, record: PingRecord, request: SupplierRequest
+) -> tuple[list[OfferedBid], list[str]] | Reply:
+    """The bids to attempt, in order, and the ids the supplier named (if it names any)."""
+    exchange = campaign.config.exchange
+    if campaign.config.type is CampaignType.EXCHANGE and exchange.mode == "exclusive":
+        if not record.bids:
+            return Reply(Code.NO_BIDS, "the ping had no bids to sell to")
+        # Never more than quoted: a fallback bid pays its own price, capped at the quote.
+        quoted = record.bids[0].price
+        tried = record.bids if exchange.fallback else record.bids[:1]
+        return [replace(b, price=min(b.price, quoted)) for b in tried], []
+    name = "lp_consent_bids" if campaign.config.type is CampaignType.ONE_TO_ONE else "lp_bid_ids"
+    raw_pick = request.data.get(name)
+    if raw_pick is None:
+        return _missing(name)
+    picked = parse_bid_ids(raw_pick)
+    if picked is None:
+        return Reply(
+            Code.MALFORMED, f"{name} must be a JSON array of bid ids or a comma-separated string"
+        )
+    try:
+        return select_consented(record.bids, picked, name), picked
+    except SelectionError as error:
+        return Reply(Code.INVALID_BID_SELECTION, str(error))
+
+
+def _limit(campaign: Campaign) -> tuple[int | None, str | None]:
+    """How many sales a POST may make, and what the bids past that limit are told."""
+    config = campaign.config
+    if config.type is CampaignType.ONE_TO_ONE:
+        return config.one_to_one.max_sales, "max_sales reached"
+    if config.exchange.mode == "shared":
+        return config.exchange.max_sales, "max_sales reached"
+    return 1, None
+
+
 def _missing(name: str) -> Reply:
     return Reply(Code.MISSING_PARAMETER, f"missing required parameter: {name}")
 
 
 def _unknown_ping() -> Refusal:
     return Refusal(Code.UNKNOWN_PING, "unknown ping id for this campaign and supplier")
-
-
-def _ineligible(buyer: BuyerConfig | None, sold_count: int, max_sales: int | None) -> str:
-    if max_sales is not None and sold_count >= max_sales:
-        return "max_sales reached"
-    if buyer is not None and buyer.paused:
-        return "buyer is paused"
-    return ""
 
 
 def _bid_summary(bid: OfferedBid) -> dict[str, object]:
@@ -312,70 +240,41 @@ def _consent(
     )
 
 
-def _consent_block(consent: ConsentRecord, bid: OfferedBid) -> dict[str, object]:
-    """The consent a buyer receives: its own entity only, never the other picks."""
-    block: dict[str, object] = {
-        "tcpa_entity_name": bid.tcpa_entity_name,
-        "consented_at": iso_utc(consent.consented_at),
-    }
-    block.update({key: consent.evidence.get(key) for key in EVIDENCE_FIELDS})
-    return block
-
-
-def _judge_post(
-    delivery: Delivery,
-) -> tuple[SaleStatus, Outcome, str, dict[str, native.FieldValue]]:
-    """Sale status, timeline outcome, the reason the supplier sees, and mapped fields."""
-    if delivery.response is None:
-        outcome = delivery.failure or Outcome.ERROR
-        return SaleStatus.ERROR, outcome, f"buyer {outcome.value}: {delivery.reason}", {}
-    answer = native.parse_post(delivery.response)
-    if isinstance(answer, native.Accepted):
-        return SaleStatus.SOLD, Outcome.ACCEPTED, "", answer.fields
-    if isinstance(answer, native.Rejected):
-        if answer.duplicate:
-            return SaleStatus.REJECTED, Outcome.DUPLICATE, "rejected by buyer: duplicate", {}
-        return SaleStatus.REJECTED, Outcome.REJECTED, f"rejected by buyer: {answer.reason}", {}
-    return SaleStatus.ERROR, Outcome.ERROR, f"buyer error: {answer.reason}", {}
-
-
 def _sold_reply(
     campaign: Campaign,
     record: PingRecord,
     lead: NewLead,
     picked: list[str],
-    attempts: list[_Attempt],
+    attempts: list[Attempt],
     arrived: float,
 ) -> Reply:
+    config = campaign.config
     sold = [a for a in attempts if a.sold]
-    rejected = [a for a in attempts if not a.sold]
     body: dict[str, object] = {
         "lead_id": lead.lead_id,
-        "payout": to_json_number(sum(a.bid.price for a in sold)),
-        "sold_bids": [
-            _bid_summary(a.bid)
-            | {"bid_price": to_json_number(a.bid.price), "fields": a.fields or {}}
+        "payout": to_json_number(sum(a.payout for a in sold)),
+    }
+    meta: dict[str, object]
+    if picked:  # One-to-One and shared exchange: the bids, sold and not
+        body["sold_bids"] = [
+            _bid_summary(a.bid) | {"bid_price": to_json_number(a.payout), "fields": a.fields or {}}
             for a in sold
-        ],
-    }
-    if campaign.config.one_to_one.show_rejected_bids:
-        body["rejected_bids"] = [_bid_summary(a.bid) | {"reason": a.reason} for a in rejected]
-    first_fields = (sold[0].fields or {}) if sold else {}
-    for name, source in campaign.config.response_fields.items():
-        value = (
-            source.value
-            if source.value is not None
-            else first_fields.get(source.from_sold_bid or "")
-        )
-        if value is not None:
-            body[name] = value
-    body["meta"] = {
-        "total_bids": len(record.bids),
-        "consented_bids": len(picked),
-        "sold_count": len(sold),
-        "max_bid_price": to_json_number(record.max_bid_price) if record.bids else None,
-        "execution_time_ms": round((time.monotonic() - arrived) * 1000),
-    }
+        ]
+        if config.type is not CampaignType.ONE_TO_ONE or config.one_to_one.show_rejected_bids:
+            body["rejected_bids"] = [
+                _bid_summary(a.bid) | {"reason": a.reason} for a in attempts if not a.sold
+            ]
+        chosen = "consented_bids" if config.type is CampaignType.ONE_TO_ONE else "chosen_bids"
+        meta = {
+            "total_bids": len(record.bids),
+            chosen: len(picked),
+            "sold_count": len(sold),
+            "max_bid_price": to_json_number(record.max_bid_price) if record.bids else None,
+        }
+    else:  # exclusive exchange: one buyer, maybe after fallbacks
+        meta = {"attempts": len(attempts), "sold_count": len(sold)}
+    body.update(response_fields(campaign, sold))
+    body["meta"] = meta | {"execution_time_ms": round((time.monotonic() - arrived) * 1000)}
     if sold:
         return Reply(Code.OK, "", body)
     return Reply(Code.NOT_SOLD, "not sold: every attempted buyer rejected", body)

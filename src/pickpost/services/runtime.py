@@ -5,6 +5,7 @@ from typing import Protocol
 
 from pickpost.domain.catalog import Catalog
 from pickpost.services.catalog_refresh import CatalogHolder
+from pickpost.services.direct import DirectPostService
 from pickpost.services.ping import PingService
 from pickpost.services.ports import AdminViews, Recorder
 from pickpost.services.post import PostService
@@ -19,6 +20,7 @@ class Runtime:
     catalogs: CatalogHolder
     pings: PingService
     posts: PostService
+    direct_posts: DirectPostService
     views: AdminViews
     recorder: FlushableRecorder
     admin_token: str | None

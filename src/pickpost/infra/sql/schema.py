@@ -57,7 +57,7 @@ consents = sa.Table(
     "consents",
     metadata,
     sa.Column("lead_id", sa.String(40), sa.ForeignKey("leads.id"), primary_key=True),
-    sa.Column("ping_id", sa.String(40), nullable=False),
+    sa.Column("ping_id", sa.String(40), nullable=True),  # none for Direct Post
     sa.Column("consented_at", Timestamp, nullable=False),
     sa.Column("bids_shown", Json, nullable=False),
     sa.Column("bids_picked", Json, nullable=False),
@@ -114,4 +114,13 @@ requests = sa.Table(
     sa.Column("remote_addr", sa.Text, nullable=True),
     sa.Column("request", Json, nullable=False),
     sa.Column("response", Json, nullable=False),
+)
+
+counters = sa.Table(
+    "counters",
+    metadata,
+    # Caps, rotations and duplicate marks; ``expires_at`` (epoch seconds) ends a mark's life.
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=True, index=True),
 )

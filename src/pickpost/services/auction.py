@@ -1,0 +1,151 @@
+"""The fan-out: ping every buyer in parallel within one deadline and collect their bids."""
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pickpost.buyers import adapter
+from pickpost.buyers.answers import NoBid
+from pickpost.buyers.wire import Delivery
+from pickpost.domain.bids import RawBid
+from pickpost.domain.deadline import Deadline
+from pickpost.domain.money import Cents
+from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
+from pickpost.domain.workspace import BuyerConfig
+from pickpost.services.ports import BuyerTransport
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionTiming:
+    """How the deadline is shared: ``reserve_ms`` is kept for Pickpost's own work after the
+    buyers answer; a buyer offered less than ``min_useful_ms`` is not called at all."""
+
+    reserve_ms: int = 5
+    min_useful_ms: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionRequest:
+    campaign_id: str
+    supplier_id: str
+    ping_id: str
+    test: bool
+    lead: Mapping[str, object]  # what buyers receive: the validated ping fields
+    deadline: Deadline
+    buyers: Sequence[BuyerConfig]  # the eligible ones; buyers without a ping step included
+    offers: Mapping[str, Cents] = field(default_factory=dict)  # prices of buyers not pinged
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionResult:
+    bids: list[RawBid]
+    calls: list[BuyerCall]
+    pinged: int  # buyers actually called
+
+
+class Auction:
+    def __init__(self, transport: BuyerTransport, timing: AuctionTiming = AuctionTiming()) -> None:
+        self._transport = transport
+        self._timing = timing
+
+    async def run(self, request: AuctionRequest) -> AuctionResult:
+        bids: list[RawBid] = []
+        calls: list[BuyerCall] = []
+        tasks: dict[asyncio.Task[Delivery], BuyerConfig] = {}
+        started = time.time()
+        for buyer in request.buyers:
+            if not adapter.pings(buyer):
+                price = request.offers.get(buyer.id)
+                if price is not None and price > 0:
+                    bids.append(_offered(buyer, price))
+                continue
+            budget = request.deadline.buyer_budget_ms(
+                time.monotonic(),
+                buyer.timeout_ms,
+                self._timing.reserve_ms,
+                self._timing.min_useful_ms,
+            )
+            if budget is None:
+                reason = "no time left before the auction deadline"
+                calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, time.time(), request.test))
+                continue
+            outbound = adapter.build_ping(
+                buyer,
+                ping_id=request.ping_id,
+                campaign_id=request.campaign_id,
+                supplier_id=request.supplier_id,
+                test=request.test,
+                tmax_ms=budget,
+                lead=request.lead,
+                now=time.time(),
+            )
+            if outbound is None:
+                reason = "test lead, and the buyer has no test endpoint"
+                calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, time.time(), True))
+                continue
+            tasks[asyncio.create_task(self._transport.send(outbound, budget))] = buyer
+        if tasks:
+            # The transport enforces each buyer's budget; this bound only guards the deadline
+            # against a transport that overruns it.
+            wait_s = max(0.0, request.deadline.at - time.monotonic())
+            done, pending = await asyncio.wait(tasks, timeout=wait_s)
+            for task in pending:
+                task.cancel()
+            for task, buyer in tasks.items():
+                if task in done:
+                    bid, call = _judge(buyer, task.result(), request.test)
+                    calls.append(call)
+                    if bid is not None:
+                        bids.append(bid)
+                else:
+                    reason = "no answer before the auction deadline"
+                    calls.append(_unanswered(buyer, Outcome.TIMEOUT, reason, started, request.test))
+        return AuctionResult(bids, calls, len(tasks))
+
+
+def _offered(buyer: BuyerConfig, price: Cents) -> RawBid:
+    """A buyer that takes no pings bids its configured price."""
+    return RawBid(
+        buyer_id=buyer.id,
+        price=price,
+        tcpa_entity_name=buyer.tcpa_entity_name,
+        additional_data=dict(buyer.additional_data),
+    )
+
+
+def _unanswered(
+    buyer: BuyerConfig, outcome: Outcome, reason: str, since: float, test: bool
+) -> BuyerCall:
+    url = adapter.ping_url(buyer, test) or ""
+    return BuyerCall.unanswered(buyer.id, CallStep.PING, url, outcome, reason, since)
+
+
+def _judge(buyer: BuyerConfig, delivery: Delivery, test: bool) -> tuple[RawBid | None, BuyerCall]:
+    """The bid (if any) and the timeline entry for one ping delivery."""
+    response = delivery.response
+    status = response.status if response else None
+    bid: RawBid | None = None
+    if response is None:
+        outcome, reason, price = delivery.failure or Outcome.ERROR, delivery.reason, None
+    else:
+        answer = adapter.parse_ping(buyer, response, delivery.latency_ms)
+        if isinstance(answer, RawBid):
+            bid = answer
+            outcome, reason, price = Outcome.BID, "", answer.price
+        elif isinstance(answer, NoBid):
+            outcome, reason, price = Outcome.NO_BID, answer.reason, None
+        else:
+            outcome, reason, price = Outcome.ERROR, answer.reason, None
+    call = BuyerCall(
+        buyer_id=buyer.id,
+        step=CallStep.PING,
+        url=adapter.ping_url(buyer, test) or "",
+        outcome=outcome,
+        reason=reason,
+        started_at=delivery.started_at,
+        latency_ms=delivery.latency_ms,
+        status_code=status,
+        price_cents=price,
+    )
+    return bid, call

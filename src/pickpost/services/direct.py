@@ -1,0 +1,232 @@
+"""Direct Post (API.md 1.3): the full lead in one call, sold by the campaign's distribution.
+
+Every eligible buyer is priced first – configured prices (static or conditional) and live pings
+of buyers that take pings, within the campaign's ping deadline – then the buyers are tried in
+the distribution's order until one buys (``send_to_all``: until the sell limit).
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+
+from pickpost.domain.bids import OfferedBid, RawBid
+from pickpost.domain.caps import CounterStore
+from pickpost.domain.catalog import Campaign
+from pickpost.domain.consent import collect_evidence, evidence_errors
+from pickpost.domain.deadline import Deadline
+from pickpost.domain.distribution import (
+    Candidate,
+    DistributionMethod,
+    attempt_order,
+    rotation_key,
+)
+from pickpost.domain.errors import Code, Refusal
+from pickpost.domain.fields import Step, validate_lead
+from pickpost.domain.ids import new_id
+from pickpost.domain.lead import ConsentRecord, NewLead
+from pickpost.domain.money import Cents, to_json_number
+from pickpost.domain.outcomes import BuyerCall
+from pickpost.domain.pricing import price_for
+from pickpost.domain.shaping import ranking_price
+from pickpost.domain.workspace import SupplierConfig
+from pickpost.services.auction import Auction, AuctionRequest
+from pickpost.services.gate import Gate
+from pickpost.services.intake import (
+    Admitted,
+    Reply,
+    SupplierRequest,
+    lead_fields,
+    validation_refusal,
+)
+from pickpost.services.ports import LeadStore
+from pickpost.services.selling import Attempt, Sale, Seller, response_fields
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Priced:
+    bids: list[OfferedBid]  # in the order to try
+    fixed_payout: Cents | None  # the supplier's configured payout, if it has one
+    calls: list[BuyerCall]  # the pricing auction's timeline, stored with the lead
+
+
+class DirectPostService:
+    def __init__(
+        self,
+        auction: Auction,
+        gate: Gate,
+        seller: Seller,
+        leads: LeadStore,
+        counters: CounterStore,
+    ) -> None:
+        self._auction = auction
+        self._gate = gate
+        self._seller = seller
+        self._leads = leads
+        self._counters = counters
+
+    async def direct_post(self, request: SupplierRequest, admitted: Admitted) -> Reply:
+        campaign, supplier = admitted.campaign, admitted.supplier
+        validated = validate_lead(campaign.fields, request.data, Step.POST)
+        forwarded: dict[str, object] = dict(validated.values)
+        fields = lead_fields(request.data, forwarded)
+        errors = validated.errors + evidence_errors(fields)
+        if errors:
+            return Reply.refused(validation_refusal(errors))
+        lead_id = new_id("l")
+        refusal = await self._gate.admit_lead(admitted, request, fields, Step.POST)
+        if refusal is not None:
+            return Reply.refused(refusal)
+
+        # The pricing auction's ping id goes with the lead: a pinged buyer's post refers to it.
+        ping_id = new_id("p")
+        priced = await self._price(request, admitted, ping_id, fields)
+        limit = _sell_limit(campaign)
+        upper = _upper_payout(priced, limit)
+        reservation = await self._gate.reserve(admitted, upper, request.received_at)
+        if isinstance(reservation, Refusal):
+            return Reply.refused(reservation)
+        lead = NewLead(
+            lead_id=lead_id,
+            campaign_id=campaign.id,
+            supplier_id=supplier.id,
+            ping_id=ping_id,
+            request_id=request.request_id,
+            created_at=request.received_at,
+            test=admitted.test,
+            fields=fields,
+        )
+        consent = ConsentRecord(
+            lead_id=lead_id,
+            ping_id=ping_id,
+            consented_at=request.received_at,
+            bids_shown=[],
+            bids_picked=[],
+            evidence=collect_evidence(fields),
+        )
+        claimed = await self._leads.claim(lead, consent)
+        assert claimed, "a direct post lead has a new id and no ping to race for"
+        await self._leads.record_calls(lead_id, priced.calls)
+        sale = Sale(campaign, supplier.id, lead, consent, forwarded)
+        duplicate = await self._gate.duplicate(admitted, fields)
+        if duplicate is not None:
+            await self._gate.settle(reservation, sold=False, payout=0)
+            reply = Reply.refused(duplicate)
+            reply.body["lead_id"] = lead_id
+            await self._seller.record(sale, reply, payout=0)
+            return reply
+        attempts = await self._seller.run(sale, priced.bids, limit)
+        sold = [a for a in attempts if a.sold]
+        payout = _payout(sold, priced.fixed_payout)
+        await self._gate.settle(reservation, sold=bool(sold), payout=payout)
+        body: dict[str, object] = {"lead_id": lead_id, "payout": to_json_number(payout)}
+        body.update(response_fields(campaign, sold))
+        body["meta"] = {
+            "buyers_priced": len(priced.bids),
+            "attempts": len(attempts),
+            "sold_count": len(sold),
+            "execution_time_ms": round((time.monotonic() - request.arrived) * 1000),
+        }
+        if sold:
+            reply = Reply(Code.OK, "", body)
+        elif not priced.bids:
+            reply = Reply(Code.NO_BIDS, "no eligible buyers for this lead", body)
+        else:
+            reply = Reply(Code.NOT_SOLD, "not sold: every attempted buyer rejected", body)
+        await self._seller.record(sale, reply, payout)
+        return reply
+
+    async def _price(
+        self,
+        request: SupplierRequest,
+        admitted: Admitted,
+        ping_id: str,
+        fields: dict[str, object],
+    ) -> _Priced:
+        """Price every eligible buyer, apply the supplier's payout, order by distribution."""
+        campaign, supplier = admitted.campaign, admitted.supplier
+        eligible = await self._gate.eligible(admitted, fields, Step.POST, request.received_at)
+        ping_values = validate_lead(campaign.fields, fields, Step.PING).values
+        result = await self._auction.run(
+            AuctionRequest(
+                campaign_id=campaign.id,
+                supplier_id=supplier.id,
+                ping_id=ping_id,
+                test=admitted.test,
+                lead=dict(ping_values),
+                deadline=Deadline.after(request.arrived, campaign.config.ping_timeout_ms),
+                buyers=eligible.buyers,
+                offers=eligible.offers,
+            )
+        )
+        fixed = price_for(supplier.payout, fields) if supplier.payout is not None else None
+        bids = [
+            bid
+            for raw in result.bids
+            if (bid := _offer(campaign, supplier, raw, fixed)) is not None
+        ]
+        method = campaign.config.distribution.method
+        rotation = 0
+        if method in (DistributionMethod.ROUND_ROBIN, DistributionMethod.WEIGHTED) and bids:
+            rotation = await self._counters.next_in_sequence(rotation_key(campaign.id))
+        by_id = {bid.buyer_id: bid for bid in bids}
+        candidates = [
+            Candidate(
+                buyer_id=bid.buyer_id,
+                priority=campaign.buyers[bid.buyer_id].priority,
+                weight=campaign.buyers[bid.buyer_id].weight,
+                price=int(ranking_price(bid.buyer_price, campaign.penalty_of(bid.buyer_id))),
+            )
+            for bid in bids
+        ]
+        ordered = attempt_order(method, candidates, rotation)
+        calls = [*eligible.skipped, *result.calls]
+        return _Priced([by_id[c.buyer_id] for c in ordered], fixed, calls)
+
+
+def _offer(
+    campaign: Campaign, supplier: SupplierConfig, raw: RawBid, fixed: Cents | None
+) -> OfferedBid | None:
+    """The buyer's bid with what the supplier earns from it; None when the sale would pay the
+    supplier nothing or more than the buyer pays."""
+    payout = (
+        fixed if fixed is not None else campaign.margin_for(raw.buyer_id, supplier).apply(raw.price)
+    )
+    if payout <= 0 or payout > raw.price:
+        return None
+    return OfferedBid(
+        bid_id=new_id("b"),
+        buyer_id=raw.buyer_id,
+        price=payout,
+        buyer_price=raw.price,
+        tcpa_entity_name=raw.tcpa_entity_name,
+        token=raw.token,
+        additional_data=raw.additional_data,
+        ping_response=raw.ping_response,
+    )
+
+
+def _sell_limit(campaign: Campaign) -> int | None:
+    distribution = campaign.config.distribution
+    if distribution.method is DistributionMethod.SEND_TO_ALL:
+        return distribution.sell_limit
+    return 1
+
+
+def _upper_payout(priced: _Priced, limit: int | None) -> Cents:
+    """The most the supplier can earn from this lead: reserved against its budget caps."""
+    if priced.fixed_payout is not None:
+        return priced.fixed_payout if priced.bids else 0
+    prices = sorted((bid.price for bid in priced.bids), reverse=True)
+    return sum(prices[:limit] if limit is not None else prices)
+
+
+def _payout(sold: list[Attempt], fixed: Cents | None) -> Cents:
+    """A configured payout is per lead, however many buyers bought it; otherwise the supplier
+    earns each sold bid's price after margin."""
+    if not sold:
+        return 0
+    if fixed is not None:
+        return fixed
+    return sum(a.payout for a in sold)

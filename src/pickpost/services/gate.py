@@ -1,0 +1,181 @@
+"""Who may trade: the checks between an authenticated request and the buyers.
+
+Campaign and supplier rules refuse a whole request (filters 1005, duplicates 1007, caps 1006);
+buyer rules only leave a buyer out (paused, schedule, filters, caps, duplicate for that buyer,
+test lead without a test endpoint), recorded on the timeline as a skipped call with the reason.
+Test leads count against no cap.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pickpost.buyers import adapter
+from pickpost.domain.caps import CounterStore
+from pickpost.domain.catalog import Campaign
+from pickpost.domain.dupes import dupe_keys, payload_fingerprint
+from pickpost.domain.errors import Code, Refusal
+from pickpost.domain.fields import FieldError, Step
+from pickpost.domain.filters import FilterRule, failed_fields
+from pickpost.domain.money import Cents
+from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
+from pickpost.domain.pricing import price_for
+from pickpost.domain.schedule import is_open
+from pickpost.domain.workspace import BuyerConfig
+from pickpost.services import quotas
+from pickpost.services.intake import Admitted, SupplierRequest
+from pickpost.services.quotas import Reservation
+
+_PAYLOAD_CHECKED = frozenset({"/ping", "/direct_post"})
+_DAY_S = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class Eligible:
+    """The buyers a lead may be offered to, the prices of those that take no ping, and why
+    the others were left out."""
+
+    buyers: list[BuyerConfig] = field(default_factory=list)
+    offers: dict[str, Cents] = field(default_factory=dict)
+    skipped: list[BuyerCall] = field(default_factory=list)
+
+
+def _failing(rules: Sequence[FilterRule], lead: Mapping[str, object], step: Step) -> list[str]:
+    """Fields failing ``rules``. At the ping, rules on fields not sent yet wait for the post."""
+    if step is Step.PING:
+        rules = [r for r in rules if _present(lead.get(r.field))]
+    return list(dict.fromkeys(failed_fields(rules, lead)))
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _filtered(names: list[str]) -> Refusal:
+    return Refusal(
+        Code.FILTERED,
+        f"not accepted due to filters: {', '.join(names)}",
+        tuple(FieldError(name, "not accepted by the filters") for name in names),
+    )
+
+
+class Gate:
+    def __init__(self, counters: CounterStore) -> None:
+        self._counters = counters
+
+    async def admit_lead(
+        self, admitted: Admitted, request: SupplierRequest, lead: Mapping[str, object], step: Step
+    ) -> Refusal | None:
+        """Campaign and supplier filters, the same-payload check, and (at the ping) the
+        supplier's ping caps and whether its lead caps have room."""
+        campaign, supplier = admitted.campaign, admitted.supplier
+        failed = _failing(campaign.config.filters, lead, step)
+        failed += [f for f in _failing(supplier.filters, lead, step) if f not in failed]
+        if failed:
+            return _filtered(failed)
+        window = campaign.config.payload_dupe_s
+        if window and request.endpoint in _PAYLOAD_CHECKED:
+            key = payload_fingerprint(campaign.id, supplier.id, request.data)
+            if not await self._counters.first_seen(key, window):
+                return Refusal(
+                    Code.DUPLICATE,
+                    f"duplicate: the same request was received in the last {window} s",
+                )
+        if admitted.test or step is not Step.PING:
+            return None
+        at = request.received_at
+        over = await self._counters.charge(quotas.supplier_ping_charges(campaign, supplier, at))
+        if over is None:
+            # A ping is pointless when the supplier could not be paid for one more lead.
+            over = await self._counters.exceeded(quotas.supplier_charges(campaign, supplier, 1, at))
+        return None if over is None else quotas.capped(over)
+
+    async def duplicate(self, admitted: Admitted, lead: Mapping[str, object]) -> Refusal | None:
+        """The campaign's duplicate check over N days (scope ``campaign``); marks the lead."""
+        check = admitted.campaign.config.dupe_check
+        if check is None or check.scope != "campaign":
+            return None
+        for key in dupe_keys(
+            check, admitted.campaign.id, lead, None, admitted.campaign.field_types
+        ):
+            if not await self._counters.first_seen(key, check.days * _DAY_S):
+                return Refusal(
+                    Code.DUPLICATE,
+                    f"duplicate lead: already received in the last {check.days} days",
+                )
+        return None
+
+    async def reserve(self, admitted: Admitted, upper: Cents, at: float) -> Reservation | Refusal:
+        """Charge the supplier's lead caps for a lead that can pay out at most ``upper``."""
+        if admitted.test:
+            return Reservation()
+        return await quotas.reserve(self._counters, admitted.campaign, admitted.supplier, upper, at)
+
+    async def settle(self, reservation: Reservation, sold: bool, payout: Cents) -> None:
+        await self._counters.refund(reservation.refunds(sold, payout))
+
+    async def eligible(
+        self, admitted: Admitted, lead: Mapping[str, object], step: Step, at: float
+    ) -> Eligible:
+        campaign = admitted.campaign
+        result = Eligible()
+        for buyer in campaign.buyers.values():
+            reason = await self.buyer_refusal(campaign, buyer, lead, step, admitted.test, at)
+            price: Cents | None = None
+            if reason is None and not adapter.pings(buyer):
+                price = price_for(buyer.price, lead) if buyer.price else None
+                if price is None:
+                    reason = "no price rule matches this lead"
+            if reason is not None:
+                url = adapter.ping_url(buyer, admitted.test) or ""
+                result.skipped.append(
+                    BuyerCall.unanswered(buyer.id, CallStep.PING, url, Outcome.SKIPPED, reason, at)
+                )
+                continue
+            result.buyers.append(buyer)
+            if price is not None:
+                result.offers[buyer.id] = price
+        return result
+
+    async def buyer_refusal(
+        self,
+        campaign: Campaign,
+        buyer: BuyerConfig,
+        lead: Mapping[str, object],
+        step: Step,
+        test: bool,
+        at: float,
+    ) -> str | None:
+        """Why ``buyer`` may not take this lead now, or None. Caps are checked, not charged."""
+        if buyer.paused:
+            return "buyer is paused"
+        if buyer.schedule is not None and not is_open(buyer.schedule, at, campaign.config.timezone):
+            return "outside the buyer's schedule"
+        failed = _failing(buyer.filters, lead, step)
+        if failed:
+            return f"filtered: {', '.join(failed)}"
+        if test and not adapter.takes_test_leads(buyer):
+            return "test lead, and the buyer has no test endpoint"
+        if test:
+            return None
+        over = await self._counters.exceeded(quotas.buyer_charges(campaign, buyer, 1, at))
+        return None if over is None else quotas.describe(over)
+
+    async def claim_for_buyer(
+        self, campaign: Campaign, buyer: BuyerConfig, lead: Mapping[str, object]
+    ) -> tuple[list[str], str | None]:
+        """Mark the lead for a buyer with a per-buyer duplicate check: the marks made, and
+        why the buyer may not have it (a duplicate of one it bought) or None."""
+        check = campaign.config.dupe_check
+        if check is None or check.scope != "buyer":
+            return [], None
+        marked: list[str] = []
+        for key in dupe_keys(check, campaign.id, lead, buyer.id, campaign.field_types):
+            if not await self._counters.first_seen(key, check.days * _DAY_S):
+                await self.release(marked)
+                return [], f"duplicate for this buyer: bought in the last {check.days} days"
+            marked.append(key)
+        return marked, None
+
+    async def release(self, marks: list[str]) -> None:
+        for key in marks:
+            await self._counters.forget(key)

@@ -1,0 +1,277 @@
+"""Selling one stored lead to an ordered list of bids: the part POST and Direct Post share.
+
+For each bid, in order: check the buyer may still take the lead, reserve its caps, reserve the
+(lead, buyer) sale row (the schema makes it unique), post, record the answer, and give back
+what a sale that did not happen had reserved.
+"""
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pickpost.buyers import adapter
+from pickpost.buyers.answers import Accepted, FieldValue, Rejected
+from pickpost.buyers.wire import Delivery
+from pickpost.domain.bids import OfferedBid
+from pickpost.domain.caps import CounterStore
+from pickpost.domain.catalog import Campaign
+from pickpost.domain.consent import EVIDENCE_FIELDS
+from pickpost.domain.fields import Step
+from pickpost.domain.ids import iso_utc
+from pickpost.domain.lead import (
+    ConsentRecord,
+    LeadStatus,
+    NewLead,
+    SaleAttempt,
+    SaleStatus,
+    StoredOutcome,
+)
+from pickpost.domain.money import Cents
+from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
+from pickpost.domain.workspace import BuyerConfig
+from pickpost.services import quotas
+from pickpost.services.gate import Gate
+from pickpost.services.intake import Reply
+from pickpost.services.ports import BuyerTransport, LeadStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    bid: OfferedBid
+    sold: bool
+    reason: str = ""
+    fields: dict[str, FieldValue] | None = None
+    payout: int = 0  # what the supplier earns for this sale
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    """One lead on its way to buyers: what every attempt needs."""
+
+    campaign: Campaign
+    supplier_id: str
+    lead: NewLead
+    consent: ConsentRecord
+    forwarded: Mapping[str, object]  # what buyers receive: the post step's validated fields
+
+
+class Seller:
+    def __init__(
+        self,
+        transport: BuyerTransport,
+        leads: LeadStore,
+        gate: Gate,
+        counters: CounterStore,
+    ) -> None:
+        self._transport = transport
+        self._leads = leads
+        self._gate = gate
+        self._counters = counters
+
+    async def run(
+        self,
+        sale: Sale,
+        bids: Sequence[OfferedBid],
+        limit: int | None,
+        limit_reason: str | None = None,
+    ) -> list[Attempt]:
+        """:meth:`sell`, and when it fails midway, what is known so far with the rest marked
+        unknown (a buyer may have taken the lead before the failure): the lead must still end
+        with an outcome a retry can replay."""
+        attempts: list[Attempt] = []
+        try:
+            await self.sell(sale, bids, limit, attempts, limit_reason)
+        except Exception:
+            log.exception(
+                "selling lead %s failed after %d attempts", sale.lead.lead_id, len(attempts)
+            )
+            attempts += [
+                Attempt(bid, sold=False, reason="unknown: internal error during the sale")
+                for bid in bids[len(attempts) :]
+            ]
+        return attempts
+
+    async def record(self, sale: Sale, reply: Reply, payout: Cents) -> None:
+        """Store the answer on the lead: what a replay of its POST returns."""
+        await self._leads.finish_lead(
+            StoredOutcome(
+                lead_id=sale.lead.lead_id,
+                campaign_id=sale.campaign.id,
+                supplier_id=sale.supplier_id,
+                status=LeadStatus.SOLD if payout > 0 else LeadStatus.NOT_SOLD,
+                code=int(reply.code),
+                message=reply.message,
+                body=reply.body,
+            ),
+            payout=payout,
+        )
+
+    async def sell(
+        self,
+        sale: Sale,
+        bids: Sequence[OfferedBid],
+        limit: int | None,
+        attempts: list[Attempt],
+        limit_reason: str | None = None,
+    ) -> None:
+        """Attempt ``bids`` in order until ``limit`` sales, appending to ``attempts`` as it goes
+        (so a failure midway leaves what was done). Past the limit the remaining bids are
+        recorded as skipped with ``limit_reason``, or left out when it is None."""
+        skipped: list[BuyerCall] = []
+        for bid in bids:
+            buyer = sale.campaign.buyers.get(bid.buyer_id)
+            if limit is not None and sum(a.sold for a in attempts) >= limit:
+                if limit_reason is None:
+                    break
+                reason: str | None = limit_reason
+            elif buyer is None:
+                reason = "buyer is no longer in this campaign"
+            else:
+                reason = await self._gate.buyer_refusal(
+                    sale.campaign, buyer, sale.lead.fields, Step.POST, sale.lead.test, time.time()
+                )
+            if reason is not None or buyer is None:
+                reason = reason or "buyer is no longer in this campaign"
+                attempts.append(Attempt(bid, sold=False, reason=reason))
+                url = adapter.post_url(buyer, sale.lead.test) if buyer else ""
+                skipped.append(
+                    BuyerCall.unanswered(
+                        bid.buyer_id, CallStep.POST, url, Outcome.SKIPPED, reason, time.time()
+                    )
+                )
+                continue
+            attempts.append(await self._attempt(sale, buyer, bid))
+        if skipped:
+            await self._leads.record_calls(sale.lead.lead_id, skipped)
+
+    async def _attempt(self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid) -> Attempt:
+        """Reserve caps, duplicate marks and the sale row, post to the buyer, record the answer;
+        give back what a sale that did not happen had reserved."""
+        lead = sale.lead
+        now = time.time()
+        charges = (
+            [] if lead.test else quotas.buyer_charges(sale.campaign, buyer, bid.buyer_price, now)
+        )
+        over = await self._counters.charge(charges)
+        if over is not None:
+            return await self._skip(sale, buyer, bid, quotas.describe(over), now)
+        marks, duplicate = await self._gate.claim_for_buyer(sale.campaign, buyer, lead.fields)
+        if duplicate is not None:
+            await self._counters.refund(charges)
+            return await self._skip(sale, buyer, bid, duplicate, now)
+        status = SaleStatus.ERROR
+        try:
+            status, attempt = await self._post(sale, buyer, bid, now)
+        finally:
+            if status is not SaleStatus.SOLD:
+                await self._counters.refund(charges)
+                await self._gate.release(marks)
+        return attempt
+
+    async def _skip(
+        self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid, reason: str, at: float
+    ) -> Attempt:
+        url = adapter.post_url(buyer, sale.lead.test)
+        call = BuyerCall.unanswered(buyer.id, CallStep.POST, url, Outcome.SKIPPED, reason, at)
+        await self._leads.record_calls(sale.lead.lead_id, [call])
+        return Attempt(bid, sold=False, reason=reason)
+
+    async def _post(
+        self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid, now: float
+    ) -> tuple[SaleStatus, Attempt]:
+        lead = sale.lead
+        sale_id = await self._leads.start_sale(
+            SaleAttempt(
+                lead_id=lead.lead_id,
+                buyer_id=bid.buyer_id,
+                bid_id=bid.bid_id,
+                buyer_price=bid.buyer_price,
+                payout=bid.price,
+                created_at=now,
+            )
+        )
+        if sale_id is None:
+            return SaleStatus.REJECTED, Attempt(
+                bid, sold=False, reason="already sold to this buyer"
+            )
+        request = adapter.build_post(
+            buyer,
+            lead_id=lead.lead_id,
+            ping_id=lead.ping_id or "",
+            campaign_id=sale.campaign.id,
+            supplier_id=sale.supplier_id,
+            token=bid.token,
+            price_cents=bid.buyer_price,
+            test=lead.test,
+            lead=sale.forwarded,
+            consent=consent_block(sale.consent, bid),
+            ping_response=bid.ping_response,
+            now=now,
+        )
+        if request is None:  # the gate keeps test leads from buyers without a test endpoint
+            reason = "test lead, and the buyer has no test endpoint"
+            call = BuyerCall.unanswered(
+                buyer.id, CallStep.POST, "", Outcome.SKIPPED, reason, time.time()
+            )
+            await self._leads.finish_sale(sale_id, SaleStatus.REJECTED, call)
+            return SaleStatus.REJECTED, Attempt(bid, sold=False, reason=reason)
+        delivery = await self._transport.send(request, buyer.post_timeout_ms)
+        status, outcome, reason, fields = judge_post(buyer, delivery)
+        call = BuyerCall(
+            buyer_id=bid.buyer_id,
+            step=CallStep.POST,
+            url=request.url,
+            outcome=outcome,
+            reason=reason,
+            started_at=delivery.started_at,
+            latency_ms=delivery.latency_ms,
+            status_code=delivery.response.status if delivery.response else None,
+            price_cents=bid.buyer_price,
+        )
+        await self._leads.finish_sale(sale_id, status, call)
+        if status is SaleStatus.SOLD:
+            return status, Attempt(
+                bid, sold=True, fields={**buyer.sold_fields, **fields}, payout=bid.price
+            )
+        return status, Attempt(bid, sold=False, reason=reason)
+
+
+def consent_block(consent: ConsentRecord, bid: OfferedBid) -> dict[str, object]:
+    """The consent a buyer receives: its own entity only, never the other picks."""
+    block: dict[str, object] = {
+        "tcpa_entity_name": bid.tcpa_entity_name,
+        "consented_at": iso_utc(consent.consented_at),
+    }
+    block.update({key: consent.evidence.get(key) for key in EVIDENCE_FIELDS})
+    return block
+
+
+def judge_post(
+    buyer: BuyerConfig, delivery: Delivery
+) -> tuple[SaleStatus, Outcome, str, dict[str, FieldValue]]:
+    """Sale status, timeline outcome, the reason the supplier sees, and mapped fields."""
+    if delivery.response is None:
+        outcome = delivery.failure or Outcome.ERROR
+        return SaleStatus.ERROR, outcome, f"buyer {outcome.value}: {delivery.reason}", {}
+    answer = adapter.parse_post(buyer, delivery.response)
+    if isinstance(answer, Accepted):
+        return SaleStatus.SOLD, Outcome.ACCEPTED, "", answer.fields
+    if isinstance(answer, Rejected):
+        if answer.duplicate:
+            return SaleStatus.REJECTED, Outcome.DUPLICATE, "rejected by buyer: duplicate", {}
+        return SaleStatus.REJECTED, Outcome.REJECTED, f"rejected by buyer: {answer.reason}", {}
+    return SaleStatus.ERROR, Outcome.ERROR, f"buyer error: {answer.reason}", {}
+
+
+def response_fields(campaign: Campaign, sold: Sequence[Attempt]) -> dict[str, object]:
+    """The campaign's ``response_fields``: static values, or fields of the first sold bid."""
+    first = (sold[0].fields or {}) if sold else {}
+    found: dict[str, object] = {}
+    for name, source in campaign.config.response_fields.items():
+        value = source.value if source.value is not None else first.get(source.from_sold_bid or "")
+        if value is not None:
+            found[name] = value
+    return found
