@@ -1,4 +1,5 @@
-"""Simulated buyers: scripted native-protocol HTTP servers for the demo, tests and benchmarks."""
+"""Simulated buyers: scripted HTTP servers (native protocol, or a mapped XML dialect) for the demo,
+tests and benchmarks."""
 
 from pickpost.simbuyers.script import BuyerScript, FleetConfig
 from pickpost.simbuyers.server import SimFleet

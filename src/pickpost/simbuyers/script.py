@@ -137,6 +137,9 @@ class BuyerScript(_Model):
     redirect_url: str | None = Field(default=None, description="'{lead_id}' is substituted")
     reject_reason: str = "rejected by simulation"
     fault: FaultScript | None = None
+    dialect: Literal["native", "mapped_xml"] = Field(
+        default="native", description="mapped_xml: form in, XML out (simbuyers/mapped_xml.py)"
+    )
 
     @field_validator("no_bid_style", mode="before")
     @classmethod

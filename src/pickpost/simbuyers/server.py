@@ -1,4 +1,5 @@
-"""Simulated buyers as real HTTP servers on loopback, speaking the native protocol (API.md 2.1)."""
+"""Simulated buyers as real HTTP servers on loopback, speaking the native protocol (API.md 2.1)
+or, per script, the ``mapped_xml`` dialect of a buyer with its own API."""
 
 import asyncio
 import contextlib
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import orjson
 from aiohttp import web
 
+from pickpost.simbuyers import mapped_xml
 from pickpost.simbuyers.script import (
     Answer,
     BuyerScript,
@@ -36,8 +38,9 @@ _SHUTDOWN_TIMEOUT_S = 0.1
 class ReceivedRequest:
     """One request as a simulated buyer received it, before any delay or fault.
 
-    ``headers`` has lower-cased names; ``body`` is the parsed JSON, or the raw text if the body
-    was not JSON; ``received_at`` is epoch seconds.
+    ``headers`` has lower-cased names; ``body`` is the parsed JSON (for a ``mapped_xml`` buyer:
+    the JSON object or form fields), or the raw text if it was neither; ``received_at`` is epoch
+    seconds.
     """
 
     step: str
@@ -59,6 +62,12 @@ def _json(status: int, body: object, delay_ms: int) -> web.Response:
         body=orjson.dumps(body),
         content_type="application/json",
         headers={DELAY_HEADER: str(delay_ms)},
+    )
+
+
+def _xml(body: bytes, delay_ms: int) -> web.Response:
+    return web.Response(
+        body=body, content_type="application/xml", headers={DELAY_HEADER: str(delay_ms)}
     )
 
 
@@ -115,7 +124,11 @@ class _Buyer:
         return app
 
     async def _receive(self, request: web.Request, step: Step) -> dict[str, object] | None:
-        body = _parse_body(await request.read())
+        raw = await request.read()
+        body = _parse_body(raw)
+        if self._script.dialect == "mapped_xml":
+            fields = mapped_xml.read_fields(raw)
+            body = body if fields is None else fields
         headers = {name.lower(): value for name, value in request.headers.items()}
         self._log.append(ReceivedRequest(step, headers, body, time.time()))
         return body if isinstance(body, dict) else None
@@ -130,6 +143,8 @@ class _Buyer:
         if decision.fault is not None:
             return await _apply_fault(request, decision.fault, decision.delay_ms)
         bid_id = f"{self._script.id}-{next(self._bid_numbers)}"
+        if self._script.dialect == "mapped_xml":
+            return _xml(mapped_xml.ping_xml(decision.price, bid_id), decision.delay_ms)
         return _render(ping_answer(self._script, decision.price, bid_id), decision.delay_ms)
 
     async def post(self, request: web.Request) -> web.Response:
@@ -141,11 +156,12 @@ class _Buyer:
         await asyncio.sleep(decision.delay_ms / 1000)
         if decision.fault is not None:
             return await _apply_fault(request, decision.fault, decision.delay_ms)
-        lead_id = body.get("lead_id")
-        answer = post_answer(
-            self._script, decision.outcome, lead_id if isinstance(lead_id, str) else ""
-        )
-        return _render(answer, decision.delay_ms)
+        raw_lead_id = body.get("lead_id")
+        lead_id = raw_lead_id if isinstance(raw_lead_id, str) else ""
+        if self._script.dialect == "mapped_xml":
+            answer = mapped_xml.post_xml(self._script, decision.outcome, lead_id)
+            return _xml(answer, decision.delay_ms)
+        return _render(post_answer(self._script, decision.outcome, lead_id), decision.delay_ms)
 
 
 class SimFleet:
