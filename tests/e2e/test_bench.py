@@ -26,7 +26,7 @@ def test_a_quick_rates_run_writes_every_number(tmp_path: Path) -> None:
     assert len(doc["load_average"]["before"]) == 3
     rates = doc["scenarios"]["rates"]
     setups = {step["setup"] for step in rates["steps"]}
-    assert setups == {"pickpost sqlite", "baseline (bare aiohttp)"}
+    assert setups == {"pickpost sqlite", "baseline"}
     assert set(rates["max_sustained"]) == setups
     for step in rates["steps"]:
         assert step["sent"] == round(step["rate"] * doc["options"]["duration_s"])

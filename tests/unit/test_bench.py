@@ -23,7 +23,7 @@ from pickpost.bench.stats import percentile, summarize
 from pickpost.bench.targets import evaluate
 from tests.unit.factories import NO_DB
 
-IDLE = Resources(wall_s=1.0, cpu_s=0.5, peak_rss_mb=100.0, fleet_cpu_s=0.25)
+IDLE = Resources(wall_s=1.0, cpu_s=0.5, peak_rss_mb=100.0, fleet_cpu_s=0.25, generator_cpu_s=0.1)
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -130,25 +130,25 @@ def test_a_step_sustains_its_rate_within_the_overhead_limit_and_without_errors()
     assert not sustains(_step(100, 1.0, errors=5))
 
 
-async def test_the_climb_stops_at_the_first_rate_that_fails() -> None:
-    p99_by_rate = {50: 3.0, 100: 8.0, 200: 40.0, 400: 2.0}
-    asked: list[float] = []
+async def test_the_climb_runs_setups_side_by_side_and_drops_each_at_its_first_failure() -> None:
+    p99 = {("a", 50): 3.0, ("a", 100): 8.0, ("a", 200): 40.0, ("b", 50): 30.0, ("a", 400): 2.0}
+    asked: list[tuple[str, float]] = []
 
-    async def run_at(rate: float) -> StepResult:
-        asked.append(rate)
-        return _step(rate, p99_by_rate[int(rate)])
+    async def run_at(setup: str, rate: float) -> StepResult:
+        asked.append((setup, rate))
+        return _step(rate, p99[setup, int(rate)], setup=setup)
 
-    steps = await climb([400, 50, 200, 100], run_at)
-    assert asked == [50, 100, 200]
-    assert max_sustained(steps) == 100
-    assert max_sustained([_step(50, 30.0)]) == 0
+    steps = await climb([400, 50, 200, 100], ["a", "b"], run_at)
+    assert asked == [("a", 50), ("b", 50), ("a", 100), ("a", 200)]
+    assert max_sustained([s for s in steps if s.setup == "a"]) == 100
+    assert max_sustained([s for s in steps if s.setup == "b"]) == 0
 
 
 def test_targets_are_judged_and_unmeasured_ones_say_so() -> None:
     rates = ScenarioResult(
         "rates",
-        steps=[_step(100, 1.5), _step(100, 1.0, setup="baseline (bare aiohttp)")],
-        max_sustained={"pickpost sqlite": 200.0, "baseline (bare aiohttp)": 400.0},
+        steps=[_step(100, 1.5), _step(100, 1.0, setup="baseline")],
+        max_sustained={"pickpost sqlite": 200.0, "baseline": 400.0},
     )
     targets = {t.name: t for t in evaluate({"rates": rates})}
     assert targets["ping overhead, 10 buyers, 100/s"].met is True

@@ -29,12 +29,14 @@ class Sample:
 
 @dataclass(frozen=True, slots=True)
 class Resources:
-    """What the server (with its child processes) and the fleet used during ``wall_s``."""
+    """What the server (with its child processes), the fleet and the generator used during
+    ``wall_s``."""
 
     wall_s: float
     cpu_s: float
     peak_rss_mb: float
     fleet_cpu_s: float
+    generator_cpu_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,7 @@ class StepResult:
     cpu_ms_per_ping: float
     peak_rss_mb: float
     fleet_cpu_percent: float
+    generator_cpu_percent: float
 
 
 def ping_overhead_ms(latency_ms: float, plan: FleetPlan) -> float:
@@ -139,4 +142,5 @@ def measure_step(
         cpu_ms_per_ping=1000 * used.cpu_s / len(pings) if pings else 0.0,
         peak_rss_mb=used.peak_rss_mb,
         fleet_cpu_percent=100 * used.fleet_cpu_s / used.wall_s,
+        generator_cpu_percent=100 * used.generator_cpu_s / used.wall_s,
     )

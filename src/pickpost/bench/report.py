@@ -68,7 +68,9 @@ def summary_table(scenarios: Sequence[ScenarioResult]) -> Table:
 def print_summary(
     console: Console, scenarios: Sequence[ScenarioResult], targets: Sequence[Target]
 ) -> None:
-    console.print(summary_table(scenarios))
+    # Piped output (CI logs) would otherwise be squeezed into 80 columns.
+    wide = console if console.is_terminal else Console(file=console.file, width=160)
+    wide.print(summary_table(scenarios))
     for scenario in scenarios:
         for label, rate in scenario.max_sustained.items():
             console.print(f"{scenario.name}: {label} sustains {rate:g}/s")

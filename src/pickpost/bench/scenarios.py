@@ -11,6 +11,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import aiohttp
+import psutil
 from rich.console import Console
 from rich.progress import Progress
 
@@ -60,7 +61,7 @@ class Setup:
     workers: int = 1
 
 
-BASELINE = Setup("baseline (bare aiohttp)", "baseline")
+BASELINE = Setup("baseline", "baseline")
 SQLITE = Setup("pickpost sqlite", "pickpost")
 
 
@@ -150,31 +151,39 @@ class Bench:
         setups: list[Setup],
         rates: list[float] | None,
     ) -> None:
-        """Each setup against one fleet: at ``rates``, or climbing ``--rates`` when None."""
+        """The setups side by side against one fleet: at ``rates``, or climbing ``--rates``
+        when None."""
         fleet, urls = await start_fleet(plan, self._workdir)
-        with fleet:
+        async with contextlib.AsyncExitStack() as stack:
+            stack.enter_context(fleet)
             fleet_tree = ProcessTree(fleet.pid)
-            for setup in setups:
-                async with self._serving(setup, plan, urls, deadline_ms) as (base, campaign, tree):
+            servers = {
+                setup: await stack.enter_async_context(
+                    self._serving(setup, plan, urls, deadline_ms)
+                )
+                for setup in setups
+            }
 
-                    async def run_at(rate: float, setup: Setup = setup) -> StepResult:
-                        spec = StepSpec(
-                            result.name,
-                            setup.label,
-                            setup.target,
-                            rate,
-                            self._options.duration_s,
-                            plan,
-                            deadline_ms,
-                        )
-                        return await self._step(spec, base, campaign, tree, fleet_tree)
+            async def run_at(setup: Setup, rate: float) -> StepResult:
+                base_url, campaign, tree = servers[setup]
+                spec = StepSpec(
+                    result.name,
+                    setup.label,
+                    setup.target,
+                    rate,
+                    self._options.duration_s,
+                    plan,
+                    deadline_ms,
+                )
+                return await self._step(spec, base_url, campaign, tree, fleet_tree)
 
-                    if rates is None:
-                        steps = await climb(self._options.rates, run_at)
-                        result.max_sustained[setup.label] = max_sustained(steps)
-                    else:
-                        steps = [await run_at(rate) for rate in rates]
-                    result.steps += steps
+            if rates is None:
+                result.steps += await climb(self._options.rates, setups, run_at)
+                for setup in setups:
+                    mine = [s for s in result.steps if s.setup == setup.label]
+                    result.max_sustained[setup.label] = max_sustained(mine)
+            else:
+                result.steps += [await run_at(setup, r) for r in rates for setup in setups]
 
     @contextlib.asynccontextmanager
     async def _serving(
@@ -227,6 +236,7 @@ class Bench:
                     await asyncio.sleep(_RSS_EVERY_S)
 
             began, cpu_before, fleet_before = time.monotonic(), server.cpu_s(), fleet.cpu_s()
+            generator_before = _own_cpu_s()
             sampler = asyncio.create_task(sample_rss())
             try:
                 start, samples = await load.run(
@@ -241,11 +251,18 @@ class Bench:
                 cpu_s=cpu_between(cpu_before, server.cpu_s()),
                 peak_rss_mb=peak_rss / 2**20,
                 fleet_cpu_s=cpu_between(fleet_before, fleet.cpu_s()),
+                generator_cpu_s=_own_cpu_s() - generator_before,
             )
             self._progress.remove_task(task)
         step = measure_step(spec, start, samples, used)
         self._console.log(_one_line(step))
         return step
+
+
+def _own_cpu_s() -> float:
+    """CPU seconds of this process (the generator), its children not included."""
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
 
 
 def _one_line(step: StepResult) -> str:
@@ -254,5 +271,6 @@ def _one_line(step: StepResult) -> str:
     shown = f"{kind} p50 {overhead.p50:.1f} p99 {overhead.p99:.1f} ms" if overhead else "no answers"
     return (
         f"{step.scenario}: {step.setup} at {step.rate:g}/s: {shown}, "
-        f"errors {step.errors}/{step.sent}, server CPU {step.cpu_percent:.0f}%"
+        f"errors {step.errors}/{step.sent}, CPU % server {step.cpu_percent:.0f} "
+        f"fleet {step.fleet_cpu_percent:.0f} generator {step.generator_cpu_percent:.0f}"
     )

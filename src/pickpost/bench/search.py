@@ -1,11 +1,13 @@
 """The rate search: climb through rising rates while the overhead stays within the limit."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import TypeVar
 
 from pickpost.bench.measure import StepResult
 
 OVERHEAD_LIMIT_MS = 25.0
 MAX_ERROR_SHARE = 0.01
+_Setup = TypeVar("_Setup", bound=Hashable)
 
 
 def sustains(result: StepResult, limit_ms: float = OVERHEAD_LIMIT_MS) -> bool:
@@ -17,15 +19,21 @@ def sustains(result: StepResult, limit_ms: float = OVERHEAD_LIMIT_MS) -> bool:
 
 async def climb(
     rates: Sequence[float],
-    run_at: Callable[[float], Awaitable[StepResult]],
+    setups: Sequence[_Setup],
+    run_at: Callable[[_Setup, float], Awaitable[StepResult]],
     limit_ms: float = OVERHEAD_LIMIT_MS,
 ) -> list[StepResult]:
-    """Run ``run_at`` for each rate, lowest first, stopping after the first that fails."""
+    """Run every setup at each rate, lowest rate first, the setups side by side so that a
+    noisy moment on the machine hits them alike; a setup drops out after its first failure."""
     results = []
+    climbing = list(setups)
     for rate in sorted(rates):
-        result = await run_at(rate)
-        results.append(result)
-        if not sustains(result, limit_ms):
+        for setup in list(climbing):
+            result = await run_at(setup, rate)
+            results.append(result)
+            if not sustains(result, limit_ms):
+                climbing.remove(setup)
+        if not climbing:
             break
     return results
 
