@@ -50,10 +50,10 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         pings: PingStore
         counters: CounterStore
         if settings.redis_url:
-            redis_pings = RedisPingStore.from_url(settings.redis_url)
+            redis_pings = RedisPingStore.from_url(settings.redis_url, settings.redis_prefix)
             stack.push_async_callback(redis_pings.close)
             pings = redis_pings
-            counters = RedisCounters(redis_pings.client)
+            counters = RedisCounters(redis_pings.client, settings.redis_prefix)
         else:
             pings = MemoryPingStore()
             sql_counters = SqlCounters(engine)

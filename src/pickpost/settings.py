@@ -9,6 +9,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///var/pickpost.db"
     redis_url: str | None = None
+    # Prefix of every Redis key: deployments sharing one Redis need distinct prefixes.
+    redis_prefix: str = "pickpost:"
     host: str = "127.0.0.1"
     port: int = 8000
     admin_token: SecretStr | None = None

@@ -1,10 +1,12 @@
 """The whole system over real HTTP: simulated buyers, `pickpost serve`, SQLite or PostgreSQL."""
 
 import asyncio
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from tests.support.databases import (
     sqlite_url,
 )
 from tests.support.fleet import ThreadedFleet
+from tests.support.mapped import mapping
 from tests.support.server import ADMIN_TOKEN, ServerProcess
 
 KEY = "test-supplier-key-not-secret"
@@ -49,6 +52,14 @@ FLEET = {
          "tcpa_entity_name": "Nul\u0000 Reject LLC"},
         {"id": "nulfields", "price": 19, "redirect_url": "https://nul.example/\u0000{lead_id}",
          "additional_data": {"display_name": "Nul\u0000Fields"}},
+        # Direct-post buyers (their configured prices count; the script's only if pinged).
+        {"id": "d1", "price": 20, "redirect_url": "https://d1.example/{lead_id}"},
+        {"id": "d2", "price": 25},
+        {"id": "d3", "price": 30},
+        {"id": "drej", "price": 50, "accept_rate": 0, "reject_reason": "not in our area"},
+        # A buyer with its own API: form-encoded ping, XML answers (docs/buyers.md).
+        {"id": "xml", "dialect": "mapped_xml", "price": 41, "tcpa_entity_name": "Xml Leads LLC",
+         "redirect_url": "https://xml.example/thanks?lead={lead_id}"},
     ]
 }  # fmt: skip
 
@@ -74,6 +85,11 @@ def _buyer(urls: dict[str, str], buyer_id: str, **extra: Any) -> dict[str, Any]:
         "post_timeout_ms": 2000,
         **extra,
     }
+
+
+def _dates_around_today() -> list[str]:
+    today = datetime.now(UTC).date()
+    return [str(today + timedelta(days=d)) for d in (-1, 0, 1)]
 
 
 FIELDS = [
@@ -117,6 +133,32 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
     def b(buyer_id: str, **extra: Any) -> dict[str, Any]:
         return _buyer(urls, buyer_id, **extra)
 
+    def static(buyer_id: str, price: float, **extra: Any) -> dict[str, Any]:
+        """A direct-post-only buyer: no ping, its configured price."""
+        return b(buyer_id, ping_url=None, price={"static": price}, **extra)
+
+    def mapped(buyer_id: str) -> dict[str, Any]:
+        return {
+            "id": buyer_id,
+            "tcpa_entity_name": "Xml Leads LLC",
+            "timeout_ms": 2000,
+            "mapping": mapping(urls[buyer_id]),
+        }
+
+    def exchange(campaign_id: str, buyers: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        return campaign(campaign_id, buyers, type="exchange", **extra)
+
+    def direct(
+        campaign_id: str, buyers: list[dict[str, Any]], method: str, **extra: Any
+    ) -> dict[str, Any]:
+        return campaign(
+            campaign_id,
+            buyers,
+            type="direct_post",
+            distribution={"method": method, **extra.pop("distribution", {})},
+            **extra,
+        )
+
     return {
         "campaigns": [
             campaign("100", [b(i) for i in ("alpha", "beta", "gamma", "cheap", "nobid",
@@ -136,6 +178,61 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
             campaign("800", [b("nobid"), b("cheap")]),
             campaign("900", [b("nulreject"), b("nulfields")]),
             campaign("1000", [b("alpha"), b("hang", timeout_ms=200)], ping_timeout_ms=1500),
+            # Ping/Post Exchange.
+            exchange("1100", [b("alpha"), b("beta")]),
+            exchange("1101", [b("rejecter"), b("beta")],
+                     exchange={"mode": "exclusive", "fallback": True}),
+            exchange("1102", [b("alpha"), b("beta"), b("rejecter"), static("d1", 12)],
+                     exchange={"mode": "shared"}),
+            exchange("1104", [b("rejecter"), b("beta")]),
+            exchange("1103", [b("alpha", bid_penalty=50, margin={"amount": 1}), b("beta")],
+                     suppliers=[{**suppliers[0], "margin": {"percent": 20}},
+                                {**suppliers[1], "min_buyer_bid": 45}]),
+            # Direct Post, one campaign per distribution method.
+            direct("1200", [static("d3", 30, priority=1), static("drej", 50, priority=0),
+                            static("d1", 20, priority=2)], "waterfall"),
+            direct("1201", [static("d1", 20),
+                            b("d2", ping_url=None, price={
+                                "conditional": [{"when": [{"field": "state", "allow": ["TX"]}],
+                                                 "price": 45}],
+                                "default": 10}),
+                            b("alpha")], "highest_bidder"),
+            direct("1202", [static("drej", 50, priority=0), static("d1", 20, priority=1),
+                            static("d2", 25, priority=2), static("d3", 30, priority=3)],
+                   "send_to_all", distribution={"sell_limit": 2}),
+            direct("1203", [static(i, 10) for i in ("d1", "d2", "d3")], "round_robin"),
+            direct("1204", [static("d1", 10, weight=2), static("d2", 10)], "weighted"),
+            # Caps.
+            direct("1300", [static("d1", 20, caps={"leads": {"day": 3}})], "waterfall"),
+            direct("1301", [static("d1", 20)], "waterfall",
+                   suppliers=[{**suppliers[0], "caps": {"leads": {"day": 2}}}]),
+            campaign("1302", [b("alpha")],
+                     suppliers=[{**suppliers[0], "caps": {"pings": {"minute": 2}}}]),
+            direct("1303", [static("d1", 20, caps={"budget": {"day": 50}}), static("d2", 10)],
+                   "highest_bidder"),
+            # Filters and schedules.
+            campaign("1400", [b("alpha", filters=[{"field": "roof_age", "max": 20}]),
+                              b("beta", filters=[{"field": "zip_code", "allow_prefix": ["787"]}])],
+                     filters=[{"field": "state", "allow": ["TX", "CA"]}],
+                     suppliers=[{**suppliers[0],
+                                 "filters": [{"field": "home_owner", "block": ["no"]}]}]),
+            campaign("1401", [b("alpha", schedule={"closed_dates": _dates_around_today()}),
+                              b("beta", schedule={"windows": [
+                                  {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                   "start": "00:00", "end": "24:00"}]})]),
+            # Duplicates.
+            direct("1500", [static("d1", 20)], "waterfall",
+                   dupe_check={"fields": ["phone"], "days": 30}),
+            direct("1501", [static("d1", 20, priority=0), static("d2", 25, priority=1)],
+                   "waterfall", dupe_check={"fields": ["phone", "email"], "match": "any",
+                                            "scope": "buyer"}),
+            # A mapped buyer in each flow.
+            campaign("1700", [mapped("xml"), b("beta")]),
+            direct("1701", [mapped("xml"), static("d1", 20)], "highest_bidder"),
+            # Test mode.
+            direct("1600", [static("d1", 20, caps={"leads": {"total": 1}},
+                                   test_post_url=f"{urls['d2']}/post")], "waterfall",
+                   suppliers=[suppliers[0], {**suppliers[1], "mode": "test"}]),
         ]
     }  # fmt: skip
 
@@ -172,6 +269,21 @@ class System:
         }
         return self.http.post("/post", json=body)
 
+    def call(self, path: str, campaign: str, supplier: str = "7", **data: Any) -> httpx.Response:
+        """Any supplier call with credentials filled in."""
+        body = {"lp_campaign_id": campaign, "lp_supplier_id": supplier, "lp_key": _key(supplier)}
+        return self.http.post(path, json={**body, **data})
+
+    def direct_post(self, campaign: str, supplier: str = "7", **lead: Any) -> httpx.Response:
+        """A full lead to ``/direct_post``; each call a new consumer unless ``phone`` is given."""
+        defaults = {
+            "zip_code": "78701",
+            "state": "TX",
+            "first_name": "Dana",
+            "phone": f"512555{next(_PHONES):04d}",
+        }
+        return self.call("/direct_post", campaign, supplier, **{**defaults, **lead})
+
     def lead(self, lead_id: str) -> dict[str, Any]:
         response = self.http.get(
             f"/api/v1/leads/{lead_id}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -196,6 +308,9 @@ class System:
                 await engine.dispose()
 
         return asyncio.run(run())
+
+
+_PHONES = itertools.count(1000)
 
 
 def _key(supplier: str) -> str:

@@ -2,7 +2,6 @@
 adapter and the real transport over loopback: form pings and posts out, XML answers back."""
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
@@ -14,6 +13,7 @@ from pickpost.domain.workspace import BuyerConfig
 from pickpost.infra.transport import AiohttpTransport
 from pickpost.simbuyers import FleetConfig, SimFleet
 from pickpost.simbuyers.server import DELAY_HEADER
+from tests.support.mapped import mapping
 
 NOW = 1_772_366_400.0  # 2026-03-01T12:00:00Z
 LEAD = {"zip_code": "78701", "state": "tx", "phone": "+1 (512) 555-0142"}
@@ -43,41 +43,6 @@ CONFIG = FleetConfig.model_validate(
         ]
     }
 )
-
-
-def mapping(base_url: str, post_format: str = "form") -> dict[str, Any]:
-    """How an operator would map this buyer's API (docs/buyers.md)."""
-    result = {"path": "response/result"}
-    return {
-        "ping": {
-            "url": f"{base_url}/ping",
-            "format": "form",
-            "body": {"zip": "{{zip_code}}", "st": "{{state|upper}}", "ping": "{{lp_ping_id}}"},
-            "response": {
-                "format": "xml",
-                "accepted": {**result, "equals": "ok"},
-                "price": "response/bid/amount",
-                "token": "response/bid/id",
-                "reason": "response/message",
-            },
-        },
-        "post": {
-            "url": f"{base_url}/post",
-            "format": post_format,
-            "body": {
-                "lead_id": "{{lp_lead_id}}",
-                "bid": "{{ping_response.response.bid.id}}",
-                "phone": "{{phone|phone10}}",
-                "price": "{{lp_price}}",
-            },
-            "response": {
-                "accepted": {**result, "equals": "accepted"},
-                "duplicate": {**result, "equals": "duplicate"},
-                "reason": "response/message",
-                "fields": {"redirect_url": "response/redirect"},
-            },
-        },
-    }
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """``pickpost serve`` in a subprocess, on a free port, as a user would run it."""
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -51,10 +52,16 @@ class ServerProcess:
         if workers > 1:
             self._args += ["--workers", str(workers)]
         self._log_path = log_path
+        self._database_key = hashlib.sha256(database_url.encode()).hexdigest()[:12]
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 30.0) -> None:
-        env = {**os.environ, "PICKPOST_ADMIN_TOKEN": ADMIN_TOKEN}
+        env = {
+            **os.environ,
+            "PICKPOST_ADMIN_TOKEN": ADMIN_TOKEN,
+            # Servers over one database share Redis keys; other test databases do not.
+            "PICKPOST_REDIS_PREFIX": f"pickpost-test:{self._database_key}:",
+        }
         with self._log_path.open("wb") as log:
             self._process = subprocess.Popen(
                 self._args, stdout=log, stderr=subprocess.STDOUT, env=env

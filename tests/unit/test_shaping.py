@@ -148,7 +148,10 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_shaping_table(case: Case) -> None:
-    assert summary(shape_bids(case.raw, case.rules, lambda _: case.margin, IdSequence())) == case.expected
+    assert (
+        summary(shape_bids(case.raw, case.rules, lambda _: case.margin, IdSequence()))
+        == case.expected
+    )
 
 
 def test_offered_bid_carries_the_buyer_data_and_a_fresh_id() -> None:

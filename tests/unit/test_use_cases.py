@@ -11,10 +11,10 @@ from pickpost.buyers.wire import InboundResponse, OutboundRequest
 from pickpost.domain.errors import Code
 from pickpost.domain.lead import LeadStatus, SaleStatus, StoredOutcome
 from pickpost.domain.outcomes import BuyerCall, Outcome
-from pickpost.services.intake import Admitted, SupplierRequest, admit
 from pickpost.infra.counters import MemoryCounters
 from pickpost.services.auction import Auction, AuctionTiming
 from pickpost.services.gate import Gate
+from pickpost.services.intake import Admitted, SupplierRequest, admit
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService, ReplayWait
 from pickpost.services.selling import Seller

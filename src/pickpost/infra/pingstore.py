@@ -40,13 +40,13 @@ class MemoryPingStore:
 class RedisPingStore:
     """Pings any node can read; Redis expires them."""
 
-    def __init__(self, client: "aioredis.Redis", prefix: str = "pickpost:ping:") -> None:
+    def __init__(self, client: "aioredis.Redis", prefix: str = "pickpost:") -> None:
         self.client = client  # shared with the counters
-        self._prefix = prefix
+        self._prefix = prefix + "ping:"
 
     @classmethod
-    def from_url(cls, url: str) -> "RedisPingStore":
-        return cls(aioredis.Redis.from_url(url))
+    def from_url(cls, url: str, prefix: str = "pickpost:") -> "RedisPingStore":
+        return cls(aioredis.Redis.from_url(url), prefix)
 
     async def save(self, record: PingRecord, ttl_s: int) -> None:
         await self.client.set(

@@ -223,7 +223,7 @@ class Seller:
         call = BuyerCall(
             buyer_id=bid.buyer_id,
             step=CallStep.POST,
-            url=request.url,
+            url=adapter.post_url(buyer, lead.test),  # unrendered: no lead values
             outcome=outcome,
             reason=reason,
             started_at=delivery.started_at,
