@@ -202,6 +202,9 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
                    "send_to_all", distribution={"sell_limit": 2}),
             direct("1203", [static(i, 10) for i in ("d1", "d2", "d3")], "round_robin"),
             direct("1204", [static("d1", 10, weight=2), static("d2", 10)], "weighted"),
+            direct("1205", [static("drej", 50)], "waterfall"),
+            direct("1206", [static("d1", 20, filters=[{"field": "state", "allow": ["CA"]}])],
+                   "waterfall"),
             # Caps.
             direct("1300", [static("d1", 20, caps={"leads": {"day": 3}})], "waterfall"),
             direct("1301", [static("d1", 20)], "waterfall",

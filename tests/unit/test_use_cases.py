@@ -54,8 +54,9 @@ class World:
         self.ping_service = PingService(auction, self.gate, self.pings, self.recorder)
         self.post_service = self.posting()
 
-    def posting(self, wait: ReplayWait = ReplayWait()) -> PostService:
+    def posting(self, wait: ReplayWait | None = None) -> PostService:
         """The POST use case over this world's current ledger."""
+        wait = wait or ReplayWait()
         seller = Seller(self.transport, self.leads, self.gate, self.counters)
         return PostService(seller, self.gate, self.pings, self.leads, wait)
 

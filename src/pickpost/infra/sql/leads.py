@@ -194,6 +194,8 @@ class SqlLeadStore:
         ]
 
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
+        if not calls:
+            return
         async with self._engine.begin() as conn:
             await conn.execute(
                 schema.buyer_calls.insert(), [call_row(c, None, lead_id) for c in calls]
