@@ -208,7 +208,7 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
             # Caps.
             direct("1300", [static("d1", 20, caps={"leads": {"day": 3}})], "waterfall"),
             direct("1301", [static("d1", 20)], "waterfall",
-                   suppliers=[{**suppliers[0], "caps": {"leads": {"day": 2}}}]),
+                   suppliers=[{**suppliers[0], "caps": {"leads": {"day": 2}}}, suppliers[1]]),
             campaign("1302", [b("alpha")],
                      suppliers=[{**suppliers[0], "caps": {"pings": {"minute": 2}}}]),
             direct("1303", [static("d1", 20, caps={"budget": {"day": 50}}), static("d2", 10)],
@@ -218,7 +218,8 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
                               b("beta", filters=[{"field": "zip_code", "allow_prefix": ["787"]}])],
                      filters=[{"field": "state", "allow": ["TX", "CA"]}],
                      suppliers=[{**suppliers[0],
-                                 "filters": [{"field": "home_owner", "block": ["no"]}]}]),
+                                 "filters": [{"field": "home_owner", "block": ["no"]}]},
+                                suppliers[1]]),
             campaign("1401", [b("alpha", schedule={"closed_dates": _dates_around_today()}),
                               b("beta", schedule={"windows": [
                                   {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
