@@ -32,6 +32,7 @@ def test_a_quick_rates_run_writes_every_number(tmp_path: Path) -> None:
         assert step["sent"] == round(step["rate"] * doc["options"]["duration_s"])
         assert 0 <= step["errors"] <= step["sent"]
         assert step["errors"] < step["sent"], step
+        assert step["no_bids"] == 0, step  # every simulated buyer bids
         assert step["achieved_rate"] > 0
         assert set(step["latency_ms"]) == SUMMARY_KEYS
         overhead = step["overhead_ms"]

@@ -21,6 +21,7 @@ from pickpost.bench.schedule import achieved_rate, due_at, request_count
 from pickpost.bench.search import climb, max_sustained, sustains
 from pickpost.bench.stats import percentile, summarize
 from pickpost.bench.targets import evaluate
+from pickpost.bench.workspace import BenchCampaign
 from tests.unit.factories import NO_DB
 
 IDLE = Resources(wall_s=1.0, cpu_s=0.5, peak_rss_mb=100.0, fleet_cpu_s=0.25, generator_cpu_s=0.1)
@@ -46,6 +47,15 @@ def test_summary_of_nothing_is_none() -> None:
     summary = summarize([3.0, 1.0, 2.0])
     assert summary is not None
     assert (summary.count, summary.p50, summary.max) == (3, 2.0, 3.0)
+
+
+def test_every_ping_body_differs_so_none_is_a_duplicate() -> None:
+    campaign = BenchCampaign.fresh(1000)
+    first, second = campaign.ping_body(), campaign.ping_body()
+    assert first != second
+    assert {k: v for k, v in first.items() if k != "lp_subid1"} == {
+        k: v for k, v in second.items() if k != "lp_subid1"
+    }
 
 
 def test_open_loop_schedule_is_fixed_by_rate_alone() -> None:
@@ -80,6 +90,7 @@ def test_what_counts_as_a_failed_ping() -> None:
     assert not ping_failed(200, {"status": "ACCEPTED", "code": 0})
     assert not ping_failed(200, {"status": "ERROR", "code": 2001})  # no bids
     assert ping_failed(200, {"status": "ERROR", "code": 1004})
+    assert ping_failed(200, {"status": "DUPLICATED", "code": 1007})
     assert ping_failed(500, {"status": "ACCEPTED"})
     assert ping_failed(200, None)
 
@@ -92,12 +103,12 @@ def test_a_step_measures_overhead_errors_and_posts() -> None:
     plan = FleetPlan(10, post_delay_ms=10)
     samples = [
         Sample("ping", 81.0, 1.0, error=False),
-        Sample("ping", 90.0, 2.0, error=False),
+        Sample("ping", 90.0, 2.0, error=False, no_bids=True),
         Sample("ping", 5000.0, 2.0, error=True),
         Sample("post", 25.0, 2.0, error=False, attempted=2),
     ]
     step = measure_step(_spec(plan), 0.0, samples, IDLE)
-    assert (step.sent, step.errors, step.achieved_rate) == (3, 1, 1.0)
+    assert (step.sent, step.errors, step.no_bids, step.achieved_rate) == (3, 1, 1, 1.0)
     assert step.overhead_ms is not None
     assert (step.overhead_ms.p50, step.overhead_ms.max) == (1.0, 10.0)
     assert step.overshoot_ms is None

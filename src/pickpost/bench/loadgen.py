@@ -19,10 +19,14 @@ _CLIENT_TIMEOUT_S = 30.0
 
 
 def ping_failed(status: int, envelope: object) -> bool:
-    """A non-2xx answer, or an envelope ERROR other than "no bids"."""
+    """A non-2xx answer, or an envelope other than ACCEPTED or "no bids" (ERROR, DUPLICATED)."""
     if not 200 <= status < 300 or not isinstance(envelope, dict):
         return True
-    return envelope.get("status") == "ERROR" and envelope.get("code") != _NO_BIDS
+    return envelope.get("status") != "ACCEPTED" and envelope.get("code") != _NO_BIDS
+
+
+def no_bids(envelope: object) -> bool:
+    return isinstance(envelope, dict) and envelope.get("code") == _NO_BIDS
 
 
 def _consent(envelope: object) -> list[str]:
@@ -59,7 +63,6 @@ class OpenLoop:
         self._session = session
         self._base_url = base_url
         self._campaign = campaign
-        self._ping_body = orjson.dumps(campaign.ping_body())
         self._post_every = post_every
         self._samples: list[Sample] = []
 
@@ -94,12 +97,15 @@ class OpenLoop:
 
     async def _ping(self, index: int, due: float) -> None:
         try:
-            status, envelope = await self._send("/ping", self._ping_body)
+            status, envelope = await self._send("/ping", orjson.dumps(self._campaign.ping_body()))
         except (aiohttp.ClientError, TimeoutError):
             status, envelope = 0, None
         answered = time.monotonic()
         failed = ping_failed(status, envelope)
-        self._samples.append(Sample("ping", (answered - due) * 1000, answered, failed))
+        latency_ms = (answered - due) * 1000
+        self._samples.append(
+            Sample("ping", latency_ms, answered, failed, no_bids=no_bids(envelope))
+        )
         consent = _consent(envelope)
         if not failed and consent and self._post_every and index % self._post_every == 0:
             assert isinstance(envelope, dict)

@@ -17,7 +17,7 @@ class Sample:
 
     ``latency_ms`` runs from the request's due time (pings) or send time (posts) to the end of
     its answer; ``answered_at`` is on the monotonic clock; ``attempted`` is, for a post, how
-    many buyers the sale was attempted with.
+    many buyers the sale was attempted with; ``no_bids`` marks a ping answered "no bids".
     """
 
     step: Step
@@ -25,6 +25,7 @@ class Sample:
     answered_at: float
     error: bool
     attempted: int = 0
+    no_bids: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class StepResult:
     duration_s: float
     sent: int
     errors: int
+    no_bids: int
     achieved_rate: float
     latency_ms: Summary | None
     overhead_ms: Summary | None
@@ -129,6 +131,7 @@ def measure_step(
         duration_s=spec.duration_s,
         sent=len(pings),
         errors=len(pings) - answered,
+        no_bids=sum(s.no_bids for s in pings),
         achieved_rate=achieved_rate(answered, start, last),
         latency_ms=summarize(good),
         overhead_ms=None

@@ -51,7 +51,8 @@ def summary_table(scenarios: Sequence[ScenarioResult]) -> Table:
                 step.setup,
                 f"{step.rate:g}",
                 f"{step.achieved_rate:.0f}",
-                f"{step.errors}/{step.sent}",
+                f"{step.errors}/{step.sent}"
+                + (f" ({step.no_bids} no bids)" if step.no_bids else ""),
                 _ms(step.latency_ms, "p50"),
                 _ms(step.latency_ms, "p99"),
                 _ms(beyond, "p50"),

@@ -14,7 +14,7 @@ from pickpost.bench.report import machine, print_summary, write_json
 from pickpost.bench.scenarios import SCENARIOS, Bench, BenchOptions, ScenarioResult
 from pickpost.bench.targets import REFERENCE_RATE, evaluate
 
-DEFAULT_RATES = "50,100,200,400,800"
+DEFAULT_RATES = "25,50,100,200,400,800"
 QUICK_RATES = "50,100"
 
 

@@ -271,6 +271,7 @@ def _one_line(step: StepResult) -> str:
     shown = f"{kind} p50 {overhead.p50:.1f} p99 {overhead.p99:.1f} ms" if overhead else "no answers"
     return (
         f"{step.scenario}: {step.setup} at {step.rate:g}/s: {shown}, "
-        f"errors {step.errors}/{step.sent}, CPU % server {step.cpu_percent:.0f} "
-        f"fleet {step.fleet_cpu_percent:.0f} generator {step.generator_cpu_percent:.0f}"
+        f"errors {step.errors}/{step.sent}, no bids {step.no_bids}, "
+        f"CPU % server {step.cpu_percent:.0f} fleet {step.fleet_cpu_percent:.0f} "
+        f"generator {step.generator_cpu_percent:.0f}"
     )

@@ -1,5 +1,6 @@
 """The bench's campaign: One-to-One, native buyers pointing at the fleet, fresh ids per run."""
 
+import itertools
 import secrets
 from dataclasses import dataclass
 
@@ -28,6 +29,8 @@ POST_LEAD = {
     "ip_address": "203.0.113.7",
     "tcpa_text": "By clicking Submit I agree to be contacted by the companies I selected.",
 }
+# Numbers every ping of a run apart: an identical body within a minute is a duplicate (1007).
+_PING_NUMBERS = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,8 @@ class BenchCampaign:
         }
 
     def ping_body(self) -> dict[str, object]:
-        return {**self.auth(), **PING_LEAD}
+        """A new ping: the same lead under a new ``lp_subid1``, as a supplier's clicks differ."""
+        return {**self.auth(), **PING_LEAD, "lp_subid1": str(next(_PING_NUMBERS))}
 
     def post_body(self, ping_id: str, consent: list[str]) -> dict[str, object]:
         return {**self.auth(), **POST_LEAD, "lp_ping_id": ping_id, "lp_consent_bids": consent}
