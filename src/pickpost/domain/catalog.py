@@ -88,15 +88,19 @@ class Catalog:
         keys = {s.id: s.key_sha256 or "" for c in campaigns.values() for s in c.suppliers.values()}
         return cls(MappingProxyType(campaigns), MappingProxyType(keys))
 
+    def key_matches(self, supplier_id: str, key: str) -> bool:
+        """Whether ``key`` is the key of the supplier ``supplier_id`` (False if unknown)."""
+        stored = self.supplier_keys.get(supplier_id)
+        # Compare even when the supplier is unknown, so timing does not tell which ids exist.
+        key_ok = hmac.compare_digest(hash_key(key), stored or hash_key(""))
+        return stored is not None and key_ok
+
     def authenticate(
         self, campaign_id: str, supplier_id: str, key: str
     ) -> tuple[Campaign, SupplierConfig] | Refusal:
         """The campaign and supplier a request speaks for, or why it may not."""
         campaign = self.campaigns.get(campaign_id)
-        stored = self.supplier_keys.get(supplier_id)
-        # Compare even when the supplier is unknown, so timing does not tell which ids exist.
-        key_ok = hmac.compare_digest(hash_key(key), stored or hash_key(""))
-        if campaign is None or stored is None or not key_ok:
+        if campaign is None or not self.key_matches(supplier_id, key):
             return Refusal(Code.UNAUTHORIZED, "unknown campaign or supplier, or wrong key")
         supplier = campaign.suppliers.get(supplier_id)
         if supplier is None:
