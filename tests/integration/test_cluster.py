@@ -11,6 +11,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -121,8 +122,8 @@ def test_a_loaded_workspace_is_served_by_running_nodes_without_restart(
     cluster: Cluster, fleet: ThreadedFleet
 ) -> None:
     doc = workspace(fleet.base_urls)
-    added = {**doc["campaigns"][0], "id": "1100"}
-    assert cluster.a.ping(campaign="1100").json()["status"] == "ERROR"  # no such campaign yet
+    added = {**doc["campaigns"][0], "id": "9100"}
+    assert cluster.a.ping(campaign="9100").json()["status"] == "ERROR"  # no such campaign yet
     path = cluster.directory / "changed.json"
     path.write_text(json.dumps({"campaigns": [*doc["campaigns"], added]}))
     loaded = subprocess.run(
@@ -132,7 +133,7 @@ def test_a_loaded_workspace_is_served_by_running_nodes_without_restart(
     assert loaded.returncode == 0, loaded.stderr
     assert "created: 1" in loaded.stdout
     for node in (cluster.a, cluster.b):
-        assert eventually(partial(serves, node, "1100")), f"{node.server.base_url} did not reload"
+        assert eventually(partial(serves, node, "9100")), f"{node.server.base_url} did not reload"
 
 
 def serves(node: System, campaign: str) -> bool:
@@ -149,8 +150,27 @@ def eventually(check: Callable[[], bool], within_s: float = 15.0) -> bool:
     return False
 
 
-# Caps across nodes (two nodes together never sell a buyer past its cap) belong here, over this
-# same `cluster` fixture, once caps exist.
+def test_a_buyer_cap_holds_across_nodes(cluster: Cluster) -> None:
+    # Campaign 1300: d1 takes three leads a day; ten direct posts race over both nodes.
+    nodes = [cluster.a, cluster.b] * 5
+    with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+        replies = list(pool.map(lambda node: node.direct_post("1300"), nodes))
+    codes = Counter(r.json()["code"] for r in replies)
+    assert codes[0] == 3, codes
+    sold = cluster.a.query(
+        "SELECT count(*) FROM sales s JOIN leads l ON l.id = s.lead_id "
+        "WHERE l.campaign_id = '1300' AND s.status = 'sold'"
+    )
+    assert sold == [(3,)]
+
+
+def test_round_robin_rotates_across_nodes(cluster: Cluster) -> None:
+    # Campaign 1203 rotates three buyers; leads alternate between the nodes.
+    firsts = []
+    for node in [cluster.a, cluster.b] * 3:
+        lead_id = node.direct_post("1203").json()["lead_id"]
+        firsts += [s["buyer_id"] for s in node.lead(lead_id)["sales"] if s["status"] == "sold"]
+    assert Counter(firsts) == {"d1": 2, "d2": 2, "d3": 2}
 
 
 def worker_processes(server: ServerProcess) -> list[psutil.Process]:
