@@ -25,7 +25,9 @@ from pickpost.services import quotas
 from pickpost.services.intake import Admitted, SupplierRequest
 from pickpost.services.quotas import Reservation
 
-_PAYLOAD_CHECKED = frozenset({"/ping", "/direct_post"})
+# A repeated ping is harmless (it sells nothing) and a repeated POST replays; a repeated
+# direct post would sell the lead again.
+_PAYLOAD_CHECKED = frozenset({"/direct_post"})
 _DAY_S = 86_400
 
 
