@@ -15,7 +15,7 @@ from pickpost.infra.sql.counters import SqlCounters
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.logs import SqlLogStore
 from pickpost.infra.sql.views import SqlViews
-from pickpost.infra.sql.workspace import SqlCatalogSource
+from pickpost.infra.sql.workspace import SqlCatalogSource, SqlWorkspaceControl
 from pickpost.infra.transport import AiohttpTransport
 from pickpost.services.auction import Auction, AuctionTiming
 from pickpost.services.catalog_refresh import CatalogRefresher
@@ -79,6 +79,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             posts=PostService(seller, gate, pings, leads),
             direct_posts=DirectPostService(auction, gate, seller, leads, counters),
             views=SqlViews(engine),
+            control=SqlWorkspaceControl(engine),
             recorder=recorder,
             admin_token=token,
         )

@@ -245,6 +245,35 @@ def _print_demo_requests(port: int, token: str) -> None:
         f'curl -s {base}/api/v1/leads/$(echo "$POST" | {lead_id}) '
         f"-H 'Authorization: Bearer {token}'\n"
     )
+    _print_exchange_and_direct_post(base)
+
+
+def _print_exchange_and_direct_post(base: str) -> None:
+    """Campaigns 102 (exclusive exchange, fallback) and 103 (Direct Post, highest bidder)."""
+    auth = '"lp_supplier_id": "7", "lp_key": "demo-supplier-key-not-secret"'
+    person = (
+        '"first_name": "Dana", "last_name": "Reyes", "phone": "(512) 555-0142", '
+        '"email": "dana@example.com"'
+    )
+    ping = f'{{"lp_campaign_id": "102", {auth}, "zip_code": "78701", "state": "TX"}}'
+    post_builder = (
+        "import json,sys; p=json.load(sys.stdin); print(json.dumps({"
+        f'"lp_campaign_id": "102", {auth}, "lp_ping_id": p["ping_id"], '
+        f'"zip_code": "78701", "state": "TX", {person}}}))'
+    )
+    lead = (
+        f'{{"lp_campaign_id": "103", {auth}, "zip_code": "78701", "state": "TX", '
+        f'"home_owner": "yes", {person}, "ip_address": "203.0.113.7"}}'
+    )
+    json_header = "-H 'Content-Type: application/json'"
+    console.print("Ping/Post Exchange (campaign 102): the PING quotes one payout, the POST sells:")
+    print(f"XPING=$(curl -s {base}/ping {json_header} -d '{ping}') && echo \"$XPING\"")
+    print(
+        f"XPOST=$(curl -s {base}/post {json_header} "
+        f'-d "$(echo "$XPING" | python3 -c \'{post_builder}\')") && echo "$XPOST"'
+    )
+    console.print("\nDirect Post (campaign 103): the full lead in one call, to the highest bidder:")
+    print(f"DIRECT=$(curl -s {base}/direct_post {json_header} -d '{lead}') && echo \"$DIRECT\"\n")
 
 
 @app.command()

@@ -224,6 +224,7 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
                               b("beta", schedule={"windows": [
                                   {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
                                    "start": "00:00", "end": "24:00"}]})]),
+            campaign("1402", [b("alpha"), b("beta")]),
             # Duplicates.
             direct("1500", [static("d1", 20)], "waterfall",
                    dupe_check={"fields": ["phone"], "days": 30}),
@@ -297,7 +298,11 @@ class System:
         return data
 
     def posts_received(self, buyer_id: str) -> list[dict[str, Any]]:
-        return [r.body for r in self.fleet.received(buyer_id) if r.step == "post"]  # type: ignore[misc]
+        return self.received(buyer_id, "post")
+
+    def received(self, buyer_id: str, step: str) -> list[dict[str, Any]]:
+        """The bodies ``buyer_id`` received at ``step`` (ping or post)."""
+        return [r.body for r in self.fleet.received(buyer_id) if r.step == step]  # type: ignore[misc]
 
     def query(self, statement: str, **params: Any) -> list[tuple[Any, ...]]:
         """Rows straight from the database, bypassing Pickpost."""

@@ -8,9 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -25,6 +24,7 @@ from tests.integration.conftest import KEY, System, bid_of, workspace
 from tests.support.databases import POSTGRES_ENV, REDIS_ENV, postgres_database, required_env
 from tests.support.fleet import ThreadedFleet
 from tests.support.server import ADMIN_TOKEN, ServerProcess
+from tests.support.waiting import eventually
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -138,16 +138,6 @@ def test_a_loaded_workspace_is_served_by_running_nodes_without_restart(
 
 def serves(node: System, campaign: str) -> bool:
     return bool(node.ping(campaign=campaign).json()["status"] == "ACCEPTED")
-
-
-def eventually(check: Callable[[], bool], within_s: float = 15.0) -> bool:
-    """Whether ``check()`` comes true within ``within_s``: for changes each node polls for."""
-    until = time.monotonic() + within_s
-    while time.monotonic() < until:
-        if check():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_a_buyer_cap_holds_across_nodes(cluster: Cluster) -> None:

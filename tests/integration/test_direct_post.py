@@ -36,7 +36,7 @@ def test_highest_bidder_puts_configured_conditional_and_live_prices_on_one_scale
     florida = sut.direct_post("1201", state="FL", zip_code="33101").json()
     assert (florida["code"], sold_to(sut, florida["lead_id"])) == (0, ["alpha"])
     assert florida["payout"] == 36.0
-    pinged = [r.body for r in sut.fleet.received("alpha") if r.step == "ping"]
+    pinged = sut.received("alpha", "ping")
     assert len(pinged) == 2
     assert "first_name" not in pinged[0]["lead"]  # the ping carries ping fields only
 
@@ -65,7 +65,7 @@ def test_a_mapped_buyer_is_priced_by_its_own_ping_and_sold_over_its_api(sut: Sys
     assert (body["code"], sold_to(sut, body["lead_id"])) == (0, ["xml"])
     assert body["payout"] == 36.9  # 41 less 10 %
     assert body["redirect_url"] == f"https://xml.example/thanks?lead={body['lead_id']}"
-    post = next(r for r in sut.fleet.received("xml") if r.step == "post").body
+    (post,) = sut.posts_received("xml")
     assert post["phone"] == "5125550199"  # the mapping's phone10 transformer
     assert post["bid"]  # its ping token, carried from its own ping answer
 

@@ -7,7 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.integration.conftest import ADMIN_TOKEN, System, bid_of
+from tests.integration.conftest import System, bid_of
+from tests.support.server import ADMIN_TOKEN
+from tests.support.waiting import eventually
 
 
 def ping_view(sut: System, ping_id: str) -> dict[str, object]:
@@ -75,7 +77,34 @@ def test_a_closed_buyer_is_not_pinged(sut: System) -> None:
     assert skipped(ping_view(sut, ping.json()["ping_id"])) == {
         "alpha": "outside the buyer's schedule"
     }
-    assert [r for r in sut.fleet.received("alpha") if r.step == "ping"] == []
+    assert sut.received("alpha", "ping") == []
+
+
+def test_operators_pause_and_resume_a_buyer_without_a_restart(sut: System) -> None:
+    def switch(action: str) -> httpx.Response:
+        return sut.http.post(
+            f"/api/v1/campaigns/1402/buyers/beta/{action}",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+
+    def bidders() -> set[str]:
+        return {b["buyer_id"] for b in sut.ping("1402").json()["bids"]}
+
+    assert bidders() == {"alpha", "beta"}
+    paused = switch("pause")
+    assert (paused.status_code, paused.json()) == (
+        200,
+        {"campaign_id": "1402", "buyer": "beta", "paused": True},
+    )
+    assert eventually(lambda: bidders() == {"alpha"})
+    assert switch("resume").json()["paused"] is False
+    assert eventually(lambda: bidders() == {"alpha", "beta"})
+    missing = sut.http.post(
+        "/api/v1/campaigns/1402/buyers/nobody/pause",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert missing.status_code == 404
+    assert sut.http.post("/api/v1/campaigns/1402/buyers/beta/pause").status_code == 401
 
 
 # --- caps ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
 from pickpost.services.ping import PingService
+from pickpost.services.ports import PausableKind
 from pickpost.services.post import PostService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
@@ -43,6 +44,13 @@ class NoViews:
         return [{"status": status, "limit": limit}]
 
 
+class NoControl:
+    async def set_paused(
+        self, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
+    ) -> bool:
+        return False
+
+
 @pytest.fixture
 def recorder() -> FlushingRecorder:
     return FlushingRecorder()
@@ -69,6 +77,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             posts=PostService(seller, gate, pings, leads),
             direct_posts=DirectPostService(auction, gate, seller, leads, counters),
             views=NoViews(),
+            control=NoControl(),
             recorder=recorder,
             admin_token="admin-token-for-tests",
         )

@@ -1,17 +1,19 @@
-"""The admin API (bearer token): leads and pings with everything recorded about them, and the
-sales an operator must settle."""
+"""The admin API (bearer token): leads and pings with everything recorded about them, the
+sales an operator must settle, and pause/resume switches."""
 
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
 from pickpost.api.responses import json_response
 from pickpost.api.state import runtime_of
 from pickpost.domain.lead import SaleStatus
+from pickpost.services.ports import PausableKind
 
 router = APIRouter(prefix="/api/v1")
+Action = Literal["pause", "resume"]
 
 
 def _authorised(request: Request, token: str | None) -> bool:
@@ -66,3 +68,36 @@ async def list_sales(
     if not _authorised(request, runtime.admin_token):
         return _unauthorised()
     return json_response({"sales": await runtime.views.sales(status.value, limit)})
+
+
+async def _switch(
+    request: Request, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
+) -> Response:
+    runtime = runtime_of(request)
+    if not _authorised(request, runtime.admin_token):
+        return _unauthorised()
+    if not await runtime.control.set_paused(campaign_id, kind, item_id, paused):
+        return json_response({"error": f"no {kind} {item_id} in campaign {campaign_id}"}, 404)
+    return json_response({"campaign_id": campaign_id, kind: item_id, "paused": paused})
+
+
+@router.post("/campaigns/{campaign_id}/{action}")
+async def switch_campaign(campaign_id: str, action: Action, request: Request) -> Response:
+    """Pause or resume a campaign; every node serves the change within a catalog refresh."""
+    return await _switch(request, campaign_id, "campaign", campaign_id, action == "pause")
+
+
+@router.post("/campaigns/{campaign_id}/buyers/{buyer_id}/{action}")
+async def switch_buyer(
+    campaign_id: str, buyer_id: str, action: Action, request: Request
+) -> Response:
+    """Pause or resume one buyer of a campaign."""
+    return await _switch(request, campaign_id, "buyer", buyer_id, action == "pause")
+
+
+@router.post("/campaigns/{campaign_id}/suppliers/{supplier_id}/{action}")
+async def switch_supplier(
+    campaign_id: str, supplier_id: str, action: Action, request: Request
+) -> Response:
+    """Pause or resume one supplier of a campaign."""
+    return await _switch(request, campaign_id, "supplier", supplier_id, action == "pause")

@@ -1,7 +1,7 @@
 """The contracts between the use cases and the outside world."""
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pickpost.buyers.wire import Delivery, OutboundRequest
 from pickpost.domain.lead import (
@@ -74,6 +74,19 @@ class AdminViews(Protocol):
     async def lead(self, lead_id: str) -> dict[str, object] | None: ...
     async def ping(self, ping_id: str) -> dict[str, object] | None: ...
     async def sales(self, status: str, limit: int) -> list[dict[str, object]]: ...
+
+
+PausableKind = Literal["campaign", "buyer", "supplier"]
+
+
+class WorkspaceControl(Protocol):
+    """Operator switches on the stored workspace, served by every node at its next refresh."""
+
+    async def set_paused(
+        self, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
+    ) -> bool:
+        """Pause or resume; False when the campaign (or its buyer/supplier) does not exist."""
+        ...
 
 
 class Recorder(Protocol):

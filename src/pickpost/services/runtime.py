@@ -7,7 +7,7 @@ from pickpost.domain.catalog import Catalog
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.ping import PingService
-from pickpost.services.ports import AdminViews, Recorder
+from pickpost.services.ports import AdminViews, Recorder, WorkspaceControl
 from pickpost.services.post import PostService
 
 
@@ -22,6 +22,7 @@ class Runtime:
     posts: PostService
     direct_posts: DirectPostService
     views: AdminViews
+    control: WorkspaceControl
     recorder: FlushableRecorder
     admin_token: str | None
 

@@ -12,6 +12,7 @@ from pickpost.domain.catalog import Catalog
 from pickpost.domain.workspace import CampaignConfig, Workspace
 from pickpost.infra.sql import schema
 from pickpost.infra.workspace_file import parse_workspace
+from pickpost.services.ports import PausableKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +93,49 @@ class SqlCatalogSource:
 
     async def load(self) -> Catalog:
         return Catalog.from_workspace(await load_workspace(self._engine))
+
+
+class SqlWorkspaceControl:
+    """Operator switches on the stored workspace."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def set_paused(
+        self, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
+    ) -> bool:
+        return await set_paused(self._engine, campaign_id, kind, item_id, paused)
+
+
+async def set_paused(
+    engine: AsyncEngine, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
+) -> bool:
+    """Pause or resume a campaign, or one of its buyers or suppliers, in the stored workspace;
+    False when there is no such thing. Every node serves the change at its next catalog
+    refresh. (A later ``pickpost load`` of a file that says otherwise wins: the file is the
+    source of truth.)"""
+    table = schema.campaigns
+    async with engine.begin() as conn:
+        query = sa.select(table.c.doc).where(table.c.id == campaign_id)
+        if engine.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await conn.execute(query)).first()
+        if row is None:
+            return False
+        doc = dict(row.doc)
+        if kind == "campaign":
+            doc["paused"] = paused
+        else:
+            items = [dict(item) for item in doc.get(f"{kind}s", [])]
+            found = [item for item in items if item.get("id") == item_id]
+            if not found:
+                return False
+            found[0]["paused"] = paused
+            doc[f"{kind}s"] = items
+        doc = stored_doc(CampaignConfig.model_validate(doc))
+        await conn.execute(
+            table.update()
+            .where(table.c.id == campaign_id)
+            .values(doc=doc, doc_hash=_digest(doc), updated_at=datetime.now(UTC))
+        )
+    return True
