@@ -32,13 +32,13 @@ def test_loading_the_same_workspace_twice_changes_nothing(tmp_path: Path) -> Non
     database = f"sqlite:///{tmp_path / 'p.db'}"
     first = pickpost("load", "demo/workspace.yaml", "--database", database)
     assert first.returncode == 0, first.stderr
-    assert "created: 1, updated: 0, unchanged: 0" in first.stdout
+    assert "created: 3, updated: 0, unchanged: 0" in first.stdout
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'p.db'}")
     query = sa.text("SELECT id, doc_hash, updated_at, doc FROM campaigns")
     with engine.connect() as conn:
         before = conn.execute(query).all()
     second = pickpost("load", "demo/workspace.yaml", "--database", database)
-    assert "created: 0, updated: 0, unchanged: 1" in second.stdout
+    assert "created: 0, updated: 0, unchanged: 3" in second.stdout
     with engine.connect() as conn:
         after = conn.execute(query).all()
     engine.dispose()
@@ -56,7 +56,7 @@ def test_a_changed_workspace_updates_the_campaign(tmp_path: Path) -> None:
     doc["campaigns"][0]["ping_timeout_ms"] = 900
     path.write_text(json.dumps(doc))
     result = pickpost("load", str(path), "--database", database)
-    assert "created: 0, updated: 1, unchanged: 0" in result.stdout
+    assert "created: 0, updated: 1, unchanged: 2" in result.stdout
 
 
 def test_an_invalid_workspace_is_refused_naming_the_buyer_and_key(tmp_path: Path) -> None:
@@ -109,6 +109,16 @@ def test_demo_prints_requests_that_work(tmp_path: Path) -> None:
         assert post["meta"]["consented_bids"] == 2
         assert lead["consent"]["tcpa_text"].startswith("By clicking Submit")
         assert any(call["step"] == "post" for call in lead["timeline"])
+        # The exchange (102) and Direct Post (103) commands printed after them.
+        script = "\n".join(line for line in lines if re.match(r"^(XPING=|XPOST=|DIRECT=)", line))
+        shell = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, timeout=60, check=True
+        )
+        xping, xpost, direct = (json.loads(x) for x in shell.stdout.split("\n") if x.strip())
+        assert (xping["code"], "bids" in xping) == (0, False)
+        assert xpost["code"] == 0
+        assert 0 < xpost["payout"] <= xping["payout"]  # a fallback never pays more than quoted
+        assert (direct["code"], direct["meta"]["buyers_priced"]) == (0, 3)
     finally:
         demo.terminate()
         # The demo must stop its simulated buyers too: they share its output pipe, so an
@@ -126,7 +136,8 @@ def test_a_workspace_that_conflicts_with_stored_campaigns_is_refused(tmp_path: P
     assert pickpost("load", "demo/workspace.yaml", "--database", database).returncode == 0
     doc = yaml.safe_load((ROOT / "demo/workspace.yaml").read_text())
     other = doc["campaigns"][0]
-    other["id"] = "102"
+    other["id"] = "199"
+    doc["campaigns"] = [other]
     other["suppliers"][0]["key"] = "a-different-key-for-supplier-7"
     path = tmp_path / "other.yaml"
     path.write_text(yaml.safe_dump(doc))
@@ -137,7 +148,7 @@ def test_a_workspace_that_conflicts_with_stored_campaigns_is_refused(tmp_path: P
     with engine.connect() as conn:
         ids = [row.id for row in conn.execute(sa.text("SELECT id FROM campaigns"))]
     engine.dispose()
-    assert ids == ["101"]
+    assert sorted(ids) == ["101", "102", "103"]
 
 
 def test_several_workers_need_redis(tmp_path: Path) -> None:
