@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from pickpost import __version__
-from pickpost.api import admin, supplier
+from pickpost.api import admin, specs, supplier
 from pickpost.api.responses import json_response
 from pickpost.domain.errors import Code
 from pickpost.infra.metrics import exposition
@@ -39,6 +39,7 @@ def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
     app = FastAPI(title="Pickpost", version=__version__, lifespan=lifespan)
     app.include_router(supplier.router)
     app.include_router(admin.router)
+    app.include_router(specs.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
