@@ -1,0 +1,142 @@
+"""``GET /specs/{supplier_id}`` in process: authentication, HTML escaping, the JSON variant."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from pickpost.api.app import create_app
+from pickpost.buyers.wire import InboundResponse, OutboundRequest
+from pickpost.infra.counters import MemoryCounters
+from pickpost.services.auction import Auction
+from pickpost.services.catalog_refresh import CatalogHolder
+from pickpost.services.direct import DirectPostService
+from pickpost.services.gate import Gate
+from pickpost.services.ping import PingService
+from pickpost.services.post import PostService
+from pickpost.services.runtime import Runtime
+from pickpost.services.selling import Seller
+from tests.unit.factories import OTHER_KEY, SUPPLIER_KEY, make_campaign, make_catalog
+from tests.unit.fakes import FakeLeadStore, FakePingStore, FakeTransport, answer
+from tests.unit.test_api_envelope import FlushingRecorder, NoControl, NoViews
+
+HOSTILE = "<script>alert('x')</script> & Co"
+SUPPLIERS = [
+    {"id": "7", "name": "Acme Media", "key": SUPPLIER_KEY},
+    {"id": "9", "name": "Other", "key": OTHER_KEY},
+]
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    catalog = make_catalog(
+        make_campaign(id="101", name=HOSTILE, suppliers=SUPPLIERS),
+        make_campaign(id="102", name="Paused Solar", paused=True, suppliers=SUPPLIERS[:1]),
+        make_campaign(id="103", name="Not Yours", suppliers=SUPPLIERS[1:]),
+    )
+
+    async def no_bid(request: OutboundRequest, timeout_ms: int) -> InboundResponse | None:
+        return answer(204)
+
+    transport = FakeTransport(no_bid)
+    leads, counters, pings = FakeLeadStore(), MemoryCounters(), FakePingStore()
+    gate, auction = Gate(counters), Auction(transport)
+    seller = Seller(transport, leads, gate, counters)
+    recorder = FlushingRecorder()
+
+    # The page reads only the catalog; the services are there because the runtime needs them.
+    @asynccontextmanager
+    async def runtime() -> AsyncIterator[Runtime]:
+        yield Runtime(
+            catalogs=CatalogHolder(catalog),
+            pings=PingService(auction, gate, pings, recorder),
+            posts=PostService(seller, gate, pings, leads),
+            direct_posts=DirectPostService(auction, gate, seller, leads, counters),
+            views=NoViews(),
+            control=NoControl(),
+            recorder=recorder,
+            admin_token=None,
+        )
+
+    app = create_app(runtime)
+    async with app.router.lifespan_context(app):
+        asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=asgi, base_url="http://pickpost") as http:
+            yield http
+
+
+async def test_the_page_is_html_with_every_value_escaped(client: httpx.AsyncClient) -> None:
+    response = await client.get("/specs/7", params={"key": SUPPLIER_KEY})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-store"
+    assert "script-src" not in response.headers["content-security-policy"]
+    page = response.text
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; Co" in page
+    assert "<script" not in page
+    assert SUPPLIER_KEY not in page
+    assert "YOUR_KEY" in page
+    assert "http://pickpost/ping" in page
+    assert "Not Yours" not in page
+
+
+async def test_json_by_query_or_accept_header_has_the_same_content(
+    client: httpx.AsyncClient,
+) -> None:
+    by_query = await client.get("/specs/7", params={"key": SUPPLIER_KEY, "format": "json"})
+    by_header = await client.get(
+        "/specs/7", params={"key": SUPPLIER_KEY}, headers={"Accept": "application/json"}
+    )
+    assert by_query.status_code == by_header.status_code == 200
+    assert by_query.headers["content-type"] == "application/json"
+    spec = by_query.json()
+    assert spec == by_header.json()
+    assert (spec["supplier_id"], spec["name"], spec["base_url"]) == (
+        "7",
+        "Acme Media",
+        "http://pickpost",
+    )
+    assert [(c["id"], c["name"], c["status"]) for c in spec["campaigns"]] == [
+        ("101", HOSTILE, "active"),
+        ("102", "Paused Solar", "paused"),
+    ]
+    assert [s["url"] for s in spec["campaigns"][0]["steps"]] == [
+        "http://pickpost/ping",
+        "http://pickpost/post",
+    ]
+    assert SUPPLIER_KEY not in by_query.text
+
+
+async def test_campaign_narrows_the_spec_to_one_campaign(client: httpx.AsyncClient) -> None:
+    params = {"key": SUPPLIER_KEY, "format": "json", "campaign": "102"}
+    spec = (await client.get("/specs/7", params=params)).json()
+    assert [c["id"] for c in spec["campaigns"]] == ["102"]
+    for other in ("103", "999"):
+        refused = await client.get("/specs/7", params=params | {"campaign": other})
+        assert refused.status_code == 403
+        assert refused.json()["code"] == 1003
+
+
+async def test_a_wrong_key_or_unknown_supplier_is_one_401(client: httpx.AsyncClient) -> None:
+    answers = [
+        await client.get("/specs/7", params={"key": OTHER_KEY}),
+        await client.get("/specs/7", params={"key": "wrong-key-entirely"}),
+        await client.get("/specs/nobody", params={"key": SUPPLIER_KEY}),
+    ]
+    assert {a.status_code for a in answers} == {401}
+    bodies = [a.json() for a in answers]
+    assert bodies[0] == {
+        "status": "ERROR",
+        "code": 1002,
+        "message": "unknown supplier or wrong key",
+        "request_id": None,
+    }
+    assert bodies[1] == bodies[2] == bodies[0]
+
+
+async def test_missing_key_and_unknown_format_are_refused(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/specs/7")
+    assert (missing.status_code, missing.json()["code"]) == (400, 1001)
+    wrong = await client.get("/specs/7", params={"key": SUPPLIER_KEY, "format": "xml"})
+    assert (wrong.status_code, wrong.json()["code"]) == (400, 1000)
