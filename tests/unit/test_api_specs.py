@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from html.parser import HTMLParser
 
 import httpx
 import pytest
@@ -26,6 +27,25 @@ SUPPLIERS = [
     {"id": "7", "name": "Acme Media", "key": SUPPLIER_KEY},
     {"id": "9", "name": "Other", "key": OTHER_KEY},
 ]
+
+
+class Nesting(HTMLParser):
+    """Checks that every tag the renderer opens is closed, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.misplaced: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "meta":
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.open and self.open[-1] == tag:
+            self.open.pop()
+        else:
+            self.misplaced.append(tag)
 
 
 @pytest.fixture
@@ -79,6 +99,9 @@ async def test_the_page_is_html_with_every_value_escaped(client: httpx.AsyncClie
     assert "YOUR_KEY" in page
     assert "http://pickpost/ping" in page
     assert "Not Yours" not in page
+    nesting = Nesting()
+    nesting.feed(page)
+    assert (nesting.open, nesting.misplaced) == ([], [])
 
 
 async def test_json_by_query_or_accept_header_has_the_same_content(
