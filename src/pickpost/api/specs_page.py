@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from pickpost.services.specs import CampaignSpec, ExampleResponse, StepDoc, SupplierSpec
+from pickpost.services.specs import NOT_SENT, CampaignSpec, ExampleResponse, StepDoc, SupplierSpec
 
 _CSS = """
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;margin:0;
@@ -154,7 +154,7 @@ def _fields(campaign: CampaignSpec) -> str:
         rows = [
             [_code(f.name), _e(f.type), _e(f.format), _e(f.post)]
             for f in campaign.fields
-            if f.post != "not sent"
+            if f.post != NOT_SENT
         ]
     else:
         head = ["Field", "Type", "Format", "PING", "POST"]
