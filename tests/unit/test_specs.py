@@ -205,7 +205,8 @@ def test_codes_that_cannot_happen_are_left_out() -> None:
 
 def test_filters_and_caps_in_words() -> None:
     caps = {"leads": {"day": 100}, "budget": {"month": 2500.5}, "pings": {"minute": 60}}
-    spec, _ = build(supplier={"caps": caps})
+    spec, _ = build(supplier={"caps": caps}, timezone="America/Chicago")
+    assert spec.timezone == "America/Chicago"
     assert spec.filters[0] == "state must be one of CA, TX; leads without state are not accepted"
     assert spec.filters[3] == "home_owner must not be any of yes"
     assert spec.caps == (

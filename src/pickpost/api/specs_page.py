@@ -128,6 +128,7 @@ def _campaign(campaign: CampaignSpec) -> str:
     if campaign.ping_ttl_s is not None:
         facts.append(("Ping TTL", _e(f"{campaign.ping_ttl_s} s")))
     facts.append(("Ping timeout", _e(f"{campaign.ping_timeout_ms} ms")))
+    facts.append(("Time zone", _e(campaign.timezone)))
     details = "".join(f"<dt>{_e(name)}</dt><dd>{value}</dd>" for name, value in facts)
     return (
         f'<section id="{_anchor(campaign)}">'
@@ -141,8 +142,8 @@ def _campaign(campaign: CampaignSpec) -> str:
         "answers 1005; at the PING, filters on fields sent only with the POST wait for it.</p>"
         f"<h3>Your caps</h3>{_list(campaign.caps, 'None.')}"
         '<p class="muted">Over a cap: 1006 (HTTP 429) with <code>Retry-After</code>, the '
-        "seconds until the period ends. Days, weeks and months follow the campaign's time "
-        "zone.</p>" + "".join(_step(step) for step in campaign.steps) + "</section>"
+        "seconds until the period ends. Days, weeks and months are those of the campaign's "
+        "time zone.</p>" + "".join(_step(step) for step in campaign.steps) + "</section>"
     )
 
 

@@ -84,6 +84,7 @@ class CampaignSpec:
     test_mode: bool  # every lead of this supplier here is a test lead
     ping_ttl_s: int | None  # None: no ping step
     ping_timeout_ms: int
+    timezone: str  # of the caps' days, weeks and months
     rules: tuple[str, ...]
     fields: tuple[FieldDoc, ...]
     filters: tuple[str, ...]
@@ -128,6 +129,7 @@ def campaign_spec(campaign: Campaign, supplier: SupplierConfig, base_url: str) -
         test_mode=supplier.mode == "test",
         ping_ttl_s=config.ping_ttl_s if ping_post else None,
         ping_timeout_ms=config.ping_timeout_ms,
+        timezone=config.timezone,
         rules=tuple(_rules(config)),
         fields=tuple(_field_doc(spec) for spec in campaign.fields),
         filters=tuple(describe_filter(rule) for rule in rules),
