@@ -70,6 +70,13 @@ async def test_an_unsold_lead_leaves_nothing_charged_to_the_supplier() -> None:
     assert await supplier_totals(world) == (0, 0)
 
 
+async def test_a_direct_post_reserves_only_what_its_sell_limit_can_pay() -> None:
+    # Waterfall sells once: the most it can pay is d1's 40, not 40 + 30.
+    world = direct(suppliers=supplier(caps={"budget": {"total": 40}}))
+    reply = await world.direct()
+    assert (reply.code, reply.body["payout"]) == (Code.OK, 40.0)
+
+
 async def test_an_exchange_post_charges_the_supplier_what_it_was_paid() -> None:
     script = Buyers({"ann": "40", "bob": "30"})
     script.rejecting = {"ann"}
