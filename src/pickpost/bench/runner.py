@@ -15,6 +15,7 @@ from pickpost.bench.scenarios import SCENARIOS, Bench, BenchOptions, ScenarioRes
 from pickpost.bench.targets import REFERENCE_RATE, evaluate
 
 DEFAULT_RATES = "25,50,100,200,400,800"
+LIGHT_RATE = 25.0
 QUICK_RATES = "50,100"
 
 
@@ -43,7 +44,9 @@ def build_options(
     return BenchOptions(
         scenarios=names,
         rates=climb,
-        reference_rate=REFERENCE_RATE,
+        # A light load beside the targets' rate, so that a server saturated at the target rate
+        # still shows its deadline and POST numbers unsaturated.
+        fixed_rates=[LIGHT_RATE, REFERENCE_RATE],
         duration_s=duration,
         warmup_s=0.5 if quick else 2.0,
         post_every=10,
@@ -85,7 +88,7 @@ def run_bench(
             "options": {
                 "scenarios": list(options.scenarios),
                 "rates": list(options.rates),
-                "reference_rate": options.reference_rate,
+                "fixed_rates": list(options.fixed_rates),
                 "duration_s": options.duration_s,
                 "warmup_s": options.warmup_s,
                 "post_every": options.post_every,

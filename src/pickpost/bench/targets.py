@@ -33,7 +33,10 @@ def _unmeasured(name: str, goal: str) -> Target:
 
 def _ping_overhead(scenarios: Mapping[str, ScenarioResult]) -> Target:
     name, goal = "ping overhead, 10 buyers, 100/s", "p50 ≤ 2 ms and p99 ≤ 10 ms"
-    step = _step(scenarios, "rates", "pickpost", REFERENCE_RATE)
+    # The climb may stop below 100/s; the backends scenario runs the same setup at 100/s.
+    step = _step(scenarios, "rates", "pickpost", REFERENCE_RATE) or _step(
+        scenarios, "backends", "pickpost sqlite", REFERENCE_RATE
+    )
     if step is None or step.overhead_ms is None:
         return _unmeasured(name, goal)
     o = step.overhead_ms
@@ -48,16 +51,14 @@ def _ping_overhead(scenarios: Mapping[str, ScenarioResult]) -> Target:
 
 
 def _overshoot(scenarios: Mapping[str, ScenarioResult]) -> Target:
-    name, goal = "deadline overshoot, hanging buyer", "p99 ≤ 5 ms"
-    found = scenarios.get("hanging")
-    steps = found.steps if found else []
-    step = next((s for s in steps if s.target == "pickpost"), None)
+    name, goal = "deadline overshoot, hanging buyer, 100/s", "p99 ≤ 5 ms"
+    step = _step(scenarios, "hanging", "pickpost", REFERENCE_RATE)
     if step is None or step.overshoot_ms is None:
         return _unmeasured(name, goal)
     measured = f"p99 {step.overshoot_ms.p99:.2f} ms"
-    floor = next((s.overshoot_ms for s in steps if s.target == "baseline" and s.overshoot_ms), None)
-    if floor is not None:
-        measured += f" (baseline p99 {floor.p99:.2f} ms)"
+    floor = _step(scenarios, "hanging", "baseline", REFERENCE_RATE)
+    if floor is not None and floor.overshoot_ms is not None:
+        measured += f" (baseline p99 {floor.overshoot_ms.p99:.2f} ms)"
     return Target(name, goal, measured, step.overshoot_ms.p99 <= 5)
 
 
@@ -82,7 +83,7 @@ def _ratio(
 
 
 def _post_overhead(scenarios: Mapping[str, ScenarioResult]) -> Target:
-    name, goal = "POST overhead on PostgreSQL", "p99 ≤ 10 ms"
+    name, goal = "POST overhead on PostgreSQL, 100/s", "p99 ≤ 10 ms"
     step = _step(scenarios, "backends", "postgresql", REFERENCE_RATE)
     if step is None or step.post is None or step.post.overhead_ms is None:
         return _unmeasured(name, goal)
