@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pickpost.bench.measure import StepResult
+from pickpost.bench.search import OVERHEAD_LIMIT_MS
 
 _PERCENTILES = (("p50", "tab:green"), ("p90", "tab:orange"), ("p99", "tab:red"))
 
@@ -32,8 +33,12 @@ def plot_overhead(steps: Sequence[StepResult], path: Path) -> None:
                 color=colour,
                 label=f"{setup} {key}",
             )
-    axes.set_xscale("log", base=2)
-    axes.set_yscale("symlog", linthresh=1)
+    axes.axhline(OVERHEAD_LIMIT_MS, color="grey", linewidth=1, label="rate search limit (p99)")
+    rates = sorted({s.rate for s in steps})
+    axes.set_xscale("log")
+    axes.set_xticks(rates, labels=[f"{rate:g}" for rate in rates], minor=False)
+    axes.set_xticks([], minor=True)
+    axes.set_yscale("log")
     axes.set_xlabel("pings per second (open loop)")
     axes.set_ylabel("overhead over the slowest buyer (ms)")
     axes.set_title("PING overhead, 10 buyers (20–80 ms)")

@@ -76,8 +76,10 @@ def _ratio(
     top, bottom = (
         next((rate for label, rate in sustained.items() if part in label), None) for part in parts
     )
-    if top is None or not bottom:
+    if top is None or bottom is None:
         return _unmeasured(name, goal)
+    if bottom == 0:
+        return Target(name, goal, f"{top:g}/s vs 0/s: the lowest of --rates already failed", None)
     ratio = top / bottom
     return Target(name, goal, f"{top:g}/s vs {bottom:g}/s = {ratio:.2f}×", ratio >= floor)
 
