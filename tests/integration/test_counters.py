@@ -22,32 +22,40 @@ from tests.support.databases import (
 )
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path_factory.mktemp("counters"))
-        upgrade(url)
-        yield url
-        return
+@pytest.fixture(scope="module")
+def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = sqlite_url(tmp_path_factory.mktemp("counters"))
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
     with postgres_database(required_env(POSTGRES_ENV)) as url:
         upgrade(url)
         yield url
 
 
-@pytest.fixture(params=["sql", "redis"])
-async def store(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[CounterStore]:
-    if request.param == "sql":
-        engine = make_engine(database_url)
-        yield SqlCounters(engine)
-        await engine.dispose()
+@pytest.fixture(params=["sqlite", "postgres", "redis"])
+def backend(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(kind, URL) of the store under test; the databases are made once per module."""
+    if request.param == "redis":
+        return "redis", required_env(REDIS_ENV)
+    fixture = "sqlite_database" if request.param == "sqlite" else "postgres_url"
+    return "sql", str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+async def store(backend: tuple[str, str]) -> AsyncIterator[CounterStore]:
+    kind, url = backend
+    if kind == "redis":
+        client = aioredis.Redis.from_url(url)
+        yield RedisCounters(client, prefix=f"pickpost-test:{secrets.token_hex(6)}:")
+        await client.aclose()
         return
-    if database_url.startswith("sqlite"):
-        pytest.skip("Redis runs once, beside PostgreSQL")
-    client = aioredis.Redis.from_url(required_env(REDIS_ENV))
-    yield RedisCounters(client, prefix=f"pickpost-test:{secrets.token_hex(6)}:")
-    await client.aclose()
+    engine = make_engine(url)
+    yield SqlCounters(engine)
+    await engine.dispose()
 
 
 def key() -> str:

@@ -87,11 +87,6 @@ async def test_an_exchange_post_charges_the_supplier_what_it_was_paid() -> None:
     assert await supplier_totals(world) == (1, 3000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: post.py reserves the sum of every fallback bid although an exclusive "
-    "exchange sells once, so a budget that covers the quote still refuses the lead (1006)",
-)
 async def test_an_exclusive_fallback_reserves_no_more_than_one_sale_can_pay() -> None:
     world = World(
         Buyers({"ann": "40", "bob": "30", "cid": "20"}),
@@ -148,7 +143,7 @@ async def test_a_full_buyer_is_skipped_with_its_cap_named() -> None:
     reply = await world.direct()
     assert world.sent("post") == ["d2"]
     assert reply.code is Code.OK
-    assert world.skipped() == {"d1": "buyer cap reached: budget per total"}
+    assert world.skipped() == {"d1": "buyer cap reached: budget in total"}
 
 
 async def test_test_leads_charge_no_cap() -> None:
@@ -170,12 +165,6 @@ async def test_a_test_ping_is_not_held_by_the_ping_caps() -> None:
     assert (await world.ping(at=AT, lp_action="test")).code is Code.OK
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: post.py reserves the supplier's caps by admitted.test only, while the lead "
-    "is a test when its ping was (record.test): a test ping posted without lp_action=test "
-    "is charged to the supplier's live caps",
-)
 async def test_the_post_of_a_test_ping_charges_the_supplier_nothing() -> None:
     world = one_to_one(suppliers=supplier(caps=TOTAL_CAPS))
     ping = await world.ping(lp_action="test")
@@ -376,11 +365,6 @@ def test_an_empty_reservation_gives_nothing_back() -> None:
     assert Reservation().refunds(sold=True, payout=100) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: quotas.Reservation.refunds picks budget charges by ':budget:' in the key, "
-    "which a supplier (or campaign) id 'budget' also matches: its lead count is refunded too",
-)
 def test_a_supplier_named_budget_keeps_its_lead_count() -> None:
     refunds = reservation(4000, supplier_id="budget").refunds(sold=True, payout=2700)
     assert [c.key.split(":")[4] for c in refunds] == ["budget", "budget"]
@@ -389,7 +373,7 @@ def test_a_supplier_named_budget_keeps_its_lead_count() -> None:
 async def test_a_reservation_over_the_cap_is_refused_and_charges_nothing() -> None:
     world = direct(suppliers=supplier(caps={"leads": {"total": 10}, "budget": {"total": 39}}))
     reply = await world.direct()
-    assert (reply.code, reply.message) == (Code.CAPPED, "supplier cap reached: budget per total")
+    assert (reply.code, reply.message) == (Code.CAPPED, "supplier cap reached: budget in total")
     assert await world.counter(f"{SUPPLIER}:leads:total:all") == 0
     assert world.transport.sent == []
     assert world.leads.leads == {}

@@ -226,6 +226,18 @@ def ping_charges(
     )
 
 
+def first_over(charges: Sequence[Charge], values: Mapping[str, int]) -> Charge | None:
+    """The first of ``charges`` that would take its counter (valued as in ``values``, 0 when
+    absent) above its limit; a key charged twice counts twice."""
+    pending: dict[str, int] = {}
+    for charge in charges:
+        total = pending.get(charge.key, values.get(charge.key, 0)) + charge.amount
+        if total > charge.limit:
+            return charge
+        pending[charge.key] = total
+    return None
+
+
 class CounterStore(Protocol):
     """Shared counters for caps, rotations and duplicate marks (Redis, SQL or in-process)."""
 
@@ -237,6 +249,10 @@ class CounterStore(Protocol):
     async def exceeded(self, charges: Sequence[Charge]) -> Charge | None:
         """The first charge that would take its counter above its limit, changing nothing:
         an advisory check (the charge itself is what holds the cap)."""
+        ...
+
+    async def exceeded_each(self, groups: Sequence[Sequence[Charge]]) -> list[Charge | None]:
+        """:meth:`exceeded` for each group of charges, from one read of the counters."""
         ...
 
     async def refund(self, charges: Sequence[Charge]) -> None:

@@ -8,7 +8,7 @@ import heapq
 import time
 from collections.abc import Callable, Sequence
 
-from pickpost.domain.caps import Charge
+from pickpost.domain.caps import Charge, first_over
 
 
 class MemoryCounters:
@@ -21,14 +21,15 @@ class MemoryCounters:
         self._sequences: dict[str, int] = {}
 
     async def exceeded(self, charges: Sequence[Charge]) -> Charge | None:
+        return first_over(charges, self._values(charges))
+
+    async def exceeded_each(self, groups: Sequence[Sequence[Charge]]) -> list[Charge | None]:
+        values = self._values([c for group in groups for c in group])
+        return [first_over(group, values) for group in groups]
+
+    def _values(self, charges: Sequence[Charge]) -> dict[str, int]:
         now = self._purge()
-        pending: dict[str, int] = {}
-        for charge in charges:
-            total = pending.get(charge.key, self._value(charge.key, now)) + charge.amount
-            if total > charge.limit:
-                return charge
-            pending[charge.key] = total
-        return None
+        return {c.key: self._value(c.key, now) for c in charges}
 
     async def charge(self, charges: Sequence[Charge]) -> Charge | None:
         over = await self.exceeded(charges)

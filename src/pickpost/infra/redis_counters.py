@@ -9,7 +9,7 @@ from typing import cast
 
 import redis.asyncio as aioredis
 
-from pickpost.domain.caps import Charge
+from pickpost.domain.caps import Charge, first_over
 
 # KEYS: counters; ARGV: amounts, then limits, then TTLs (0: none). Returns 0 when applied,
 # else the 1-based index of the first charge that would pass its limit.
@@ -60,16 +60,18 @@ class RedisCounters:
         return None if failed == 0 else charges[failed - 1]
 
     async def exceeded(self, charges: Sequence[Charge]) -> Charge | None:
-        if not charges:
-            return None
-        values = await self._client.mget(self._keys(charges))
-        pending: dict[str, int] = {}
-        for charge, raw in zip(charges, values, strict=True):
-            total = pending.get(charge.key, int(raw or 0)) + charge.amount
-            if total > charge.limit:
-                return charge
-            pending[charge.key] = total
-        return None
+        return first_over(charges, await self._values(charges))
+
+    async def exceeded_each(self, groups: Sequence[Sequence[Charge]]) -> list[Charge | None]:
+        values = await self._values([c for group in groups for c in group])
+        return [first_over(group, values) for group in groups]
+
+    async def _values(self, charges: Sequence[Charge]) -> dict[str, int]:
+        keys = sorted({c.key for c in charges})
+        if not keys:
+            return {}
+        raw = await self._client.mget([self._prefix + k for k in keys])
+        return {key: int(value or 0) for key, value in zip(keys, raw, strict=True)}
 
     async def refund(self, charges: Sequence[Charge]) -> None:
         if charges:

@@ -39,7 +39,8 @@ from pickpost.services.intake import (
     validation_refusal,
 )
 from pickpost.services.ports import LeadStore
-from pickpost.services.selling import Attempt, Sale, Seller, response_fields
+from pickpost.services.quotas import most_payable
+from pickpost.services.selling import Sale, Seller, response_fields, shown
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,11 @@ class DirectPostService:
         ping_id = new_id("p")
         priced = await self._price(request, admitted, ping_id, fields)
         limit = _sell_limit(campaign)
-        upper = _upper_payout(priced, limit)
+        per_lead = priced.fixed_payout is not None
+        upper = most_payable([b.price for b in priced.bids], 1 if per_lead else limit)
         reservation = await self._gate.reserve(admitted, upper, request.received_at)
         if isinstance(reservation, Refusal):
+            await self._gate.forget_payload(admitted, request)
             return Reply.refused(reservation)
         lead = NewLead(
             lead_id=lead_id,
@@ -101,25 +104,21 @@ class DirectPostService:
             lead_id=lead_id,
             ping_id=ping_id,
             consented_at=request.received_at,
-            bids_shown=[],
-            bids_picked=[],
+            # What the lead was offered to, in the order tried (no consumer pick here).
+            bids_shown=[shown(b) for b in priced.bids],
+            bids_picked=[shown(b) for b in priced.bids],
             evidence=collect_evidence(fields),
         )
         claimed = await self._leads.claim(lead, consent)
         assert claimed, "a direct post lead has a new id and no ping to race for"
         await self._leads.record_calls(lead_id, priced.calls)
-        sale = Sale(campaign, supplier.id, lead, consent, forwarded)
-        duplicate = await self._gate.duplicate(admitted, fields)
+        sale = Sale(campaign, supplier.id, lead, consent, forwarded, per_lead_payout=per_lead)
+        duplicate = await self._seller.refuse_duplicate(sale, admitted, reservation)
         if duplicate is not None:
-            await self._gate.settle(reservation, sold=False, payout=0)
-            reply = Reply.refused(duplicate)
-            reply.body["lead_id"] = lead_id
-            await self._seller.record(sale, reply, payout=0)
-            return reply
+            return duplicate
         attempts = await self._seller.run(sale, priced.bids, limit)
         sold = [a for a in attempts if a.sold]
-        payout = _payout(sold, priced.fixed_payout)
-        await self._gate.settle(reservation, sold=bool(sold), payout=payout)
+        payout = sum(a.payout for a in sold)
         body: dict[str, object] = {"lead_id": lead_id, "payout": to_json_number(payout)}
         body.update(response_fields(campaign, sold))
         body["meta"] = {
@@ -135,6 +134,7 @@ class DirectPostService:
         else:
             reply = Reply(Code.NOT_SOLD, "not sold: every attempted buyer rejected", body)
         await self._seller.record(sale, reply, payout)
+        await self._gate.settle(reservation, sold=bool(sold), payout=payout)
         return reply
 
     async def _price(
@@ -167,8 +167,9 @@ class DirectPostService:
             if (bid := _offer(campaign, supplier, raw, fixed)) is not None
         ]
         method = campaign.config.distribution.method
-        rotation = 0
-        if method in (DistributionMethod.ROUND_ROBIN, DistributionMethod.WEIGHTED) and bids:
+        rotation = 0  # test leads take no live turn
+        rotates = method in (DistributionMethod.ROUND_ROBIN, DistributionMethod.WEIGHTED)
+        if rotates and bids and not admitted.test:
             rotation = await self._counters.next_in_sequence(rotation_key(campaign.id))
         by_id = {bid.buyer_id: bid for bid in bids}
         candidates = [
@@ -212,21 +213,3 @@ def _sell_limit(campaign: Campaign) -> int | None:
     if distribution.method is DistributionMethod.SEND_TO_ALL:
         return distribution.sell_limit
     return 1
-
-
-def _upper_payout(priced: _Priced, limit: int | None) -> Cents:
-    """The most the supplier can earn from this lead: reserved against its budget caps."""
-    if priced.fixed_payout is not None:
-        return priced.fixed_payout if priced.bids else 0
-    prices = sorted((bid.price for bid in priced.bids), reverse=True)
-    return sum(prices[:limit] if limit is not None else prices)
-
-
-def _payout(sold: list[Attempt], fixed: Cents | None) -> Cents:
-    """A configured payout is per lead, however many buyers bought it; otherwise the supplier
-    earns each sold bid's price after margin."""
-    if not sold:
-        return 0
-    if fixed is not None:
-        return fixed
-    return sum(a.payout for a in sold)

@@ -6,11 +6,12 @@ test lead without a test endpoint), recorded on the timeline as a skipped call w
 Test leads count against no cap.
 """
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pickpost.buyers import adapter
-from pickpost.domain.caps import CounterStore
+from pickpost.domain.caps import CounterStore, period_keys
 from pickpost.domain.catalog import Campaign
 from pickpost.domain.dupes import dupe_keys, payload_fingerprint
 from pickpost.domain.errors import Code, Refusal
@@ -29,6 +30,8 @@ from pickpost.services.quotas import Reservation
 # direct post would sell the lead again.
 _PAYLOAD_CHECKED = frozenset({"/direct_post"})
 _DAY_S = 86_400
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,31 @@ def _filtered(names: list[str]) -> Refusal:
     )
 
 
+def _payload_key(admitted: Admitted, request: SupplierRequest) -> str:
+    return payload_fingerprint(admitted.campaign.id, admitted.supplier.id, request.data)
+
+
+def _rules_refusal(
+    campaign: Campaign,
+    buyer: BuyerConfig,
+    lead: Mapping[str, object],
+    step: Step,
+    test: bool,
+    at: float,
+) -> str | None:
+    """Why the buyer's own rules leave this lead out (caps aside), or None."""
+    if buyer.paused:
+        return "buyer is paused"
+    if buyer.schedule is not None and not is_open(buyer.schedule, at, campaign.config.timezone):
+        return "outside the buyer's schedule"
+    failed = _failing(buyer.filters, lead, step)
+    if failed:
+        return f"filtered: {', '.join(failed)}"
+    if test and not adapter.takes_test_leads(buyer):
+        return "test lead, and the buyer has no test endpoint"
+    return None
+
+
 class Gate:
     def __init__(self, counters: CounterStore) -> None:
         self._counters = counters
@@ -67,34 +95,43 @@ class Gate:
     async def admit_lead(
         self, admitted: Admitted, request: SupplierRequest, lead: Mapping[str, object], step: Step
     ) -> Refusal | None:
-        """Campaign and supplier filters, the same-payload check, and (at the ping) the
-        supplier's ping caps and whether its lead caps have room."""
+        """Campaign and supplier filters; the supplier's ping caps (at the ping) and whether
+        its lead caps have room (before buyers are asked); last, the same-payload check, so a
+        refusal before it leaves no mark."""
         campaign, supplier = admitted.campaign, admitted.supplier
         failed = _failing(campaign.config.filters, lead, step)
         failed += [f for f in _failing(supplier.filters, lead, step) if f not in failed]
         if failed:
             return _filtered(failed)
-        window = campaign.config.payload_dupe_s
-        if window and request.endpoint in _PAYLOAD_CHECKED:
-            key = payload_fingerprint(campaign.id, supplier.id, request.data)
-            if not await self._counters.first_seen(key, window):
-                return Refusal(
-                    Code.DUPLICATE,
-                    f"duplicate: the same request was received in the last {window} s",
-                )
-        if admitted.test or step is not Step.PING:
-            return None
         at = request.received_at
-        over = await self._counters.charge(quotas.supplier_ping_charges(campaign, supplier, at))
-        if over is None:
-            # A ping is pointless when the supplier could not be paid for one more lead.
-            over = await self._counters.exceeded(quotas.supplier_charges(campaign, supplier, 1, at))
-        return None if over is None else quotas.capped(over)
+        if not admitted.test and (step is Step.PING or request.endpoint in _PAYLOAD_CHECKED):
+            over = None
+            if step is Step.PING:
+                pings = quotas.supplier_ping_charges(campaign, supplier, at)
+                over = await self._counters.charge(pings)
+            if over is None:
+                # Pointless to ask buyers when the supplier could not be paid for a lead.
+                room = quotas.supplier_charges(campaign, supplier, 1, at)
+                over = await self._counters.exceeded(room)
+            if over is not None:
+                return quotas.capped(over)
+        window = campaign.config.payload_dupe_s
+        checked = window and request.endpoint in _PAYLOAD_CHECKED
+        if checked and not await self._counters.first_seen(_payload_key(admitted, request), window):
+            message = f"duplicate: the same request was received in the last {window} s"
+            return Refusal(Code.DUPLICATE, message)
+        return None
+
+    async def forget_payload(self, admitted: Admitted, request: SupplierRequest) -> None:
+        """Unmark a request refused before it made a lead, so the supplier may send it again."""
+        if admitted.campaign.config.payload_dupe_s and request.endpoint in _PAYLOAD_CHECKED:
+            await self._counters.forget(_payload_key(admitted, request))
 
     async def duplicate(self, admitted: Admitted, lead: Mapping[str, object]) -> Refusal | None:
-        """The campaign's duplicate check over N days (scope ``campaign``); marks the lead."""
+        """The campaign's duplicate check over N days (scope ``campaign``); marks the lead.
+        Test leads are neither checked nor marked: they must not turn live leads away."""
         check = admitted.campaign.config.dupe_check
-        if check is None or check.scope != "campaign":
+        if check is None or check.scope != "campaign" or admitted.test:
             return None
         for key in dupe_keys(
             check, admitted.campaign.id, lead, None, admitted.campaign.field_types
@@ -113,15 +150,31 @@ class Gate:
         return await quotas.reserve(self._counters, admitted.campaign, admitted.supplier, upper, at)
 
     async def settle(self, reservation: Reservation, sold: bool, payout: Cents) -> None:
-        await self._counters.refund(reservation.refunds(sold, payout))
+        """Give back what the lead's payout did not use. A failure here is logged, not
+        raised: the lead's outcome stands, and the cap stays charged (the safe side)."""
+        try:
+            await self._counters.refund(reservation.refunds(sold, payout))
+        except Exception:
+            log.exception("refunding supplier caps failed; they stay charged")
 
     async def eligible(
         self, admitted: Admitted, lead: Mapping[str, object], step: Step, at: float
     ) -> Eligible:
-        campaign = admitted.campaign
+        campaign, test = admitted.campaign, admitted.test
+        reasons = {
+            buyer.id: _rules_refusal(campaign, buyer, lead, step, test, at)
+            for buyer in campaign.buyers.values()
+        }
+        if not test:
+            # Every capped buyer's room from one read of the counters, not one per buyer.
+            capped = [b for b in campaign.buyers.values() if b.caps and reasons[b.id] is None]
+            windows = period_keys(at, campaign.config.timezone) if capped else {}
+            groups = [quotas.buyer_charges(campaign, b, 1, windows) for b in capped]
+            for buyer, over in zip(capped, await self._counters.exceeded_each(groups), strict=True):
+                reasons[buyer.id] = None if over is None else quotas.describe(over)
         result = Eligible()
         for buyer in campaign.buyers.values():
-            reason = await self.buyer_refusal(campaign, buyer, lead, step, admitted.test, at)
+            reason = reasons[buyer.id]
             price: Cents | None = None
             if reason is None and not adapter.pings(buyer):
                 price = price_for(buyer.price, lead) if buyer.price else None
@@ -148,34 +201,32 @@ class Gate:
         at: float,
     ) -> str | None:
         """Why ``buyer`` may not take this lead now, or None. Caps are checked, not charged."""
-        if buyer.paused:
-            return "buyer is paused"
-        if buyer.schedule is not None and not is_open(buyer.schedule, at, campaign.config.timezone):
-            return "outside the buyer's schedule"
-        failed = _failing(buyer.filters, lead, step)
-        if failed:
-            return f"filtered: {', '.join(failed)}"
-        if test and not adapter.takes_test_leads(buyer):
-            return "test lead, and the buyer has no test endpoint"
-        if test:
-            return None
-        over = await self._counters.exceeded(quotas.buyer_charges(campaign, buyer, 1, at))
+        reason = _rules_refusal(campaign, buyer, lead, step, test, at)
+        if reason is not None or test or buyer.caps is None:
+            return reason
+        windows = period_keys(at, campaign.config.timezone)
+        over = await self._counters.exceeded(quotas.buyer_charges(campaign, buyer, 1, windows))
         return None if over is None else quotas.describe(over)
 
     async def claim_for_buyer(
-        self, campaign: Campaign, buyer: BuyerConfig, lead: Mapping[str, object]
+        self, campaign: Campaign, buyer: BuyerConfig, lead: Mapping[str, object], test: bool
     ) -> tuple[list[str], str | None]:
         """Mark the lead for a buyer with a per-buyer duplicate check: the marks made, and
-        why the buyer may not have it (a duplicate of one it bought) or None."""
+        why the buyer may not have it (a duplicate of one it bought) or None. Test leads are
+        neither checked nor marked."""
         check = campaign.config.dupe_check
-        if check is None or check.scope != "buyer":
+        if check is None or check.scope != "buyer" or test:
             return [], None
         marked: list[str] = []
-        for key in dupe_keys(check, campaign.id, lead, buyer.id, campaign.field_types):
-            if not await self._counters.first_seen(key, check.days * _DAY_S):
-                await self.release(marked)
-                return [], f"duplicate for this buyer: bought in the last {check.days} days"
-            marked.append(key)
+        try:
+            for key in dupe_keys(check, campaign.id, lead, buyer.id, campaign.field_types):
+                if not await self._counters.first_seen(key, check.days * _DAY_S):
+                    await self.release(marked)
+                    return [], f"duplicate for this buyer: bought in the last {check.days} days"
+                marked.append(key)
+        except Exception:
+            await self.release(marked)
+            raise
         return marked, None
 
     async def release(self, marks: list[str]) -> None:

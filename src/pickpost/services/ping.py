@@ -77,7 +77,8 @@ class PingService:
             lambda: new_id("b"),
             campaign.penalty_of,
         )
-        if offered and offered[0].buyer_price < campaign.min_buyer_bid(supplier):
+        best = max((bid.buyer_price for bid in offered), default=0)
+        if offered and best < campaign.min_buyer_bid(supplier):
             offered = []  # the supplier sells for no less than its min_buyer_bid
         record = PingRecord(
             ping_id=ping_id,

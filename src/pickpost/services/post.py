@@ -32,7 +32,15 @@ from pickpost.services.intake import (
     validation_refusal,
 )
 from pickpost.services.ports import LeadStore, PingStore
-from pickpost.services.selling import Attempt, Sale, Seller, response_fields
+from pickpost.services.quotas import most_payable
+from pickpost.services.selling import (
+    Attempt,
+    Sale,
+    Seller,
+    bid_summary,
+    response_fields,
+    shown,
+)
 
 REPLAY_HEADER = "Idempotent-Replay"
 
@@ -87,6 +95,8 @@ class PostService:
             return Reply.refused(
                 Refusal(Code.PING_EXPIRED, "ping expired", extra={"ping_id": ping_id})
             )
+        if record.test:  # a test ping makes a test lead, whatever its POST says
+            admitted = replace(admitted, test=True)
         selection = _select(campaign, record, request)
         if isinstance(selection, Reply):
             return selection
@@ -108,10 +118,15 @@ class PostService:
         if refusal is not None:
             return Reply.refused(refusal)
         # What the supplier can earn at most is reserved against its caps before selling.
-        reservation = await self._gate.reserve(
-            admitted, sum(b.price for b in chosen), request.received_at
-        )
+        limit, limit_reason = _limit(campaign)
+        upper = most_payable([b.price for b in chosen], limit)
+        reservation = await self._gate.reserve(admitted, upper, request.received_at)
         if isinstance(reservation, Refusal):
+            # A concurrent POST of this ping may have taken the last of the cap: its
+            # outcome, not the refusal, is this POST's answer.
+            winner = await self._leads.find_outcome(ping_id)
+            if winner is not None:
+                return await self._replay(winner, ping_id, campaign, supplier_id)
             return Reply.refused(reservation)
 
         lead = NewLead(
@@ -121,7 +136,7 @@ class PostService:
             ping_id=ping_id,
             request_id=request.request_id,
             created_at=request.received_at,
-            test=record.test or admitted.test,
+            test=admitted.test,
             fields=fields,
         )
         consent = _consent(lead, record, chosen, request.received_at)
@@ -132,19 +147,14 @@ class PostService:
             return await self._replay(winner, ping_id, campaign, supplier_id)
 
         sale = Sale(campaign, supplier_id, lead, consent, forwarded)
-        duplicate = await self._gate.duplicate(admitted, fields)
+        duplicate = await self._seller.refuse_duplicate(sale, admitted, reservation)
         if duplicate is not None:
-            await self._gate.settle(reservation, sold=False, payout=0)
-            reply = Reply.refused(duplicate)
-            reply.body["lead_id"] = lead.lead_id
-            await self._seller.record(sale, reply, payout=0)
-            return reply
-        limit, limit_reason = _limit(campaign)
+            return duplicate
         attempts = await self._seller.run(sale, chosen, limit, limit_reason)
         payout = sum(a.payout for a in attempts if a.sold)
-        await self._gate.settle(reservation, sold=payout > 0, payout=payout)
         reply = _sold_reply(campaign, record, lead, picked, attempts, request.arrived)
         await self._seller.record(sale, reply, payout)
+        await self._gate.settle(reservation, sold=payout > 0, payout=payout)
         return reply
 
     async def _replay(
@@ -216,20 +226,9 @@ def _unknown_ping() -> Refusal:
     return Refusal(Code.UNKNOWN_PING, "unknown ping id for this campaign and supplier")
 
 
-def _bid_summary(bid: OfferedBid) -> dict[str, object]:
-    return {
-        "bid_id": bid.bid_id,
-        "buyer_id": bid.buyer_id,
-        "tcpa_entity_name": bid.tcpa_entity_name,
-    }
-
-
 def _consent(
     lead: NewLead, record: PingRecord, chosen: list[OfferedBid], at: float
 ) -> ConsentRecord:
-    def shown(bid: OfferedBid) -> dict[str, object]:
-        return _bid_summary(bid) | {"bid_price": to_json_number(bid.price)}
-
     return ConsentRecord(
         lead_id=lead.lead_id,
         ping_id=record.ping_id,
@@ -257,12 +256,12 @@ def _sold_reply(
     meta: dict[str, object]
     if picked:  # One-to-One and shared exchange: the bids, sold and not
         body["sold_bids"] = [
-            _bid_summary(a.bid) | {"bid_price": to_json_number(a.payout), "fields": a.fields or {}}
+            bid_summary(a.bid) | {"bid_price": to_json_number(a.payout), "fields": a.fields or {}}
             for a in sold
         ]
         if config.type is not CampaignType.ONE_TO_ONE or config.one_to_one.show_rejected_bids:
             body["rejected_bids"] = [
-                _bid_summary(a.bid) | {"reason": a.reason} for a in attempts if not a.sold
+                bid_summary(a.bid) | {"reason": a.reason} for a in attempts if not a.sold
             ]
         chosen = "consented_bids" if config.type is CampaignType.ONE_TO_ONE else "chosen_bids"
         meta = {

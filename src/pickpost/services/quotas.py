@@ -5,11 +5,13 @@ Buyer caps count sold leads and their prices; supplier caps count sold leads and
 count nowhere.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from pickpost.domain.caps import (
     Charge,
     CounterStore,
+    Windows,
     accepted_lead_charges,
     period_keys,
     ping_charges,
@@ -21,10 +23,25 @@ from pickpost.domain.money import Cents
 from pickpost.domain.workspace import BuyerConfig, SupplierConfig
 
 
+def _parts(charge: Charge) -> tuple[str, str, str]:
+    """``cap:101:buyer:sunco:leads:day:2026-11-27`` → ``("buyer", "leads", "day")``; ids hold
+    no colons, so the fields are where the key builders put them."""
+    _, _, whose, _, name, period, _ = charge.key.split(":", 6)
+    return whose, name, period
+
+
 def describe(charge: Charge) -> str:
     """``cap:101:buyer:sunco:leads:day:2026-11-27`` → ``buyer cap reached: leads per day``."""
-    _, _, whose, _, name, period, _ = charge.key.split(":", 6)
+    whose, name, period = _parts(charge)
+    if period == "total":
+        return f"{whose} cap reached: {name} in total"
     return f"{whose} cap reached: {name} per {period}"
+
+
+def most_payable(prices: Sequence[Cents], limit: int | None) -> Cents:
+    """The most a lead can pay out when at most ``limit`` of these bids sell."""
+    ranked = sorted(prices, reverse=True)
+    return sum(ranked if limit is None else ranked[:limit])
 
 
 def capped(charge: Charge) -> Refusal:
@@ -32,10 +49,13 @@ def capped(charge: Charge) -> Refusal:
     return Refusal(Code.CAPPED, describe(charge), headers=headers)
 
 
-def buyer_charges(campaign: Campaign, buyer: BuyerConfig, price: Cents, at: float) -> list[Charge]:
+def buyer_charges(
+    campaign: Campaign, buyer: BuyerConfig, price: Cents, windows: Windows
+) -> list[Charge]:
+    """What selling to ``buyer`` at ``price`` charges, in the periods of ``windows`` (from
+    :func:`period_keys` at the moment of the sale)."""
     if buyer.caps is None:
         return []
-    windows = period_keys(at, campaign.config.timezone)
     return sale_charges(campaign.id, buyer.id, buyer.caps, price, windows)
 
 
@@ -69,7 +89,7 @@ class Reservation:
         return [
             replace(c, amount=self.upper - payout)
             for c in self.charges
-            if ":budget:" in c.key and self.upper > payout
+            if _parts(c)[1] == "budget" and self.upper > payout
         ]
 
 

@@ -14,7 +14,7 @@ from pickpost.buyers import adapter
 from pickpost.buyers.answers import Accepted, FieldValue, Rejected
 from pickpost.buyers.wire import Delivery
 from pickpost.domain.bids import OfferedBid
-from pickpost.domain.caps import CounterStore
+from pickpost.domain.caps import Charge, CounterStore, period_keys
 from pickpost.domain.catalog import Campaign
 from pickpost.domain.consent import EVIDENCE_FIELDS
 from pickpost.domain.fields import Step
@@ -27,13 +27,14 @@ from pickpost.domain.lead import (
     SaleStatus,
     StoredOutcome,
 )
-from pickpost.domain.money import Cents
+from pickpost.domain.money import Cents, to_json_number
 from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
 from pickpost.domain.workspace import BuyerConfig
 from pickpost.services import quotas
 from pickpost.services.gate import Gate
-from pickpost.services.intake import Reply
+from pickpost.services.intake import Admitted, Reply
 from pickpost.services.ports import BuyerTransport, LeadStore
+from pickpost.services.quotas import Reservation
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Sale:
     lead: NewLead
     consent: ConsentRecord
     forwarded: Mapping[str, object]  # what buyers receive: the post step's validated fields
+    per_lead_payout: bool = False  # the supplier's payout is configured per lead (Direct Post)
 
 
 class Seller:
@@ -93,6 +95,20 @@ class Seller:
                 for bid in bids[len(attempts) :]
             ]
         return attempts
+
+    async def refuse_duplicate(
+        self, sale: Sale, admitted: Admitted, reservation: Reservation
+    ) -> Reply | None:
+        """The campaign's duplicate check on a claimed lead: a duplicate is stored with its
+        1007 answer (replays return it) and sold to nobody."""
+        refusal = await self._gate.duplicate(admitted, sale.lead.fields)
+        if refusal is None:
+            return None
+        reply = Reply.refused(refusal)
+        reply.body["lead_id"] = sale.lead.lead_id
+        await self.record(sale, reply, payout=0)
+        await self._gate.settle(reservation, sold=False, payout=0)
+        return reply
 
     async def record(self, sale: Sale, reply: Reply, payout: Cents) -> None:
         """Store the answer on the lead: what a replay of its POST returns."""
@@ -143,33 +159,57 @@ class Seller:
                     )
                 )
                 continue
-            attempts.append(await self._attempt(sale, buyer, bid))
+            sold_before = any(a.sold for a in attempts)
+            attempts.append(await self._attempt(sale, buyer, bid, sold_before))
         if skipped:
             await self._leads.record_calls(sale.lead.lead_id, skipped)
 
-    async def _attempt(self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid) -> Attempt:
+    async def _attempt(
+        self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid, sold_before: bool
+    ) -> Attempt:
         """Reserve caps, duplicate marks and the sale row, post to the buyer, record the answer;
-        give back what a sale that did not happen had reserved."""
+        give back what a sale that did not happen had reserved.
+
+        When the outcome is unknown (an error after the buyer may have been called) nothing is
+        given back: a cap stays charged and a mark stays set, the safe side.
+        """
         lead = sale.lead
         now = time.time()
-        charges = (
-            [] if lead.test else quotas.buyer_charges(sale.campaign, buyer, bid.buyer_price, now)
-        )
+        charges = []
+        if not lead.test and buyer.caps is not None:
+            windows = period_keys(now, sale.campaign.config.timezone)
+            charges = quotas.buyer_charges(sale.campaign, buyer, bid.buyer_price, windows)
         over = await self._counters.charge(charges)
         if over is not None:
             return await self._skip(sale, buyer, bid, quotas.describe(over), now)
-        marks, duplicate = await self._gate.claim_for_buyer(sale.campaign, buyer, lead.fields)
-        if duplicate is not None:
-            await self._counters.refund(charges)
-            return await self._skip(sale, buyer, bid, duplicate, now)
-        status = SaleStatus.ERROR
         try:
-            status, attempt = await self._post(sale, buyer, bid, now)
-        finally:
-            if status is not SaleStatus.SOLD:
-                await self._counters.refund(charges)
-                await self._gate.release(marks)
+            marks, duplicate = await self._gate.claim_for_buyer(
+                sale.campaign, buyer, lead.fields, lead.test
+            )
+        except Exception:
+            await self._give_back(charges, [])
+            raise
+        if duplicate is not None:
+            await self._give_back(charges, [])
+            return await self._skip(sale, buyer, bid, duplicate, now)
+        # A configured supplier payout is per lead: the first sale carries it, later ones 0.
+        payout = 0 if sale.per_lead_payout and sold_before else bid.price
+        status, attempt = await self._post(sale, buyer, bid, payout, now)
+        if status is not SaleStatus.SOLD:
+            await self._give_back(charges, marks)
         return attempt
+
+    async def _give_back(self, charges: list[Charge], marks: list[str]) -> None:
+        """Refund caps and release marks of a sale that did not happen; a failure is logged
+        (the counter stays charged, the mark set: the safe side) and the other still runs."""
+        try:
+            await self._counters.refund(charges)
+        except Exception:
+            log.exception("refunding buyer caps failed; they stay charged")
+        try:
+            await self._gate.release(marks)
+        except Exception:
+            log.exception("releasing duplicate marks failed; they stay set")
 
     async def _skip(
         self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid, reason: str, at: float
@@ -180,7 +220,7 @@ class Seller:
         return Attempt(bid, sold=False, reason=reason)
 
     async def _post(
-        self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid, now: float
+        self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid, payout: Cents, now: float
     ) -> tuple[SaleStatus, Attempt]:
         lead = sale.lead
         sale_id = await self._leads.start_sale(
@@ -189,7 +229,7 @@ class Seller:
                 buyer_id=bid.buyer_id,
                 bid_id=bid.bid_id,
                 buyer_price=bid.buyer_price,
-                payout=bid.price,
+                payout=payout,
                 created_at=now,
             )
         )
@@ -234,9 +274,23 @@ class Seller:
         await self._leads.finish_sale(sale_id, status, call)
         if status is SaleStatus.SOLD:
             return status, Attempt(
-                bid, sold=True, fields={**buyer.sold_fields, **fields}, payout=bid.price
+                bid, sold=True, fields={**buyer.sold_fields, **fields}, payout=payout
             )
         return status, Attempt(bid, sold=False, reason=reason)
+
+
+def bid_summary(bid: OfferedBid) -> dict[str, object]:
+    """A bid as answers and consent records name it."""
+    return {
+        "bid_id": bid.bid_id,
+        "buyer_id": bid.buyer_id,
+        "tcpa_entity_name": bid.tcpa_entity_name,
+    }
+
+
+def shown(bid: OfferedBid) -> dict[str, object]:
+    """A bid as offered, with what it pays the supplier: for consent records."""
+    return bid_summary(bid) | {"bid_price": to_json_number(bid.price)}
 
 
 def consent_block(consent: ConsentRecord, bid: OfferedBid) -> dict[str, object]:

@@ -2,9 +2,9 @@
 any deployment without Redis).
 
 A charge is one transaction over all its counters, each updated only while it stays within its
-limit; counters are taken in key order so concurrent charges never deadlock. Marks that live
-at most ``MEMORY_MARK_S`` (the same-payload window) stay in process memory: in embedded mode
-there is one process, and they must not cost the ping a database write.
+limit; counters are taken in key order so concurrent charges never deadlock. On SQLite (the
+embedded mode: one process) marks that live at most ``MEMORY_MARK_S`` (the same-payload
+window) stay in process memory and cost no database write.
 """
 
 import asyncio
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from pickpost.domain.caps import Charge
+from pickpost.domain.caps import Charge, first_over
 from pickpost.infra.counters import MemoryCounters
 from pickpost.infra.sql.schema import counters as table
 
@@ -94,22 +94,21 @@ class SqlCounters:
             raise _Over(charge)
 
     async def exceeded(self, charges: Sequence[Charge]) -> Charge | None:
+        return first_over(charges, await self._values(charges))
+
+    async def exceeded_each(self, groups: Sequence[Sequence[Charge]]) -> list[Charge | None]:
+        values = await self._values([c for group in groups for c in group])
+        return [first_over(group, values) for group in groups]
+
+    async def _values(self, charges: Sequence[Charge]) -> dict[str, int]:
         if not charges:
-            return None
-        now = time.time()
+            return {}
         query = sa.select(table.c.key, table.c.value).where(
             table.c.key.in_({c.key for c in charges}),
-            sa.or_(table.c.expires_at.is_(None), table.c.expires_at > now),
+            sa.or_(table.c.expires_at.is_(None), table.c.expires_at > time.time()),
         )
         async with self._engine.connect() as conn:
-            values = {row.key: row.value for row in await conn.execute(query)}
-        pending: dict[str, int] = {}
-        for charge in charges:
-            total = pending.get(charge.key, values.get(charge.key, 0)) + charge.amount
-            if total > charge.limit:
-                return charge
-            pending[charge.key] = total
-        return None
+            return {row.key: row.value for row in await conn.execute(query)}
 
     async def refund(self, charges: Sequence[Charge]) -> None:
         if not charges:
@@ -134,7 +133,7 @@ class SqlCounters:
         return int(value) - 1
 
     async def first_seen(self, key: str, ttl_s: int) -> bool:
-        if ttl_s <= MEMORY_MARK_S:
+        if ttl_s <= MEMORY_MARK_S and self._engine.dialect.name == "sqlite":
             return await self._short_marks.first_seen(key, ttl_s)
         now = time.time()
         async with self._engine.begin() as conn:

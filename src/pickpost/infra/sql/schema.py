@@ -120,7 +120,7 @@ counters = sa.Table(
     "counters",
     metadata,
     # Caps, rotations and duplicate marks; ``expires_at`` (epoch seconds) ends a mark's life.
-    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("key", sa.String(512), primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=True, index=True),
 )

@@ -16,7 +16,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "counters",
-        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("key", sa.String(512), primary_key=True),
         sa.Column("value", sa.BigInteger, nullable=False),
         sa.Column("expires_at", sa.Float, nullable=True),
     )
