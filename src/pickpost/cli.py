@@ -148,7 +148,7 @@ def simbuyers(
     config: Annotated[Path, typer.Option(help="fleet file (YAML or JSON)")],
     host: Annotated[str, typer.Option()] = "127.0.0.1",
 ) -> None:
-    """Run simulated buyers (real HTTP servers speaking the native protocol)."""
+    """Run simulated buyers (real HTTP servers: the native protocol, or a mapped dialect)."""
     from pickpost.simbuyers import FleetConfig
     from pickpost.simbuyers.server import run_fleet
 

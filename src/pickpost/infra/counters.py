@@ -6,12 +6,28 @@ an injected clock (monotonic seconds by default) so tests can move time.
 
 import heapq
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
 from pickpost.domain.caps import Charge, first_over
 
 
-class MemoryCounters:
+class ValueChecks(ABC):
+    """The read-only checks of a counter store, from one read of the counters' values."""
+
+    @abstractmethod
+    async def values(self, charges: Sequence[Charge]) -> dict[str, int]:
+        """The live values of the charges' counters (absent or expired ones left out)."""
+
+    async def exceeded(self, charges: Sequence[Charge]) -> Charge | None:
+        return first_over(charges, await self.values(charges))
+
+    async def exceeded_each(self, groups: Sequence[Sequence[Charge]]) -> list[Charge | None]:
+        values = await self.values([c for group in groups for c in group])
+        return [first_over(group, values) for group in groups]
+
+
+class MemoryCounters(ValueChecks):
     """Counters, rotation sequences and duplicate marks, forgotten when their TTL ends."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -20,14 +36,7 @@ class MemoryCounters:
         self._expiry: list[tuple[float, str]] = []
         self._sequences: dict[str, int] = {}
 
-    async def exceeded(self, charges: Sequence[Charge]) -> Charge | None:
-        return first_over(charges, self._values(charges))
-
-    async def exceeded_each(self, groups: Sequence[Sequence[Charge]]) -> list[Charge | None]:
-        values = self._values([c for group in groups for c in group])
-        return [first_over(group, values) for group in groups]
-
-    def _values(self, charges: Sequence[Charge]) -> dict[str, int]:
+    async def values(self, charges: Sequence[Charge]) -> dict[str, int]:
         now = self._purge()
         return {c.key: self._value(c.key, now) for c in charges}
 

@@ -9,7 +9,8 @@ from typing import cast
 
 import redis.asyncio as aioredis
 
-from pickpost.domain.caps import Charge, first_over
+from pickpost.domain.caps import Charge
+from pickpost.infra.counters import ValueChecks
 
 # KEYS: counters; ARGV: amounts, then limits, then TTLs (0: none). Returns 0 when applied,
 # else the 1-based index of the first charge that would pass its limit.
@@ -41,7 +42,7 @@ return 0
 """
 
 
-class RedisCounters:
+class RedisCounters(ValueChecks):
     def __init__(self, client: "aioredis.Redis", prefix: str = "pickpost:") -> None:
         self._client = client
         self._prefix = prefix
@@ -59,14 +60,7 @@ class RedisCounters:
         failed = int(cast(int, await self._charge(keys=self._keys(charges), args=args)))
         return None if failed == 0 else charges[failed - 1]
 
-    async def exceeded(self, charges: Sequence[Charge]) -> Charge | None:
-        return first_over(charges, await self._values(charges))
-
-    async def exceeded_each(self, groups: Sequence[Sequence[Charge]]) -> list[Charge | None]:
-        values = await self._values([c for group in groups for c in group])
-        return [first_over(group, values) for group in groups]
-
-    async def _values(self, charges: Sequence[Charge]) -> dict[str, int]:
+    async def values(self, charges: Sequence[Charge]) -> dict[str, int]:
         keys = sorted({c.key for c in charges})
         if not keys:
             return {}

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from pickpost.domain.caps import Charge, first_over
-from pickpost.infra.counters import MemoryCounters
+from pickpost.domain.caps import Charge
+from pickpost.infra.counters import MemoryCounters, ValueChecks
 from pickpost.infra.sql.schema import counters as table
 
 MEMORY_MARK_S = 300
@@ -32,7 +32,7 @@ class _Over(Exception):
         self.charge = charge
 
 
-class SqlCounters:
+class SqlCounters(ValueChecks):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._short_marks = MemoryCounters()
@@ -93,14 +93,7 @@ class SqlCounters:
         if result.rowcount == 0:
             raise _Over(charge)
 
-    async def exceeded(self, charges: Sequence[Charge]) -> Charge | None:
-        return first_over(charges, await self._values(charges))
-
-    async def exceeded_each(self, groups: Sequence[Sequence[Charge]]) -> list[Charge | None]:
-        values = await self._values([c for group in groups for c in group])
-        return [first_over(group, values) for group in groups]
-
-    async def _values(self, charges: Sequence[Charge]) -> dict[str, int]:
+    async def values(self, charges: Sequence[Charge]) -> dict[str, int]:
         if not charges:
             return {}
         query = sa.select(table.c.key, table.c.value).where(
