@@ -1,6 +1,7 @@
 """Ping/Post Exchange (API.md 1.2) end to end: exclusive with and without fallback, shared,
 ranking by margin overrides and bid penalty, the supplier's min_buyer_bid."""
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -110,3 +111,16 @@ def test_consent_ids_mean_nothing_to_an_exchange(sut: System) -> None:
     ids = [b["bid_id"] for b in ping.json()["bids"]]
     response = post(sut, "1102", ping, lp_consent_bids=ids)
     assert (response.status_code, response.json()["code"]) == (400, 1001)
+
+
+def test_racing_shared_posts_of_one_ping_sell_once(sut: System) -> None:
+    ping = sut.call("/ping", "1102", zip_code="78701", state="TX")
+    bids = {b["buyer_id"]: b["bid_id"] for b in ping.json()["bids"]}
+    chosen = [bids["alpha"], bids["beta"]]
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        replies = list(pool.map(lambda _: post(sut, "1102", ping, lp_bid_ids=chosen), range(10)))
+    assert {r.json()["code"] for r in replies} == {0}
+    assert len({r.json()["lead_id"] for r in replies}) == 1
+    assert sum(r.headers.get("Idempotent-Replay") == "true" for r in replies) == 9
+    assert len(sut.posts_received("alpha")) == 1
+    assert len(sut.posts_received("beta")) == 1
