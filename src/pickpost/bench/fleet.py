@@ -35,8 +35,11 @@ class FleetPlan:
         """The own delay of the slowest buyer that answers in time: the floor of every ping."""
         return max(self.delays_ms())
 
+    def answering_ids(self) -> list[str]:
+        return [f"b{i:02d}" for i in range(1, self.buyers + 1)]
+
     def buyer_ids(self) -> list[str]:
-        ids = [f"b{i:02d}" for i in range(1, self.buyers + 1)]
+        ids = self.answering_ids()
         return [*ids, HANGING_BUYER] if self.hanging else ids
 
     def config(self) -> FleetConfig:
@@ -51,7 +54,7 @@ class FleetPlan:
                 tcpa_entity_name=f"Bench Buyer {buyer_id} LLC",
             )
             for index, (buyer_id, delay) in enumerate(
-                zip(self.buyer_ids(), self.delays_ms(), strict=False)
+                zip(self.answering_ids(), self.delays_ms(), strict=True)
             )
         ]
         if self.hanging:

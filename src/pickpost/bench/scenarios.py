@@ -110,7 +110,7 @@ class Bench:
             await self._compare(result, FleetPlan(50), _DEADLINE_MS, [SQLITE, BASELINE], fanout)
         elif name == "backends":
             setups = [SQLITE]
-            if self._cluster_note(result) is None:
+            if self._cluster_ready(result):
                 setups.append(Setup("pickpost postgresql+redis", "pickpost", postgres=True))
             await self._compare(result, FleetPlan(10), _DEADLINE_MS, setups, fixed)
         elif name == "workers":
@@ -119,24 +119,22 @@ class Bench:
             raise ValueError(f"unknown scenario {name!r}")
         return result
 
-    def _cluster_note(self, result: ScenarioResult) -> str | None:
-        """Why PostgreSQL + Redis cannot be used, noted in ``result``; None when they can."""
+    def _cluster_ready(self, result: ScenarioResult) -> bool:
+        """Whether PostgreSQL and Redis are reachable; when not, ``result`` notes why."""
         options = self._options
         missing = [
             f"{what} ({url or 'not given'})"
             for what, url in (("PostgreSQL", options.postgres), ("Redis", options.redis))
             if not url or not reachable(url)
         ]
-        if not missing:
-            return None
-        note = f"PostgreSQL + Redis skipped: not reachable: {', '.join(missing)}"
-        result.notes.append(note)
-        return note
+        if missing:
+            result.notes.append(f"PostgreSQL + Redis skipped: not reachable: {', '.join(missing)}")
+        return not missing
 
     async def _workers(self, result: ScenarioResult) -> None:
         # Two workers share pings through Redis and leads through PostgreSQL; an in-process
         # ping store would send a POST to a worker that never saw its ping.
-        if self._cluster_note(result) is not None:
+        if not self._cluster_ready(result):
             return
         setups = [Setup("pickpost pg+redis, 1 worker", "pickpost", postgres=True)]
         if serve_supports_workers():
