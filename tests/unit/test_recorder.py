@@ -1,5 +1,6 @@
 """The write-behind log writer over a fake store: batches, bad entries, a full queue."""
 
+import asyncio
 import time
 from collections.abc import Sequence
 
@@ -39,6 +40,19 @@ async def test_entries_are_written_in_batches() -> None:
     await writer.close()
     assert store.written == [f"r_{i}" for i in range(10)]
     assert store.batches == 1
+
+
+async def test_a_batch_waits_for_entries_that_arrive_just_after_its_first() -> None:
+    store = Store()
+    writer = LogWriter(store, tries=1)
+    writer.start()
+    writer.request(entry("r_first"))
+    await asyncio.sleep(0)  # the writer takes the first entry and lingers
+    writer.request(entry("r_second"))
+    writer.request(entry("r_third"))
+    await writer.close()
+    assert store.written == ["r_first", "r_second", "r_third"]
+    assert store.batches == 1  # one transaction for the three
 
 
 async def test_one_bad_entry_is_isolated_and_the_writer_lives_on(

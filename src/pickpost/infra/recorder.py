@@ -21,10 +21,18 @@ class LogWriter:
     """
 
     def __init__(
-        self, store: LogStore, batch: int = 500, tries: int = 5, capacity: int = 50_000
+        self,
+        store: LogStore,
+        batch: int = 500,
+        tries: int = 5,
+        capacity: int = 50_000,
+        linger_s: float = 0.1,
     ) -> None:
         self._store = store
         self._batch = batch
+        # A batch waits this long for company after its first entry: one transaction then
+        # carries many entries (a transaction per entry costs more than the entry itself).
+        self._linger_s = linger_s
         self._tries = tries
         self._queue: asyncio.Queue[PingLog | RequestLog] = asyncio.Queue(capacity)
         self._task: asyncio.Task[None] | None = None
@@ -57,6 +65,8 @@ class LogWriter:
     async def _run(self) -> None:
         while True:
             items = [await self._queue.get()]
+            if self._queue.qsize() < self._batch:
+                await asyncio.sleep(self._linger_s)
             while len(items) < self._batch and not self._queue.empty():
                 items.append(self._queue.get_nowait())
             try:

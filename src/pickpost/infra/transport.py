@@ -28,6 +28,8 @@ class AiohttpTransport:
         )
         session = aiohttp.ClientSession(
             connector=connector,
+            # No session-wide timers: each call is bounded by its own budget in ``send``.
+            timeout=aiohttp.ClientTimeout(),
             auto_decompress=True,
             skip_auto_headers=("User-Agent",),
             headers={"User-Agent": "Pickpost"},

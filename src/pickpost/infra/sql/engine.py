@@ -3,6 +3,7 @@
 from typing import Any
 from uuid import uuid4
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -39,10 +40,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _json(value: object) -> str:
+    """JSON columns through orjson: several times faster than the standard library on the
+    log rows every ping writes."""
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     target = driver_url(url)
     if target.startswith("sqlite"):
-        engine = create_async_engine(target)
+        engine = create_async_engine(target, json_serializer=_json, json_deserializer=orjson.loads)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     postgres = make_url(target)
@@ -62,4 +69,6 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args=connect_args,
+        json_serializer=_json,
+        json_deserializer=orjson.loads,
     )
