@@ -82,8 +82,10 @@ async def _read_capped(response: aiohttp.ClientResponse) -> bytes | None:
     A body shorter than its Content-Length raises (aiohttp's payload error): a truncated
     answer is an error, never half a bid.
     """
-    if (response.content_length or 0) > MAX_RESPONSE_BYTES:
-        return None
+    length = response.content_length
+    if length is not None:
+        # The common case: a declared length within the cap is read in one call.
+        return await response.read() if length <= MAX_RESPONSE_BYTES else None
     body = bytearray()
     async for chunk in response.content.iter_chunked(64 * 1024):
         body += chunk
