@@ -141,16 +141,18 @@ def test_a_step_sustains_its_rate_within_the_overhead_limit_and_without_errors()
     assert not sustains(_step(100, 1.0, errors=5))
 
 
-async def test_the_climb_runs_setups_side_by_side_and_drops_each_at_its_first_failure() -> None:
+async def test_the_climb_runs_setups_side_by_side_and_one_rate_past_the_first_failure() -> None:
     p99 = {("a", 50): 3.0, ("a", 100): 8.0, ("a", 200): 40.0, ("b", 50): 30.0, ("a", 400): 2.0}
+    p99 |= {("b", 100): 4.0, ("a", 800): 1.0}
     asked: list[tuple[str, float]] = []
 
     async def run_at(setup: str, rate: float) -> StepResult:
         asked.append((setup, rate))
         return _step(rate, p99[setup, int(rate)], setup=setup)
 
-    steps = await climb([400, 50, 200, 100], ["a", "b"], run_at)
-    assert asked == [("a", 50), ("b", 50), ("a", 100), ("a", 200)]
+    steps = await climb([400, 50, 800, 200, 100], ["a", "b"], run_at)
+    assert asked == [("a", 50), ("b", 50), ("a", 100), ("b", 100), ("a", 200), ("a", 400)]
+    # A pass after a failure does not count: the highest rate held before it does.
     assert max_sustained([s for s in steps if s.setup == "a"]) == 100
     assert max_sustained([s for s in steps if s.setup == "b"]) == 0
 
