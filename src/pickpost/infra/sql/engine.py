@@ -67,10 +67,9 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         postgres,
         pool_size=pool_size,
         max_overflow=pool_size,
-        # No ping before each checkout (a round trip per transaction): a connection the server
-        # dropped fails its one statement, and SQLAlchemy then discards the pool's connections.
-        pool_pre_ping=False,
-        pool_recycle=1800,
+        # A ping before each checkout costs a round trip per transaction, and spares a request
+        # the error of a connection the server dropped (a database restart): kept.
+        pool_pre_ping=True,
         connect_args=connect_args,
         json_serializer=_json,
         json_deserializer=orjson.loads,
