@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from tests.support.server import free_port
+from pickpost.bench.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,7 +2,6 @@
 
 import hashlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,14 +11,9 @@ from typing import Self
 
 import httpx
 
+from pickpost.bench.processes import free_port
+
 ADMIN_TOKEN = "test-admin-token-not-a-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class ServerProcess:
