@@ -5,11 +5,11 @@ only when the fingerprint moved. A request reads the catalog once, at admission,
 served by one version from start to end.
 """
 
-import asyncio
 import logging
 from typing import Protocol
 
 from pickpost.domain.catalog import Catalog
+from pickpost.services.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,7 @@ class CatalogRefresher:
         self._source = source
         self._holder = holder
         self._version = version
-        self._every_s = every_s
-        self._task: asyncio.Task[None] | None = None
+        self._poll = Periodic("catalog-refresh", every_s, self.tick)
 
     @classmethod
     async def open(cls, source: CatalogSource, every_s: float) -> "CatalogRefresher":
@@ -70,14 +69,7 @@ class CatalogRefresher:
             log.exception("refreshing the campaigns failed; serving the previous catalog")
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="pickpost-catalog-refresh")
+        self._poll.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._every_s)
-            await self.tick()
+        await self._poll.close()

@@ -5,7 +5,6 @@ sweep gives it a stored answer built from its consent and sales, so retries repl
 marks the sales that were mid-call ``unknown`` for an operator to reconcile with the buyer.
 """
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from pickpost.domain.errors import Code
 from pickpost.domain.lead import InterruptedLead, LeadStatus, SaleStatus, StoredOutcome
 from pickpost.domain.money import to_cents, to_json_number
+from pickpost.services.periodic import Periodic
 from pickpost.services.ports import LeadStore
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,10 @@ class Settler:
     def __init__(self, leads: LeadStore, policy: SettlePolicy = SettlePolicy()) -> None:
         self._leads = leads
         self._policy = policy
-        self._task: asyncio.Task[None] | None = None
+        # At start too: leads a crashed process left selling are settled without a wait.
+        self._sweep = Periodic(
+            "settler", policy.every_s, lambda: self.settle(time.time()), at_start=True
+        )
 
     async def settle(self, now: float) -> int:
         """Settle what is stale at ``now``; returns how many leads this call settled."""
@@ -89,17 +92,7 @@ class Settler:
         return settled
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="pickpost-settler")
+        self._sweep.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.settle(time.time())
-            except Exception:  # a failed sweep is retried at the next tick
-                log.exception("settling interrupted leads failed")
-            await asyncio.sleep(self._policy.every_s)
+        await self._sweep.close()

@@ -7,9 +7,6 @@ embedded mode: one process) marks that live at most ``MEMORY_MARK_S`` (the same-
 window) stay in process memory and cost no database write.
 """
 
-import asyncio
-import contextlib
-import logging
 import time
 from collections.abc import Sequence
 
@@ -20,11 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from pickpost.domain.caps import Charge
 from pickpost.infra.counters import MemoryCounters, ValueChecks
 from pickpost.infra.sql.schema import counters as table
+from pickpost.services.periodic import Periodic
 
 MEMORY_MARK_S = 300
 PURGE_EVERY_S = 60.0
-
-log = logging.getLogger(__name__)
 
 
 class _Over(Exception):
@@ -36,25 +32,14 @@ class SqlCounters(ValueChecks):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._short_marks = MemoryCounters()
-        self._purger: asyncio.Task[None] | None = None
+        self._purger = Periodic("counter-purge", PURGE_EVERY_S, lambda: self.purge(time.time()))
 
     def start(self) -> None:
         """Delete expired counters and marks in the background, once a minute."""
-        self._purger = asyncio.create_task(self._purge_forever(), name="pickpost-counter-purge")
+        self._purger.start()
 
     async def close(self) -> None:
-        if self._purger is not None:
-            self._purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._purger
-
-    async def _purge_forever(self) -> None:
-        while True:
-            await asyncio.sleep(PURGE_EVERY_S)
-            try:
-                await self.purge(time.time())
-            except Exception:
-                log.exception("purging expired counters failed; will retry")
+        await self._purger.close()
 
     def _insert(self) -> sqlite.Insert | postgresql.Insert:
         if self._engine.dialect.name == "sqlite":
