@@ -154,7 +154,7 @@ class PostService:
         payout = sum(a.payout for a in attempts if a.sold)
         reply = _sold_reply(campaign, record, lead, picked, attempts, request.arrived)
         await self._seller.record(sale, reply, payout)
-        await self._gate.settle(reservation, sold=payout > 0, payout=payout)
+        await self._gate.settle(reservation, sold=any(a.sold for a in attempts), payout=payout)
         return reply
 
     async def _replay(

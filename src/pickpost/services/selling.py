@@ -17,6 +17,7 @@ from pickpost.domain.bids import OfferedBid
 from pickpost.domain.caps import Charge, CounterStore, period_keys
 from pickpost.domain.catalog import Campaign
 from pickpost.domain.consent import EVIDENCE_FIELDS
+from pickpost.domain.errors import Code
 from pickpost.domain.fields import Step
 from pickpost.domain.ids import iso_utc
 from pickpost.domain.lead import (
@@ -117,7 +118,7 @@ class Seller:
                 lead_id=sale.lead.lead_id,
                 campaign_id=sale.campaign.id,
                 supplier_id=sale.supplier_id,
-                status=LeadStatus.SOLD if payout > 0 else LeadStatus.NOT_SOLD,
+                status=LeadStatus.SOLD if reply.code is Code.OK else LeadStatus.NOT_SOLD,
                 code=int(reply.code),
                 message=reply.message,
                 body=reply.body,
