@@ -1,13 +1,19 @@
 """Rules added after review, over fakes: races, test leads, per-lead payouts, marks and
 refunds when a sale's outcome is unknown."""
 
+from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
+from pickpost.domain.caps import Charge
 from pickpost.domain.errors import Code
 from pickpost.domain.lead import SaleStatus
 from pickpost.domain.outcomes import BuyerCall
+from pickpost.infra.counters import MemoryCounters
 from pickpost.services.auction import Auction
 from pickpost.services.direct import DirectPostService
+from pickpost.services.gate import Gate
 from pickpost.services.selling import Seller
 from tests.unit.fakes import FakeLeadStore
 from tests.unit.test_gate import TOTAL_CAPS, buyer_cap, direct, supplier
@@ -117,3 +123,32 @@ async def test_an_unknown_sale_keeps_the_buyer_cap_charged() -> None:
     assert reply.code is Code.NOT_SOLD
     assert world.sent("post") == ["d1"]
     assert await world.counter(buyer_cap("d1", "leads")) == 1  # d1 may have bought it
+
+
+class FlakyCounters(MemoryCounters):
+    """Counters whose first read fails, as a store that is briefly down."""
+
+    def __init__(self) -> None:
+        super().__init__(clock=lambda: 0.0)
+        self.down = True
+
+    async def exceeded_each(self, groups: Sequence[Sequence[Charge]]) -> list[Charge | None]:
+        if self.down:
+            self.down = False
+            raise ConnectionError("counter store unreachable")
+        return await super().exceeded_each(groups)
+
+
+async def test_a_direct_post_that_failed_before_making_a_lead_may_be_sent_again() -> None:
+    world = direct(buyers=[priced_buyer("d1", "40", caps=TOTAL_CAPS)])
+    world.counters = FlakyCounters()
+    world.gate = Gate(world.counters)
+    seller = Seller(world.transport, world.leads, world.gate, world.counters)
+    world.direct_service = DirectPostService(
+        Auction(world.transport), world.gate, seller, world.leads, world.counters
+    )
+    body: dict[str, Any] = {"lp_subid6": "same-request"}
+    with pytest.raises(ConnectionError):
+        await world.direct_service.direct_post(*world.request("/direct_post", None, body))
+    again = await world.direct_service.direct_post(*world.request("/direct_post", None, body))
+    assert again.code is Code.OK  # not 1007: the failed request left no mark

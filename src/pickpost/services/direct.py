@@ -82,11 +82,16 @@ class DirectPostService:
 
         # The pricing auction's ping id goes with the lead: a pinged buyer's post refers to it.
         ping_id = new_id("p")
-        priced = await self._price(request, admitted, ping_id, fields)
         limit = _sell_limit(campaign)
-        per_lead = priced.fixed_payout is not None
-        upper = most_payable([b.price for b in priced.bids], 1 if per_lead else limit)
-        reservation = await self._gate.reserve(admitted, upper, request.received_at)
+        try:
+            priced = await self._price(request, admitted, ping_id, fields)
+            per_lead = priced.fixed_payout is not None
+            upper = most_payable([b.price for b in priced.bids], 1 if per_lead else limit)
+            reservation = await self._gate.reserve(admitted, upper, request.received_at)
+        except Exception:
+            # No lead was made (an outage, say): the supplier may send the same request again.
+            await self._gate.forget_payload(admitted, request)
+            raise
         if isinstance(reservation, Refusal):
             await self._gate.forget_payload(admitted, request)
             return Reply.refused(reservation)
