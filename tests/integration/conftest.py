@@ -365,5 +365,5 @@ def _database(backend: str, directory: Path) -> Iterator[tuple[str, str | None]]
         return
     admin_url = required_env(POSTGRES_ENV)
     redis_url = required_env(REDIS_ENV)
-    with postgres_database(admin_url) as database_url:
+    with postgres_database(admin_url, redis_url) as database_url:
         yield database_url, redis_url

@@ -45,7 +45,7 @@ def cluster(fleet: ThreadedFleet, tmp_path_factory: pytest.TempPathFactory) -> I
     directory = tmp_path_factory.mktemp("cluster")
     path = directory / "workspace.json"
     path.write_text(json.dumps(workspace(fleet.base_urls)))
-    with postgres_database(admin_url) as database_url:
+    with postgres_database(admin_url, redis_url) as database_url:
         # Started one after the other: the first migrates and loads, the second finds it done.
         a = ServerProcess(path, database_url, directory / "a.log", redis_url)
         b = ServerProcess(path, database_url, directory / "b.log", redis_url)

@@ -1,6 +1,7 @@
 """Throwaway databases for integration tests: an SQLite file, or a fresh PostgreSQL database."""
 
 import asyncio
+import hashlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import redis
 import sqlalchemy as sa
 
 from pickpost.infra.sql.engine import make_engine
@@ -31,9 +33,27 @@ def _swap_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
+def redis_prefix(database_url: str) -> str:
+    """The Redis key prefix of servers over ``database_url``: servers over one database share
+    their Redis keys (pings, caps, rotations), other test databases do not."""
+    return f"pickpost-test:{hashlib.sha256(database_url.encode()).hexdigest()[:12]}:"
+
+
+def forget_redis_keys(redis_url: str, prefix: str) -> None:
+    """Delete the keys a test deployment left in Redis (counters without expiry among them)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 @contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """A new, empty database on the server of ``admin_url``; dropped afterwards."""
+def postgres_database(admin_url: str, redis_url: str | None = None) -> Iterator[str]:
+    """A new, empty database on the server of ``admin_url``; dropped afterwards, together
+    with the Redis keys of servers over it when ``redis_url`` is given."""
     name = f"pickpost_test_{secrets.token_hex(4)}"
 
     async def run(sql: str) -> None:
@@ -45,10 +65,13 @@ def postgres_database(admin_url: str) -> Iterator[str]:
             await engine.dispose()
 
     asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    database_url = _swap_database(admin_url, name)
     try:
-        yield _swap_database(admin_url, name)
+        yield database_url
     finally:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if redis_url is not None:
+            forget_redis_keys(redis_url, redis_prefix(database_url))
 
 
 def sqlite_url(directory: Path) -> str:

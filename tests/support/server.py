@@ -1,6 +1,5 @@
 """``pickpost serve`` in a subprocess, on a free port, as a user would run it."""
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from typing import Self
 import httpx
 
 from pickpost.bench.processes import free_port
+from tests.support.databases import redis_prefix
 
 ADMIN_TOKEN = "test-admin-token-not-a-secret"
 
@@ -46,15 +46,14 @@ class ServerProcess:
         if workers > 1:
             self._args += ["--workers", str(workers)]
         self._log_path = log_path
-        self._database_key = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+        self._database_url = database_url
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 30.0) -> None:
         env = {
             **os.environ,
             "PICKPOST_ADMIN_TOKEN": ADMIN_TOKEN,
-            # Servers over one database share Redis keys; other test databases do not.
-            "PICKPOST_REDIS_PREFIX": f"pickpost-test:{self._database_key}:",
+            "PICKPOST_REDIS_PREFIX": redis_prefix(self._database_url),
         }
         with self._log_path.open("wb") as log:
             self._process = subprocess.Popen(
