@@ -50,7 +50,11 @@ async def store(backend: tuple[str, str]) -> AsyncIterator[CounterStore]:
     kind, url = backend
     if kind == "redis":
         client = aioredis.Redis.from_url(url)
-        yield RedisCounters(client, prefix=f"pickpost-test:{secrets.token_hex(6)}:")
+        prefix = f"pickpost-test:{secrets.token_hex(6)}:"
+        yield RedisCounters(client, prefix=prefix)
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
         await client.aclose()
         return
     engine = make_engine(url)
