@@ -238,6 +238,17 @@ def _number(value: Scalar, spec: FieldSpec) -> Scalar:
     return _from_decimal(number)
 
 
+def parse_decimal(text: str) -> Decimal | None:
+    """``text`` as a number in the grammar lead fields use (sign, digits, point, exponent;
+    never ``NaN``, ``Infinity`` or ``1_000``), or None."""
+    if len(text) > _MAX_NUMBER_CHARS or not _NUMBER_RE.fullmatch(text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
 def _email(value: Scalar, spec: FieldSpec) -> Scalar:
     text = _require_str(value, _EMAIL)
     if _EMAIL_FORBIDDEN_RE.search(text) or text.count("@") != 1:

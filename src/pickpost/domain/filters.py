@@ -39,20 +39,19 @@ Pure: no I/O.
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Final, Self
 
 from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 
+from pickpost.domain.fields import parse_decimal
 from pickpost.domain.model import Model
 
 FieldName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
 
 _SEPARATORS: Final = re.compile(r"[,\r\n]")
-_NUMBER: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,6})?", re.ASCII)
 _DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _DATETIME: Final = re.compile(r"\d{4}-\d{2}-\d{2}[T ].+", re.ASCII)
-_MAX_NUMBER_CHARS: Final = 100
 
 
 def _value_list(raw: object) -> object:
@@ -178,15 +177,6 @@ def _text(value: object) -> str | None:
     return text or None
 
 
-def _number(text: str) -> Decimal | None:
-    if len(text) > _MAX_NUMBER_CHARS or not _NUMBER.fullmatch(text):
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return None
-
-
 def _date(text: str) -> date | None:
     try:
         if _DATE.fullmatch(text):
@@ -226,7 +216,7 @@ def _check_block_regex(rule: FilterRule, text: str) -> str | None:
 
 
 def _check_range(rule: FilterRule, text: str) -> str | None:
-    number = _number(text)
+    number = parse_decimal(text)
     if number is None:
         return "is not a number"
     if rule.min is not None and number < rule.min:
