@@ -9,7 +9,6 @@ from types import MappingProxyType
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import FieldSpec, FieldType
 from pickpost.domain.margin import NO_MARGIN, Margin
-from pickpost.domain.money import Cents, to_cents
 from pickpost.domain.shaping import ShapingRules
 from pickpost.domain.workspace import (
     BuyerConfig,
@@ -29,6 +28,7 @@ class Campaign:
     margin: Margin
     shaping: ShapingRules
     fields: tuple[FieldSpec, ...]
+    field_types: Mapping[str, FieldType]  # for duplicate keys (phone and zip compare digits)
     suppliers: Mapping[str, SupplierConfig]
     buyers: Mapping[str, BuyerConfig]
 
@@ -37,6 +37,7 @@ class Campaign:
         # Only key hashes are kept in memory, whatever the source of the config.
         hashed = tuple(s.hashed() for s in config.suppliers)
         config = config.model_copy(update={"suppliers": hashed})
+        fields = tuple(f.to_spec() for f in config.fields)
         return cls(
             config=config,
             margin=config.margin.to_margin() if config.margin else NO_MARGIN,
@@ -45,7 +46,8 @@ class Campaign:
                 if config.type is CampaignType.EXCHANGE
                 else config.one_to_one.shaping_rules()
             ),
-            fields=tuple(f.to_spec() for f in config.fields),
+            fields=fields,
+            field_types=MappingProxyType({spec.name: spec.type for spec in fields}),
             suppliers=MappingProxyType({s.id: s for s in hashed}),
             buyers=MappingProxyType({b.id: b for b in config.buyers}),
         )
@@ -53,10 +55,6 @@ class Campaign:
     @property
     def id(self) -> str:
         return self.config.id
-
-    @property
-    def field_types(self) -> dict[str, FieldType]:
-        return {spec.name: spec.type for spec in self.fields}
 
     def margin_for(self, buyer_id: str, supplier: SupplierConfig) -> Margin:
         """The margin on a buyer's bids for a supplier: the supplier's override wins over the
@@ -71,10 +69,6 @@ class Campaign:
     def penalty_of(self, buyer_id: str) -> Decimal:
         buyer = self.buyers.get(buyer_id)
         return buyer.bid_penalty if buyer is not None else Decimal(0)
-
-    @staticmethod
-    def min_buyer_bid(supplier: SupplierConfig) -> Cents:
-        return to_cents(supplier.min_buyer_bid) if supplier.min_buyer_bid is not None else 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,6 +138,10 @@ class SupplierConfig(Model):
             raise ValueError("give exactly one of key or key_sha256")
         return self
 
+    @property
+    def min_buyer_bid_cents(self) -> int:
+        return to_cents(self.min_buyer_bid) if self.min_buyer_bid is not None else 0
+
     def hashed(self) -> "SupplierConfig":
         """This supplier with its plaintext key replaced by the hash: what is stored."""
         if self.key is None:

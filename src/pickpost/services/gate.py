@@ -168,10 +168,12 @@ class Gate:
         if not test:
             # Every capped buyer's room from one read of the counters, not one per buyer.
             capped = [b for b in campaign.buyers.values() if b.caps and reasons[b.id] is None]
-            windows = period_keys(at, campaign.config.timezone) if capped else {}
-            groups = [quotas.buyer_charges(campaign, b, 1, windows) for b in capped]
-            for buyer, over in zip(capped, await self._counters.exceeded_each(groups), strict=True):
-                reasons[buyer.id] = None if over is None else quotas.describe(over)
+            if capped:
+                windows = period_keys(at, campaign.config.timezone)
+                groups = [quotas.buyer_charges(campaign, b, 1, windows) for b in capped]
+                found = await self._counters.exceeded_each(groups)
+                for buyer, over in zip(capped, found, strict=True):
+                    reasons[buyer.id] = None if over is None else quotas.describe(over)
         result = Eligible()
         for buyer in campaign.buyers.values():
             reason = reasons[buyer.id]

@@ -78,7 +78,7 @@ class PingService:
             campaign.penalty_of,
         )
         best = max((bid.buyer_price for bid in offered), default=0)
-        if offered and best < campaign.min_buyer_bid(supplier):
+        if offered and best < supplier.min_buyer_bid_cents:
             offered = []  # the supplier sells for no less than its min_buyer_bid
         record = PingRecord(
             ping_id=ping_id,
