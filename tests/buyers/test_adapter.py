@@ -7,7 +7,7 @@ import pytest
 
 from pickpost.buyers import adapter
 from pickpost.buyers.answers import Accepted
-from pickpost.buyers.wire import InboundResponse
+from pickpost.buyers.wire import InboundResponse, PingOrder, PostOrder
 from pickpost.domain.bids import RawBid
 from pickpost.domain.workspace import BuyerConfig
 
@@ -76,30 +76,34 @@ def test_who_is_pinged_and_where_calls_are_recorded(
 def build_ping(config: BuyerConfig, test: bool) -> Any:
     return adapter.build_ping(
         config,
-        ping_id="p_1",
-        campaign_id="101",
-        supplier_id="7",
-        test=test,
-        tmax_ms=300,
-        lead={"zip_code": "78701"},
-        now=NOW,
+        PingOrder(
+            ping_id="p_1",
+            campaign_id="101",
+            supplier_id="7",
+            test=test,
+            tmax_ms=300,
+            lead={"zip_code": "78701"},
+            now=NOW,
+        ),
     )
 
 
 def build_post(config: BuyerConfig, test: bool, bid: RawBid | None = None) -> Any:
     return adapter.build_post(
         config,
-        lead_id="l_1",
-        ping_id="p_1",
-        campaign_id="101",
-        supplier_id="7",
-        token=bid.token if bid else None,
-        price_cents=500,
-        test=test,
-        lead={"zip_code": "78701"},
-        consent={},
-        ping_response=bid.ping_response if bid else None,
-        now=NOW,
+        PostOrder(
+            lead_id="l_1",
+            ping_id="p_1",
+            campaign_id="101",
+            supplier_id="7",
+            token=bid.token if bid else None,
+            price_cents=500,
+            test=test,
+            lead={"zip_code": "78701"},
+            consent={},
+            ping_response=bid.ping_response if bid else None,
+            now=NOW,
+        ),
     )
 
 

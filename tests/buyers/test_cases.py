@@ -16,7 +16,7 @@ import yaml
 
 from pickpost.buyers import adapter
 from pickpost.buyers.answers import Accepted, Invalid, NoBid, PingAnswer, PostAnswer, Rejected
-from pickpost.buyers.wire import InboundResponse, OutboundRequest
+from pickpost.buyers.wire import InboundResponse, OutboundRequest, PingOrder, PostOrder
 from pickpost.domain.bids import RawBid
 from pickpost.domain.money import to_cents
 from pickpost.domain.workspace import BuyerConfig
@@ -50,15 +50,17 @@ def build(buyer: BuyerConfig, step: str, given: Mapping[str, Any]) -> OutboundRe
         "now": epoch(given.get("now", NOW)),
     }
     if step == "ping":
-        return adapter.build_ping(buyer, tmax_ms=given.get("tmax_ms", 750), **common)
+        return adapter.build_ping(buyer, PingOrder(tmax_ms=given.get("tmax_ms", 750), **common))
     return adapter.build_post(
         buyer,
-        lead_id=given.get("lead_id", "l_1"),
-        token=given.get("token"),
-        price_cents=to_cents(given.get("price", "45.00")),
-        consent=given.get("consent", {}),
-        ping_response=given.get("ping_response"),
-        **common,
+        PostOrder(
+            lead_id=given.get("lead_id", "l_1"),
+            token=given.get("token"),
+            price_cents=to_cents(given.get("price", "45.00")),
+            consent=given.get("consent", {}),
+            ping_response=given.get("ping_response"),
+            **common,
+        ),
     )
 
 

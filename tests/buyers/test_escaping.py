@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pickpost.buyers import adapter
-from pickpost.buyers.wire import OutboundRequest
+from pickpost.buyers.wire import OutboundRequest, PingOrder
 from pickpost.domain.workspace import BuyerConfig
 
 NO_DB = settings(database=None)
@@ -31,13 +31,15 @@ def buyer(step: Mapping[str, object]) -> BuyerConfig:
 def ping(step: Mapping[str, object], value: str) -> OutboundRequest:
     request = adapter.build_ping(
         buyer(step),
-        ping_id="p_1",
-        campaign_id="101",
-        supplier_id="7",
-        test=False,
-        tmax_ms=500,
-        lead={"v": value},
-        now=NOW,
+        PingOrder(
+            ping_id="p_1",
+            campaign_id="101",
+            supplier_id="7",
+            test=False,
+            tmax_ms=500,
+            lead={"v": value},
+            now=NOW,
+        ),
     )
     assert request is not None
     return request

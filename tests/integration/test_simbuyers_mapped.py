@@ -7,7 +7,7 @@ import pytest
 
 from pickpost.buyers import adapter
 from pickpost.buyers.answers import Accepted, Invalid, NoBid, Rejected
-from pickpost.buyers.wire import OutboundRequest
+from pickpost.buyers.wire import OutboundRequest, PingOrder, PostOrder
 from pickpost.domain.bids import RawBid
 from pickpost.domain.workspace import BuyerConfig
 from pickpost.infra.transport import AiohttpTransport
@@ -73,13 +73,15 @@ def buyer(sim: SimFleet, buyer_id: str, post_format: str = "form") -> BuyerConfi
 def ping_request(config: BuyerConfig) -> OutboundRequest:
     request = adapter.build_ping(
         config,
-        ping_id="p_1",
-        campaign_id="101",
-        supplier_id="7",
-        test=False,
-        tmax_ms=1000,
-        lead=LEAD,
-        now=NOW,
+        PingOrder(
+            ping_id="p_1",
+            campaign_id="101",
+            supplier_id="7",
+            test=False,
+            tmax_ms=1000,
+            lead=LEAD,
+            now=NOW,
+        ),
     )
     assert request is not None
     return request
@@ -88,17 +90,19 @@ def ping_request(config: BuyerConfig) -> OutboundRequest:
 def post_request(config: BuyerConfig, bid: RawBid | None = None) -> OutboundRequest:
     request = adapter.build_post(
         config,
-        lead_id="l_42",
-        ping_id="p_1",
-        campaign_id="101",
-        supplier_id="7",
-        token=bid.token if bid else None,
-        price_cents=bid.price if bid else 100,
-        test=False,
-        lead=LEAD,
-        consent={},
-        ping_response=bid.ping_response if bid else None,
-        now=NOW,
+        PostOrder(
+            lead_id="l_42",
+            ping_id="p_1",
+            campaign_id="101",
+            supplier_id="7",
+            token=bid.token if bid else None,
+            price_cents=bid.price if bid else 100,
+            test=False,
+            lead=LEAD,
+            consent={},
+            ping_response=bid.ping_response if bid else None,
+            now=NOW,
+        ),
     )
     assert request is not None
     return request

@@ -3,11 +3,9 @@
 Every function is pure; the services own the network, the deadline and the records.
 """
 
-from collections.abc import Mapping
-
 from pickpost.buyers import mapped, native
 from pickpost.buyers.answers import PingAnswer, PostAnswer
-from pickpost.buyers.wire import InboundResponse, OutboundRequest
+from pickpost.buyers.wire import InboundResponse, OutboundRequest, PingOrder, PostOrder
 from pickpost.domain.workspace import BuyerConfig
 
 
@@ -33,33 +31,17 @@ def post_url(buyer: BuyerConfig, test: bool) -> str:
     return mapped.step_url(buyer.mapping.post, test)
 
 
-def build_ping(
-    buyer: BuyerConfig,
-    *,
-    ping_id: str,
-    campaign_id: str,
-    supplier_id: str,
-    test: bool,
-    tmax_ms: int,
-    lead: Mapping[str, object],
-    now: float,
-) -> OutboundRequest | None:
+def build_ping(buyer: BuyerConfig, order: PingOrder) -> OutboundRequest | None:
     """The ping to send; None when there is nothing to send – the buyer takes no pings, or the
     lead is a test and the buyer's mapping has no test URL – which the caller records as
     skipped."""
     if not pings(buyer):
         return None
     if buyer.mapping is None:
-        return native.build_ping(buyer, ping_id, campaign_id, test, tmax_ms, lead)
-    return mapped.build_ping(
-        buyer.mapping,
-        ping_id=ping_id,
-        campaign_id=campaign_id,
-        supplier_id=supplier_id,
-        test=test,
-        lead=lead,
-        now=now,
-    )
+        return native.build_ping(
+            buyer, order.ping_id, order.campaign_id, order.test, order.tmax_ms, order.lead
+        )
+    return mapped.build_ping(buyer.mapping, order)
 
 
 def parse_ping(buyer: BuyerConfig, response: InboundResponse, latency_ms: float) -> PingAnswer:
@@ -69,47 +51,20 @@ def parse_ping(buyer: BuyerConfig, response: InboundResponse, latency_ms: float)
     return mapped.parse_ping(buyer, buyer.mapping, response, latency_ms)
 
 
-def build_post(
-    buyer: BuyerConfig,
-    *,
-    lead_id: str,
-    ping_id: str,
-    campaign_id: str,
-    supplier_id: str,
-    token: str | None,
-    price_cents: int,
-    test: bool,
-    lead: Mapping[str, object],
-    consent: Mapping[str, object],
-    ping_response: object,
-    now: float,
-) -> OutboundRequest | None:
+def build_post(buyer: BuyerConfig, order: PostOrder) -> OutboundRequest | None:
     """The post to send; None for a test lead when the buyer's mapping has no test URL."""
     if buyer.mapping is None:
         return native.build_post(
             buyer,
-            lead_id=lead_id,
-            ping_id=ping_id,
-            token=token,
-            price_cents=price_cents,
-            test=test,
-            lead=lead,
-            consent=consent,
+            lead_id=order.lead_id,
+            ping_id=order.ping_id,
+            token=order.token,
+            price_cents=order.price_cents,
+            test=order.test,
+            lead=order.lead,
+            consent=order.consent,
         )
-    return mapped.build_post(
-        buyer.mapping,
-        lead_id=lead_id,
-        ping_id=ping_id,
-        campaign_id=campaign_id,
-        supplier_id=supplier_id,
-        token=token,
-        price_cents=price_cents,
-        test=test,
-        lead=lead,
-        consent=consent,
-        ping_response=ping_response,
-        now=now,
-    )
+    return mapped.build_post(buyer.mapping, order)
 
 
 def parse_post(buyer: BuyerConfig, response: InboundResponse) -> PostAnswer:

@@ -24,7 +24,7 @@ from pickpost.buyers.answers import (
 )
 from pickpost.buyers.paths import Document, UnreadableBody, read_document, read_path, value_text
 from pickpost.buyers.template import Context, Value, parse, parse_number, text_of
-from pickpost.buyers.wire import InboundResponse, OutboundRequest
+from pickpost.buyers.wire import InboundResponse, OutboundRequest, PingOrder, PostOrder
 from pickpost.domain.bids import RawBid
 from pickpost.domain.ids import iso_utc
 from pickpost.domain.mapping import (
@@ -44,51 +44,28 @@ def step_url(step: StepConfig, test: bool) -> str:
     return (step.test_url if test else None) or step.url
 
 
-def build_ping(
-    mapping: MappingConfig,
-    *,
-    ping_id: str,
-    campaign_id: str,
-    supplier_id: str,
-    test: bool,
-    lead: Mapping[str, object],
-    now: float,
-) -> OutboundRequest | None:
+def build_ping(mapping: MappingConfig, order: PingOrder) -> OutboundRequest | None:
     """The ping request; None when there is nothing to send (no ping step, or a test lead and
     no test URL)."""
     if mapping.ping is None:
         return None
-    values = {**_lead_values(lead), **_system(ping_id, campaign_id, supplier_id, test, now)}
-    return _request(mapping.ping, Context(values, _moment(now)), test)
+    values = {**_lead_values(order.lead), **_system(order)}
+    return _request(mapping.ping, Context(values, _moment(order.now)), order.test)
 
 
-def build_post(
-    mapping: MappingConfig,
-    *,
-    lead_id: str,
-    ping_id: str,
-    campaign_id: str,
-    supplier_id: str,
-    token: str | None,
-    price_cents: int,
-    test: bool,
-    lead: Mapping[str, object],
-    consent: Mapping[str, object],
-    ping_response: object,
-    now: float,
-) -> OutboundRequest | None:
+def build_post(mapping: MappingConfig, order: PostOrder) -> OutboundRequest | None:
     """The post request; None for a test lead when the post step has no test URL."""
     values: dict[str, Value] = {
-        **_lead_values(lead),
-        **_system(ping_id, campaign_id, supplier_id, test, now),
-        "lp_lead_id": lead_id,
-        "lp_price": Decimal(price_cents).scaleb(-2),
-        "lp_bid_token": token,
+        **_lead_values(order.lead),
+        **_system(order),
+        "lp_lead_id": order.lead_id,
+        "lp_price": Decimal(order.price_cents).scaleb(-2),
+        "lp_bid_token": order.token,
     }
-    values.update(_prefixed(CONSENT, consent))
-    if isinstance(ping_response, dict):
-        values.update(_prefixed(PING_RESPONSE, ping_response))
-    return _request(mapping.post, Context(values, _moment(now)), test)
+    values.update(_prefixed(CONSENT, order.consent))
+    if isinstance(order.ping_response, dict):
+        values.update(_prefixed(PING_RESPONSE, order.ping_response))
+    return _request(mapping.post, Context(values, _moment(order.now)), order.test)
 
 
 def _moment(now: float) -> datetime:
@@ -107,15 +84,13 @@ def _prefixed(prefix: str, values: Mapping[str, object]) -> dict[str, Value]:
     return {f"{prefix}{name}": _scalar(value) for name, value in values.items()}
 
 
-def _system(
-    ping_id: str, campaign_id: str, supplier_id: str, test: bool, now: float
-) -> dict[str, Value]:
+def _system(order: PingOrder | PostOrder) -> dict[str, Value]:
     return {
-        "lp_ping_id": ping_id,
-        "lp_campaign_id": campaign_id,
-        "lp_supplier_id": supplier_id,
-        "lp_test": test,
-        "lp_timestamp": iso_utc(now),
+        "lp_ping_id": order.ping_id,
+        "lp_campaign_id": order.campaign_id,
+        "lp_supplier_id": order.supplier_id,
+        "lp_test": order.test,
+        "lp_timestamp": iso_utc(order.now),
     }
 
 

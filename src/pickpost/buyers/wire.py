@@ -30,3 +30,33 @@ class Delivery:
     response: InboundResponse | None = None
     failure: Outcome | None = None
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PingOrder:
+    """A ping to one buyer, before an adapter writes it in that buyer's protocol."""
+
+    ping_id: str
+    campaign_id: str
+    supplier_id: str
+    test: bool
+    tmax_ms: int  # what the buyer has left to answer
+    lead: Mapping[str, object]  # the validated ping fields
+    now: float  # epoch seconds: the lead's time, for timestamps and ages
+
+
+@dataclass(frozen=True, slots=True)
+class PostOrder:
+    """A post to one buyer, before an adapter writes it in that buyer's protocol."""
+
+    lead_id: str
+    ping_id: str
+    campaign_id: str
+    supplier_id: str
+    token: str | None  # the buyer's own bid token
+    price_cents: int  # the buyer's own price
+    test: bool
+    lead: Mapping[str, object]  # the post step's validated fields
+    consent: Mapping[str, object]  # this buyer's consent block
+    ping_response: object  # what the buyer's ping answer said, for its post template
+    now: float

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from pickpost.buyers import adapter
 from pickpost.buyers.answers import NoBid
-from pickpost.buyers.wire import Delivery
+from pickpost.buyers.wire import Delivery, PingOrder
 from pickpost.domain.bids import RawBid
 from pickpost.domain.deadline import Deadline
 from pickpost.domain.money import Cents
@@ -70,8 +70,7 @@ class Auction:
                 reason = "no time left before the auction deadline"
                 calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, time.time(), request.test))
                 continue
-            outbound = adapter.build_ping(
-                buyer,
+            order = PingOrder(
                 ping_id=request.ping_id,
                 campaign_id=request.campaign_id,
                 supplier_id=request.supplier_id,
@@ -80,6 +79,7 @@ class Auction:
                 lead=request.lead,
                 now=time.time(),
             )
+            outbound = adapter.build_ping(buyer, order)
             if outbound is None:
                 reason = "test lead, and the buyer has no test endpoint"
                 calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, time.time(), True))

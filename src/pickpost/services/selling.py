@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pickpost.buyers import adapter
 from pickpost.buyers.answers import Accepted, FieldValue, Rejected
-from pickpost.buyers.wire import Delivery
+from pickpost.buyers.wire import Delivery, PostOrder
 from pickpost.domain.bids import OfferedBid
 from pickpost.domain.caps import Charge, CounterStore, period_keys
 from pickpost.domain.catalog import Campaign
@@ -238,8 +238,7 @@ class Seller:
             return SaleStatus.REJECTED, Attempt(
                 bid, sold=False, reason="already sold to this buyer"
             )
-        request = adapter.build_post(
-            buyer,
+        order = PostOrder(
             lead_id=lead.lead_id,
             ping_id=lead.ping_id or "",
             campaign_id=sale.campaign.id,
@@ -252,6 +251,7 @@ class Seller:
             ping_response=bid.ping_response,
             now=now,
         )
+        request = adapter.build_post(buyer, order)
         if request is None:  # the gate keeps test leads from buyers without a test endpoint
             reason = "test lead, and the buyer has no test endpoint"
             call = BuyerCall.unanswered(
