@@ -259,20 +259,7 @@ class System:
         self, ping: httpx.Response | str, bids: object, campaign: str = "100", **lead: Any
     ) -> httpx.Response:
         ping_id = ping if isinstance(ping, str) else ping.json()["ping_id"]
-        supplier = lead.pop("supplier", "7")
-        body = {
-            "lp_campaign_id": campaign,
-            "lp_supplier_id": supplier,
-            "lp_key": _key(supplier),
-            "lp_ping_id": ping_id,
-            "lp_consent_bids": bids,
-            "zip_code": "78701",
-            "state": "TX",
-            "first_name": "Dana",
-            "phone": "(512) 555-0142",
-            **lead,
-        }
-        return self.http.post("/post", json=body)
+        return self.http.post("/post", json=post_body(ping_id, bids, campaign, **lead))
 
     def call(self, path: str, campaign: str, supplier: str = "7", **data: Any) -> httpx.Response:
         """Any supplier call with credentials filled in."""
@@ -317,6 +304,23 @@ class System:
                 await engine.dispose()
 
         return asyncio.run(run())
+
+
+def post_body(ping_id: str, bids: object, campaign: str = "100", **lead: Any) -> dict[str, Any]:
+    """A One-to-One POST of a ping with a full lead; ``supplier`` picks another supplier."""
+    supplier = lead.pop("supplier", "7")
+    return {
+        "lp_campaign_id": campaign,
+        "lp_supplier_id": supplier,
+        "lp_key": _key(supplier),
+        "lp_ping_id": ping_id,
+        "lp_consent_bids": bids,
+        "zip_code": "78701",
+        "state": "TX",
+        "first_name": "Dana",
+        "phone": "(512) 555-0142",
+        **lead,
+    }
 
 
 _PHONES = itertools.count(1000)

@@ -14,13 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psutil
 import pytest
 
-from tests.integration.conftest import KEY, System, bid_of, workspace
+from tests.integration.conftest import KEY, System, bid_of, post_body, workspace
 from tests.support.databases import POSTGRES_ENV, REDIS_ENV, postgres_database, required_env
 from tests.support.fleet import ThreadedFleet
 from tests.support.server import ADMIN_TOKEN, ServerProcess
@@ -62,20 +61,6 @@ def cluster(fleet: ThreadedFleet, tmp_path_factory: pytest.TempPathFactory) -> I
                 redis_url,
                 directory,
             )
-
-
-def post_body(ping_id: str, bids: list[str], campaign: str = "100") -> dict[str, Any]:
-    return {
-        "lp_campaign_id": campaign,
-        "lp_supplier_id": "7",
-        "lp_key": KEY,
-        "lp_ping_id": ping_id,
-        "lp_consent_bids": bids,
-        "zip_code": "78701",
-        "state": "TX",
-        "first_name": "Dana",
-        "phone": "(512) 555-0142",
-    }
 
 
 def test_a_ping_answered_by_one_node_is_sold_by_the_other(cluster: Cluster) -> None:
