@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from pickpost.domain.filters import FilterRule, explain_failures, failed_fields
+from pickpost.domain.filters import FilterRule, failed_fields
 from tests.unit.factories import NO_DB
 
 
@@ -183,19 +183,6 @@ def test_failed_fields_names_each_failing_field_once_in_rule_order() -> None:
 def test_failed_fields_is_empty_when_every_rule_passes() -> None:
     assert failed_fields(RULES, {"state": "TX", "email": "a@x.io", "credit_score": 700}) == []
     assert failed_fields([], {}) == []
-
-
-def test_explain_failures_gives_one_reason_per_failing_rule() -> None:
-    lead = {"state": "CA", "email": "a@x.io", "credit_score": "abc"}
-    assert explain_failures(RULES, lead) == [
-        "credit_score: 'abc' is not a number",
-        "state: 'CA' is in the block list",
-    ]
-    assert explain_failures(RULES, {"state": "NY"}) == [
-        "state: 'NY' is not in the allow list",
-        "credit_score: absent",
-        "state: 'NY' is in the block list",
-    ]
 
 
 @pytest.mark.parametrize(

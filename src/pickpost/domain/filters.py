@@ -248,7 +248,6 @@ _CHECKS: Final = {
     "dates": _check_dates,
 }
 
-Filters = tuple[FilterRule, ...]
 """A filter list as a config field: ``filters: [{field: state, allow: [TX, CA]}, …]``."""
 
 
@@ -262,11 +261,3 @@ def failed_fields(rules: Sequence[FilterRule], lead: Mapping[str, object]) -> li
         if rule.field not in failed and not rule.passes(lead):
             failed.append(rule.field)
     return failed
-
-
-def explain_failures(rules: Sequence[FilterRule], lead: Mapping[str, object]) -> list[str]:
-    """One reason per failing rule, in rule order, such as ``state: 'NY' is in the block list``.
-
-    Reasons quote lead values: log them where leads may be logged, never to another party.
-    """
-    return [reason for rule in rules if (reason := rule.explain(lead)) is not None]
