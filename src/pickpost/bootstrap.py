@@ -65,7 +65,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         writer.start()
         stack.push_async_callback(writer.close)
         recorder = MeteredRecorder(writer)
-        settler = Settler(leads)
+        settler = Settler(
+            leads, lambda campaign_id: catalogs.holder.current.campaigns.get(campaign_id)
+        )
         settler.start()
         stack.push_async_callback(settler.close)
 
@@ -76,7 +78,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         yield Runtime(
             catalogs=catalogs.holder,
             pings=PingService(auction, gate, pings, recorder),
-            posts=PostService(seller, gate, pings, leads),
+            posts=PostService(seller, gate, pings, leads, settler),
             direct_posts=DirectPostService(auction, gate, seller, leads, counters),
             views=SqlViews(engine),
             control=SqlWorkspaceControl(engine),

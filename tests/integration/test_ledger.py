@@ -21,7 +21,7 @@ from pickpost.domain.lead import (
 from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.leads import SqlLeadStore
-from pickpost.services.settle import UNKNOWN_REASON, Settler
+from pickpost.services.settle import NOT_ATTEMPTED, UNKNOWN_REASON, Settler
 from tests.integration.conftest import System
 from tests.support.server import ADMIN_TOKEN
 
@@ -78,7 +78,7 @@ async def test_interrupted_leads_are_settled_from_the_ledger(engine: AsyncEngine
     fresh, fresh_consent = _lead(new_id("p"))
     assert await store.claim(fresh, fresh_consent)  # a live POST, not to be touched
 
-    settler = Settler(store)
+    settler = Settler(store, lambda _: None)  # a campaign no longer in the catalog
     assert await settler.settle(time.time()) == 0  # nothing is stale yet
     async with engine.begin() as conn:
         await conn.execute(
@@ -93,12 +93,11 @@ async def test_interrupted_leads_are_settled_from_the_ledger(engine: AsyncEngine
     assert outcome.status is LeadStatus.INTERRUPTED
     assert (outcome.code, outcome.body["payout"]) == (0, 36.0)
     assert outcome.body["sold_bids"] == [picked[0] | {"fields": {}}]
-    rejected = outcome.body["rejected_bids"]
+    rejected, unknown = outcome.body["rejected_bids"], outcome.body["unknown_bids"]
     assert isinstance(rejected, list)
-    assert [(b["buyer_id"], b["reason"]) for b in rejected] == [
-        ("beta", UNKNOWN_REASON),
-        ("gamma", "not attempted"),
-    ]
+    assert isinstance(unknown, list)
+    assert [(b["buyer_id"], b["reason"]) for b in unknown] == [("beta", UNKNOWN_REASON)]
+    assert [(b["buyer_id"], b["reason"]) for b in rejected] == [("gamma", NOT_ATTEMPTED)]
     async with engine.connect() as conn:
         rows = await conn.execute(
             sa.text("SELECT buyer_id, status FROM sales WHERE lead_id = :id"), {"id": lead.lead_id}

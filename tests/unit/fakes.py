@@ -15,6 +15,7 @@ from pickpost.domain.lead import (
     PingLog,
     RequestLog,
     SaleAttempt,
+    SaleRecord,
     SaleStatus,
     StoredOutcome,
 )
@@ -28,8 +29,13 @@ def answer(status: int, body: object = None) -> InboundResponse:
     return InboundResponse(status, b"" if body is None else orjson.dumps(body))
 
 
+class Unreachable(Exception):
+    """Raised by a handler for a buyer no connection reaches: the request never leaves."""
+
+
 class FakeTransport:
-    """Calls ``handler(request, timeout_ms)``; None from it means the buyer never answered."""
+    """Calls ``handler(request, timeout_ms)``; None from it means the buyer never answered,
+    :class:`Unreachable` that it could not be reached."""
 
     def __init__(self, handler: Handler, events: list[str] | None = None) -> None:
         self._handler = handler
@@ -47,6 +53,9 @@ class FakeTransport:
                     await asyncio.Event().wait()
         except TimeoutError:
             return Delivery(started, float(timeout_ms), failure=Outcome.TIMEOUT, reason="timeout")
+        except Unreachable:
+            reason = "cannot connect: refused"
+            return Delivery(started, 1.0, failure=Outcome.ERROR, reason=reason, sent=False)
         assert response is not None
         return Delivery(started, 1.0, response=response)
 
@@ -104,7 +113,11 @@ class FakeLeadStore:
         self.consents[lead.lead_id] = consent
         assert lead.ping_id is not None
         self.by_ping[lead.ping_id] = StoredOutcome(
-            lead.lead_id, lead.campaign_id, lead.supplier_id, LeadStatus.SELLING
+            lead.lead_id,
+            lead.campaign_id,
+            lead.supplier_id,
+            LeadStatus.SELLING,
+            since=lead.created_at,
         )
         return True
 
@@ -131,8 +144,31 @@ class FakeLeadStore:
                 self.sales[sale_id] = (attempt, SaleStatus.UNKNOWN)
         return True
 
-    async def interrupted(self, before: float, limit: int = 100) -> list[InterruptedLead]:
-        return []
+    async def interrupted(
+        self, before: float, limit: int = 100, lead_id: str | None = None
+    ) -> list[InterruptedLead]:
+        found = []
+        for lead in self.leads.values():
+            selling = self.by_ping[lead.ping_id or ""].status is LeadStatus.SELLING
+            if not selling or lead.created_at >= before or lead_id not in (None, lead.lead_id):
+                continue
+            consent = self.consents[lead.lead_id]
+            sales = {
+                a.buyer_id: SaleRecord(status, "", a.payout)
+                for a, status in self.sales.values()
+                if a.lead_id == lead.lead_id
+            }
+            found.append(
+                InterruptedLead(
+                    lead.lead_id,
+                    lead.campaign_id,
+                    lead.supplier_id,
+                    consent.bids_shown,
+                    consent.bids_picked,
+                    sales,
+                )
+            )
+        return found[:limit]
 
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
         self.calls.extend(calls)

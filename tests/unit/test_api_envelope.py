@@ -19,6 +19,7 @@ from pickpost.services.ports import PausableKind
 from pickpost.services.post import PostService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
+from pickpost.services.settle import Settler
 from tests.unit.factories import auth, make_catalog
 from tests.unit.fakes import FakeLeadStore, FakePingStore, FakeRecorder, FakeTransport, answer
 
@@ -74,7 +75,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
         yield Runtime(
             catalogs=CatalogHolder(make_catalog()),
             pings=PingService(auction, gate, pings, recorder),
-            posts=PostService(seller, gate, pings, leads),
+            posts=PostService(seller, gate, pings, leads, Settler(leads, lambda _: None)),
             direct_posts=DirectPostService(auction, gate, seller, leads, counters),
             views=NoViews(),
             control=NoControl(),

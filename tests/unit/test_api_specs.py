@@ -18,6 +18,7 @@ from pickpost.services.ping import PingService
 from pickpost.services.post import PostService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
+from pickpost.services.settle import Settler
 from tests.unit.factories import OTHER_KEY, SUPPLIER_KEY, make_campaign, make_catalog
 from tests.unit.fakes import FakeLeadStore, FakePingStore, FakeTransport, answer
 from tests.unit.test_api_envelope import FlushingRecorder, NoControl, NoViews
@@ -71,7 +72,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield Runtime(
             catalogs=CatalogHolder(catalog),
             pings=PingService(auction, gate, pings, recorder),
-            posts=PostService(seller, gate, pings, leads),
+            posts=PostService(seller, gate, pings, leads, Settler(leads, lambda _: None)),
             direct_posts=DirectPostService(auction, gate, seller, leads, counters),
             views=NoViews(),
             control=NoControl(),

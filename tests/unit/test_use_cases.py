@@ -18,6 +18,7 @@ from pickpost.services.intake import Admitted, SupplierRequest, admit
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService, ReplayWait
 from pickpost.services.selling import Seller
+from pickpost.services.settle import Settler
 from tests.unit.factories import auth, make_campaign, make_catalog
 from tests.unit.fakes import FakeLeadStore, FakePingStore, FakeRecorder, FakeTransport, answer
 
@@ -58,7 +59,8 @@ class World:
         """The POST use case over this world's current ledger."""
         wait = wait or ReplayWait()
         seller = Seller(self.transport, self.leads, self.gate, self.counters)
-        return PostService(seller, self.gate, self.pings, self.leads, wait)
+        settler = Settler(self.leads, self.catalog.campaigns.get)
+        return PostService(seller, self.gate, self.pings, self.leads, settler, wait)
 
     def request(self, endpoint: str, **data: Any) -> tuple[SupplierRequest, Admitted]:
         body = {**auth(), "zip_code": "78701", "state": "TX", "phone": "5125550142", **data}
@@ -231,10 +233,12 @@ async def test_expired_and_foreign_pings_in_the_ledger() -> None:
 
 async def test_a_post_still_selling_elsewhere_ends_in_1014_and_calls_nobody() -> None:
     world = World(buyers=[{**b, "post_timeout_ms": 10} for b in BUYERS])
-    world.post_service = world.posting(ReplayWait(first_poll_s=0.001, margin_s=0))
+    world.post_service = world.posting(ReplayWait(first_poll_s=0.001, cap_s=0.05))
     ping = await world.ping()
-    # Another node claimed this ping and has not finished selling it.
-    world.leads.by_ping[ping["ping_id"]] = StoredOutcome("l_other", "101", "7", LeadStatus.SELLING)
+    # Another node claimed this ping just now and has not finished selling it.
+    world.leads.by_ping[ping["ping_id"]] = StoredOutcome(
+        "l_other", "101", "7", LeadStatus.SELLING, since=time.time()
+    )
     reply = await world.post(ping["ping_id"], bid_ids(ping, "ann"))
     assert reply.code is Code.POST_IN_PROGRESS
     assert reply.code.http_status == 409
@@ -256,9 +260,11 @@ async def test_a_failure_midway_still_ends_the_lead_with_what_is_known() -> None
     reply = await world.post(ping["ping_id"], bid_ids(ping, "ann", "bob", "cid"))
     assert reply.code is Code.OK
     assert [b["buyer_id"] for b in reply.body["sold_bids"]] == ["ann"]
+    assert [(b["buyer_id"], b["reason"]) for b in reply.body["unknown_bids"]] == [
+        ("bob", "unknown: internal error during the sale")
+    ]
     assert [(b["buyer_id"], b["reason"]) for b in reply.body["rejected_bids"]] == [
-        ("bob", "unknown: internal error during the sale"),
-        ("cid", "unknown: internal error during the sale"),
+        ("cid", "not attempted: internal error")
     ]
     assert not any("cid.test/post" in r.url for r, _ in world.transport.sent)
     statuses = {attempt.buyer_id: status for attempt, status in world.leads.sales.values()}

@@ -18,8 +18,16 @@ from pickpost.services.intake import Admitted, Reply, SupplierRequest, admit
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService
 from pickpost.services.selling import Seller
+from pickpost.services.settle import Settler
 from tests.unit.factories import auth, make_campaign, make_catalog
-from tests.unit.fakes import FakeLeadStore, FakePingStore, FakeRecorder, FakeTransport, answer
+from tests.unit.fakes import (
+    FakeLeadStore,
+    FakePingStore,
+    FakeRecorder,
+    FakeTransport,
+    Unreachable,
+    answer,
+)
 
 AT = 1_700_000_000.0
 """A fixed moment: Tuesday 2023-11-14 22:13:20 UTC, 20 s into its minute."""
@@ -52,20 +60,31 @@ def priced_buyer(buyer_id: str, price: str, **overrides: Any) -> dict[str, Any]:
 class Buyers:
     """Scripted buyers, told apart by host (``http://ann.test/…`` is ``ann``): each bids its
     price in ``bids`` (no entry: no bid) and accepts every post unless listed in ``rejecting``
-    (answers ``accepted: false``) or ``failing`` (answers HTTP 500)."""
+    (answers ``accepted: false``), ``failing`` (answers HTTP 500), ``silent`` (never answers
+    the post), ``unreadable`` (accepts in JSON no parser here reads: a number out of range) or
+    ``unreachable`` (no connection: the post never leaves)."""
 
     def __init__(self, bids: dict[str, str] | None = None) -> None:
         self.bids = dict(bids or {})
         self.rejecting: set[str] = set()
         self.failing: set[str] = set()
+        self.silent: set[str] = set()
+        self.unreadable: set[str] = set()
+        self.unreachable: set[str] = set()
 
-    async def __call__(self, request: OutboundRequest, timeout_ms: int) -> InboundResponse:
+    async def __call__(self, request: OutboundRequest, timeout_ms: int) -> InboundResponse | None:
         buyer = host(request)
         if request.url.endswith("/ping"):
             price = self.bids.get(buyer)
             if price is None:
                 return answer(204)
             return answer(200, {"bid": {"price": float(Decimal(price)), "bid_id": f"t-{buyer}"}})
+        if buyer in self.unreachable:
+            raise Unreachable(buyer)
+        if buyer in self.silent:
+            return None
+        if buyer in self.unreadable:
+            return InboundResponse(200, b'{"accepted": true, "fields": {"n": 1e400}}')
         if buyer in self.failing:
             return answer(500)
         if buyer in self.rejecting:
@@ -106,7 +125,13 @@ class World:
         auction = Auction(self.transport)
         seller = Seller(self.transport, self.leads, self.gate, self.counters)
         self.ping_service = PingService(auction, self.gate, self.pings, self.recorder)
-        self.post_service = PostService(seller, self.gate, self.pings, self.leads)
+        self.post_service = PostService(
+            seller,
+            self.gate,
+            self.pings,
+            self.leads,
+            Settler(self.leads, self.catalog.campaigns.get),
+        )
         self.direct_service = DirectPostService(
             auction, self.gate, seller, self.leads, self.counters
         )

@@ -30,6 +30,8 @@ class Delivery:
     response: InboundResponse | None = None
     failure: Outcome | None = None
     reason: str = ""
+    # False only when the request never left (no connection): the buyer cannot have seen it.
+    sent: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ class Code(IntEnum):
     INTERNAL = 1099
     NO_BIDS = 2001
     NOT_SOLD = 2002
+    SALE_UNKNOWN = 2003  # nothing confirmed sold, and a buyer may have bought the lead
 
     @property
     def http_status(self) -> int:

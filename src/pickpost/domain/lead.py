@@ -11,6 +11,7 @@ class LeadStatus(StrEnum):
     SELLING = "selling"
     SOLD = "sold"
     NOT_SOLD = "not_sold"
+    UNKNOWN = "unknown"  # nothing confirmed sold, and a buyer may have bought it
     INTERRUPTED = "interrupted"  # its POST died mid-sale; settled from the ledger afterwards
 
 
@@ -67,6 +68,7 @@ class StoredOutcome:
     code: int = 0
     message: str = ""
     body: dict[str, object] = field(default_factory=dict)
+    since: float = 0.0  # epoch seconds of the lead's last change, as read back
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,4 +105,13 @@ class InterruptedLead:
     supplier_id: str
     bids_shown: list[dict[str, object]]
     bids_picked: list[dict[str, object]]
-    sales: dict[str, tuple[SaleStatus, str]]  # buyer id -> (status, reason)
+    sales: dict[str, "SaleRecord"]  # by buyer id
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRecord:
+    """A sale row as the ledger has it."""
+
+    status: SaleStatus
+    reason: str
+    payout: int  # cents

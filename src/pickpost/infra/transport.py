@@ -73,7 +73,13 @@ class AiohttpTransport:
                 reason=f"no answer in {timeout_ms} ms",
             )
         except Exception as error:  # every call ends in an outcome, whatever went wrong
-            return Delivery(started_at, elapsed(), failure=Outcome.ERROR, reason=_describe(error))
+            return Delivery(
+                started_at,
+                elapsed(),
+                failure=Outcome.ERROR,
+                reason=_describe(error),
+                sent=not isinstance(error, aiohttp.ClientConnectorError),
+            )
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes | None:

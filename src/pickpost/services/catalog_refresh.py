@@ -8,7 +8,7 @@ served by one version from start to end.
 import logging
 from typing import Protocol
 
-from pickpost.domain.catalog import Catalog
+from pickpost.domain.catalog import Campaign, Catalog
 from pickpost.services.periodic import Periodic
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,9 @@ class CatalogHolder:
 
     def __init__(self, catalog: Catalog) -> None:
         self.current = catalog
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        return self.current.campaigns.get(campaign_id)
 
 
 class CatalogRefresher:

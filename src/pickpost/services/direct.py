@@ -20,11 +20,11 @@ from pickpost.domain.distribution import (
     attempt_order,
     rotation_key,
 )
-from pickpost.domain.errors import Code, Refusal
+from pickpost.domain.errors import Refusal
 from pickpost.domain.fields import Step, validate_lead
 from pickpost.domain.ids import new_id
 from pickpost.domain.lead import ConsentRecord, NewLead
-from pickpost.domain.money import Cents, to_json_number
+from pickpost.domain.money import Cents
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.pricing import price_for
 from pickpost.domain.shaping import ranking_price
@@ -40,7 +40,8 @@ from pickpost.services.intake import (
 )
 from pickpost.services.ports import LeadStore
 from pickpost.services.quotas import most_payable
-from pickpost.services.selling import Sale, Seller, response_fields, shown
+from pickpost.services.replies import AnswerShape, SaleSummary, sale_reply
+from pickpost.services.selling import Sale, Seller, may_have_paid, response_fields, shown
 
 log = logging.getLogger(__name__)
 
@@ -122,24 +123,17 @@ class DirectPostService:
         if duplicate is not None:
             return duplicate
         attempts = await self._seller.run(sale, priced.bids, limit)
-        sold = [a for a in attempts if a.sold]
-        payout = sum(a.payout for a in sold)
-        body: dict[str, object] = {"lead_id": lead_id, "payout": to_json_number(payout)}
-        body.update(response_fields(campaign, sold))
-        body["meta"] = {
-            "buyers_priced": len(priced.bids),
-            "attempts": len(attempts),
-            "sold_count": len(sold),
-            "execution_time_ms": round((time.monotonic() - request.arrived) * 1000),
-        }
-        if sold:
-            reply = Reply(Code.OK, "", body)
-        elif not priced.bids:
-            reply = Reply(Code.NO_BIDS, "no eligible buyers for this lead", body)
-        else:
-            reply = Reply(Code.NOT_SOLD, "not sold: every attempted buyer rejected", body)
-        await self._seller.record(sale, reply, payout)
-        await self._gate.settle(reservation, sold=bool(sold), payout=payout)
+        summary = SaleSummary(
+            shape=AnswerShape.DIRECT,
+            lead_id=lead_id,
+            attempts=attempts,
+            buyers_priced=len(priced.bids),
+            response_fields=response_fields(campaign, attempts),
+            execution_ms=round((time.monotonic() - request.arrived) * 1000),
+        )
+        reply = sale_reply(summary)
+        await self._seller.record(sale, reply, summary.payout)
+        await self._gate.settle(reservation, *may_have_paid(attempts))
         return reply
 
     async def _price(

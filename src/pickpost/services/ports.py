@@ -53,8 +53,11 @@ class LeadStore(Protocol):
         mark its still-pending sales unknown: the answer is what replays will return."""
         ...
 
-    async def interrupted(self, before: float, limit: int = 100) -> list[InterruptedLead]:
-        """Leads still selling whose last change is older than ``before`` (epoch seconds)."""
+    async def interrupted(
+        self, before: float, limit: int = 100, lead_id: str | None = None
+    ) -> list[InterruptedLead]:
+        """Leads still selling whose last change is older than ``before`` (epoch seconds);
+        with ``lead_id``, that lead only."""
         ...
 
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:

@@ -20,7 +20,6 @@ from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import Step, validate_lead
 from pickpost.domain.ids import new_id
 from pickpost.domain.lead import ConsentRecord, LeadStatus, NewLead, StoredOutcome
-from pickpost.domain.money import to_json_number
 from pickpost.domain.ping import PingRecord
 from pickpost.domain.workspace import CampaignType
 from pickpost.services.gate import Gate
@@ -33,14 +32,9 @@ from pickpost.services.intake import (
 )
 from pickpost.services.ports import LeadStore, PingStore
 from pickpost.services.quotas import most_payable
-from pickpost.services.selling import (
-    Attempt,
-    Sale,
-    Seller,
-    bid_summary,
-    response_fields,
-    shown,
-)
+from pickpost.services.replies import SaleSummary, sale_reply, shape_of, shows_rejected
+from pickpost.services.selling import Sale, Seller, may_have_paid, response_fields, shown
+from pickpost.services.settle import Settler
 
 REPLAY_HEADER = "Idempotent-Replay"
 
@@ -49,18 +43,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ReplayWait:
-    """How a POST that lost the race for its ping waits for the winner's outcome: polling with
-    backoff, for as long as the winner may take to call every buyer of the campaign, and a
-    margin."""
+    """How a POST that finds its ping's lead still selling waits for that sale's outcome:
+    polling with backoff, until the sale's budget – as long as a live sale may take to call
+    every buyer of the campaign, and a margin – has passed since the lead last changed. Past
+    it the sale cannot still be running (its process died): the lead is settled from the
+    ledger and that answer replayed. A supplier's client waits at most ``cap_s``."""
 
     first_poll_s: float = 0.02
     max_poll_s: float = 0.5
-    margin_s: float = 5.0
+    margin_s: float = 10.0  # the sale's own database work, under load
     cap_s: float = 120.0  # beyond this no supplier's HTTP client is still waiting
 
-    def limit_s(self, campaign: Campaign) -> float:
-        budget = sum(b.post_timeout_ms for b in campaign.buyers.values()) / 1000 + self.margin_s
-        return min(budget, self.cap_s)
+    def budget_s(self, campaign: Campaign) -> float:
+        return sum(b.post_timeout_ms for b in campaign.buyers.values()) / 1000 + self.margin_s
 
 
 class PostService:
@@ -70,12 +65,14 @@ class PostService:
         gate: Gate,
         pings: PingStore,
         leads: LeadStore,
+        settler: Settler,
         wait: ReplayWait = ReplayWait(),
     ) -> None:
         self._seller = seller
         self._gate = gate
         self._pings = pings
         self._leads = leads
+        self._settler = settler
         self._wait = wait
 
     async def post(self, request: SupplierRequest, admitted: Admitted) -> Reply:
@@ -151,10 +148,20 @@ class PostService:
         if duplicate is not None:
             return duplicate
         attempts = await self._seller.run(sale, chosen, limit, limit_reason)
-        payout = sum(a.payout for a in attempts if a.sold)
-        reply = _sold_reply(campaign, record, lead, picked, attempts, request.arrived)
-        await self._seller.record(sale, reply, payout)
-        await self._gate.settle(reservation, sold=any(a.sold for a in attempts), payout=payout)
+        summary = SaleSummary(
+            shape=shape_of(campaign.config),
+            lead_id=lead.lead_id,
+            attempts=attempts,
+            total_bids=len(record.bids),
+            max_bid_price=record.max_bid_price if record.bids else None,
+            picked=len(picked),
+            show_rejected=shows_rejected(campaign.config),
+            response_fields=response_fields(campaign, attempts),
+            execution_ms=round((time.monotonic() - request.arrived) * 1000),
+        )
+        reply = sale_reply(summary)
+        await self._seller.record(sale, reply, summary.payout)
+        await self._gate.settle(reservation, *may_have_paid(attempts))
         return reply
 
     async def _replay(
@@ -162,17 +169,22 @@ class PostService:
     ) -> Reply:
         if outcome.campaign_id != campaign.id or outcome.supplier_id != supplier_id:
             return Reply.refused(_unknown_ping())
-        until = time.monotonic() + self._wait.limit_s(campaign)
+        budget = self._wait.budget_s(campaign)
+        give_up = time.monotonic() + self._wait.cap_s
         poll = self._wait.first_poll_s
         while outcome.status is LeadStatus.SELLING:
-            if time.monotonic() >= until:
-                return Reply(
-                    Code.POST_IN_PROGRESS,
-                    "an earlier POST of this ping is still selling; retry later",
-                    {"lead_id": outcome.lead_id},
-                )
-            await asyncio.sleep(poll)
-            poll = min(poll * 2, self._wait.max_poll_s)
+            # No live sale stays unchanged this long: the POST that claimed the lead died.
+            cutoff = time.time() - budget
+            stale = outcome.since < cutoff
+            if not (stale and await self._settler.settle_lead(outcome.lead_id, cutoff)):
+                if time.monotonic() >= give_up:
+                    return Reply(
+                        Code.POST_IN_PROGRESS,
+                        "an earlier POST of this ping is still selling; retry later",
+                        {"lead_id": outcome.lead_id},
+                    )
+                await asyncio.sleep(poll)
+                poll = min(poll * 2, self._wait.max_poll_s)
             found = await self._leads.find_outcome(ping_id)
             assert found is not None, "a claimed lead disappeared"
             outcome = found
@@ -237,43 +249,3 @@ def _consent(
         bids_picked=[shown(b) for b in chosen],
         evidence=collect_evidence(lead.fields),
     )
-
-
-def _sold_reply(
-    campaign: Campaign,
-    record: PingRecord,
-    lead: NewLead,
-    picked: list[str],
-    attempts: list[Attempt],
-    arrived: float,
-) -> Reply:
-    config = campaign.config
-    sold = [a for a in attempts if a.sold]
-    body: dict[str, object] = {
-        "lead_id": lead.lead_id,
-        "payout": to_json_number(sum(a.payout for a in sold)),
-    }
-    meta: dict[str, object]
-    if picked:  # One-to-One and shared exchange: the bids, sold and not
-        body["sold_bids"] = [
-            bid_summary(a.bid) | {"bid_price": to_json_number(a.payout), "fields": a.fields or {}}
-            for a in sold
-        ]
-        if config.type is not CampaignType.ONE_TO_ONE or config.one_to_one.show_rejected_bids:
-            body["rejected_bids"] = [
-                bid_summary(a.bid) | {"reason": a.reason} for a in attempts if not a.sold
-            ]
-        chosen = "consented_bids" if config.type is CampaignType.ONE_TO_ONE else "chosen_bids"
-        meta = {
-            "total_bids": len(record.bids),
-            chosen: len(picked),
-            "sold_count": len(sold),
-            "max_bid_price": to_json_number(record.max_bid_price) if record.bids else None,
-        }
-    else:  # exclusive exchange: one buyer, maybe after fallbacks
-        meta = {"attempts": len(attempts), "sold_count": len(sold)}
-    body.update(response_fields(campaign, sold))
-    body["meta"] = meta | {"execution_time_ms": round((time.monotonic() - arrived) * 1000)}
-    if sold:
-        return Reply(Code.OK, "", body)
-    return Reply(Code.NOT_SOLD, "not sold: every attempted buyer rejected", body)

@@ -36,17 +36,9 @@ from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, Reply
 from pickpost.services.ports import BuyerTransport, LeadStore
 from pickpost.services.quotas import Reservation
+from pickpost.services.replies import Attempt, SaleResult, first_sold_fields
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    bid: OfferedBid
-    sold: bool
-    reason: str = ""
-    fields: dict[str, FieldValue] | None = None
-    payout: int = 0  # what the supplier earns for this sale
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +73,9 @@ class Seller:
         limit: int | None,
         limit_reason: str | None = None,
     ) -> list[Attempt]:
-        """:meth:`sell`, and when it fails midway, what is known so far with the rest marked
-        unknown (a buyer may have taken the lead before the failure): the lead must still end
-        with an outcome a retry can replay."""
+        """:meth:`sell`, and when it fails midway, what is known so far; the bid it failed on
+        is unknown (its buyer may have taken the lead before the failure), the ones after it
+        were not attempted. The lead must still end with an outcome a retry can replay."""
         attempts: list[Attempt] = []
         try:
             await self.sell(sale, bids, limit, attempts, limit_reason)
@@ -91,10 +83,10 @@ class Seller:
             log.exception(
                 "selling lead %s failed after %d attempts", sale.lead.lead_id, len(attempts)
             )
-            attempts += [
-                Attempt(bid, sold=False, reason="unknown: internal error during the sale")
-                for bid in bids[len(attempts) :]
-            ]
+            rest = bids[len(attempts) :]
+            if rest:
+                attempts.append(_unknown(rest[0], "unknown: internal error during the sale"))
+                attempts += [_rejected(b, "not attempted: internal error") for b in rest[1:]]
         return attempts
 
     async def refuse_duplicate(
@@ -118,7 +110,7 @@ class Seller:
                 lead_id=sale.lead.lead_id,
                 campaign_id=sale.campaign.id,
                 supplier_id=sale.supplier_id,
-                status=LeadStatus.SOLD if reply.code is Code.OK else LeadStatus.NOT_SOLD,
+                status=_LEAD_STATUS.get(reply.code, LeadStatus.NOT_SOLD),
                 code=int(reply.code),
                 message=reply.message,
                 body=reply.body,
@@ -135,12 +127,14 @@ class Seller:
         limit_reason: str | None = None,
     ) -> None:
         """Attempt ``bids`` in order until ``limit`` sales, appending to ``attempts`` as it goes
-        (so a failure midway leaves what was done). Past the limit the remaining bids are
-        recorded as skipped with ``limit_reason``, or left out when it is None."""
+        (so a failure midway leaves what was done). An unknown outcome counts toward the limit:
+        it may have sold, so an exclusive lead never falls back past one. Past the limit the
+        remaining bids are recorded as skipped with ``limit_reason``, or left out when it is
+        None."""
         skipped: list[BuyerCall] = []
         for bid in bids:
             buyer = sale.campaign.buyers.get(bid.buyer_id)
-            if limit is not None and sum(a.sold for a in attempts) >= limit:
+            if limit is not None and sum(a.may_have_sold for a in attempts) >= limit:
                 if limit_reason is None:
                     break
                 reason: str | None = limit_reason
@@ -152,7 +146,7 @@ class Seller:
                 )
             if reason is not None or buyer is None:
                 reason = reason or "buyer is no longer in this campaign"
-                attempts.append(Attempt(bid, sold=False, reason=reason))
+                attempts.append(_rejected(bid, reason))
                 url = adapter.post_url(buyer, sale.lead.test) if buyer else ""
                 skipped.append(
                     BuyerCall.unanswered(
@@ -171,8 +165,8 @@ class Seller:
         """Reserve caps, duplicate marks and the sale row, post to the buyer, record the answer;
         give back what a sale that did not happen had reserved.
 
-        When the outcome is unknown (an error after the buyer may have been called) nothing is
-        given back: a cap stays charged and a mark stays set, the safe side.
+        When the outcome is unknown (the buyer may have taken the lead) nothing is given back:
+        a cap stays charged and a mark stays set, the safe side.
         """
         lead = sale.lead
         now = time.time()
@@ -196,7 +190,7 @@ class Seller:
         # A configured supplier payout is per lead: the first sale carries it, later ones 0.
         payout = 0 if sale.per_lead_payout and sold_before else bid.price
         status, attempt = await self._post(sale, buyer, bid, payout, now)
-        if status is not SaleStatus.SOLD:
+        if status in (SaleStatus.REJECTED, SaleStatus.ERROR):
             await self._give_back(charges, marks)
         return attempt
 
@@ -218,7 +212,7 @@ class Seller:
         url = adapter.post_url(buyer, sale.lead.test)
         call = BuyerCall.unanswered(buyer.id, CallStep.POST, url, Outcome.SKIPPED, reason, at)
         await self._leads.record_calls(sale.lead.lead_id, [call])
-        return Attempt(bid, sold=False, reason=reason)
+        return _rejected(bid, reason)
 
     async def _post(
         self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid, payout: Cents, now: float
@@ -235,9 +229,7 @@ class Seller:
             )
         )
         if sale_id is None:
-            return SaleStatus.REJECTED, Attempt(
-                bid, sold=False, reason="already sold to this buyer"
-            )
+            return SaleStatus.REJECTED, _rejected(bid, "already sold to this buyer")
         order = PostOrder(
             lead_id=lead.lead_id,
             ping_id=lead.ping_id or "",
@@ -258,7 +250,7 @@ class Seller:
                 buyer.id, CallStep.POST, "", Outcome.SKIPPED, reason, time.time()
             )
             await self._leads.finish_sale(sale_id, SaleStatus.REJECTED, call)
-            return SaleStatus.REJECTED, Attempt(bid, sold=False, reason=reason)
+            return SaleStatus.REJECTED, _rejected(bid, reason)
         delivery = await self._transport.send(request, buyer.post_timeout_ms)
         status, outcome, reason, fields = judge_post(buyer, delivery)
         call = BuyerCall(
@@ -274,10 +266,51 @@ class Seller:
         )
         await self._leads.finish_sale(sale_id, status, call)
         if status is SaleStatus.SOLD:
-            return status, Attempt(
-                bid, sold=True, fields={**buyer.sold_fields, **fields}, payout=payout
-            )
-        return status, Attempt(bid, sold=False, reason=reason)
+            result, fields = SaleResult.SOLD, {**buyer.sold_fields, **fields}
+        elif status is SaleStatus.UNKNOWN:
+            result = SaleResult.UNKNOWN
+        else:
+            result = SaleResult.REJECTED
+        return status, _attempt(bid, result, reason, payout, fields)
+
+
+_LEAD_STATUS = {
+    Code.OK: LeadStatus.SOLD,
+    Code.SALE_UNKNOWN: LeadStatus.UNKNOWN,
+}
+
+
+def _attempt(
+    bid: OfferedBid,
+    result: SaleResult,
+    reason: str = "",
+    payout: Cents = 0,
+    fields: Mapping[str, FieldValue] | None = None,
+) -> Attempt:
+    return Attempt(
+        bid_id=bid.bid_id,
+        buyer_id=bid.buyer_id,
+        tcpa_entity_name=bid.tcpa_entity_name,
+        result=result,
+        reason=reason,
+        payout=payout,
+        fields=fields or {},
+    )
+
+
+def _rejected(bid: OfferedBid, reason: str) -> Attempt:
+    return _attempt(bid, SaleResult.REJECTED, reason)
+
+
+def _unknown(bid: OfferedBid, reason: str) -> Attempt:
+    return _attempt(bid, SaleResult.UNKNOWN, reason, bid.price)
+
+
+def may_have_paid(attempts: Sequence[Attempt]) -> tuple[bool, Cents]:
+    """Whether the lead may have sold, and the most it may have paid the supplier: what its
+    cap reservation keeps. Unknown sales count (the safe side)."""
+    possible = [a for a in attempts if a.may_have_sold]
+    return bool(possible), sum(a.payout for a in possible)
 
 
 def bid_summary(bid: OfferedBid) -> dict[str, object]:
@@ -307,10 +340,19 @@ def consent_block(consent: ConsentRecord, bid: OfferedBid) -> dict[str, object]:
 def judge_post(
     buyer: BuyerConfig, delivery: Delivery
 ) -> tuple[SaleStatus, Outcome, str, dict[str, FieldValue]]:
-    """Sale status, timeline outcome, the reason the supplier sees, and mapped fields."""
+    """Sale status, timeline outcome, the reason the supplier sees, and mapped fields.
+
+    Only an answer says no. A call that may have reached the buyer but brought back no
+    readable answer (a timeout, a reset, a body cut short or too large, a 2xx we cannot read)
+    is *unknown*: the buyer may have taken the lead. A request that never left (no connection)
+    or an HTTP error status is a definite no.
+    """
     if delivery.response is None:
         outcome = delivery.failure or Outcome.ERROR
-        return SaleStatus.ERROR, outcome, f"buyer {outcome.value}: {delivery.reason}", {}
+        reason = f"buyer {outcome.value}: {delivery.reason}"
+        if delivery.sent:
+            return SaleStatus.UNKNOWN, outcome, f"unknown: {reason}", {}
+        return SaleStatus.ERROR, outcome, reason, {}
     answer = adapter.parse_post(buyer, delivery.response)
     if isinstance(answer, Accepted):
         return SaleStatus.SOLD, Outcome.ACCEPTED, "", answer.fields
@@ -318,12 +360,15 @@ def judge_post(
         if answer.duplicate:
             return SaleStatus.REJECTED, Outcome.DUPLICATE, "rejected by buyer: duplicate", {}
         return SaleStatus.REJECTED, Outcome.REJECTED, f"rejected by buyer: {answer.reason}", {}
+    if 200 <= delivery.response.status < 300:
+        reason = f"unknown: unreadable buyer answer: {answer.reason}"
+        return SaleStatus.UNKNOWN, Outcome.ERROR, reason, {}
     return SaleStatus.ERROR, Outcome.ERROR, f"buyer error: {answer.reason}", {}
 
 
-def response_fields(campaign: Campaign, sold: Sequence[Attempt]) -> dict[str, object]:
+def response_fields(campaign: Campaign, attempts: Sequence[Attempt]) -> dict[str, object]:
     """The campaign's ``response_fields``: static values, or fields of the first sold bid."""
-    first = (sold[0].fields or {}) if sold else {}
+    first = first_sold_fields(attempts)
     found: dict[str, object] = {}
     for name, source in campaign.config.response_fields.items():
         value = source.value if source.value is not None else first.get(source.from_sold_bid or "")

@@ -1,81 +1,129 @@
 """Settling leads whose POST died mid-sale (a crash, a kill): the ledger says what it can.
 
-Such a lead stays ``selling``, and every retry of its POST would wait and answer 1014. A
-sweep gives it a stored answer built from its consent and sales, so retries replay that, and
-marks the sales that were mid-call ``unknown`` for an operator to reconcile with the buyer.
+Such a lead stays ``selling``. It is settled – given a stored answer built from its consent and
+sales, in its campaign's answer shape, so retries replay that – by a retry of its POST once the
+sale cannot still be running (see :class:`~pickpost.services.post.ReplayWait`), or by a
+periodic sweep. Sales that were mid-call become ``unknown``: the buyer may have taken the lead,
+and an operator reconciles them with the buyer (``GET /api/v1/sales?status=unknown``).
 """
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from pickpost.domain.errors import Code
+from pickpost.domain.catalog import Campaign
 from pickpost.domain.lead import InterruptedLead, LeadStatus, SaleStatus, StoredOutcome
-from pickpost.domain.money import to_cents, to_json_number
+from pickpost.domain.money import Cents, to_cents
 from pickpost.services.periodic import Periodic
 from pickpost.services.ports import LeadStore
+from pickpost.services.replies import (
+    AnswerShape,
+    Attempt,
+    SaleResult,
+    SaleSummary,
+    sale_reply,
+    shape_of,
+    shows_rejected,
+)
+from pickpost.services.selling import response_fields
 
 log = logging.getLogger(__name__)
 
-UNKNOWN_REASON = "unknown: the sale was interrupted"
+UNKNOWN_REASON = "unknown: the sale was interrupted; the buyer may have taken the lead"
+NOT_ATTEMPTED = "not attempted: the sale was interrupted"
+
+CampaignLookup = Callable[[str], Campaign | None]
 
 
-def interrupted_outcome(lead: InterruptedLead) -> tuple[StoredOutcome, int]:
-    """The answer a retry gets for an interrupted lead, and the payout the ledger confirms."""
-    sold: list[dict[str, object]] = []
-    rejected: list[dict[str, object]] = []
+def _attempts(lead: InterruptedLead, untried: bool) -> list[Attempt]:
+    """The picked bids' sales as the ledger has them; bids never tried are listed as such
+    when ``untried`` (answers that list every bid), else left out."""
+    attempts = []
     for bid in lead.bids_picked:
-        summary = {k: bid[k] for k in ("bid_id", "buyer_id", "tcpa_entity_name")}
-        status, reason = lead.sales.get(str(bid["buyer_id"]), (None, "not attempted"))
-        if status is SaleStatus.SOLD:
-            sold.append(summary | {"bid_price": bid["bid_price"], "fields": {}})
-        elif status in (SaleStatus.PENDING, SaleStatus.UNKNOWN):
-            rejected.append(summary | {"reason": UNKNOWN_REASON})
+        sale = lead.sales.get(str(bid["buyer_id"]))
+        if sale is None and not untried:
+            continue
+        if sale is None:
+            result, reason, payout = SaleResult.REJECTED, NOT_ATTEMPTED, 0
+        elif sale.status is SaleStatus.SOLD:
+            result, reason, payout = SaleResult.SOLD, "", sale.payout
+        elif sale.status in (SaleStatus.PENDING, SaleStatus.UNKNOWN):
+            result, reason, payout = SaleResult.UNKNOWN, UNKNOWN_REASON, sale.payout
         else:
-            rejected.append(summary | {"reason": reason or UNKNOWN_REASON})
-    payout = sum(to_cents(str(bid["bid_price"])) for bid in sold)
+            result, reason, payout = SaleResult.REJECTED, sale.reason, sale.payout
+        attempts.append(
+            Attempt(
+                bid_id=str(bid["bid_id"]),
+                buyer_id=str(bid["buyer_id"]),
+                tcpa_entity_name=str(bid["tcpa_entity_name"]),
+                result=result,
+                reason=reason,
+                payout=payout,
+            )
+        )
+    return attempts
+
+
+def interrupted_outcome(
+    lead: InterruptedLead, campaign: Campaign | None
+) -> tuple[StoredOutcome, Cents]:
+    """The answer a retry gets for an interrupted lead, and the payout the ledger confirms.
+
+    It has the shape of the campaign's own answers; a campaign no longer in the catalog gets
+    the One-to-One shape, which lists every bid. Buyers' mapped fields are not stored, so sold
+    bids carry none; the campaign's static response fields are kept.
+    """
+    shape = shape_of(campaign.config) if campaign else AnswerShape.CONSENTED
+    attempts = _attempts(lead, untried=shape.lists_bids)
     prices = [to_cents(str(bid["bid_price"])) for bid in lead.bids_shown]
-    body: dict[str, object] = {
-        "lead_id": lead.lead_id,
-        "payout": to_json_number(payout),
-        "sold_bids": sold,
-        "rejected_bids": rejected,
-        "meta": {
-            "total_bids": len(lead.bids_shown),
-            "consented_bids": len(lead.bids_picked),
-            "sold_count": len(sold),
-            "max_bid_price": to_json_number(max(prices)) if prices else None,
-            "execution_time_ms": None,
-        },
-    }
-    code = Code.OK if sold else Code.NOT_SOLD
-    message = "the sale was interrupted; this is what the ledger confirms"
+    config = campaign.config if campaign else None
+    summary = SaleSummary(
+        shape=shape,
+        lead_id=lead.lead_id,
+        attempts=attempts,
+        total_bids=len(lead.bids_shown),
+        max_bid_price=max(prices) if prices else None,
+        picked=len(lead.bids_picked),
+        buyers_priced=len(lead.bids_shown),
+        show_rejected=config is None or shows_rejected(config),
+        response_fields=response_fields(campaign, attempts) if campaign else {},
+        interrupted=True,
+    )
+    reply = sale_reply(summary)
     outcome = StoredOutcome(
         lead_id=lead.lead_id,
         campaign_id=lead.campaign_id,
         supplier_id=lead.supplier_id,
         status=LeadStatus.INTERRUPTED,
-        code=int(code),
-        message=message,
-        body=body,
+        code=int(reply.code),
+        message=reply.message,
+        body=reply.body,
     )
-    return outcome, payout
+    return outcome, summary.payout
 
 
 @dataclass(frozen=True, slots=True)
 class SettlePolicy:
-    """A lead is settled once it has not changed for ``after_s``: far longer than any POST
-    may legitimately sell (the replay wait is capped at 120 s), so no live POST is touched."""
+    """The sweep settles a lead once it has not changed for ``after_s``: far longer than any
+    POST may legitimately sell, so no live POST is touched. (A retry of the lead's POST
+    settles it sooner, from the campaign's own sale budget.)"""
 
     after_s: float = 900.0
     every_s: float = 60.0
 
 
 class Settler:
-    def __init__(self, leads: LeadStore, policy: SettlePolicy = SettlePolicy()) -> None:
+    def __init__(
+        self,
+        leads: LeadStore,
+        campaigns: CampaignLookup,
+        policy: SettlePolicy = SettlePolicy(),
+    ) -> None:
         self._leads = leads
+        self._campaigns = campaigns
         self._policy = policy
-        # At start too: leads a crashed process left selling are settled without a wait.
+        # At start too: leads a crashed process left selling long ago are settled at once.
         self._sweep = Periodic(
             "settler", policy.every_s, lambda: self.settle(time.time()), at_start=True
         )
@@ -84,12 +132,21 @@ class Settler:
         """Settle what is stale at ``now``; returns how many leads this call settled."""
         settled = 0
         for lead in await self._leads.interrupted(now - self._policy.after_s):
-            outcome, payout = interrupted_outcome(lead)
-            # Another node may settle the same lead at the same moment; one update wins.
-            if await self._leads.finish_lead(outcome, payout):
-                settled += 1
-                log.warning("settled interrupted lead %s", lead.lead_id)
+            settled += await self._finish(lead)
         return settled
+
+    async def settle_lead(self, lead_id: str, unchanged_since: float) -> bool:
+        """Settle one lead if it is still selling and unchanged since ``unchanged_since``."""
+        found = await self._leads.interrupted(unchanged_since, limit=1, lead_id=lead_id)
+        return bool(found) and await self._finish(found[0])
+
+    async def _finish(self, lead: InterruptedLead) -> bool:
+        outcome, payout = interrupted_outcome(lead, self._campaigns(lead.campaign_id))
+        # Another node may settle the same lead at the same moment; one update wins.
+        if not await self._leads.finish_lead(outcome, payout):
+            return False
+        log.warning("settled interrupted lead %s", lead.lead_id)
+        return True
 
     def start(self) -> None:
         self._sweep.start()

@@ -12,13 +12,14 @@ from pickpost.domain.lead import (
     LeadStatus,
     NewLead,
     SaleAttempt,
+    SaleRecord,
     SaleStatus,
     StoredOutcome,
 )
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.ping import PingRecord
 from pickpost.infra.sql import schema
-from pickpost.infra.sql.rows import at, call_row, ping_record
+from pickpost.infra.sql.rows import at, call_row, epoch, ping_record
 
 # Statements of the POST path, built once: building one per call (``.values(**row)``) cost
 # more CPU than executing it.
@@ -42,6 +43,7 @@ _FIND_OUTCOME = sa.select(
     schema.leads.c.supplier_id,
     schema.leads.c.status,
     schema.leads.c.outcome,
+    schema.leads.c.updated_at,
 ).where(schema.leads.c.ping_id == sa.bindparam("b_ping_id"))
 _FINISH_LEAD = (
     schema.leads.update()
@@ -90,6 +92,7 @@ class SqlLeadStore:
             code=int(outcome.get("code", 0)),
             message=str(outcome.get("message", "")),
             body=dict(outcome.get("body", {})),
+            since=epoch(row.updated_at),
         )
 
     async def find_ping(self, ping_id: str) -> PingRecord | None:
@@ -190,34 +193,43 @@ class SqlLeadStore:
             await conn.execute(_CUT_OFF_SALES, {"b_lead_id": outcome.lead_id, "b_updated_at": now})
         return bool(finished.rowcount)
 
-    async def interrupted(self, before: float, limit: int = 100) -> list[InterruptedLead]:
+    async def interrupted(
+        self, before: float, limit: int = 100, lead_id: str | None = None
+    ) -> list[InterruptedLead]:
         leads, consents, sales = schema.leads.c, schema.consents.c, schema.sales.c
+        query = (
+            sa.select(
+                leads.id,
+                leads.campaign_id,
+                leads.supplier_id,
+                consents.bids_shown,
+                consents.bids_picked,
+            )
+            .join(schema.consents, consents.lead_id == leads.id)
+            .where(leads.status == LeadStatus.SELLING.value, leads.updated_at < at(before))
+            .order_by(leads.updated_at)
+            .limit(limit)
+        )
+        if lead_id is not None:
+            query = query.where(leads.id == lead_id)
         async with self._engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    sa.select(
-                        leads.id,
-                        leads.campaign_id,
-                        leads.supplier_id,
-                        consents.bids_shown,
-                        consents.bids_picked,
-                    )
-                    .join(schema.consents, consents.lead_id == leads.id)
-                    .where(leads.status == LeadStatus.SELLING.value, leads.updated_at < at(before))
-                    .order_by(leads.updated_at)
-                    .limit(limit)
-                )
-            ).all()
+            rows = (await conn.execute(query)).all()
             sale_rows = (
                 await conn.execute(
-                    sa.select(sales.lead_id, sales.buyer_id, sales.status, sales.reason).where(
-                        sales.lead_id.in_([row.id for row in rows])
-                    )
+                    sa.select(
+                        sales.lead_id,
+                        sales.buyer_id,
+                        sales.status,
+                        sales.reason,
+                        sales.payout_cents,
+                    ).where(sales.lead_id.in_([row.id for row in rows]))
                 )
             ).all()
-        by_lead: dict[str, dict[str, tuple[SaleStatus, str]]] = {row.id: {} for row in rows}
+        by_lead: dict[str, dict[str, SaleRecord]] = {row.id: {} for row in rows}
         for sale in sale_rows:
-            by_lead[sale.lead_id][sale.buyer_id] = (SaleStatus(sale.status), sale.reason)
+            by_lead[sale.lead_id][sale.buyer_id] = SaleRecord(
+                SaleStatus(sale.status), sale.reason, sale.payout_cents
+            )
         return [
             InterruptedLead(
                 lead_id=row.id,

@@ -1,0 +1,141 @@
+"""A POST whose answer never came, or came unreadable, is *unknown*, never a definite no:
+it counts toward sell limits, an exclusive lead never falls back past it, One-to-One goes on
+to the consumer's next pick, and the answer lists it apart from the rejected bids."""
+
+from typing import Any
+
+import pytest
+
+from pickpost.domain.errors import Code
+from pickpost.domain.lead import LeadStatus, SaleStatus
+from tests.unit.world import Buyers, World, bid_ids, pinged_buyer, priced_buyer
+
+BIDS = {"ann": "40", "bob": "30", "cid": "20"}
+
+
+def buyers(*, fast: bool = True) -> list[dict[str, Any]]:
+    # A short post timeout keeps a silent buyer's wait small; nothing here depends on it.
+    extra = {"post_timeout_ms": 20} if fast else {}
+    return [pinged_buyer(b, **extra) for b in ("ann", "bob", "cid")]
+
+
+def script(**faults: set[str]) -> Buyers:
+    found = Buyers(BIDS)
+    for name, who in faults.items():
+        setattr(found, name, who)
+    return found
+
+
+def reasons(reply: Any, key: str) -> list[tuple[str, str]]:
+    return [(b["buyer_id"], b["reason"]) for b in reply.body[key]]
+
+
+def sales(world: World) -> dict[str, SaleStatus]:
+    return {a.buyer_id: status for a, status in world.leads.sales.values()}
+
+
+@pytest.mark.parametrize("fault", ["silent", "unreadable"])
+async def test_one_to_one_goes_on_to_the_next_pick_and_lists_the_unknown_apart(fault: str) -> None:
+    world = World(script(**{fault: {"ann"}}), buyers=buyers(), one_to_one={"max_sales": 3})
+    ping = await world.ping()
+    reply = await world.post(ping.body["ping_id"], lp_consent_bids=bid_ids(ping, "ann", "bob"))
+    assert reply.code is Code.OK
+    assert [b["buyer_id"] for b in reply.body["sold_bids"]] == ["bob"]
+    assert [b for b, _ in reasons(reply, "unknown_bids")] == ["ann"]
+    assert reasons(reply, "unknown_bids")[0][1].startswith("unknown: ")
+    assert reply.body["rejected_bids"] == []
+    assert reply.body["payout"] == 30.0  # only what is confirmed
+    meta = reply.body["meta"]
+    assert (meta["sold_count"], meta["unknown_count"]) == (1, 1)  # type: ignore[index]
+    assert sales(world) == {"ann": SaleStatus.UNKNOWN, "bob": SaleStatus.SOLD}
+
+
+async def test_an_unknown_counts_toward_max_sales() -> None:
+    world = World(script(silent={"ann"}), buyers=buyers(), one_to_one={"max_sales": 1})
+    ping = await world.ping()
+    reply = await world.post(ping.body["ping_id"], lp_consent_bids=bid_ids(ping, "ann", "bob"))
+    assert world.sent("post") == ["ann"]
+    assert reply.code is Code.SALE_UNKNOWN
+    assert reply.code.status.value == "ERROR"
+    assert reply.code.http_status == 200
+    assert reasons(reply, "rejected_bids") == [("bob", "max_sales reached")]
+    assert [b for b, _ in reasons(reply, "unknown_bids")] == ["ann"]
+    assert world.outcome(reply.body["lead_id"]).status is LeadStatus.UNKNOWN
+
+
+async def test_an_exclusive_lead_never_falls_back_past_an_unknown() -> None:
+    world = World(
+        script(silent={"ann"}),
+        type="exchange",
+        exchange={"mode": "exclusive", "fallback": True},
+        buyers=buyers(),
+    )
+    ping = await world.ping()
+    reply = await world.post(ping.body["ping_id"])
+    assert world.sent("post") == ["ann"]
+    assert reply.code is Code.SALE_UNKNOWN
+    assert reply.body["meta"] == {
+        "attempts": 1,
+        "sold_count": 0,
+        "unknown_count": 1,
+        "execution_time_ms": reply.body["meta"]["execution_time_ms"],  # type: ignore[index]
+    }
+
+
+async def test_an_exclusive_lead_falls_back_past_a_buyer_that_could_not_be_reached() -> None:
+    world = World(
+        script(unreachable={"ann"}),
+        type="exchange",
+        exchange={"mode": "exclusive", "fallback": True},
+        buyers=buyers(),
+    )
+    ping = await world.ping()
+    reply = await world.post(ping.body["ping_id"])
+    assert world.sent("post") == ["ann", "bob"]
+    assert reply.code is Code.OK
+    assert sales(world) == {"ann": SaleStatus.ERROR, "bob": SaleStatus.SOLD}
+
+
+async def test_an_http_error_status_is_a_definite_no() -> None:
+    world = World(
+        script(failing={"ann"}),
+        type="exchange",
+        exchange={"mode": "exclusive", "fallback": True},
+        buyers=buyers(),
+    )
+    ping = await world.ping()
+    reply = await world.post(ping.body["ping_id"])
+    assert world.sent("post") == ["ann", "bob"]
+    assert reply.code is Code.OK
+
+
+async def test_a_direct_post_waterfall_stops_at_an_unknown_and_keeps_caps_charged() -> None:
+    caps = {"leads": {"total": 10}}
+    world = World(
+        script(unreadable={"d1"}),
+        type="direct_post",
+        distribution={"method": "waterfall"},
+        buyers=[
+            priced_buyer("d1", "30", priority=1, caps=caps),
+            priced_buyer("d2", "20", priority=2),
+        ],
+    )
+    reply = await world.direct()
+    assert world.sent("post") == ["d1"]
+    assert reply.code is Code.SALE_UNKNOWN
+    assert reply.body["meta"]["unknown_count"] == 1  # type: ignore[index]
+    assert await world.counter("cap:101:buyer:d1:leads:total:all") == 1  # d1 may have bought it
+
+
+async def test_a_shared_exchange_counts_an_unknown_toward_its_max_sales() -> None:
+    world = World(
+        script(silent={"ann"}),
+        type="exchange",
+        exchange={"mode": "shared", "max_sales": 1},
+        buyers=buyers(),
+    )
+    ping = await world.ping()
+    reply = await world.post(ping.body["ping_id"], lp_bid_ids=bid_ids(ping, "ann", "bob"))
+    assert world.sent("post") == ["ann"]
+    assert reply.code is Code.SALE_UNKNOWN
+    assert reasons(reply, "rejected_bids") == [("bob", "max_sales reached")]
