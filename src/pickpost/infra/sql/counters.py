@@ -2,9 +2,9 @@
 any deployment without Redis).
 
 A charge is one transaction over all its counters, each updated only while it stays within its
-limit; counters are taken in key order so concurrent charges never deadlock. On SQLite (the
-embedded mode: one process) marks that live at most ``MEMORY_MARK_S`` (the same-payload
-window) stay in process memory and cost no database write.
+limit; counters are taken in key order so concurrent charges never deadlock. Every mark is
+written to the database, short ones too: the same-payload mark is what keeps a Direct Post
+retried after a crash from selling the lead again, so it must outlive the process.
 """
 
 import time
@@ -15,11 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pickpost.domain.caps import Charge
-from pickpost.infra.counters import MemoryCounters, ValueChecks
+from pickpost.infra.counters import ValueChecks
 from pickpost.infra.sql.schema import counters as table
 from pickpost.services.periodic import Periodic
 
-MEMORY_MARK_S = 300
 PURGE_EVERY_S = 60.0
 
 
@@ -31,7 +30,6 @@ class _Over(Exception):
 class SqlCounters(ValueChecks):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._short_marks = MemoryCounters()
         self._purger = Periodic("counter-purge", PURGE_EVERY_S, lambda: self.purge(time.time()))
 
     def start(self) -> None:
@@ -111,8 +109,6 @@ class SqlCounters(ValueChecks):
         return int(value) - 1
 
     async def first_seen(self, key: str, ttl_s: int) -> bool:
-        if ttl_s <= MEMORY_MARK_S and self._engine.dialect.name == "sqlite":
-            return await self._short_marks.first_seen(key, ttl_s)
         now = time.time()
         async with self._engine.begin() as conn:
             inserted = await conn.execute(
@@ -130,7 +126,6 @@ class SqlCounters(ValueChecks):
             return bool(renewed.rowcount == 1)
 
     async def forget(self, key: str) -> None:
-        await self._short_marks.forget(key)
         async with self._engine.begin() as conn:
             await conn.execute(table.delete().where(table.c.key == key))
 
