@@ -4,10 +4,8 @@ import asyncio
 import itertools
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,13 +14,7 @@ import sqlalchemy as sa
 
 from pickpost.infra.sql.engine import make_engine
 from pickpost.simbuyers import FleetConfig
-from tests.support.databases import (
-    POSTGRES_ENV,
-    REDIS_ENV,
-    postgres_database,
-    required_env,
-    sqlite_url,
-)
+from tests.support.databases import deployment_urls
 from tests.support.fleet import ThreadedFleet
 from tests.support.mapped import mapping
 from tests.support.server import ADMIN_TOKEN, ServerProcess
@@ -348,7 +340,7 @@ def system(
     directory = tmp_path_factory.mktemp(request.param)
     path = directory / "workspace.json"
     path.write_text(json.dumps(workspace(fleet.base_urls)))
-    with _database(request.param, directory) as (database_url, redis_url):
+    with deployment_urls(request.param, directory) as (database_url, redis_url):
         server = ServerProcess(path, database_url, directory / "server.log", redis_url)
         with server, httpx.Client(base_url=server.base_url, timeout=30) as http:
             yield System(server, fleet, database_url, http)
@@ -359,15 +351,3 @@ def sut(system: System) -> System:
     """The running system with the buyers' request logs cleared."""
     system.fleet.clear()
     return system
-
-
-@contextmanager
-def _database(backend: str, directory: Path) -> Iterator[tuple[str, str | None]]:
-    """(database URL, Redis URL or None) for a backend name."""
-    if backend == "sqlite":
-        yield sqlite_url(directory), None
-        return
-    admin_url = required_env(POSTGRES_ENV)
-    redis_url = required_env(REDIS_ENV)
-    with postgres_database(admin_url, redis_url) as database_url:
-        yield database_url, redis_url

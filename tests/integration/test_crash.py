@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from pickpost.simbuyers import FleetConfig
-from tests.integration.conftest import KEY, _database
+from tests.integration.conftest import KEY
+from tests.support.databases import deployment_urls
 from tests.support.fleet import ThreadedFleet
 from tests.support.server import ServerProcess
 from tests.support.waiting import eventually
@@ -112,7 +113,7 @@ def crashable(
     request: pytest.FixtureRequest, fleet: ThreadedFleet, tmp_path: Path
 ) -> Iterator[Crashable]:
     fleet.clear()
-    with _database(request.param, tmp_path) as (database_url, redis_url):
+    with deployment_urls(request.param, tmp_path) as (database_url, redis_url):
         yield Crashable(fleet, tmp_path, database_url, redis_url)
 
 

@@ -76,3 +76,16 @@ def postgres_database(admin_url: str, redis_url: str | None = None) -> Iterator[
 
 def sqlite_url(directory: Path) -> str:
     return f"sqlite:///{directory / 'pickpost.db'}"
+
+
+@contextmanager
+def deployment_urls(backend: str, directory: Path) -> Iterator[tuple[str, str | None]]:
+    """(database URL, Redis URL or None) of a throwaway deployment: ``sqlite`` (the embedded
+    mode, a file in ``directory``) or ``postgres`` (with Redis)."""
+    if backend == "sqlite":
+        yield sqlite_url(directory), None
+        return
+    admin_url = required_env(POSTGRES_ENV)
+    redis_url = required_env(REDIS_ENV)
+    with postgres_database(admin_url, redis_url) as database_url:
+        yield database_url, redis_url
