@@ -76,3 +76,15 @@ def postgres_database(admin_url: str, redis_url: str | None = None) -> Iterator[
 
 def sqlite_url(directory: Path) -> str:
     return f"sqlite:///{directory / 'pickpost.db'}"
+
+
+@contextmanager
+def backend_database(backend: str, directory: Path) -> Iterator[tuple[str, str | None]]:
+    """(database URL, Redis URL or None) for ``sqlite`` (a file in ``directory``) or
+    ``postgres`` (a fresh database, with Redis: both skipped when not configured)."""
+    if backend == "sqlite":
+        yield sqlite_url(directory), None
+        return
+    redis_url = required_env(REDIS_ENV)
+    with postgres_database(required_env(POSTGRES_ENV), redis_url) as database_url:
+        yield database_url, redis_url
