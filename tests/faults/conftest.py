@@ -128,16 +128,17 @@ class Exchange:
         """The buyer calls of a ping (``/api/v1/pings/…``) or lead view at ``step``, by buyer."""
         return {c["buyer_id"]: c for c in self.admin(view)["timeline"] if c["step"] == step}
 
-    def rss_bytes(self) -> int:
-        """The server's resident memory now (VmRSS)."""
+    def memory(self, field: str = "VmRSS") -> int:
+        """The server's resident memory in bytes: now (``VmRSS``) or at its peak (``VmHWM``)."""
         status = Path(f"/proc/{self.server.pid}/status").read_text()
-        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+        line = next(line for line in status.splitlines() if line.startswith(f"{field}:"))
         return int(line.split()[1]) * 1024
 
     def healthy_within(self, seconds: float) -> float:
-        """How long ``/healthz`` took to answer 200 (failing the test past ``seconds``)."""
+        """How long ``/healthz`` took to answer 200, on a connection of its own (the test's
+        client may be busy on another thread); the test fails past ``seconds``."""
         started = time.monotonic()
-        response = self.http.get("/healthz", timeout=seconds)
+        response = httpx.get(f"{self.server.base_url}/healthz", timeout=seconds)
         assert response.status_code == 200
         return time.monotonic() - started
 

@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
-from tests.support.waiting import eventually
-
 Writer = asyncio.StreamWriter
 Fault = Callable[[Writer], Awaitable[None]]
 
@@ -169,7 +167,7 @@ class FaultBuyers:
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._open: set[Writer] = set()
+        self._answering: set[asyncio.Task[None]] = set()  # hanging ones among them
         self.port = 0
 
     def url(self, path: str) -> str:
@@ -188,20 +186,19 @@ class FaultBuyers:
         async def close() -> None:
             if self._server is not None:
                 self._server.close()
-            for writer in list(self._open):
-                writer.transport.abort()
+            for task in list(self._answering):
+                task.cancel()
+            await asyncio.gather(*self._answering, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
 
-    def quiet(self, within_s: float = 10.0) -> bool:
-        """Whether every connection has been closed by the caller (none left mid-answer)."""
-        return eventually(lambda: not self._open, within_s)
-
     async def _handle(self, reader: asyncio.StreamReader, writer: Writer) -> None:
-        self._open.add(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        self._answering.add(task)
         try:
             path = await _read_request(reader)
             if path.startswith("bid/"):
@@ -213,7 +210,7 @@ class FaultBuyers:
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the caller gave up on us: that is the point of most faults
         finally:
-            self._open.discard(writer)
+            self._answering.discard(task)
             writer.close()
 
     def __enter__(self) -> Self:

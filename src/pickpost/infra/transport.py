@@ -96,6 +96,8 @@ async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
 
 
 def _describe(error: BaseException) -> str:
+    """The reason recorded (and perhaps answered to the supplier) for a failed call: never the
+    error's own message, which may quote the buyer's bytes or a URL rendered with lead values."""
     if isinstance(error, aiohttp.ServerDisconnectedError):
         return "connection closed by buyer"
     if isinstance(error, aiohttp.ClientConnectionResetError | ConnectionResetError) or (
@@ -103,9 +105,11 @@ def _describe(error: BaseException) -> str:
     ):
         return "connection reset by buyer"
     if isinstance(error, aiohttp.ClientConnectorError):
-        return f"cannot connect: {error.os_error.strerror or error}"
+        return f"cannot connect: {error.os_error.strerror or type(error.os_error).__name__}"
     if isinstance(error, aiohttp.ClientResponseError):
-        return f"bad HTTP response: {error.message}"
+        return "bad HTTP response"  # not HTTP/1.x: a garbage status line, header or framing
     if isinstance(error, aiohttp.ClientPayloadError):
         return "response body cut short"
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, OSError) and error.strerror:
+        return f"{type(error).__name__}: {error.strerror}"
+    return type(error).__name__
