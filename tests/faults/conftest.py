@@ -17,7 +17,7 @@ KEY = "fault-supplier-key-not-secret"
 DEADLINE_MS = 1000  # each campaign's ping deadline, and each buyer's ping and post timeout
 GOOD_CENTS = 1000
 FAULTY_CENTS = 5000  # a faulty buyer bids above the good one, so a post fault is reached
-MAPPED = {"mapped-overflow": "json", "xml-bomb": "xml"}
+MAPPED = {"mapped-overflow": "json", "mapped-deep": "json", "xml-bomb": "xml"}
 
 FIELDS = [
     {"name": "zip_code", "type": "zip", "ping": "required", "post": "required"},
@@ -27,33 +27,35 @@ FIELDS = [
 ]
 
 
-def _native(buyers: FaultBuyers, buyer_id: str, ping: str | None, post: str) -> dict[str, Any]:
+def _native(buyers: FaultBuyers, buyer_id: str, ping: str, post: str) -> dict[str, Any]:
     return {
         "id": buyer_id,
         "tcpa_entity_name": f"{buyer_id.title()} LLC",
-        "ping_url": buyers.url(ping) if ping else None,
+        "ping_url": buyers.url(ping),
         "post_url": buyers.url(post),
         "timeout_ms": DEADLINE_MS,
         "post_timeout_ms": DEADLINE_MS,
     }
 
 
-def _mapped(buyers: FaultBuyers, fault: str) -> dict[str, Any]:
-    """A buyer with its own API, read by a mapping, whose ping answer is ``fault``."""
+def _mapped(buyers: FaultBuyers, fault: str, step: str) -> dict[str, Any]:
+    """A buyer with its own API, read by a mapping, that answers ``fault`` at ``step``."""
+    rules = {"format": MAPPED[fault], "reason": "reason"}
     return {
         "id": "faulty",
         "tcpa_entity_name": "Faulty LLC",
         "timeout_ms": DEADLINE_MS,
+        "post_timeout_ms": DEADLINE_MS,
         "mapping": {
             "ping": {
-                "url": buyers.url(fault),
+                "url": buyers.url(fault if step == "ping" else "mapped-bid"),
                 "body": {"zip": "{{zip_code}}"},
-                "response": {"format": MAPPED[fault], "price": "price"},
+                "response": {**rules, "price": "price"},
             },
             "post": {
-                "url": buyers.url("accept"),
+                "url": buyers.url(fault if step == "post" else "accept"),
                 "body": {"phone": "{{phone}}"},
-                "response": {"accepted": {"path": "accepted", "equals": "true"}},
+                "response": {**rules, "accepted": {"path": "accepted", "equals": "true"}},
             },
         },
     }
@@ -61,7 +63,7 @@ def _mapped(buyers: FaultBuyers, fault: str) -> dict[str, Any]:
 
 def _faulty(buyers: FaultBuyers, fault: str, step: str) -> dict[str, Any]:
     if fault in MAPPED:
-        return _mapped(buyers, fault)
+        return _mapped(buyers, fault, step)
     if step == "ping":
         return _native(buyers, "faulty", fault, "accept")
     return _native(buyers, "faulty", f"bid/{FAULTY_CENTS}", fault)
@@ -133,6 +135,10 @@ class Exchange:
         status = Path(f"/proc/{self.server.pid}/status").read_text()
         line = next(line for line in status.splitlines() if line.startswith(f"{field}:"))
         return int(line.split()[1]) * 1024
+
+    def forget_peak_memory(self) -> None:
+        """Start ``VmHWM`` again from the memory in use now (proc(5), ``clear_refs``)."""
+        Path(f"/proc/{self.server.pid}/clear_refs").write_text("5")
 
     def healthy_within(self, seconds: float) -> float:
         """How long ``/healthz`` took to answer 200, on a connection of its own (the test's

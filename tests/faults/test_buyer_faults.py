@@ -30,7 +30,7 @@ PING_FAULTS = {
     "brotli": ("error", "unsupported Content-Encoding"),
     "redirect": ("error", "HTTP 302"),
     "http09": ("error", "bad HTTP response"),
-    "informational": ("error", ""),
+    "informational": ("error", "connection closed by buyer"),
     "utf8": ("error", "response is not JSON"),
     "surrogate": ("error", "response is not JSON"),
     "overflow": ("error", "invalid bid price"),
@@ -39,6 +39,7 @@ PING_FAULTS = {
     "1e400": ("error", "response is not JSON"),
     "deep": ("error", "response is not JSON"),
     "mapped-overflow": ("error", "invalid bid price"),
+    "mapped-deep": ("error", "response JSON is nested deeper than 64"),
     "xml-bomb": ("error", "response is not XML"),
 }
 
@@ -55,17 +56,19 @@ POST_FAULTS = {
     "redirect": "HTTP 302",
     "http09": "bad HTTP response",
     "post-fields-1e400": "response is not JSON",
+    "mapped-deep": "response JSON is nested deeper than 64",
 }
 
 
 class Measured:
     """The time of one supplier call, and how far the server's memory rose during it: its peak
-    (``VmHWM``) over where it stood before, so memory taken and given back still counts."""
+    (``VmHWM``, reset at the start) over where it stood, so memory taken and given back counts."""
 
     def __init__(self, exchange: Exchange) -> None:
         self._exchange = exchange
 
     def __enter__(self) -> "Measured":
+        self._exchange.forget_peak_memory()
         self._before = self._exchange.memory()
         self._started = time.monotonic()
         return self

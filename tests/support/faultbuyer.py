@@ -2,8 +2,9 @@
 
 Raw sockets because a well-behaved HTTP server cannot trickle, reset, lie about its
 Content-Length or answer a garbage status line. What it does is chosen by the request path,
-``/<fault>``, so one server plays every buyer of a test workspace: ``/bid/<cents>`` bids and
-``/accept`` buys; every other path is a fault from ``FAULTS``.
+``/<fault>``, so one server plays every buyer of a test workspace: ``/bid/<cents>`` bids
+(``/mapped-bid`` in a mapped buyer's own format) and ``/accept`` buys; every other path is a
+fault from ``FAULTS``.
 """
 
 import asyncio
@@ -154,8 +155,9 @@ FAULTS: dict[str, Fault] = {
     "1e400": _answer(_json(_bid("1e400"))),
     "deep": _answer(_json(b'{"bid": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")),
     "post-fields-1e400": _answer(_json(b'{"accepted": true, "fields": {"n": 1e400}}')),
-    # Answers to mapped buyers, read by the mapping in ``mapped_json`` / ``mapped_xml``.
+    # Answers to mapped buyers, read by their mapping (tests/faults/conftest.py).
     "mapped-overflow": _answer(_json(b'{"price": "%s"}' % (b"9" * 60))),
+    "mapped-deep": _answer(_json(b'{"price": 90, "reason": %s}' % (b"[" * 300 + b"]" * 300))),
     "xml-bomb": _answer(_response("200 OK", XML_BOMB, "Content-Type: application/xml")),
 }
 
@@ -203,6 +205,8 @@ class FaultBuyers:
             path = await _read_request(reader)
             if path.startswith("bid/"):
                 await _send(writer, _json(_bid(int(path[4:]) / 100)))
+            elif path == "mapped-bid":
+                await _send(writer, _json(b'{"price": 50}'))
             elif path == "accept":
                 await _send(writer, _json(b'{"accepted": true}'))
             else:
