@@ -1,5 +1,8 @@
 """Answers no buyer should send, read by the adapter: each is a defined answer (a no-bid or an
-invalid answer with its reason), never an exception, and no text it yields breaks storage."""
+invalid answer with its reason), never an exception, and no text it yields breaks storage.
+
+Some were refused before by the parsers themselves (orjson: surrogates, invalid UTF-8, ``1e400``;
+defusedxml: entities): they stay here so that a parser change cannot quietly undo them."""
 
 from typing import Any
 
