@@ -3,7 +3,7 @@
 import pytest
 
 from pickpost.buyers.paths import (
-    MAX_XML_DEPTH,
+    MAX_DEPTH,
     Document,
     UnreadableBody,
     detect_format,
@@ -110,9 +110,9 @@ def test_text_paths_are_patterns_only_when_the_format_says_text() -> None:
             "response is not XML",
         ),
         (
-            "<a>" * (MAX_XML_DEPTH + 1) + "</a>" * (MAX_XML_DEPTH + 1),
+            "<a>" * (MAX_DEPTH + 1) + "</a>" * (MAX_DEPTH + 1),
             "",
-            f"response XML is nested deeper than {MAX_XML_DEPTH}",
+            f"response XML is nested deeper than {MAX_DEPTH}",
         ),
     ],
 )
@@ -122,8 +122,8 @@ def test_unreadable_bodies(body: str, content_type: str, message: str) -> None:
 
 
 def test_deep_but_allowed_xml_reads() -> None:
-    body = "<a>" * MAX_XML_DEPTH + "x" + "</a>" * MAX_XML_DEPTH
-    assert document(body).read("/".join(["a"] * MAX_XML_DEPTH)) == "x"
+    body = "<a>" * MAX_DEPTH + "x" + "</a>" * MAX_DEPTH
+    assert document(body).read("/".join(["a"] * MAX_DEPTH)) == "x"
 
 
 def test_empty_body_reads_nothing_whatever_the_format() -> None:

@@ -72,6 +72,13 @@ PARSE: list[tuple[object, int | None]] = [
     (b"45", None),
     ("1e400", None),  # too many digits to quantize: refused, not raised
     (1e308, None),
+    # Finite, but dividing by a cent overflows Decimal's exponent range: refused, not raised.
+    ("1e999999", None),
+    ("-1e999999", None),
+    (Decimal("9e999999"), None),
+    ("1e25", None),
+    ("9.99e24", 999 * 10**24),
+    ("1e-999999999", 0),
 ]
 
 
@@ -132,6 +139,18 @@ def test_to_cents_is_half_up_of_the_decimal(amount: Decimal) -> None:
 @NO_DB
 @given(raw=st.text(max_size=20))
 def test_parse_cents_never_raises_on_text(raw: str) -> None:
+    result = parse_cents(raw)
+    assert result is None or isinstance(result, int)
+
+
+def test_to_cents_refuses_amounts_out_of_range() -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        to_cents("1e999999")
+
+
+@NO_DB
+@given(raw=st.from_regex(r"\A[+-]?\d{1,30}(\.\d{0,30})?[eE][+-]?\d{1,9}\Z"))
+def test_parse_cents_never_raises_on_exponents(raw: str) -> None:
     result = parse_cents(raw)
     assert result is None or isinstance(result, int)
 

@@ -1,12 +1,17 @@
 """The one door services use to talk to a buyer: native protocol or the buyer's own mapping.
 
-Every function is pure; the services own the network, the deadline and the records.
+Every function is pure (but for a log line when a parser fails); the services own the network,
+the deadline and the records.
 """
 
+import logging
+
 from pickpost.buyers import mapped, native
-from pickpost.buyers.answers import PingAnswer, PostAnswer
+from pickpost.buyers.answers import Invalid, PingAnswer, PostAnswer
 from pickpost.buyers.wire import InboundResponse, OutboundRequest, PingOrder, PostOrder
 from pickpost.domain.workspace import BuyerConfig
+
+log = logging.getLogger(__name__)
 
 
 def pings(buyer: BuyerConfig) -> bool:
@@ -68,10 +73,17 @@ def build_post(buyer: BuyerConfig, order: PostOrder) -> OutboundRequest | None:
 
 
 def parse_post(buyer: BuyerConfig, response: InboundResponse) -> PostAnswer:
-    """Accepted, rejected (perhaps as a duplicate) or an invalid answer."""
-    if buyer.mapping is None:
-        return native.parse_post(response)
-    return mapped.parse_post(buyer.mapping, response)
+    """Accepted, rejected (perhaps as a duplicate) or an invalid answer – never an exception:
+    a parser that fails on what a buyer sent makes it an invalid answer, so the sale ends in a
+    recorded error and the lead goes on to its next buyer."""
+    try:
+        if buyer.mapping is None:
+            return native.parse_post(response)
+        return mapped.parse_post(buyer.mapping, response)
+    except Exception as error:
+        # The type only: the message might quote the buyer's answer or the lead.
+        log.error("reading the post answer of buyer %s failed: %s", buyer.id, type(error).__name__)
+        return Invalid(f"internal error reading the answer ({type(error).__name__})")
 
 
 def takes_test_leads(buyer: BuyerConfig) -> bool:

@@ -63,13 +63,19 @@ def scalars(values: dict[str, object]) -> dict[str, FieldValue]:
 
 def clean_text(raw: object, limit: int, fit: bool = True) -> str | None:
     """Buyer text as it may be stored and shown: control characters (NUL above all, which no
-    database stores) removed, trimmed, and cut to ``limit`` – or refused when ``fit`` is false."""
+    database stores) and lone surrogates (which no UTF-8 encoder writes) removed, trimmed, and
+    cut to ``limit`` – or refused when ``fit`` is false. Whichever parser read the answer, no
+    buyer text gets past here that a database or a JSON answer would fail on."""
     if not isinstance(raw, str):
         return None
-    text = "".join(c for c in raw if c >= " " or c in "\t\n").strip()
+    text = "".join(c for c in raw if _keeps(c)).strip()
     if len(text) > limit:
         return text[:limit] if fit else None
     return text or None
+
+
+def _keeps(char: str) -> bool:
+    return (char >= " " or char in "\t\n") and not "\ud800" <= char <= "\udfff"
 
 
 def token_text(raw: object) -> str | None:

@@ -35,7 +35,7 @@ from pickpost.domain.mapping import (
     ResponseRules,
     StepConfig,
 )
-from pickpost.domain.money import to_cents
+from pickpost.domain.money import parse_cents
 from pickpost.domain.workspace import BuyerConfig
 
 
@@ -132,11 +132,12 @@ def parse_ping(
     if rules.accepted is not None and not matches(rules.accepted, document):
         return NoBid(reason or "no bid")
     amount = parse_number(_scalar(document.read(rules.price)))
-    price = to_cents(amount) if amount is not None else 0
+    price = 0 if amount is None else parse_cents(amount)
+    if price is None or price > MAX_PRICE_CENTS:
+        # A number out of any range (``9`` sixty times) is as wrong as one over the cap.
+        return Invalid(f"invalid bid price {clean_text(text_of(amount), 40)}")
     if price <= 0:
         return NoBid(reason or "no price")
-    if price > MAX_PRICE_CENTS:
-        return Invalid(f"invalid bid price {clean_text(text_of(amount), 40)}")
     return RawBid(
         buyer_id=buyer.id,
         price=price,
@@ -177,7 +178,9 @@ def parse_post(mapping: MappingConfig, response: InboundResponse) -> PostAnswer:
 
 
 def _document(rules: ResponseRules, response: InboundResponse) -> Document | Invalid:
-    if response.status >= 500:
+    # A 4xx may be how a buyer says no, and its rules read it; a server error never is, and a
+    # redirect is not followed (what it points to was not the answer).
+    if response.status >= 500 or 300 <= response.status < 400:
         return Invalid(f"HTTP {response.status}")
     try:
         return read_document(response, rules.format)

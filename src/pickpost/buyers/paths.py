@@ -19,7 +19,7 @@ from pickpost.buyers.template import text_of
 from pickpost.buyers.wire import InboundResponse
 
 Format = Literal["json", "xml", "text"]
-MAX_XML_DEPTH = 64
+MAX_DEPTH = 64  # no buyer's answer is nested deeper; one that is, is refused
 TEXT_KEY = "#text"
 
 
@@ -79,9 +79,13 @@ def read_document(response: InboundResponse, format_: Format | None) -> Document
         return Document(status, text, patterns=format_ == "text")
     if kind == "json":
         try:
-            return Document(status, text, orjson.loads(body))
+            tree = orjson.loads(body)
         except orjson.JSONDecodeError:
             raise UnreadableBody("response is not JSON") from None
+        if _deeper_than(tree, MAX_DEPTH):
+            # Rules show objects they read as JSON, which orjson writes only 254 levels deep.
+            raise UnreadableBody(f"response JSON is nested deeper than {MAX_DEPTH}")
+        return Document(status, text, tree)
     try:
         root = fromstring(body)
     except (ParseError, DefusedXmlException):
@@ -89,13 +93,29 @@ def read_document(response: InboundResponse, format_: Format | None) -> Document
     return Document(status, text, {_local(root.tag): _xml_tree(root, 1)})
 
 
+def _deeper_than(tree: object, limit: int) -> bool:
+    """Whether objects and lists nest more than ``limit`` levels deep; level by level, without
+    recursion, so a tree as deep as the JSON parser allows is measured like a flat one."""
+    level = [tree]
+    for _ in range(limit + 1):
+        containers = [node for node in level if isinstance(node, dict | list)]
+        if not containers:
+            return False
+        level = [
+            child
+            for node in containers
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+    return True
+
+
 def _local(name: str) -> str:
     return name.rpartition("}")[2]
 
 
 def _xml_tree(element: Element, depth: int) -> object:
-    if depth > MAX_XML_DEPTH:
-        raise UnreadableBody(f"response XML is nested deeper than {MAX_XML_DEPTH}")
+    if depth > MAX_DEPTH:
+        raise UnreadableBody(f"response XML is nested deeper than {MAX_DEPTH}")
     text = (element.text or "").strip()
     if not len(element) and not element.attrib:
         return text

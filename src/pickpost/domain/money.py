@@ -1,10 +1,12 @@
 """Money as integer cents; conversions at the edges only."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 Cents = int
 
 _CENT = Decimal("0.01")
+# Far above any price; below what Decimal arithmetic overflows on, or rounds (28 digits).
+_MAX_DOLLARS_EXPONENT = 24
 
 
 def to_cents(amount: Decimal | int | float | str) -> Cents:
@@ -15,16 +17,22 @@ def to_cents(amount: Decimal | int | float | str) -> Cents:
     value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
     if not value.is_finite():
         raise ValueError(f"not a finite amount: {amount!r}")
+    if value and value.adjusted() > _MAX_DOLLARS_EXPONENT:
+        # ``1e999999`` is finite, but dividing it by a cent overflows Decimal's context.
+        raise ValueError("amount out of range")
     return int((value / _CENT).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def parse_cents(raw: object) -> Cents | None:
-    """Cents from a price found on the wire, or None if it is not a finite number."""
+    """Cents from a price found on the wire, or None if it is not a finite number in range.
+
+    Total: whatever a buyer wrote, the answer is a number or None, never an exception.
+    """
     if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
         return None
     try:
         return to_cents(raw)
-    except (InvalidOperation, ValueError):
+    except (ArithmeticError, ValueError):  # decimal's errors are ArithmeticErrors
         return None
 
 

@@ -8,8 +8,10 @@ import aiohttp
 
 from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest
 from pickpost.domain.outcomes import Outcome
+from pickpost.infra.decoding import ACCEPT_ENCODING, TOO_LARGE, BodyDecoder, Unreadable
 
 MAX_RESPONSE_BYTES = 1 << 20  # a buyer's answer larger than this is garbage, not a bid
+_PIECE_BYTES = 64 * 1024
 
 
 class AiohttpTransport:
@@ -30,9 +32,11 @@ class AiohttpTransport:
             connector=connector,
             # No session-wide timers: each call is bounded by its own budget in ``send``.
             timeout=aiohttp.ClientTimeout(),
-            auto_decompress=True,
-            skip_auto_headers=("User-Agent",),
-            headers={"User-Agent": "Pickpost"},
+            # Answers are decoded in ``_read_capped``, within the size cap: aiohttp would inflate
+            # a compressed answer whole, on the event loop, before any cap could apply.
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent", "Accept-Encoding"),
+            headers={"User-Agent": "Pickpost", "Accept-Encoding": ACCEPT_ENCODING},
         )
         return cls(session)
 
@@ -53,16 +57,14 @@ class AiohttpTransport:
                     request.url,
                     data=request.body,
                     headers=dict(request.headers),
+                    # A redirect is the buyer's answer (an invalid one), never followed.
                     allow_redirects=False,
                 ) as response:
-                    body = await _read_capped(response)
-                    if body is None:
-                        return Delivery(
-                            started_at,
-                            elapsed(),
-                            failure=Outcome.ERROR,
-                            reason="response too large",
-                        )
+                    try:
+                        body = await _read_capped(response)
+                    except Unreadable as error:
+                        reason = str(error)
+                        return Delivery(started_at, elapsed(), failure=Outcome.ERROR, reason=reason)
                     answer = InboundResponse(response.status, body, dict(response.headers))
                     return Delivery(started_at, elapsed(), response=answer)
         except TimeoutError:
@@ -82,25 +84,26 @@ class AiohttpTransport:
             )
 
 
-async def _read_capped(response: aiohttp.ClientResponse) -> bytes | None:
-    """The whole body, however it is split on the wire; None past the size cap.
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    """The whole body, however it is split on the wire, decoded; ``Unreadable`` past the size
+    cap (before reading anything when the declared length is over it), or when its encoding
+    cannot be read.
 
     A body shorter than its Content-Length raises (aiohttp's payload error): a truncated
-    answer is an error, never half a bid.
+    answer is an error, never half a bid. A slow body is cut by the caller's deadline.
     """
+    decoder = BodyDecoder(response.headers.get("Content-Encoding", ""), MAX_RESPONSE_BYTES)
     length = response.content_length
-    if length is not None:
-        # The common case: a declared length within the cap is read in one call.
-        return await response.read() if length <= MAX_RESPONSE_BYTES else None
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(64 * 1024):
-        body += chunk
-        if len(body) > MAX_RESPONSE_BYTES:
-            return None
-    return bytes(body)
+    if length is not None and length > MAX_RESPONSE_BYTES:
+        raise Unreadable(TOO_LARGE)
+    async for piece in response.content.iter_chunked(_PIECE_BYTES):
+        decoder.feed(piece)
+    return decoder.finish()
 
 
 def _describe(error: BaseException) -> str:
+    """The reason recorded (and perhaps answered to the supplier) for a failed call: never the
+    error's own message, which may quote the buyer's bytes or a URL rendered with lead values."""
     if isinstance(error, aiohttp.ServerDisconnectedError):
         return "connection closed by buyer"
     if isinstance(error, aiohttp.ClientConnectionResetError | ConnectionResetError) or (
@@ -108,9 +111,11 @@ def _describe(error: BaseException) -> str:
     ):
         return "connection reset by buyer"
     if isinstance(error, aiohttp.ClientConnectorError):
-        return f"cannot connect: {error.os_error.strerror or error}"
+        return f"cannot connect: {error.os_error.strerror or type(error.os_error).__name__}"
     if isinstance(error, aiohttp.ClientResponseError):
-        return f"bad HTTP response: {error.message}"
+        return "bad HTTP response"  # not HTTP/1.x: a garbage status line, header or framing
     if isinstance(error, aiohttp.ClientPayloadError):
         return "response body cut short"
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, OSError) and error.strerror:
+        return f"{type(error).__name__}: {error.strerror}"
+    return type(error).__name__

@@ -1,19 +1,22 @@
 """The fan-out: ping every buyer in parallel within one deadline and collect their bids."""
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pickpost.buyers import adapter
-from pickpost.buyers.answers import NoBid
-from pickpost.buyers.wire import Delivery, PingOrder
+from pickpost.buyers.answers import Invalid, NoBid, PingAnswer
+from pickpost.buyers.wire import Delivery, InboundResponse, PingOrder
 from pickpost.domain.bids import RawBid
 from pickpost.domain.deadline import Deadline
 from pickpost.domain.money import Cents
 from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
 from pickpost.domain.workspace import BuyerConfig
 from pickpost.services.ports import BuyerTransport
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +82,12 @@ class Auction:
                 lead=request.lead,
                 now=time.time(),
             )
-            outbound = adapter.build_ping(buyer, order)
+            try:
+                outbound = adapter.build_ping(buyer, order)
+            except Exception as error:  # one buyer's adapter bug costs that buyer only
+                reason = _failed("building the ping", buyer, error)
+                calls.append(_unanswered(buyer, Outcome.ERROR, reason, time.time(), request.test))
+                continue
             if outbound is None:
                 reason = "test lead, and the buyer has no test endpoint"
                 calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, time.time(), True))
@@ -93,14 +101,17 @@ class Auction:
             for task in pending:
                 task.cancel()
             for task, buyer in tasks.items():
-                if task in done:
+                if task not in done:
+                    reason = "no answer before the auction deadline"
+                    calls.append(_unanswered(buyer, Outcome.TIMEOUT, reason, started, request.test))
+                elif (failure := task.exception()) is not None:
+                    reason = _failed("sending the ping", buyer, failure)
+                    calls.append(_unanswered(buyer, Outcome.ERROR, reason, started, request.test))
+                else:
                     bid, call = _judge(buyer, task.result(), request.test)
                     calls.append(call)
                     if bid is not None:
                         bids.append(bid)
-                else:
-                    reason = "no answer before the auction deadline"
-                    calls.append(_unanswered(buyer, Outcome.TIMEOUT, reason, started, request.test))
         return AuctionResult(bids, calls, len(tasks))
 
 
@@ -121,6 +132,13 @@ def _unanswered(
     return BuyerCall.unanswered(buyer.id, CallStep.PING, url, outcome, reason, since)
 
 
+def _failed(doing: str, buyer: BuyerConfig, error: BaseException) -> str:
+    """The reason for a call our own code failed on, logged for the operator: the error's type
+    only, as its message might quote the lead or the buyer's answer."""
+    log.error("%s for buyer %s failed: %s", doing, buyer.id, type(error).__name__)
+    return f"internal error {doing} ({type(error).__name__})"
+
+
 def _judge(buyer: BuyerConfig, delivery: Delivery, test: bool) -> tuple[RawBid | None, BuyerCall]:
     """The bid (if any) and the timeline entry for one ping delivery."""
     response = delivery.response
@@ -129,7 +147,7 @@ def _judge(buyer: BuyerConfig, delivery: Delivery, test: bool) -> tuple[RawBid |
     if response is None:
         outcome, reason, price = delivery.failure or Outcome.ERROR, delivery.reason, None
     else:
-        answer = adapter.parse_ping(buyer, response, delivery.latency_ms)
+        answer = _parse(buyer, response, delivery.latency_ms)
         if isinstance(answer, RawBid):
             bid = answer
             outcome, reason, price = Outcome.BID, "", answer.price
@@ -149,3 +167,12 @@ def _judge(buyer: BuyerConfig, delivery: Delivery, test: bool) -> tuple[RawBid |
         price_cents=price,
     )
     return bid, call
+
+
+def _parse(buyer: BuyerConfig, response: InboundResponse, latency_ms: float) -> PingAnswer:
+    """The buyer's answer; an adapter that fails on it makes it an invalid answer, so whatever
+    one buyer sends, the other buyers' bids stand."""
+    try:
+        return adapter.parse_ping(buyer, response, latency_ms)
+    except Exception as error:
+        return Invalid(_failed("reading the answer", buyer, error))
