@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 
+from pickpost.buyers import adapter
+from pickpost.buyers.wire import OutboundRequest, PostOrder
 from pickpost.domain.errors import Code
 from pickpost.domain.lead import LeadStatus, SaleStatus
+from pickpost.domain.workspace import BuyerConfig
 from tests.unit.world import Buyers, World, bid_ids, pinged_buyer, priced_buyer
 
 BIDS = {"ann": "40", "bob": "30", "cid": "20"}
@@ -139,3 +142,27 @@ async def test_a_shared_exchange_counts_an_unknown_toward_its_max_sales() -> Non
     assert world.sent("post") == ["ann"]
     assert reply.code is Code.SALE_UNKNOWN
     assert reasons(reply, "rejected_bids") == [("bob", "max_sales reached")]
+
+
+async def test_a_post_that_cannot_be_built_was_never_sent_so_the_sale_falls_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    build = adapter.build_post
+
+    def broken_for_ann(buyer: BuyerConfig, order: PostOrder) -> OutboundRequest | None:
+        if buyer.id == "ann":
+            raise KeyError("a template naming a missing value")
+        return build(buyer, order)
+
+    monkeypatch.setattr(adapter, "build_post", broken_for_ann)
+    world = World(
+        Buyers(BIDS),
+        type="exchange",
+        exchange={"mode": "exclusive", "fallback": True},
+        buyers=buyers(),
+    )
+    ping = await world.ping()
+    reply = await world.post(ping.body["ping_id"])
+    assert reply.code is Code.OK
+    assert world.sent("post") == ["bob"]
+    assert sales(world) == {"ann": SaleStatus.ERROR, "bob": SaleStatus.SOLD}

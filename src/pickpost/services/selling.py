@@ -243,7 +243,15 @@ class Seller:
             ping_response=bid.ping_response,
             now=now,
         )
-        request = adapter.build_post(buyer, order)
+        try:
+            request = adapter.build_post(buyer, order)
+        except Exception as error:  # a buyer's config must not sink the sale: nothing was sent
+            # The type only: a message may quote the lead's values.
+            log.error("building the post for buyer %s failed: %s", buyer.id, type(error).__name__)
+            reason = f"internal error building the post ({type(error).__name__})"
+            call = BuyerCall.unanswered(buyer.id, CallStep.POST, "", Outcome.ERROR, reason, now)
+            await self._leads.finish_sale(sale_id, SaleStatus.ERROR, call)
+            return SaleStatus.ERROR, _rejected(bid, reason)
         if request is None:  # the gate keeps test leads from buyers without a test endpoint
             reason = "test lead, and the buyer has no test endpoint"
             call = BuyerCall.unanswered(
