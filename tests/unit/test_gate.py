@@ -8,11 +8,17 @@ import pytest
 
 from pickpost.domain.caps import Charge, SupplierCaps
 from pickpost.domain.errors import Code
-from pickpost.domain.lead import LeadStatus
+from pickpost.domain.lead import ConsentRecord, LeadStatus, NewLead
 from pickpost.services import quotas
+from pickpost.services.auction import Auction
+from pickpost.services.direct import DirectPostService
+from pickpost.services.post import PostService
 from pickpost.services.quotas import Reservation
+from pickpost.services.selling import Seller
+from pickpost.services.settle import Settler
 from tests.support.mapped import mapping
 from tests.unit.factories import make_campaign, make_catalog, make_supplier
+from tests.unit.fakes import FakeLeadStore
 from tests.unit.world import AT, Buyers, World, bid_ids, pinged_buyer, priced_buyer
 
 SUPPLIER = "cap:101:supplier:7"
@@ -68,6 +74,52 @@ async def test_an_unsold_lead_leaves_nothing_charged_to_the_supplier() -> None:
     reply = await world.direct()
     assert reply.code is Code.NOT_SOLD
     assert await supplier_totals(world) == (0, 0)
+
+
+async def test_an_unknown_sale_keeps_the_supplier_reservation_charged() -> None:
+    script = Buyers({"ann": "40", "bob": "30"})
+    script.silent = {"ann"}  # ann may have bought it: its 40 stays reserved
+    world = one_to_one(
+        script,
+        suppliers=supplier(caps=TOTAL_CAPS),
+        buyers=[pinged_buyer("ann", post_timeout_ms=20), pinged_buyer("bob")],
+    )
+    ping = await world.ping()
+    reply = await world.post(ping.body["ping_id"], lp_consent_bids=bid_ids(ping, "ann", "bob"))
+    assert (reply.code, reply.body["payout"]) == (Code.OK, 30.0)
+    assert await supplier_totals(world) == (1, 7000)
+
+
+class UnwritableLedger(FakeLeadStore):
+    async def claim(self, lead: NewLead, consent: ConsentRecord) -> bool:
+        raise ConnectionError("the database went away")
+
+
+@pytest.mark.parametrize("endpoint", ["post", "direct_post"])
+async def test_a_lead_the_ledger_could_not_store_gives_the_reservation_back(
+    endpoint: str,
+) -> None:
+    if endpoint == "post":
+        world = one_to_one(suppliers=supplier(caps=TOTAL_CAPS))
+        ping = await world.ping()
+    else:
+        world = direct(suppliers=supplier(caps=TOTAL_CAPS))
+    world.leads = UnwritableLedger()
+    seller = Seller(world.transport, world.leads, world.gate, world.counters)
+    world.post_service = PostService(
+        seller, world.gate, world.pings, world.leads, Settler(world.leads, lambda _: None)
+    )
+    world.direct_service = DirectPostService(
+        Auction(world.transport), world.gate, seller, world.leads, world.counters
+    )
+    if endpoint == "post":
+        send = world.post(ping.body["ping_id"], lp_consent_bids=bid_ids(ping, "ann"))
+    else:
+        send = world.direct()
+    with pytest.raises(ConnectionError):
+        await send
+    assert await supplier_totals(world) == (0, 0)
+    assert world.sent("post") == []
 
 
 async def test_a_direct_post_reserves_only_what_its_sell_limit_can_pay() -> None:

@@ -115,7 +115,7 @@ class DirectPostService:
             bids_picked=[shown(b) for b in priced.bids],
             evidence=collect_evidence(fields),
         )
-        claimed = await self._leads.claim(lead, consent)
+        claimed = await self._seller.claim(lead, consent, reservation)
         assert claimed, "a direct post lead has a new id and no ping to race for"
         await self._leads.record_calls(lead_id, priced.calls)
         sale = Sale(campaign, supplier.id, lead, consent, forwarded, per_lead_payout=per_lead)

@@ -137,7 +137,7 @@ class PostService:
             fields=fields,
         )
         consent = _consent(lead, record, chosen, request.received_at)
-        if not await self._leads.claim(lead, consent):
+        if not await self._seller.claim(lead, consent, reservation):
             await self._gate.settle(reservation, sold=False, payout=0)
             winner = await self._leads.find_outcome(ping_id)
             assert winner is not None, "a claimed lead disappeared"

@@ -89,6 +89,16 @@ class Seller:
                 attempts += [_rejected(b, "not attempted: internal error") for b in rest[1:]]
         return attempts
 
+    async def claim(self, lead: NewLead, consent: ConsentRecord, reservation: Reservation) -> bool:
+        """Store the lead and its consent before any buyer sees it (False: another POST of its
+        ping got there first). If the ledger fails, no lead exists to sell: the supplier's
+        reservation is given back before the error goes on."""
+        try:
+            return await self._leads.claim(lead, consent)
+        except Exception:
+            await self._gate.settle(reservation, sold=False, payout=0)
+            raise
+
     async def refuse_duplicate(
         self, sale: Sale, admitted: Admitted, reservation: Reservation
     ) -> Reply | None:
