@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from pickpost.domain.personal import PURGED
-from tests.integration.conftest import System, _database, bid_of, workspace
+from tests.integration.conftest import KEY, System, _database, bid_of, workspace
 from tests.support.fleet import ThreadedFleet
 from tests.support.server import ADMIN_TOKEN, ServerProcess
 
@@ -153,6 +153,31 @@ def test_lookup_works_without_encryption(sut: System) -> None:
     lead_id = sut.direct_post("1200", phone="(512) 555-0177").json()["lead_id"]
     assert _find(sut, "phone", "512.555.0177")[0] == lead_id
     assert "5125550177" in str(sut.query("SELECT fields FROM leads WHERE id = :i", i=lead_id))
+
+
+def test_a_ping_only_the_ledger_holds_is_decrypted_for_its_post(
+    fleet: ThreadedFleet, tmp_path: Path
+) -> None:
+    """After a restart the in-process ping store is empty: the POST reads the ping's
+    encrypted record from the database and must get its values back, not ciphertexts."""
+    path = tmp_path / "workspace.json"
+    path.write_text(json.dumps(workspace(fleet.base_urls)))
+    database_url = f"sqlite:///{tmp_path / 'pickpost.db'}"
+    env = {"PICKPOST_DATA_KEY": DATA_KEY}
+    with ServerProcess(path, database_url, tmp_path / "first.log", env=env) as first:
+        ping = httpx.post(
+            f"{first.base_url}/ping",
+            json={"lp_campaign_id": "100", "lp_supplier_id": "7", "lp_key": KEY,
+                  "zip_code": "78701", "state": "TX", "sub_note": "secret-sub-value"},
+        )  # fmt: skip
+    server = ServerProcess(path, database_url, tmp_path / "second.log", env=env)
+    with server, httpx.Client(base_url=server.base_url, timeout=30) as http:
+        sut = System(server, fleet, database_url, http)
+        post = sut.post(ping, [bid_of(ping, "alpha")], "100", **PEOPLE["post"])
+        assert post.json()["code"] == 0, post.text
+        lead = sut.lead(post.json()["lead_id"])
+    assert lead["fields"]["sub_note"] == "secret-sub-value"
+    assert "secret-sub-value" not in _raw(sut)
 
 
 def purge(database_url: str, *args: str) -> str:
