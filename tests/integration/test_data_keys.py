@@ -84,3 +84,22 @@ def test_rotation_rewraps_data_keys_and_old_values_stay_readable(database: str) 
 def test_without_a_master_key_nothing_is_made(database: str) -> None:
     assert keyring(database, Masters(None)) == Keyring()
     assert not keyring(database, Masters(None)).encrypts
+
+
+def test_nodes_starting_together_make_one_pair_of_data_keys(database: str) -> None:
+    master = os.urandom(32)
+
+    async def start_four() -> list[Keyring]:
+        engines = [make_engine(database) for _ in range(4)]
+        try:
+            opened = await asyncio.gather(
+                *(SqlKeyring.open(engine, Masters(master)) for engine in engines)
+            )
+            return [keyring.current for keyring in opened]
+        finally:
+            for engine in engines:
+                await engine.dispose()
+
+    keyrings = asyncio.run(start_four())
+    assert all(k == keyrings[0] for k in keyrings)
+    assert (len(keyrings[0].value_keys), len(keyrings[0].lookup_keys)) == (1, 1)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pickpost.infra.crypto import (
@@ -21,6 +22,7 @@ from pickpost.infra.crypto import (
 from pickpost.infra.sql import schema
 
 _KEYS = schema.data_keys.c
+_FIRST = {VALUE: "first-value", LOOKUP: "first-lookup"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +48,7 @@ async def _rows(conn: AsyncConnection) -> list[Any]:
     return list((await conn.execute(query.order_by(_KEYS.created_at, _KEYS.id))).all())
 
 
-async def _add(conn: AsyncConnection, master: bytes, purpose: str) -> str:
-    key_id = new_key_id()
+async def _add(conn: AsyncConnection, master: bytes, purpose: str, key_id: str) -> None:
     await conn.execute(
         schema.data_keys.insert().values(
             id=key_id,
@@ -57,7 +58,6 @@ async def _add(conn: AsyncConnection, master: bytes, purpose: str) -> str:
             created_at=datetime.now(UTC),
         )
     )
-    return key_id
 
 
 class SqlKeyring:
@@ -77,18 +77,21 @@ class SqlKeyring:
         values would be unreadable and new ones stored in clear without anyone deciding so.
         """
         keyring = cls(engine, masters)
-        async with engine.begin() as conn:
+        async with engine.connect() as conn:
             rows = await _rows(conn)
-            if masters.current is None:
-                if rows:
-                    raise DataKeyError(
-                        "this database holds encrypted values: set PICKPOST_DATA_KEY"
-                    )
-                return keyring
-            purposes = {row.purpose for row in rows}
-            for purpose in (VALUE, LOOKUP):
-                if purpose not in purposes:
-                    await _add(conn, masters.current, purpose)
+        if masters.current is None:
+            if rows:
+                raise DataKeyError("this database holds encrypted values: set PICKPOST_DATA_KEY")
+            return keyring
+        if not rows:
+            try:
+                async with engine.begin() as conn:
+                    # Fixed ids: nodes starting together on an empty table make one pair of
+                    # keys, not one each (all but one insert collide, and read the winner's).
+                    await _add(conn, masters.current, VALUE, _FIRST[VALUE])
+                    await _add(conn, masters.current, LOOKUP, _FIRST[LOOKUP])
+            except IntegrityError:
+                pass
         await keyring.refresh()
         return keyring
 
@@ -102,8 +105,7 @@ class SqlKeyring:
         self.current = Keyring(
             value_keys=values,
             lookup_keys=lookups,
-            # The newest value key encrypts; the first lookup key hashes, so that every node
-            # (even two that made one at the same moment) writes hashes under the same key.
+            # The newest value key encrypts (rotation adds one); there is one lookup key.
             current_value=list(values)[-1],
             current_lookup=next(iter(lookups)),
         )
@@ -135,12 +137,6 @@ async def rotate(engine: AsyncEngine, masters: Masters) -> Rotation:
                 )
             )
             rewrapped += 1
-        new_key = await _add(conn, masters.current, VALUE)
-        if not await _has(conn, LOOKUP):
-            await _add(conn, masters.current, LOOKUP)
+        new_key = new_key_id()
+        await _add(conn, masters.current, VALUE, new_key)
     return Rotation(rewrapped, new_key)
-
-
-async def _has(conn: AsyncConnection, purpose: str) -> bool:
-    found = await conn.execute(sa.select(_KEYS.id).where(_KEYS.purpose == purpose).limit(1))
-    return found.first() is not None
