@@ -46,6 +46,8 @@ DEFAULT_DB = "sqlite:///var/pickpost.db"
 
 
 def _days(kind: str, name: str) -> object:
+    """A ``--keep-NAME-days`` retention option, also read from ``PICKPOST_KEEP_NAME_DAYS``
+    (the same variable ``Settings`` reads, so ``serve`` and ``purge`` agree)."""
     return typer.Option(
         f"--keep-{name}-days",
         envvar=f"PICKPOST_KEEP_{name.upper().replace('-', '_')}_DAYS",
