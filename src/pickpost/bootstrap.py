@@ -1,26 +1,35 @@
 """The composition root: everything Pickpost runs on is built here, from settings."""
 
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.api.app import create_app
 from pickpost.domain.caps import CounterStore
+from pickpost.infra.crypto import parse_master_key
 from pickpost.infra.metrics import MeteredCatalogSource, MeteredLeadStore, MeteredRecorder
+from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.pingstore import MemoryPingStore, RedisPingStore
 from pickpost.infra.recorder import LogWriter
 from pickpost.infra.redis_counters import RedisCounters
 from pickpost.infra.sql.counters import SqlCounters
 from pickpost.infra.sql.engine import make_engine
+from pickpost.infra.sql.keys import Masters, SqlKeyring
 from pickpost.infra.sql.logs import SqlLogStore
+from pickpost.infra.sql.purge import PurgeReport, Retention, SqlPurger
 from pickpost.infra.sql.views import SqlViews
 from pickpost.infra.sql.workspace import SqlCatalogSource, SqlWorkspaceControl
 from pickpost.infra.transport import AiohttpTransport
 from pickpost.services.auction import Auction, AuctionTiming
-from pickpost.services.catalog_refresh import CatalogRefresher
+from pickpost.services.catalog_refresh import CatalogHolder, CatalogRefresher
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
+from pickpost.services.periodic import Periodic
 from pickpost.services.ping import PingService
 from pickpost.services.ports import PingStore
 from pickpost.services.post import PostService
@@ -28,6 +37,32 @@ from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from pickpost.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def masters_of(settings: Settings) -> Masters:
+    """The master keys from settings (DataKeyError if one is not 32 bytes of base64)."""
+
+    def parse(secret: SecretStr | None) -> bytes | None:
+        return None if secret is None else parse_master_key(secret.get_secret_value())
+
+    return Masters(parse(settings.data_key), parse(settings.data_key_previous))
+
+
+def retention_of(settings: Settings) -> Retention:
+    return Retention(
+        requests_days=settings.keep_requests_days,
+        lead_fields_days=settings.keep_lead_fields_days,
+        consent_days=settings.keep_consent_days,
+    )
+
+
+async def open_personal_data(
+    engine: AsyncEngine, settings: Settings, catalog: CatalogHolder
+) -> PersonalData:
+    keys = await SqlKeyring.open(engine, masters_of(settings))
+    return PersonalData(lambda: catalog.current, keys)
 
 
 @asynccontextmanager
@@ -60,8 +95,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             sql_counters.start()
             stack.push_async_callback(sql_counters.close)
             counters = sql_counters
-        leads = MeteredLeadStore(engine)
-        writer = LogWriter(SqlLogStore(engine))
+        personal = await open_personal_data(engine, settings, catalogs.holder)
+        leads = MeteredLeadStore(engine, personal)
+        writer = LogWriter(SqlLogStore(engine, personal))
         writer.start()
         stack.push_async_callback(writer.close)
         recorder = MeteredRecorder(writer)
@@ -70,6 +106,18 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         )
         settler.start()
         stack.push_async_callback(settler.close)
+        retention = retention_of(settings)
+        if retention.purges:
+            purger = SqlPurger(engine, personal)
+
+            async def purge() -> PurgeReport:
+                report = await purger.purge(retention, time.time())
+                log.info("purged personal data past its retention: %s", report)
+                return report
+
+            purges = Periodic("purge", settings.purge_every_s, purge, at_start=True)
+            purges.start()
+            stack.push_async_callback(purges.close)
 
         auction = Auction(transport, AuctionTiming(reserve_ms=settings.reserve_ms))
         gate = Gate(counters)
@@ -80,7 +128,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             pings=PingService(auction, gate, pings, recorder),
             posts=PostService(seller, gate, pings, leads, settler),
             direct_posts=DirectPostService(auction, gate, seller, leads, counters),
-            views=SqlViews(engine),
+            views=SqlViews(engine, personal),
             control=SqlWorkspaceControl(engine),
             recorder=recorder,
             admin_token=token,

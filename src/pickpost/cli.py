@@ -1,6 +1,7 @@
-"""The ``pickpost`` command line: serve, load, migrate, simbuyers, demo."""
+"""The ``pickpost`` command line: serve, load, migrate, purge, keys, simbuyers, demo."""
 
 import asyncio
+import base64
 import os
 import signal
 import socket
@@ -15,10 +16,19 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from pickpost.bootstrap import masters_of
+from pickpost.infra.crypto import DataKeyError, new_data_key
 from pickpost.infra.metrics import MULTIPROC_ENV
+from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql.engine import DatabaseUrlError, driver_url, make_engine
+from pickpost.infra.sql.keys import Masters, Rotation, SqlKeyring, rotate
 from pickpost.infra.sql.migrate import upgrade
-from pickpost.infra.sql.workspace import ApplyReport, apply_workspace
+from pickpost.infra.sql.purge import PurgeReport, Retention, SqlPurger
+from pickpost.infra.sql.workspace import (
+    ApplyReport,
+    SqlCatalogSource,
+    apply_workspace,
+)
 from pickpost.infra.workspace_file import WorkspaceError, read_workspace
 from pickpost.settings import Settings
 
@@ -33,6 +43,22 @@ DatabaseOpt = Annotated[
     ),
 ]
 DEFAULT_DB = "sqlite:///var/pickpost.db"
+
+
+def _days(kind: str, name: str) -> object:
+    """A ``--keep-NAME-days`` retention option, also read from ``PICKPOST_KEEP_NAME_DAYS``
+    (the same variable ``Settings`` reads, so ``serve`` and ``purge`` agree)."""
+    return typer.Option(
+        f"--keep-{name}-days",
+        envvar=f"PICKPOST_KEEP_{name.upper().replace('-', '_')}_DAYS",
+        min=0,
+        help=f"days {kind} keep personal data (default: forever)",
+    )
+
+
+KeepRequests = Annotated[float | None, _days("raw supplier requests", "requests")]
+KeepLeadFields = Annotated[float | None, _days("lead fields and pings", "lead-fields")]
+KeepConsent = Annotated[float | None, _days("consent evidence", "consent")]
 
 
 def _check_database(url: str) -> None:
@@ -99,18 +125,114 @@ def serve(
     workers: Annotated[
         int, typer.Option(envvar="PICKPOST_WORKERS", min=1, help="server processes (needs --redis)")
     ] = 1,
+    keep_requests_days: KeepRequests = None,
+    keep_lead_fields_days: KeepLeadFields = None,
+    keep_consent_days: KeepConsent = None,
 ) -> None:
-    """Serve the supplier and admin APIs (migrating and applying --workspace first)."""
+    """Serve the supplier and admin APIs (migrating and applying --workspace first).
+
+    With a retention set, what it no longer keeps is purged at start and every
+    PICKPOST_PURGE_EVERY_S seconds. The master key of personal data is read from
+    PICKPOST_DATA_KEY only: a command line is visible to every user of the machine.
+    """
     if workers > 1 and not redis:
         # A POST must find its ping whichever process answered the PING.
         err.print("[red]--workers above 1 needs --redis: the processes share pings there[/red]")
         raise typer.Exit(2)
+    settings = Settings(
+        database_url=database,
+        redis_url=redis,
+        host=host,
+        port=port,
+        workers=workers,
+        keep_requests_days=keep_requests_days,
+        keep_lead_fields_days=keep_lead_fields_days,
+        keep_consent_days=keep_consent_days,
+    )
+    _masters(settings)  # a malformed key stops here, not in each worker
     _check_database(database)
     upgrade(database)
     if workspace is not None:
         _apply(workspace, database)
-    _run_server(
-        Settings(database_url=database, redis_url=redis, host=host, port=port, workers=workers)
+    _run_server(settings)
+
+
+def _masters(settings: Settings) -> Masters:
+    try:
+        return masters_of(settings)
+    except DataKeyError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def purge(
+    database: DatabaseOpt = DEFAULT_DB,
+    keep_requests_days: KeepRequests = None,
+    keep_lead_fields_days: KeepLeadFields = None,
+    keep_consent_days: KeepConsent = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="rows per transaction")] = 500,
+) -> None:
+    """Blank personal data past its retention, in batches; running it again changes nothing.
+
+    Totals, sales, payouts and the consent record's structure stay (docs/security.md).
+    """
+    retention = Retention(keep_requests_days, keep_lead_fields_days, keep_consent_days)
+    if not retention.purges:
+        err.print("[red]nothing to purge: give at least one --keep-…-days[/red]")
+        raise typer.Exit(2)
+    _check_database(database)
+    upgrade(database)
+
+    async def run() -> PurgeReport:
+        engine = make_engine(database)
+        try:
+            catalog = await SqlCatalogSource(engine).load()
+            # Blanking needs no key: encrypted values are blanked whole.
+            personal = PersonalData(lambda: catalog, SqlKeyring(engine, Masters(None)))
+            return await SqlPurger(engine, personal, batch_size).purge(retention, time.time())
+        finally:
+            await engine.dispose()
+
+    console.print(f"purged {asyncio.run(run())}")
+
+
+keys_app = typer.Typer(help="The master key of personal data at rest (docs/security.md).")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new master key for PICKPOST_DATA_KEY (32 random bytes, base64)."""
+    print(base64.b64encode(new_data_key()).decode())
+
+
+@keys_app.command("rotate")
+def keys_rotate(database: DatabaseOpt = DEFAULT_DB) -> None:
+    """Re-wrap the data keys under PICKPOST_DATA_KEY (the new master key), reading them with
+    PICKPOST_DATA_KEY_PREVIOUS, and start a new data key for new values."""
+    masters = _masters(Settings())
+    if masters.current is None:
+        err.print("[red]set PICKPOST_DATA_KEY to the new master key[/red]")
+        raise typer.Exit(2)
+    _check_database(database)
+    upgrade(database)
+
+    async def run() -> Rotation:
+        engine = make_engine(database)
+        try:
+            return await rotate(engine, masters)
+        finally:
+            await engine.dispose()
+
+    try:
+        rotation = asyncio.run(run())
+    except DataKeyError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    console.print(
+        f"data keys re-wrapped: {rotation.rewrapped}; new values use data key "
+        f"{rotation.new_value_key}"
     )
 
 

@@ -23,6 +23,17 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     # How often each process checks the stored campaigns for a change (seconds).
     catalog_refresh_s: float = Field(default=1.0, gt=0)
+    # Master key of personal data at rest: base64 of 32 random bytes; unset, values are
+    # stored in clear. The previous one is only set while rotating (docs/security.md).
+    data_key: SecretStr | None = None
+    data_key_previous: SecretStr | None = None
+    # Retention of personal data, in days, per kind of record; unset keeps it forever.
+    # The FTC's Telemarketing Sales Rule asks for consent records to be kept 5 years.
+    keep_requests_days: float | None = Field(default=None, ge=0)
+    keep_lead_fields_days: float | None = Field(default=None, ge=0)
+    keep_consent_days: float | None = Field(default=None, ge=0)
+    # How often ``serve`` purges what the retention no longer keeps (when any is set).
+    purge_every_s: float = Field(default=3600.0, gt=0)
 
     def to_env(self) -> dict[str, str]:
         """These settings as the ``PICKPOST_*`` variables that rebuild them in a worker."""

@@ -1,5 +1,6 @@
 """The command line as a user runs it: load, and the demo's printed requests."""
 
+import base64
 import json
 import os
 import re
@@ -155,3 +156,32 @@ def test_several_workers_need_redis(tmp_path: Path) -> None:
     result = pickpost("serve", "--workers", "2", "--database", f"sqlite:///{tmp_path / 'p.db'}")
     assert result.returncode == 2
     assert "--workers above 1 needs --redis" in " ".join(result.stderr.split())
+
+
+def test_purge_needs_a_retention_and_reports_counts(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'p.db'}"
+    refused = pickpost("purge", "--database", database)
+    assert refused.returncode == 2
+    assert "give at least one --keep-…-days" in " ".join(refused.stderr.split())
+    assert pickpost("load", "demo/workspace.yaml", "--database", database).returncode == 0
+    done = pickpost("purge", "--database", database, "--keep-requests-days", "30")
+    assert done.returncode == 0, done.stderr
+    assert "purged requests: 0, pings: 0, leads: 0, lookup hashes: 0, consents: 0" in done.stdout
+
+
+def test_a_malformed_data_key_stops_serve_without_echoing_it(tmp_path: Path) -> None:
+    bad = "c2hvcnQta2V5"  # base64 of 9 bytes
+    result = subprocess.run(
+        [sys.executable, "-m", "pickpost", "serve", "--database", f"sqlite:///{tmp_path / 'p.db'}"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
+        env={**os.environ, "PICKPOST_DATA_KEY": bad},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "must be 32 bytes" in result.stderr
+    assert bad not in result.stderr + result.stdout
+
+
+def test_keys_generate_prints_a_usable_master_key() -> None:
+    result = pickpost("keys", "generate")
+    assert result.returncode == 0
+    assert len(base64.b64decode(result.stdout.strip(), validate=True)) == 32

@@ -23,6 +23,7 @@ from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.leads import SqlLeadStore
 from pickpost.services.settle import NOT_ATTEMPTED, UNKNOWN_REASON, Settler
 from tests.integration.conftest import System
+from tests.support.personal import in_clear
 from tests.support.server import ADMIN_TOKEN
 
 
@@ -40,14 +41,14 @@ def _lead(ping_id: str) -> tuple[NewLead, ConsentRecord]:
 
 
 async def test_one_lead_per_ping_even_when_claims_race(engine: AsyncEngine) -> None:
-    store = SqlLeadStore(engine)
+    store = SqlLeadStore(engine, in_clear(engine))
     ping_id = new_id("p")
     claims = await asyncio.gather(*(store.claim(*_lead(ping_id)) for _ in range(8)))
     assert claims.count(True) == 1
 
 
 async def test_a_lead_is_never_sold_twice_to_one_buyer(engine: AsyncEngine) -> None:
-    store = SqlLeadStore(engine)
+    store = SqlLeadStore(engine, in_clear(engine))
     lead, consent = _lead(new_id("p"))
     assert await store.claim(lead, consent)
 
@@ -61,7 +62,7 @@ async def test_a_lead_is_never_sold_twice_to_one_buyer(engine: AsyncEngine) -> N
 
 
 async def test_interrupted_leads_are_settled_from_the_ledger(engine: AsyncEngine) -> None:
-    store = SqlLeadStore(engine)
+    store = SqlLeadStore(engine, in_clear(engine))
     picked: list[dict[str, object]] = [
         {"bid_id": f"b_{b}", "buyer_id": b, "tcpa_entity_name": f"{b} LLC", "bid_price": price}
         for b, price in (("alpha", 36.0), ("beta", 27.0), ("gamma", 22.5))
@@ -116,7 +117,7 @@ def test_unknown_sales_are_listed_for_operators(system: System) -> None:
     async def leave_one_unknown() -> str:
         engine = make_engine(system.database_url)
         try:
-            store = SqlLeadStore(engine)
+            store = SqlLeadStore(engine, in_clear(engine))
             lead, consent = _lead(new_id("p"))
             assert await store.claim(lead, consent)
             assert await store.start_sale(SaleAttempt(lead.lead_id, "zeta", "b_z", 100, 90, 0))

@@ -26,6 +26,7 @@ class ServerProcess:
         *,
         workers: int = 1,
         port: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -48,12 +49,14 @@ class ServerProcess:
         self._log_path = log_path
         self._database_url = database_url
         self._process: subprocess.Popen[bytes] | None = None
+        self._env = env or {}
 
     def start(self, timeout_s: float = 30.0) -> None:
         env = {
             **os.environ,
             "PICKPOST_ADMIN_TOKEN": ADMIN_TOKEN,
             "PICKPOST_REDIS_PREFIX": redis_prefix(self._database_url),
+            **self._env,
         }
         with self._log_path.open("wb") as log:
             self._process = subprocess.Popen(

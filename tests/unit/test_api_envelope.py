@@ -44,6 +44,9 @@ class NoViews:
     async def sales(self, status: str, limit: int) -> list[dict[str, object]]:
         return [{"status": status, "limit": limit}]
 
+    async def find_leads(self, field_name: str, value: str, limit: int) -> list[dict[str, object]]:
+        return []
+
 
 class NoControl:
     async def set_paused(

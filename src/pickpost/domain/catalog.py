@@ -9,6 +9,7 @@ from types import MappingProxyType
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import FieldSpec, FieldType
 from pickpost.domain.margin import NO_MARGIN, Margin
+from pickpost.domain.personal import PersonalFields
 from pickpost.domain.shaping import ShapingRules
 from pickpost.domain.workspace import (
     BuyerConfig,
@@ -29,6 +30,7 @@ class Campaign:
     shaping: ShapingRules
     fields: tuple[FieldSpec, ...]
     field_types: Mapping[str, FieldType]  # for duplicate keys (phone and zip compare digits)
+    personal: PersonalFields  # which values storage encrypts, indexes and purges
     suppliers: Mapping[str, SupplierConfig]
     buyers: Mapping[str, BuyerConfig]
 
@@ -48,6 +50,9 @@ class Campaign:
             ),
             fields=fields,
             field_types=MappingProxyType({spec.name: spec.type for spec in fields}),
+            personal=PersonalFields.of(
+                (spec, f.personal) for spec, f in zip(fields, config.fields, strict=True)
+            ),
             suppliers=MappingProxyType({s.id: s for s in hashed}),
             buyers=MappingProxyType({b.id: b for b in config.buyers}),
         )

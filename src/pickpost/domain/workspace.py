@@ -96,6 +96,9 @@ class FieldConfig(Model):
     ping: Requirement | None = None
     post: Requirement | None = None
     values: tuple[str, ...] = ()
+    # Personal data (encrypted at rest, purged with lead fields); None: by type and name
+    # (domain/personal.py, docs/configuration.md).
+    personal: bool | None = None
 
     @field_validator("name")
     @classmethod

@@ -1,5 +1,6 @@
 """The lead ledger: leads, consent, sales and the buyer calls of POSTs."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from pickpost.domain.lead import (
 )
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.ping import PingRecord
+from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.rows import at, call_row, epoch, ping_record
 
@@ -25,6 +27,7 @@ from pickpost.infra.sql.rows import at, call_row, epoch, ping_record
 # more CPU than executing it.
 _INSERT_LEAD = schema.leads.insert()
 _INSERT_CONSENT = schema.consents.insert()
+_INSERT_LOOKUPS = schema.lead_lookups.insert()
 _START_SALE = schema.sales.insert().returning(schema.sales.c.id)
 _FINISH_SALE = (
     schema.sales.update()
@@ -73,8 +76,9 @@ _CUT_OFF_SALES = (
 
 
 class SqlLeadStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
         self._engine = engine
+        self._personal = personal
         # One statement needs no transaction around it: two round trips fewer.
         self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -100,10 +104,20 @@ class SqlLeadStore:
             row = (
                 await conn.execute(sa.select(schema.pings).where(schema.pings.c.id == ping_id))
             ).first()
-        return None if row is None else ping_record(row)
+        if row is None:
+            return None
+        record = ping_record(row)
+        return replace(
+            record,
+            lead=await self._personal.open(record.lead),
+            ping_values=await self._personal.open(record.ping_values),
+        )
 
     async def claim(self, lead: NewLead, consent: ConsentRecord) -> bool:
         created = at(lead.created_at)
+        personal = self._personal
+        # Hashed from the values as given, before they are encrypted.
+        lookups = personal.lookups(lead.campaign_id, lead.fields)
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(
@@ -119,7 +133,7 @@ class SqlLeadStore:
                         "test": lead.test,
                         "status": LeadStatus.SELLING.value,
                         "payout_cents": 0,
-                        "fields": lead.fields,
+                        "fields": personal.seal(lead.campaign_id, lead.fields),
                     },
                 )
                 await conn.execute(
@@ -130,9 +144,13 @@ class SqlLeadStore:
                         "consented_at": at(consent.consented_at),
                         "bids_shown": consent.bids_shown,
                         "bids_picked": consent.bids_picked,
-                        "evidence": consent.evidence,
+                        "evidence": personal.seal(lead.campaign_id, dict(consent.evidence)),
                     },
                 )
+                if lookups:
+                    await conn.execute(
+                        _INSERT_LOOKUPS, [{"lead_id": lead.lead_id, **row} for row in lookups]
+                    )
         except IntegrityError:
             return False
         return True

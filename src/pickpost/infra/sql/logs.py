@@ -5,18 +5,32 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.lead import PingLog, RequestLog
+from pickpost.domain.ping import PingRecord
+from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.rows import at, call_row, ping_row
 
 
 class SqlLogStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Writes the logs in batches, behind the responses: encrypting their personal values
+    here keeps that cost off the PING and POST answers."""
+
+    def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
         self._engine = engine
+        self._personal = personal
+
+    def _ping_row(self, record: PingRecord) -> dict[str, object]:
+        seal = self._personal.seal
+        row = ping_row(record)
+        row["lead"] = seal(record.campaign_id, record.lead)
+        row["ping_values"] = seal(record.campaign_id, record.ping_values)
+        return row
 
     async def write_logs(self, pings: Sequence[PingLog], requests: Sequence[RequestLog]) -> None:
+        seal = self._personal.seal
         async with self._engine.begin() as conn:
             if pings:
-                await conn.execute(schema.pings.insert(), [ping_row(p.record) for p in pings])
+                await conn.execute(schema.pings.insert(), [self._ping_row(p.record) for p in pings])
             calls = [call_row(c, p.record.ping_id, None) for p in pings for c in p.calls]
             if calls:
                 await conn.execute(schema.buyer_calls.insert(), calls)
@@ -36,7 +50,9 @@ class SqlLogStore:
                             "ping_id": r.ping_id,
                             "lead_id": r.lead_id,
                             "remote_addr": r.remote_addr,
-                            "request": r.request,
+                            # Refused requests too: what a supplier sent is personal until a
+                            # campaign's fields say otherwise.
+                            "request": seal(r.campaign_id, r.request),
                             "response": r.response,
                         }
                         for r in requests

@@ -31,6 +31,8 @@ pings = sa.Table(
     sa.Column("ping_values", Json, nullable=False),
     sa.Column("bids", Json, nullable=False),
     sa.Column("buyers_pinged", sa.Integer, nullable=False),
+    sa.Column("purged_at", Timestamp, nullable=True),
+    sa.Index("ix_pings_purge", "purged_at", "created_at"),
 )
 
 leads = sa.Table(
@@ -48,9 +50,11 @@ leads = sa.Table(
     sa.Column("payout_cents", sa.BigInteger, nullable=False),
     sa.Column("fields", Json, nullable=False),
     sa.Column("outcome", Json, nullable=True),
+    sa.Column("purged_at", Timestamp, nullable=True),
     # One POST per ping: this constraint is what makes concurrent POSTs sell once.
     sa.UniqueConstraint("ping_id", name="uq_leads_ping_id"),
     sa.Index("ix_leads_campaign_created", "campaign_id", "created_at"),
+    sa.Index("ix_leads_purge", "purged_at", "created_at"),
 )
 
 consents = sa.Table(
@@ -62,6 +66,8 @@ consents = sa.Table(
     sa.Column("bids_shown", Json, nullable=False),
     sa.Column("bids_picked", Json, nullable=False),
     sa.Column("evidence", Json, nullable=False),
+    sa.Column("purged_at", Timestamp, nullable=True),
+    sa.Index("ix_consents_purge", "purged_at", "consented_at"),
 )
 
 sales = sa.Table(
@@ -114,6 +120,30 @@ requests = sa.Table(
     sa.Column("remote_addr", sa.Text, nullable=True),
     sa.Column("request", Json, nullable=False),
     sa.Column("response", Json, nullable=False),
+    sa.Column("purged_at", Timestamp, nullable=True),
+    sa.Index("ix_requests_purge", "purged_at", "received_at"),
+)
+
+# Data keys, wrapped by the master key (infra/crypto.py): ``value`` keys encrypt personal
+# values, the ``lookup`` key hashes them for exact search.
+data_keys = sa.Table(
+    "data_keys",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("purpose", sa.String(8), nullable=False),
+    sa.Column("wrapped", sa.Text, nullable=False),
+    sa.Column("master_id", sa.String(16), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+# A keyed hash of each declared personal field of a lead: exact lookups without decrypting.
+lead_lookups = sa.Table(
+    "lead_lookups",
+    metadata,
+    sa.Column("lead_id", sa.String(40), sa.ForeignKey("leads.id"), primary_key=True),
+    sa.Column("field_name", sa.String(64), primary_key=True),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_lead_lookups_field_hash", "field_name", "hash"),
 )
 
 counters = sa.Table(

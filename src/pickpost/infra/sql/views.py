@@ -1,4 +1,5 @@
-"""What the admin API shows: a lead or a ping with everything recorded about it."""
+"""What the admin API shows: a lead or a ping with everything recorded about it (personal
+values decrypted for the operator), and the leads whose field has a given value."""
 
 from datetime import datetime
 from typing import Any
@@ -6,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.rows import utc
 
@@ -19,8 +21,9 @@ def _cents(value: int | None) -> float | None:
 
 
 class SqlViews:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
         self._engine = engine
+        self._personal = personal
 
     async def lead(self, lead_id: str) -> dict[str, object] | None:
         """The lead with its consent record, sales, requests and every buyer call."""
@@ -44,6 +47,7 @@ class SqlViews:
             ).all()
             requests = await _requests(conn, lead.ping_id, lead_id)
             timeline = await _timeline(conn, lead.ping_id, lead_id)
+        open_ = self._personal.open
         return {
             "lead_id": lead.id,
             "campaign_id": lead.campaign_id,
@@ -54,14 +58,14 @@ class SqlViews:
             "test": lead.test,
             "status": lead.status,
             "payout": _cents(lead.payout_cents),
-            "fields": lead.fields,
+            "fields": await open_(lead.fields),
             "consent": None
             if consent is None
             else {
                 "consented_at": _iso(consent.consented_at),
                 "bids_shown": consent.bids_shown,
                 "bids_picked": consent.bids_picked,
-                **consent.evidence,
+                **await open_(consent.evidence),
             },
             "sales": [
                 {
@@ -107,6 +111,29 @@ class SqlViews:
                 for r in rows
             ]
 
+    async def find_leads(self, field_name: str, value: str, limit: int) -> list[dict[str, object]]:
+        """Leads whose ``field_name`` had ``value`` (exact, after normalisation), newest first:
+        matched on keyed hashes, nothing is decrypted."""
+        hashes = self._personal.search_hashes(field_name, value)
+        leads, lookups = schema.leads.c, schema.lead_lookups.c
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(leads.id, leads.created_at, leads.campaign_id, leads.status)
+                .join(schema.lead_lookups, lookups.lead_id == leads.id)
+                .where(lookups.field_name == field_name, lookups.hash.in_(hashes))
+                .order_by(leads.created_at.desc(), leads.id.desc())
+                .limit(limit)
+            )
+            return [
+                {
+                    "lead_id": r.id,
+                    "created_at": _iso(r.created_at),
+                    "campaign_id": r.campaign_id,
+                    "status": r.status,
+                }
+                for r in rows
+            ]
+
     async def ping(self, ping_id: str) -> dict[str, object] | None:
         """The ping as received, the bids offered, its buyer calls and its POSTs, if any."""
         async with self._engine.connect() as conn:
@@ -130,7 +157,7 @@ class SqlViews:
             "created_at": _iso(ping.created_at),
             "expires_at": _iso(ping.expires_at),
             "test": ping.test,
-            "lead": ping.lead,
+            "lead": await self._personal.open(ping.lead),
             "bids": [
                 {
                     "bid_id": b["bid_id"],

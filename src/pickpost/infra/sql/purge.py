@@ -1,0 +1,213 @@
+"""Purging personal data past its retention (``pickpost purge``, and on a schedule in serve).
+
+A purge blanks values, it never deletes records: a lead keeps its status, payout, sales and
+consent structure (bids shown and picked, times), so totals and payouts read the same after.
+What goes, per kind of record (docs/security.md):
+
+- raw supplier requests: the request and response bodies (``{}``);
+- lead fields, and the ping records the leads came from: personal values become ``[purged]``,
+  and the lead's lookup hashes are deleted (a hash of a phone number is personal data too);
+- consent evidence: personal values become ``[purged]``; its own, usually longer, retention.
+
+Work goes in batches of ``batch_size`` rows, one short transaction each, so a big table is
+never locked for long. Each purged row gets ``purged_at``, which is what makes a second run a
+no-op (and what the next run's scan skips, through the ``ix_*_purge`` indexes).
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from pickpost.infra.personal_data import PersonalData
+from pickpost.infra.sql import schema
+from pickpost.infra.sql.rows import at
+
+_DAY_S = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """Days each kind of record keeps its personal values; None keeps them forever."""
+
+    requests_days: float | None = None
+    lead_fields_days: float | None = None
+    consent_days: float | None = None
+
+    @property
+    def purges(self) -> bool:
+        return any(
+            d is not None for d in (self.requests_days, self.lead_fields_days, self.consent_days)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    """Rows purged by one run, per kind."""
+
+    requests: int = 0
+    pings: int = 0
+    leads: int = 0
+    lookups: int = 0
+    consents: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"requests: {self.requests}, pings: {self.pings}, leads: {self.leads}, "
+            f"lookup hashes: {self.lookups}, consents: {self.consents}"
+        )
+
+
+# One batch in one transaction: (rows purged, lookup hashes deleted with them).
+Batch = Callable[[AsyncConnection, datetime, datetime], Awaitable[tuple[int, int]]]
+
+
+class SqlPurger:
+    def __init__(self, engine: AsyncEngine, personal: PersonalData, batch_size: int = 500) -> None:
+        self._engine = engine
+        self._personal = personal
+        self._batch_size = batch_size
+
+    async def purge(self, retention: Retention, now: float) -> PurgeReport:
+        """Purge what ``retention`` no longer keeps at ``now`` (epoch seconds)."""
+        requests = pings = leads = lookups = consents = 0
+        if retention.requests_days is not None:
+            requests, _ = await self._run(self._requests, retention.requests_days, now)
+        if retention.lead_fields_days is not None:
+            pings, _ = await self._run(self._pings, retention.lead_fields_days, now)
+            leads, lookups = await self._run(self._leads, retention.lead_fields_days, now)
+        if retention.consent_days is not None:
+            consents, _ = await self._run(self._consents, retention.consent_days, now)
+        return PurgeReport(requests, pings, leads, lookups, consents)
+
+    async def _run(self, batch: Batch, days: float, now: float) -> tuple[int, int]:
+        cutoff, stamp = at(now - days * _DAY_S), at(now)
+        rows = hashes = 0
+        while True:
+            async with self._engine.begin() as conn:
+                purged, deleted = await batch(conn, cutoff, stamp)
+            rows, hashes = rows + purged, hashes + deleted
+            if purged < self._batch_size:
+                return rows, hashes
+
+    async def _due(
+        self, conn: AsyncConnection, table: sa.Table, since: str, cutoff: datetime, *cols: Any
+    ) -> list[sa.Row[Any]]:
+        """The next batch of rows not purged yet and older than ``cutoff``."""
+        query = (
+            sa.select(*cols)
+            .where(table.c.purged_at.is_(None), table.c[since] < cutoff)
+            .order_by(table.c[since])
+            .limit(self._batch_size)
+        )
+        return list((await conn.execute(query)).all())
+
+    async def _requests(
+        self, conn: AsyncConnection, cutoff: datetime, now: datetime
+    ) -> tuple[int, int]:
+        c = schema.requests.c
+        ids = [r.id for r in await self._due(conn, schema.requests, "received_at", cutoff, c.id)]
+        if not ids:
+            return 0, 0
+        await conn.execute(
+            schema.requests.update()
+            .where(c.id.in_(ids), c.purged_at.is_(None))
+            .values(request={}, response={}, purged_at=now)
+        )
+        return len(ids), 0
+
+    async def _pings(
+        self, conn: AsyncConnection, cutoff: datetime, now: datetime
+    ) -> tuple[int, int]:
+        c = schema.pings.c
+        rows = await self._due(
+            conn, schema.pings, "created_at", cutoff, c.id, c.campaign_id, c.lead, c.ping_values
+        )
+        blank = self._personal.blank
+        updates = [
+            {
+                "b_id": r.id,
+                "b_lead": blank(r.campaign_id, r.lead),
+                "b_ping_values": blank(r.campaign_id, r.ping_values),
+                "b_now": now,
+            }
+            for r in rows
+        ]
+        if updates:
+            await conn.execute(
+                schema.pings.update()
+                .where(c.id == sa.bindparam("b_id"), c.purged_at.is_(None))
+                .values(
+                    lead=sa.bindparam("b_lead", type_=schema.Json),
+                    ping_values=sa.bindparam("b_ping_values", type_=schema.Json),
+                    purged_at=sa.bindparam("b_now"),
+                ),
+                updates,
+            )
+        return len(rows), 0
+
+    async def _leads(
+        self, conn: AsyncConnection, cutoff: datetime, now: datetime
+    ) -> tuple[int, int]:
+        c = schema.leads.c
+        rows = await self._due(
+            conn, schema.leads, "created_at", cutoff, c.id, c.campaign_id, c.fields
+        )
+        if not rows:
+            return 0, 0
+        await conn.execute(
+            schema.leads.update()
+            .where(c.id == sa.bindparam("b_id"), c.purged_at.is_(None))
+            .values(
+                fields=sa.bindparam("b_fields", type_=schema.Json), purged_at=sa.bindparam("b_now")
+            ),
+            [
+                {
+                    "b_id": r.id,
+                    "b_fields": self._personal.blank(r.campaign_id, r.fields),
+                    "b_now": now,
+                }
+                for r in rows
+            ],
+        )
+        deleted = await conn.execute(
+            schema.lead_lookups.delete().where(
+                schema.lead_lookups.c.lead_id.in_([r.id for r in rows])
+            )
+        )
+        return len(rows), deleted.rowcount
+
+    async def _consents(
+        self, conn: AsyncConnection, cutoff: datetime, now: datetime
+    ) -> tuple[int, int]:
+        c, leads = schema.consents.c, schema.leads.c
+        query = (
+            sa.select(c.lead_id, leads.campaign_id, c.evidence)
+            .join(schema.leads, leads.id == c.lead_id)
+            .where(c.purged_at.is_(None), c.consented_at < cutoff)
+            .order_by(c.consented_at)
+            .limit(self._batch_size)
+        )
+        rows = (await conn.execute(query)).all()
+        if not rows:
+            return 0, 0
+        await conn.execute(
+            schema.consents.update()
+            .where(c.lead_id == sa.bindparam("b_id"), c.purged_at.is_(None))
+            .values(
+                evidence=sa.bindparam("b_evidence", type_=schema.Json),
+                purged_at=sa.bindparam("b_now"),
+            ),
+            [
+                {
+                    "b_id": r.lead_id,
+                    "b_evidence": self._personal.blank(r.campaign_id, r.evidence),
+                    "b_now": now,
+                }
+                for r in rows
+            ],
+        )
+        return len(rows), 0
