@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from pickpost.domain import catalog as catalog_module
 from pickpost.domain.catalog import Campaign, Catalog
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.margin import NO_MARGIN, Margin
@@ -119,7 +118,7 @@ def test_a_key_is_hashed_and_compared_for_unknown_campaigns_too(
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(catalog_module.hmac, "compare_digest", compare)
+    monkeypatch.setattr(hmac, "compare_digest", compare)
     for campaign_id, supplier_id in (("999", "7"), ("101", "42"), ("101", "8"), ("101", "7")):
         catalog.authenticate(campaign_id, supplier_id, "wrong-key")
     assert len(compared) == 4
