@@ -119,3 +119,11 @@ def test_too_many_keys_and_overlong_keys_are_refused(sut: System) -> None:
     assert_malformed(sut.http.post("/ping", content=form, headers=FORM), "at most 1000 fields")
     assert_malformed(send_json(sut, "/ping", {**AUTH, "k" * 257: "1"}), "at most 256")
     assert sut.fleet.received("alpha") == []
+
+
+@pytest.mark.parametrize("path", ["/ping/", "/post/", "/direct_post/", "/ingest/"])
+def test_a_trailing_slash_is_the_same_endpoint(sut: System, path: str) -> None:
+    """Not a redirect: that is no envelope, and it names the host as the server saw it."""
+    response = sut.http.post(path, json={"lp_campaign_id": "999", "lp_supplier_id": "7"})
+    assert (response.status_code, response.json()["code"]) == (400, 1001)
+    assert response.json()["request_id"].startswith("r_")

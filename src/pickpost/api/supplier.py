@@ -120,20 +120,26 @@ async def _decide(
     return await use_case(request, admitted)
 
 
+# Each endpoint also answers with a trailing slash, which suppliers' URLs sometimes have: the
+# framework's default, a 307 redirect, is no envelope and names the host as this process saw it.
 @router.post("/ping", openapi_extra=openapi.PING, responses=openapi.ENVELOPE)
+@router.post("/ping/", include_in_schema=False)
 async def ping(http: Request) -> Response:
     """PING: a partial lead; returns the bids (One-to-One)."""
     return await _handle(http, "/ping", _PING_POST, lambda r: r.pings.ping)
 
 
 @router.post("/post", openapi_extra=openapi.POST, responses=openapi.ENVELOPE)
+@router.post("/post/", include_in_schema=False)
 async def post(http: Request) -> Response:
     """POST: the full lead for an earlier ping, sold to the consented bids."""
     return await _handle(http, "/post", _PING_POST, lambda r: r.posts.post)
 
 
 @router.post("/direct_post", openapi_extra=openapi.PING, responses=openapi.ENVELOPE)
+@router.post("/direct_post/", include_in_schema=False)
 @router.post("/ingest", include_in_schema=False)
+@router.post("/ingest/", include_in_schema=False)
 async def direct_post(http: Request) -> Response:
     """Direct Post: the full lead in one call."""
     return await _handle(http, "/direct_post", _DIRECT, lambda r: r.direct_posts.direct_post)
