@@ -67,6 +67,8 @@ async def _read_body(request: Request) -> bytes | None:
 
 
 def _parse(body: bytes, content_type: str) -> dict[str, object] | Pairs:
+    if not body.removeprefix(_UTF8_BOM).strip():
+        return {}
     media, _, params = content_type.partition(";")
     media = media.strip().lower()
     if media == "multipart/form-data":
@@ -80,8 +82,6 @@ def _parse(body: bytes, content_type: str) -> dict[str, object] | Pairs:
     if media == _FORM:
         return _form_pairs(body, codec, "body", strict=True)
     text = _decode(body, codec, f"body is not valid {_LABELS[codec]} text")
-    if not text.strip():
-        return {}
     try:
         parsed = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except _Malformed:
