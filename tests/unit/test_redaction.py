@@ -1,5 +1,6 @@
 """What the process log shows of an exception: kinds and places, never a value."""
 
+import asyncio
 import logging
 import sqlite3
 from pathlib import Path
@@ -71,3 +72,24 @@ def test_every_logged_exception_is_described(caplog: pytest.LogCaptureFixture) -
     assert "request r_1 failed" in text
     assert "builtins.KeyError: (message withheld" in text
     assert VALUE not in text
+
+
+async def test_asyncio_does_not_quote_a_lost_exception(caplog: pytest.LogCaptureFixture) -> None:
+    """asyncio's own line for a task whose exception nobody retrieved carries the task's repr,
+    and with it the exception's."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    future.set_exception(raised(ValueError(VALUE)))
+    future.exception()
+    factory = logging.getLogRecordFactory()
+    try:
+        withhold_exception_messages()
+        loop.call_exception_handler(
+            {"message": "Task exception was never retrieved", "exception": future.exception(),
+             "future": future}
+        )  # fmt: skip
+    finally:
+        logging.setLogRecordFactory(factory)
+    assert "Task exception was never retrieved" in caplog.text
+    assert "ValueError(…)" in caplog.text
+    assert VALUE not in caplog.text

@@ -50,14 +50,17 @@ def describe(error: BaseException) -> str:
 
 
 def _message(error: BaseException) -> str:
-    plain = isinstance(error, _PLAIN) or (
+    return str(error) if _plain(error) else _WITHHELD
+
+
+def _plain(error: BaseException) -> bool:
+    return isinstance(error, _PLAIN) or (
         # SQLAlchemy's own text around a driver error is the statement, whose values are
         # bound parameters: hidden by the engines' hide_parameters.
         isinstance(error, sqlalchemy.exc.DBAPIError)
         and error.hide_parameters
         and isinstance(error.orig, _PLAIN)
     )
-    return str(error) if plain else _WITHHELD
 
 
 class _WithholdingFactory:
@@ -69,9 +72,24 @@ class _WithholdingFactory:
 
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
         record: logging.LogRecord = self._make(*args, **kwargs)
-        if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = describe(record.exc_info[1])  # formatters print this as is
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            record.exc_text = describe(error)  # formatters print this as is
+            if not _plain(error):
+                _unquote(record, error)
         return record
+
+
+def _unquote(record: logging.LogRecord, error: BaseException) -> None:
+    """Take the exception's repr out of the line itself: asyncio's "Task exception was never
+    retrieved" names the task, whose repr carries ``exception=ValueError('…')``."""
+    try:
+        line = record.getMessage()
+    except Exception:  # a bad format is the handler's to report, as without this factory
+        return
+    quoted = repr(error)
+    if quoted in line:
+        record.msg, record.args = line.replace(quoted, f"{type(error).__name__}(…)"), ()
 
 
 def withhold_exception_messages() -> None:
