@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import KEY, System
+from tests.support.waiting import eventually
 
 AUTH = {"lp_campaign_id": "100", "lp_supplier_id": "7", "lp_key": KEY}
 DIRECT = {**AUTH, "lp_campaign_id": "1200", "zip_code": "78701", "state": "TX",
@@ -128,3 +129,25 @@ def test_a_trailing_slash_is_the_same_endpoint(sut: System, path: str) -> None:
     response = sut.http.post(path, json={"lp_campaign_id": "999", "lp_supplier_id": "7"})
     assert (response.status_code, response.json()["code"]) == (400, 1001)
     assert response.json()["request_id"].startswith("r_")
+
+
+def test_a_ping_id_of_any_length_keeps_the_request_logged(sut: System) -> None:
+    """``lp_ping_id`` is any text a supplier sends: one that cannot be ours is recorded with the
+    request, not as the ping it concerns (PostgreSQL's index refused an entry of some kB that
+    does not compress, losing the row)."""
+    long_id = "p_" + ",".join(str(i * 7919 % 10007) for i in range(1500))
+    posted = send_json(sut, "/post", {**AUTH, "lp_ping_id": long_id, "lp_consent_bids": ["b_1"]})
+    assert posted.json()["code"] == 1010
+    direct = send_json(sut, "/direct_post", {**DIRECT, "lp_ping_id": long_id})
+    assert direct.json()["code"] == 0
+    ids = {posted.json()["request_id"], direct.json()["request_id"]}
+
+    def logged() -> list[tuple[Any, ...]]:
+        rows = sut.query("SELECT id, ping_id, request FROM requests")
+        return [row for row in rows if row[0] in ids]
+
+    assert eventually(lambda: len(logged()) == 2)  # PostgreSQL lost them
+    for _, ping_id, request in logged():
+        assert ping_id is None  # not the ping it concerns: no ping has such an id
+        recorded = json.loads(request) if isinstance(request, str) else request
+        assert recorded["lp_ping_id"] == long_id

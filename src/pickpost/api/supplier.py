@@ -11,7 +11,7 @@ from pickpost.api.payload import read_payload
 from pickpost.api.responses import json_response
 from pickpost.api.state import runtime_of
 from pickpost.domain.errors import Code, Refusal
-from pickpost.domain.ids import new_id
+from pickpost.domain.ids import is_id, new_id
 from pickpost.domain.lead import RequestLog
 from pickpost.domain.workspace import CampaignType
 from pickpost.services.intake import Admitted, Reply, SupplierRequest, admit
@@ -40,7 +40,11 @@ def _log(
     recorder: Recorder, request: SupplierRequest, reply: Reply, envelope_body: dict[str, object]
 ) -> None:
     lead_id = reply.body.get("lead_id")
-    ping_id = reply.body.get("ping_id") or request.text("lp_ping_id")
+    # The ping a request concerns: the one it made, or the one it names if that can be one of
+    # ours. Any other text stays in the recorded request only, out of the indexed column
+    # (PostgreSQL refuses index entries over ~2.7 kB, and the row would be lost).
+    sent = request.text("lp_ping_id")
+    ping_id = reply.body.get("ping_id") or (sent if sent and is_id("p", sent) else None)
     recorder.request(
         RequestLog(
             request_id=request.request_id,

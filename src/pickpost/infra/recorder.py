@@ -2,14 +2,13 @@
 
 import asyncio
 import logging
-import re
 
+from pickpost.domain.ids import is_id
 from pickpost.domain.lead import PingLog, RequestLog
 from pickpost.infra.metrics import LOG_ENTRIES_DROPPED
 from pickpost.services.ports import LogStore
 
 log = logging.getLogger(__name__)
-_OUR_PING_ID = re.compile(r"p_[A-Za-z0-9_-]{22}")
 
 
 class LogWriter:
@@ -111,7 +110,7 @@ def _ids(item: PingLog | RequestLog) -> str:
     any text, so a request's ping id is named only if it has the form of ours)."""
     if isinstance(item, PingLog):
         return f"ping log of ping {item.record.ping_id} (request {item.record.request_id})"
-    ping = item.ping_id if item.ping_id and _OUR_PING_ID.fullmatch(item.ping_id) else None
+    ping = item.ping_id if item.ping_id and is_id("p", item.ping_id) else None
     return (
         f"request log of request {item.request_id} ({item.endpoint}, code {item.code}, "
         f"ping {ping}, lead {item.lead_id})"
