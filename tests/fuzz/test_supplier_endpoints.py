@@ -61,7 +61,7 @@ def _nested(depth: int) -> Any:
     return value
 
 
-# What is refused at the door (1000): one such key or value in about a quarter of requests.
+# What is refused at the door (1000): one such key or value in a minority of requests.
 _surrogates = st.text(st.characters(categories=["Cs"]), min_size=1, max_size=3)
 _refused_value = st.one_of(
     st.sampled_from(["\x00", "a\x00b", "\ud800", "x\udfff", "\ud83d", 2**63, -(2**63) - 1,
@@ -76,8 +76,8 @@ _refused = st.one_of(
     st.tuples(_refused_key, _values),
 )
 _changes = st.dictionaries(_keys, _values, max_size=5)
-# Drawn by a uniform index, so that most requests pass the door (hypothesis favours the first
-# branches of one_of over the others).
+# One draw in eight of an index (not one_of, whose choice of branch is not even), so that most
+# requests pass the door: about 60 % of all answers come from past authentication.
 _maybe_refused = st.integers(0, 7).flatmap(lambda i: _refused if i == 0 else st.none())
 _CONTENT_TYPES = (
     [None, "application/json", "application/json; charset=utf-8",
