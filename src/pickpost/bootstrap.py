@@ -16,6 +16,7 @@ from pickpost.infra.metrics import MeteredCatalogSource, MeteredLeadStore, Meter
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.pingstore import MemoryPingStore, RedisPingStore
 from pickpost.infra.recorder import LogWriter
+from pickpost.infra.redaction import withhold_exception_messages
 from pickpost.infra.redis_counters import RedisCounters
 from pickpost.infra.sql.counters import SqlCounters
 from pickpost.infra.sql.engine import make_engine
@@ -142,4 +143,5 @@ def build_app(settings: Settings) -> FastAPI:
 def app_from_env() -> FastAPI:
     """The app of one server process, from ``PICKPOST_*`` variables (``pickpost serve``
     exports its settings so each worker it starts builds the same app)."""
+    withhold_exception_messages()
     return build_app(Settings())

@@ -17,7 +17,7 @@ AUTH = {"lp_campaign_id": "100", "lp_supplier_id": "7", "lp_key": KEY}
         (b"{not json", "application/json", "not valid JSON"),
         (b"[1, 2]", "application/json", "must be a JSON object"),
         (b'"text"', "application/json", "must be a JSON object"),
-        (b"\xff\xfe=1", "application/x-www-form-urlencoded", "not valid form data"),
+        (b"\xff\xfe=1", "application/x-www-form-urlencoded", "not valid UTF-8 form data"),
         (b'{"a": 1,}', "application/json", "not valid JSON"),
         (b'{"zip_code": "7\\u00001"}', "application/json", "NUL"),
         (b"x" * 300_000, "application/json", "larger than"),
@@ -41,7 +41,7 @@ def test_malformed_bodies(sut: System, content: bytes, content_type: str, messag
         ({**AUTH, "lp_campaign_id": "999"}, 401, 1002),
         ({**AUTH, "lp_supplier_id": "404"}, 401, 1002),
         ({"lp_campaign_id": "200", "lp_supplier_id": "9", "lp_key": "paused-key-not-secret"},
-         403, 1003),  # supplier 9 exists (in 600) but is not attached to 200
+         401, 1002),  # supplier 9 exists (in 600) but is not attached to 200: as if unknown
         ({"lp_campaign_id": "600", "lp_supplier_id": "9", "lp_key": "paused-key-not-secret"},
          403, 1003),  # paused supplier
         ({"lp_campaign_id": "700", "lp_supplier_id": "8", "lp_key": OTHER_KEY}, 403, 1003),

@@ -1,6 +1,7 @@
 """Catalog.authenticate (API.md 1: codes 1002 and 1003) and what a Campaign derives once."""
 
 import hashlib
+import hmac
 from decimal import Decimal
 
 import pytest
@@ -64,17 +65,17 @@ REFUSALS = [
     ("101", "42", SUPPLIER_KEY, Code.UNAUTHORIZED),  # unknown supplier
     ("101", "42", "", Code.UNAUTHORIZED),
     ("999", "42", "whatever", Code.UNAUTHORIZED),
-    # Supplier 8 exists (in 102) but is not attached to 101: only the right key learns that.
-    ("101", "8", OTHER_KEY, Code.FORBIDDEN),
+    # Supplier 8 exists (in 102) but is not attached to 101: as if unknown, even with its key.
+    ("101", "8", OTHER_KEY, Code.UNAUTHORIZED),
     ("101", "8", "wrong-key", Code.UNAUTHORIZED),
     ("101", "8", SUPPLIER_KEY, Code.UNAUTHORIZED),
-    ("102", "7", SUPPLIER_KEY, Code.FORBIDDEN),
+    ("102", "7", SUPPLIER_KEY, Code.UNAUTHORIZED),
     # Paused campaign 103 and paused supplier 5 (in 104).
     ("103", "7", SUPPLIER_KEY, Code.FORBIDDEN),
     ("103", "7", "wrong-key", Code.UNAUTHORIZED),
     ("104", "5", PAUSED_SUPPLIER_KEY, Code.FORBIDDEN),
     ("104", "5", "wrong-key", Code.UNAUTHORIZED),
-    ("101", "5", PAUSED_SUPPLIER_KEY, Code.FORBIDDEN),  # not attached to 101 either
+    ("101", "5", PAUSED_SUPPLIER_KEY, Code.UNAUTHORIZED),  # paused, but not attached to 101
 ]
 
 
@@ -89,25 +90,44 @@ def test_refusals(
         assert key not in found.message  # the secret is never echoed
 
 
-def test_one_message_for_every_unauthorized_case(catalog: Catalog) -> None:
-    """Unknown campaign, unknown supplier and wrong key cannot be told apart."""
-    messages = {
-        found.message
-        for found in (
-            catalog.authenticate("999", "7", SUPPLIER_KEY),
-            catalog.authenticate("101", "42", SUPPLIER_KEY),
-            catalog.authenticate("101", "7", "wrong-key"),
-            catalog.authenticate("101", "8", "wrong-key"),
-        )
-        if isinstance(found, Refusal)
-    }
-    assert len(messages) == 1
+def test_one_answer_for_every_unauthorized_case(catalog: Catalog) -> None:
+    """Unknown campaign, unknown supplier, a supplier not on the campaign (even with its own
+    key) and a wrong key cannot be told apart."""
+    answers = [
+        catalog.authenticate("999", "7", SUPPLIER_KEY),
+        catalog.authenticate("101", "42", SUPPLIER_KEY),
+        catalog.authenticate("101", "7", "wrong-key"),
+        catalog.authenticate("101", "8", "wrong-key"),
+        catalog.authenticate("101", "8", OTHER_KEY),
+        catalog.authenticate("101", "7", SUPPLIER_KEY + " "),
+    ]
+    assert len({repr(found) for found in answers}) == 1
+    assert isinstance(answers[0], Refusal)
+    assert answers[0].code is Code.UNAUTHORIZED
+
+
+def test_a_key_is_hashed_and_compared_for_unknown_campaigns_too(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same work for every refusal: an unknown campaign is not answered before the key is
+    hashed and compared, so the time taken does not tell which campaign ids exist."""
+    compared: list[tuple[str, str]] = []
+    real = hmac.compare_digest
+
+    def compare(a: str, b: str) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", compare)
+    for campaign_id, supplier_id in (("999", "7"), ("101", "42"), ("101", "8"), ("101", "7")):
+        catalog.authenticate(campaign_id, supplier_id, "wrong-key")
+    assert len(compared) == 4
+    assert {a for a, _ in compared} == {hashlib.sha256(b"wrong-key").hexdigest()}
 
 
 @pytest.mark.parametrize(
     ("campaign_id", "supplier_id", "key", "words"),
     [
-        ("101", "8", OTHER_KEY, "not attached"),
         ("103", "7", SUPPLIER_KEY, "campaign is paused"),
         ("104", "5", PAUSED_SUPPLIER_KEY, "supplier is paused"),
     ],

@@ -236,3 +236,11 @@ def test_new_ids_are_prefixed_and_unguessable() -> None:
         prefix, _, token = value.partition("_")
         assert prefix == "b"
         assert len(token) >= 21  # 128 random bits in url-safe base64
+
+
+@pytest.mark.parametrize("key", [SUPPLIER_KEY + " ", " " + SUPPLIER_KEY, SUPPLIER_KEY + "\n"])
+def test_the_key_is_compared_exactly(key: str) -> None:
+    """Ids are trimmed (suppliers pad them), a secret is not: a key with a space added is
+    another key."""
+    assert refused({**auth(), "lp_key": key}).code is Code.UNAUTHORIZED
+    assert admitted({**auth(), "lp_campaign_id": " 101 ", "lp_supplier_id": "7 "})

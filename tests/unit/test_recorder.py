@@ -80,3 +80,27 @@ async def test_a_full_queue_drops_to_the_process_log_without_raising(
         writer.request(entry(f"r_{i}"))
     assert writer.dropped == 1
     assert any("r_2" in record.getMessage() for record in caplog.records)
+
+
+async def test_a_dropped_entry_is_named_by_its_ids_never_its_lead(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lead: dict[str, object] = {
+        "first_name": "Zebediah",
+        "phone": "5125550199",
+        "lp_ping_id": "Quixotic-7",
+    }
+    dropped = RequestLog(
+        "r_dropped", "/post", time.time(), 1.0, 200, 0, "100", "7", "Quixotic-7",
+        "l_ourlead", "198.51.100.23", lead, {"status": "ACCEPTED", "echo": "Zebediah"},
+    )  # fmt: skip
+    writer = LogWriter(Store(poison=frozenset({"r_dropped"})), tries=1)
+    writer.start()
+    writer.request(dropped)
+    await writer.close()
+    assert writer.dropped == 1
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for named in ("r_dropped", "l_ourlead", "/post"):
+        assert named in logged
+    for value in ("Zebediah", "5125550199", "Quixotic-7", "198.51.100.23"):
+        assert value not in logged

@@ -11,7 +11,7 @@ from pickpost.api.payload import read_payload
 from pickpost.api.responses import json_response
 from pickpost.api.state import runtime_of
 from pickpost.domain.errors import Code, Refusal
-from pickpost.domain.ids import new_id
+from pickpost.domain.ids import is_id, new_id
 from pickpost.domain.lead import RequestLog
 from pickpost.domain.workspace import CampaignType
 from pickpost.services.intake import Admitted, Reply, SupplierRequest, admit
@@ -40,7 +40,11 @@ def _log(
     recorder: Recorder, request: SupplierRequest, reply: Reply, envelope_body: dict[str, object]
 ) -> None:
     lead_id = reply.body.get("lead_id")
-    ping_id = reply.body.get("ping_id") or request.text("lp_ping_id")
+    # The ping a request concerns: the one it made, or the one it names if that can be one of
+    # ours. Any other text stays in the recorded request only, out of the indexed column
+    # (PostgreSQL refuses index entries over ~2.7 kB, and the row would be lost).
+    sent = request.text("lp_ping_id")
+    ping_id = reply.body.get("ping_id") or (sent if sent and is_id("p", sent) else None)
     recorder.request(
         RequestLog(
             request_id=request.request_id,
@@ -120,20 +124,26 @@ async def _decide(
     return await use_case(request, admitted)
 
 
+# Each endpoint also answers with a trailing slash, which suppliers' URLs sometimes have: the
+# framework's default, a 307 redirect, is no envelope and names the host as this process saw it.
 @router.post("/ping", openapi_extra=openapi.PING, responses=openapi.ENVELOPE)
+@router.post("/ping/", include_in_schema=False)
 async def ping(http: Request) -> Response:
     """PING: a partial lead; returns the bids (One-to-One)."""
     return await _handle(http, "/ping", _PING_POST, lambda r: r.pings.ping)
 
 
 @router.post("/post", openapi_extra=openapi.POST, responses=openapi.ENVELOPE)
+@router.post("/post/", include_in_schema=False)
 async def post(http: Request) -> Response:
     """POST: the full lead for an earlier ping, sold to the consented bids."""
     return await _handle(http, "/post", _PING_POST, lambda r: r.posts.post)
 
 
 @router.post("/direct_post", openapi_extra=openapi.PING, responses=openapi.ENVELOPE)
+@router.post("/direct_post/", include_in_schema=False)
 @router.post("/ingest", include_in_schema=False)
+@router.post("/ingest/", include_in_schema=False)
 async def direct_post(http: Request) -> Response:
     """Direct Post: the full lead in one call."""
     return await _handle(http, "/direct_post", _DIRECT, lambda r: r.direct_posts.direct_post)

@@ -89,23 +89,38 @@ class Catalog:
 
     def key_matches(self, supplier_id: str, key: str) -> bool:
         """Whether ``key`` is the key of the supplier ``supplier_id`` (False if unknown)."""
-        stored = self.supplier_keys.get(supplier_id)
-        # Compare even when the supplier is unknown, so timing does not tell which ids exist.
-        key_ok = hmac.compare_digest(hash_key(key), stored or hash_key(""))
-        return stored is not None and key_ok
+        return _proves(self.supplier_keys.get(supplier_id), key)
 
     def authenticate(
         self, campaign_id: str, supplier_id: str, key: str
     ) -> tuple[Campaign, SupplierConfig] | Refusal:
-        """The campaign and supplier a request speaks for, or why it may not."""
+        """The campaign and supplier a request speaks for, or why it may not.
+
+        Unknown campaign, unknown supplier, a supplier not on the campaign and a wrong key get
+        the same answer after the same work (one hash, one constant-time comparison), so
+        neither the answer nor its timing tells which campaign or supplier ids exist. Only a
+        supplier that proved its key learns that something is paused.
+        """
         campaign = self.campaigns.get(campaign_id)
-        if campaign is None or not self.key_matches(supplier_id, key):
+        supplier = campaign.suppliers.get(supplier_id) if campaign is not None else None
+        # Hash first, then look at what was found: the order keeps the work the same.
+        if (
+            not _proves(supplier.key_sha256 if supplier is not None else None, key)
+            or campaign is None
+            or supplier is None
+        ):
             return Refusal(Code.UNAUTHORIZED, "unknown campaign or supplier, or wrong key")
-        supplier = campaign.suppliers.get(supplier_id)
-        if supplier is None:
-            return Refusal(Code.FORBIDDEN, "supplier is not attached to this campaign")
         if campaign.config.paused:
             return Refusal(Code.FORBIDDEN, "campaign is paused")
         if supplier.paused:
             return Refusal(Code.FORBIDDEN, "supplier is paused")
         return campaign, supplier
+
+
+# What an unknown supplier's key is compared with: no key hashes to it (it is not hex).
+_NO_DIGEST = "-" * 64
+
+
+def _proves(stored: str | None, key: str) -> bool:
+    """Whether ``key`` hashes to ``stored``; the same work whether or not there is a digest."""
+    return hmac.compare_digest(hash_key(key), stored or _NO_DIGEST)

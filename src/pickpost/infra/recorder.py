@@ -3,8 +3,7 @@
 import asyncio
 import logging
 
-import orjson
-
+from pickpost.domain.ids import is_id
 from pickpost.domain.lead import PingLog, RequestLog
 from pickpost.infra.metrics import LOG_ENTRIES_DROPPED
 from pickpost.services.ports import LogStore
@@ -16,8 +15,10 @@ class LogWriter:
     """Queues logs and writes them in batches; ``flush`` waits until all queued are written.
 
     An entry that cannot be written after a few tries, or that finds the queue full (the
-    database far behind), is logged in full at ERROR level, so the record survives in the
-    process log rather than being dropped silently; ``dropped`` counts them.
+    database far behind), is dropped: never silently (``dropped`` and the metric count it, and
+    an ERROR line names its ids), but never into the process log either, since it holds the
+    lead as sent. It is only a log row: the lead, its sales and its ledger are written on the
+    request's own path, not here.
     """
 
     def __init__(
@@ -88,7 +89,7 @@ class LogWriter:
     def _lost(self, why: str, item: PingLog | RequestLog) -> None:
         self.dropped += 1
         LOG_ENTRIES_DROPPED.inc()
-        log.error("%s: %s", why, _dump(item))
+        log.error("%s, dropped: %s", why, _ids(item))
 
     async def _try_write(self, items: list[PingLog | RequestLog], tries: int) -> bool:
         pings = [i for i in items if isinstance(i, PingLog)]
@@ -104,8 +105,13 @@ class LogWriter:
         return False
 
 
-def _dump(item: PingLog | RequestLog) -> str:
-    try:
-        return orjson.dumps(item, default=str).decode()
-    except (TypeError, orjson.JSONEncodeError):
-        return repr(item)
+def _ids(item: PingLog | RequestLog) -> str:
+    """The entry by its ids only (ours, never the supplier's text: ``lp_ping_id`` as sent is
+    any text, so a request's ping id is named only if it has the form of ours)."""
+    if isinstance(item, PingLog):
+        return f"ping log of ping {item.record.ping_id} (request {item.record.request_id})"
+    ping = item.ping_id if item.ping_id and is_id("p", item.ping_id) else None
+    return (
+        f"request log of request {item.request_id} ({item.endpoint}, code {item.code}, "
+        f"ping {ping}, lead {item.lead_id})"
+    )

@@ -32,6 +32,12 @@ class SupplierRequest:
         text = str(value).strip()
         return text or None
 
+    def key(self) -> str:
+        """``lp_key`` exactly as sent: ids may be trimmed, but a secret with a space added is
+        another secret."""
+        value = self.data.get("lp_key")
+        return "" if value is None or isinstance(value, list | dict) else str(value)
+
     def loggable(self) -> dict[str, object]:
         """The request as recorded: everything but the supplier's secret."""
         return {k: v for k, v in self.data.items() if k != "lp_key"}
@@ -84,7 +90,7 @@ def admit(catalog: Catalog, request: SupplierRequest) -> Admitted | Refusal:
     found = catalog.authenticate(
         request.text("lp_campaign_id") or "",
         request.text("lp_supplier_id") or "",
-        request.text("lp_key") or "",
+        request.key(),
     )
     if isinstance(found, Refusal):
         return found

@@ -47,9 +47,16 @@ def _json(value: object) -> str:
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    """An engine whose errors never show the statement's parameters: they are leads, and
+    errors end up in the process log (docs/security.md)."""
     target = driver_url(url)
     if target.startswith("sqlite"):
-        engine = create_async_engine(target, json_serializer=_json, json_deserializer=orjson.loads)
+        engine = create_async_engine(
+            target,
+            hide_parameters=True,
+            json_serializer=_json,
+            json_deserializer=orjson.loads,
+        )
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     postgres = make_url(target)
@@ -71,6 +78,7 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         # the error of a connection the server dropped (a database restart): kept.
         pool_pre_ping=True,
         connect_args=connect_args,
+        hide_parameters=True,
         json_serializer=_json,
         json_deserializer=orjson.loads,
     )
