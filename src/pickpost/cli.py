@@ -9,12 +9,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.bootstrap import masters_of
 from pickpost.infra.crypto import DataKeyError, new_data_key
@@ -43,6 +45,7 @@ DatabaseOpt = Annotated[
     ),
 ]
 DEFAULT_DB = "sqlite:///var/pickpost.db"
+T = TypeVar("T")
 
 
 def _days(kind: str, name: str) -> object:
@@ -93,18 +96,10 @@ def load(
 def _apply(workspace: Path, database: str) -> None:
     """Apply the file and say what changed; a document that cannot be applied exits 2."""
 
-    async def apply() -> ApplyReport:
-        engine = make_engine(database)
-        try:
-            return await apply_workspace(engine, read_workspace(workspace))
-        finally:
-            await engine.dispose()
+    async def apply(engine: AsyncEngine) -> ApplyReport:
+        return await apply_workspace(engine, read_workspace(workspace))
 
-    try:
-        report = asyncio.run(apply())
-    except WorkspaceError as error:
-        err.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+    report = _on_database(database, apply, WorkspaceError)
     console.print(
         f"campaigns created: {len(report.created)}, updated: {len(report.updated)}, "
         f"unchanged: {len(report.unchanged)}"
@@ -157,6 +152,26 @@ def serve(
     _run_server(settings)
 
 
+def _on_database(
+    database: str, work: Callable[[AsyncEngine], Awaitable[T]], *clear: type[Exception]
+) -> T:
+    """Run ``work`` over an engine of ``database``, disposed of afterwards. The ``clear`` errors
+    are a user's to fix: one line, exit code 2."""
+
+    async def run() -> T:
+        engine = make_engine(database)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except clear as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+
+
 def _masters(settings: Settings) -> Masters:
     try:
         return masters_of(settings)
@@ -184,17 +199,13 @@ def purge(
     _check_database(database)
     upgrade(database)
 
-    async def run() -> PurgeReport:
-        engine = make_engine(database)
-        try:
-            catalog = await SqlCatalogSource(engine).load()
-            # Blanking needs no key: encrypted values are blanked whole.
-            personal = PersonalData(lambda: catalog, SqlKeyring(engine, Masters(None)))
-            return await SqlPurger(engine, personal, batch_size).purge(retention, time.time())
-        finally:
-            await engine.dispose()
+    async def run(engine: AsyncEngine) -> PurgeReport:
+        catalog = await SqlCatalogSource(engine).load()
+        # Blanking needs no key: encrypted values are blanked whole.
+        personal = PersonalData(lambda: catalog, SqlKeyring(engine, Masters(None)))
+        return await SqlPurger(engine, personal, batch_size).purge(retention, time.time())
 
-    console.print(f"purged {asyncio.run(run())}")
+    console.print(f"purged {_on_database(database, run)}")
 
 
 keys_app = typer.Typer(help="The master key of personal data at rest (docs/security.md).")
@@ -218,18 +229,10 @@ def keys_rotate(database: DatabaseOpt = DEFAULT_DB) -> None:
     _check_database(database)
     upgrade(database)
 
-    async def run() -> Rotation:
-        engine = make_engine(database)
-        try:
-            return await rotate(engine, masters)
-        finally:
-            await engine.dispose()
+    async def run(engine: AsyncEngine) -> Rotation:
+        return await rotate(engine, masters)
 
-    try:
-        rotation = asyncio.run(run())
-    except DataKeyError as error:
-        err.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+    rotation = _on_database(database, run, DataKeyError)
     console.print(
         f"data keys re-wrapped: {rotation.rewrapped}; new values use data key "
         f"{rotation.new_value_key}"

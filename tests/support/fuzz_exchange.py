@@ -12,13 +12,7 @@ from typing import Any
 import httpx
 
 from pickpost.simbuyers import FleetConfig
-from tests.support.databases import (
-    POSTGRES_ENV,
-    REDIS_ENV,
-    postgres_database,
-    required_env,
-    sqlite_url,
-)
+from tests.support.databases import deployment_urls
 from tests.support.fleet import ThreadedFleet
 from tests.support.mapped import mapping
 from tests.support.server import ServerProcess
@@ -162,7 +156,7 @@ def fuzz_target(backend: str, directory: Path) -> Iterator[FuzzTarget]:
     with ThreadedFleet(FleetConfig.model_validate(FLEET), seed=11) as fleet:
         path = directory / "workspace.json"
         path.write_text(json.dumps(workspace(fleet.base_urls)))
-        with _database(backend, directory) as (database_url, redis_url):
+        with deployment_urls(backend, directory) as (database_url, redis_url):
             server = ServerProcess(path, database_url, directory / "server.log", redis_url)
             with server, httpx.Client(base_url=server.base_url, timeout=30) as http:
                 target = FuzzTarget(server, http)
@@ -173,14 +167,3 @@ def fuzz_target(backend: str, directory: Path) -> Iterator[FuzzTarget]:
                         if made is not None:
                             target.pings.append(made)
                 yield target
-
-
-@contextmanager
-def _database(backend: str, directory: Path) -> Iterator[tuple[str, str | None]]:
-    if backend == "sqlite":
-        yield sqlite_url(directory), None
-        return
-    admin_url = required_env(POSTGRES_ENV)
-    redis_url = required_env(REDIS_ENV)
-    with postgres_database(admin_url, redis_url) as database_url:
-        yield database_url, redis_url

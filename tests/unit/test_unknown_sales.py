@@ -29,6 +29,16 @@ def script(**faults: set[str]) -> Buyers:
     return found
 
 
+def exclusive(**faults: set[str]) -> World:
+    """An exclusive exchange with fallback over ann, bob and cid."""
+    return World(
+        script(**faults),
+        type="exchange",
+        exchange={"mode": "exclusive", "fallback": True},
+        buyers=buyers(),
+    )
+
+
 def reasons(reply: Any, key: str, what: str = "reason") -> list[tuple[str, str]]:
     return [(b["buyer_id"], b[what]) for b in reply.body[key]]
 
@@ -67,12 +77,7 @@ async def test_an_unknown_counts_toward_max_sales() -> None:
 
 
 async def test_an_exclusive_lead_never_falls_back_past_an_unknown() -> None:
-    world = World(
-        script(silent={"ann"}),
-        type="exchange",
-        exchange={"mode": "exclusive", "fallback": True},
-        buyers=buyers(),
-    )
+    world = exclusive(silent={"ann"})
     ping = await world.ping()
     reply = await world.post(ping.body["ping_id"])
     assert world.sent("post") == ["ann"]
@@ -86,12 +91,7 @@ async def test_an_exclusive_lead_never_falls_back_past_an_unknown() -> None:
 
 
 async def test_an_exclusive_lead_falls_back_past_a_buyer_that_could_not_be_reached() -> None:
-    world = World(
-        script(unreachable={"ann"}),
-        type="exchange",
-        exchange={"mode": "exclusive", "fallback": True},
-        buyers=buyers(),
-    )
+    world = exclusive(unreachable={"ann"})
     ping = await world.ping()
     reply = await world.post(ping.body["ping_id"])
     assert world.sent("post") == ["ann", "bob"]
@@ -100,12 +100,7 @@ async def test_an_exclusive_lead_falls_back_past_a_buyer_that_could_not_be_reach
 
 
 async def test_an_http_error_status_is_a_definite_no() -> None:
-    world = World(
-        script(failing={"ann"}),
-        type="exchange",
-        exchange={"mode": "exclusive", "fallback": True},
-        buyers=buyers(),
-    )
+    world = exclusive(failing={"ann"})
     ping = await world.ping()
     reply = await world.post(ping.body["ping_id"])
     assert world.sent("post") == ["ann", "bob"]
@@ -155,12 +150,7 @@ async def test_a_post_that_cannot_be_built_was_never_sent_so_the_sale_falls_back
         return build(buyer, order)
 
     monkeypatch.setattr(adapter, "build_post", broken_for_ann)
-    world = World(
-        Buyers(BIDS),
-        type="exchange",
-        exchange={"mode": "exclusive", "fallback": True},
-        buyers=buyers(),
-    )
+    world = exclusive()
     ping = await world.ping()
     reply = await world.post(ping.body["ping_id"])
     assert reply.code is Code.OK
