@@ -160,7 +160,7 @@ def test_the_same_direct_post_twice_within_the_window_is_a_duplicate(sut: System
     again = sut.direct_post("1206", state="CA", phone="5125550111", email="x@example.com")
     assert first.json()["code"] == 0
     body = again.json()
-    assert (again.status_code, body["status"], body["code"]) == (200, "DUPLICATED", 1007)
+    assert (again.status_code, body["status"], body["code"]) == (200, "DUPLICATED", 1008)
     assert len(sut.posts_received("d1")) == 1
 
 
@@ -168,7 +168,7 @@ def test_campaign_dupe_check_refuses_a_known_consumer_and_keeps_the_lead(sut: Sy
     first = sut.direct_post("1500", phone="(512) 555-0177").json()
     assert first["code"] == 0
     again = sut.direct_post("1500", phone="512-555-0177", first_name="Dee").json()
-    assert (again["status"], again["code"]) == ("DUPLICATED", 1007)
+    assert (again["status"], again["code"]) == ("DUPLICATED", 1008)
     assert sut.lead(again["lead_id"])["status"] == "not_sold"
     assert len(sut.posts_received("d1")) == 1
 

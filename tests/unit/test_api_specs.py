@@ -153,6 +153,7 @@ async def test_a_wrong_key_or_unknown_supplier_is_one_401(client: httpx.AsyncCli
     assert bodies[0] == {
         "status": "ERROR",
         "code": 1002,
+        "error_code": 1002,
         "message": "unknown supplier or wrong key",
         "request_id": None,
     }

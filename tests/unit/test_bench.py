@@ -90,7 +90,7 @@ def test_what_counts_as_a_failed_ping() -> None:
     assert not ping_failed(200, {"status": "ACCEPTED", "code": 0})
     assert not ping_failed(200, {"status": "ERROR", "code": 2001})  # no bids
     assert ping_failed(200, {"status": "ERROR", "code": 1004})
-    assert ping_failed(200, {"status": "DUPLICATED", "code": 1007})
+    assert ping_failed(200, {"status": "DUPLICATED", "code": 1008})
     assert ping_failed(500, {"status": "ACCEPTED"})
     assert ping_failed(200, None)
 

@@ -138,3 +138,17 @@ async def test_every_buyer_rejecting_is_2002_and_the_lead_is_kept_as_not_sold() 
     assert (reply.code, reply.body["payout"]) == (Code.NOT_SOLD, 0)
     stored = world.outcome(reply.body["lead_id"])
     assert (stored.status, stored.code) == (LeadStatus.NOT_SOLD, Code.NOT_SOLD)
+
+
+async def test_highest_bidder_ranks_after_margin_as_the_exchange_does() -> None:
+    # d1 bids more raw (50) but keeps the supplier 25 after its 50 % margin; d2's 40 keeps 36.
+    world = direct(
+        "highest_bidder",
+        buyers=[
+            priced_buyer("d1", "50", margin={"percent": 50}),
+            priced_buyer("d2", "40", margin={"percent": 10}),
+        ],
+    )
+    reply = await world.direct()
+    assert world.sent("post") == ["d2"]
+    assert reply.body["payout"] == 36.0

@@ -196,9 +196,13 @@ async def test_margin_precedence_is_supplier_then_buyer_then_campaign(
 
 @pytest.mark.parametrize(
     ("floor", "code", "offered"),
-    [("40.01", Code.NO_BIDS, {}), ("40", Code.OK, {"ann": 36.0, "bob": 27.0})],
+    [
+        ("40.01", Code.NO_BIDS, {}),
+        ("40", Code.OK, {"ann": 36.0}),
+        ("30", Code.OK, {"ann": 36.0, "bob": 27.0}),
+    ],
 )
-async def test_min_buyer_bid_is_a_floor_on_the_best_buyer_price_before_margin(
+async def test_min_buyer_bid_drops_each_bid_whose_raw_price_is_under_it(
     floor: str, code: Code, offered: dict[str, float]
 ) -> None:
     supplier = {"id": "7", "key": "k7secret", "min_buyer_bid": floor}

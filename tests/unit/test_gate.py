@@ -229,7 +229,7 @@ async def test_the_post_of_a_test_ping_charges_the_supplier_nothing() -> None:
 # Duplicates
 
 
-async def test_a_campaign_duplicate_is_1007_with_the_lead_kept_as_not_sold() -> None:
+async def test_a_campaign_duplicate_is_1008_with_the_lead_kept_as_not_sold() -> None:
     world = direct(
         dupe_check={"fields": ["phone"], "scope": "campaign"}, suppliers=supplier(caps=TOTAL_CAPS)
     )

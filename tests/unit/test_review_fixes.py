@@ -90,10 +90,10 @@ async def test_a_payload_refused_by_a_supplier_cap_may_be_sent_again() -> None:
     assert capped.code is Code.CAPPED  # d1 pays 40: more than the budget of 30
     world.catalog = direct(suppliers=supplier(caps={"budget": {"total": 50}})).catalog
     again = await world.direct_service.direct_post(*world.request("/direct_post", None, body))
-    assert again.code is Code.OK  # not 1007: the refused request left no mark
+    assert again.code is Code.OK  # not 1008: the refused request left no mark
 
 
-async def test_min_buyer_bid_is_met_by_the_highest_bid_whatever_the_ranking() -> None:
+async def test_a_supplier_is_never_quoted_from_a_bid_under_its_floor() -> None:
     world = World(
         Buyers({"ann": "50", "bob": "30"}),
         type="exchange",
@@ -101,8 +101,10 @@ async def test_min_buyer_bid_is_met_by_the_highest_bid_whatever_the_ranking() ->
         suppliers=supplier(min_buyer_bid="45"),
     )
     reply = await world.ping()
-    assert reply.code is Code.OK  # bob ranks first (30 vs 50 × 40 %), ann's 50 meets 45
-    assert reply.body["payout"] == 30.0
+    # bob would rank first (30 vs 50 × 40 %), but his 30 is under the floor of 45: dropped.
+    assert reply.code is Code.OK
+    assert reply.body["payout"] == 50.0
+    assert reply.body["meta"]["max_bid_price"] == 50.0  # type: ignore[index]
 
 
 class FailingLedger(FakeLeadStore):
@@ -151,4 +153,4 @@ async def test_a_direct_post_that_failed_before_making_a_lead_may_be_sent_again(
     with pytest.raises(ConnectionError):
         await world.direct_service.direct_post(*world.request("/direct_post", None, body))
     again = await world.direct_service.direct_post(*world.request("/direct_post", None, body))
-    assert again.code is Code.OK  # not 1007: the failed request left no mark
+    assert again.code is Code.OK  # not 1008: the failed request left no mark

@@ -183,14 +183,14 @@ def test_error_answers_cover_the_main_codes_with_their_http_status() -> None:
     caps = {"caps": {"leads": {"day": 100}, "pings": {"minute": 60}}}
     spec, _ = build(supplier=caps, dupe_check={"fields": ["phone"], "days": 30})
     assert codes(step(spec, "ping")) == [0, 1004, 1005, 1006, 2001]
-    assert codes(step(spec, "post")) == [0, 1004, 1005, 1006, 1011, 1013, 1007, 2002]
+    assert codes(step(spec, "post")) == [0, 1004, 1005, 1006, 1011, 1013, 1008, 2002]
     statuses = {int(str(r.body["code"])): r.http_status for r in step(spec, "post").responses}
     assert statuses == {0: 200, 1004: 400, 1005: 200, 1006: 429, 1011: 410, 1013: 400,
-                        1007: 200, 2002: 200}  # fmt: skip
+                        1008: 200, 2002: 200}  # fmt: skip
     capped = next(r for r in step(spec, "ping").responses if r.body["code"] == 1006)
     assert capped.body["message"] == "supplier cap reached: pings per minute"
     assert "Retry-After" in capped.headers
-    duplicate = next(r for r in step(spec, "post").responses if r.body["code"] == 1007)
+    duplicate = next(r for r in step(spec, "post").responses if r.body["code"] == 1008)
     assert duplicate.body["status"] == "DUPLICATED"
 
 
@@ -200,7 +200,7 @@ def test_codes_that_cannot_happen_are_left_out() -> None:
     # The supplier filters remain; no caps, no duplicate check.
     assert spec_codes == [0, 1004, 1005, 2001, 2002]
     with_dupes, _ = build("direct_post")
-    assert codes(step(with_dupes, "direct_post")).count(1007) == 1
+    assert codes(step(with_dupes, "direct_post")).count(1008) == 1
 
 
 def test_filters_and_caps_in_words() -> None:

@@ -14,9 +14,10 @@ from pickpost.infra.counters import MemoryCounters
 from pickpost.services.auction import Auction
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
-from pickpost.services.intake import Admitted, Reply, SupplierRequest, admit
+from pickpost.services.intake import Admitted, SupplierRequest, admit
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService
+from pickpost.services.replies import Reply
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from tests.unit.factories import auth, make_campaign, make_catalog

@@ -14,6 +14,7 @@ from pickpost.api import admin, specs, supplier
 from pickpost.api.responses import json_response
 from pickpost.domain.errors import Code
 from pickpost.infra.metrics import exposition
+from pickpost.services.replies import Reply, envelope
 from pickpost.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -22,10 +23,7 @@ RuntimeFactory = Callable[[], AbstractAsyncContextManager[Runtime]]
 
 
 def _error(code: Code, message: str, status: int) -> Response:
-    return json_response(
-        {"status": "ERROR", "code": int(code), "message": message, "request_id": None},
-        status_code=status,
-    )
+    return json_response(envelope(Reply(code, message), None), status_code=status)
 
 
 def create_app(runtime_factory: RuntimeFactory) -> FastAPI:

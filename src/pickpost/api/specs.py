@@ -10,6 +10,7 @@ from pickpost.api.responses import json_response
 from pickpost.api.specs_page import render
 from pickpost.api.state import runtime_of
 from pickpost.domain.errors import Code
+from pickpost.services.replies import Reply, envelope
 from pickpost.services.specs import supplier_spec
 
 router = APIRouter()
@@ -24,8 +25,7 @@ _HEADERS = {
 
 
 def _refused(code: Code, message: str) -> Response:
-    body = {"status": code.status.value, "code": int(code), "message": message, "request_id": None}
-    return json_response(body, code.http_status, _HEADERS)
+    return json_response(envelope(Reply(code, message), None), code.http_status, _HEADERS)
 
 
 def _wants_json(request: Request, output: str | None) -> bool:

@@ -14,26 +14,14 @@ from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.ids import is_id, new_id
 from pickpost.domain.lead import RequestLog
 from pickpost.domain.workspace import CampaignType
-from pickpost.services.intake import Admitted, Reply, SupplierRequest, admit
+from pickpost.services.intake import Admitted, SupplierRequest, admit
 from pickpost.services.ports import Recorder
+from pickpost.services.replies import Reply, envelope
 from pickpost.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 UseCase = Callable[[SupplierRequest, Admitted], Awaitable[Reply]]
-
-
-def envelope(reply: Reply, request_id: str) -> dict[str, object]:
-    body: dict[str, object] = {
-        "status": reply.code.status.value,
-        "code": int(reply.code),
-        "message": reply.message,
-        "request_id": request_id,
-    }
-    body.update(reply.body)
-    if reply.errors:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in reply.errors]
-    return body
 
 
 def _log(

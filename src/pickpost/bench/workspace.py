@@ -29,7 +29,7 @@ POST_LEAD = {
     "ip_address": "203.0.113.7",
     "tcpa_text": "By clicking Submit I agree to be contacted by the companies I selected.",
 }
-# Numbers every ping of a run apart: an identical body within a minute is a duplicate (1007).
+# Numbers every ping of a run apart: an identical body within a minute is a duplicate (1008).
 _PING_NUMBERS = itertools.count(1)
 
 

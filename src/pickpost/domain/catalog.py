@@ -10,6 +10,7 @@ from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import FieldSpec, FieldType
 from pickpost.domain.margin import NO_MARGIN, Margin
 from pickpost.domain.personal import PersonalFields
+from pickpost.domain.sale_policy import SalePolicy
 from pickpost.domain.shaping import ShapingRules
 from pickpost.domain.workspace import (
     BuyerConfig,
@@ -33,6 +34,7 @@ class Campaign:
     personal: PersonalFields  # which values storage encrypts, indexes and purges
     suppliers: Mapping[str, SupplierConfig]
     buyers: Mapping[str, BuyerConfig]
+    policy: SalePolicy  # how it sells: which bids, how many, what the answers look like
 
     @classmethod
     def from_config(cls, config: CampaignConfig) -> "Campaign":
@@ -55,6 +57,7 @@ class Campaign:
             ),
             suppliers=MappingProxyType({s.id: s for s in hashed}),
             buyers=MappingProxyType({b.id: b for b in config.buyers}),
+            policy=SalePolicy.of(config),
         )
 
     @property

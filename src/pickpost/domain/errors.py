@@ -21,7 +21,7 @@ class Code(IntEnum):
     VALIDATION = 1004
     FILTERED = 1005
     CAPPED = 1006
-    DUPLICATE = 1007
+    DUPLICATE = 1008  # Lead Prosper's code (earlier versions of Pickpost answered 1007)
     UNKNOWN_PING = 1010
     PING_EXPIRED = 1011
     INVALID_BID_SELECTION = 1013

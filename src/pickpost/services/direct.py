@@ -31,16 +31,10 @@ from pickpost.domain.shaping import ranking_price
 from pickpost.domain.workspace import SupplierConfig
 from pickpost.services.auction import Auction, AuctionRequest
 from pickpost.services.gate import Gate
-from pickpost.services.intake import (
-    Admitted,
-    Reply,
-    SupplierRequest,
-    lead_fields,
-    validation_refusal,
-)
+from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, validation_refusal
 from pickpost.services.ports import LeadStore
 from pickpost.services.quotas import most_payable
-from pickpost.services.replies import AnswerShape, SaleSummary, sale_reply
+from pickpost.services.replies import Reply, SaleSummary, sale_reply
 from pickpost.services.selling import Sale, Seller, may_have_paid, response_fields, shown
 
 log = logging.getLogger(__name__)
@@ -83,7 +77,7 @@ class DirectPostService:
 
         # The pricing auction's ping id goes with the lead: a pinged buyer's post refers to it.
         ping_id = new_id("p")
-        limit = _sell_limit(campaign)
+        limit = campaign.policy.sell_limit
         try:
             priced = await self._price(request, admitted, ping_id, fields)
             per_lead = priced.fixed_payout is not None
@@ -124,7 +118,7 @@ class DirectPostService:
             return duplicate
         attempts = await self._seller.run(sale, priced.bids, limit)
         summary = SaleSummary(
-            shape=AnswerShape.DIRECT,
+            policy=campaign.policy,
             lead_id=lead_id,
             attempts=attempts,
             buyers_priced=len(priced.bids),
@@ -176,7 +170,14 @@ class DirectPostService:
                 buyer_id=bid.buyer_id,
                 priority=campaign.buyers[bid.buyer_id].priority,
                 weight=campaign.buyers[bid.buyer_id].weight,
-                price=int(ranking_price(bid.buyer_price, campaign.penalty_of(bid.buyer_id))),
+                # The exchange's rule: after margin (whatever the supplier's payout), less
+                # the buyer's bid penalty.
+                price=int(
+                    ranking_price(
+                        campaign.margin_for(bid.buyer_id, supplier).apply(bid.buyer_price),
+                        campaign.penalty_of(bid.buyer_id),
+                    )
+                ),
             )
             for bid in bids
         ]
@@ -205,10 +206,3 @@ def _offer(
         additional_data=raw.additional_data,
         ping_response=raw.ping_response,
     )
-
-
-def _sell_limit(campaign: Campaign) -> int | None:
-    distribution = campaign.config.distribution
-    if distribution.method is DistributionMethod.SEND_TO_ALL:
-        return distribution.sell_limit
-    return 1

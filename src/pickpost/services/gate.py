@@ -1,6 +1,6 @@
 """Who may trade: the checks between an authenticated request and the buyers.
 
-Campaign and supplier rules refuse a whole request (filters 1005, duplicates 1007, caps 1006);
+Campaign and supplier rules refuse a whole request (filters 1005, duplicates 1008, caps 1006);
 buyer rules only leave a buyer out (paused, schedule, filters, caps, duplicate for that buyer,
 test lead without a test endpoint), recorded on the timeline as a skipped call with the reason.
 Test leads count against no cap.
@@ -55,12 +55,22 @@ def _present(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def _filtered(names: list[str]) -> Refusal:
+def filtered(names: list[str]) -> Refusal:
     return Refusal(
         Code.FILTERED,
         f"not accepted due to filters: {', '.join(names)}",
         tuple(FieldError(name, "not accepted by the filters") for name in names),
     )
+
+
+def same_payload(window_s: int) -> Refusal:
+    return Refusal(
+        Code.DUPLICATE, f"duplicate: the same request was received in the last {window_s} s"
+    )
+
+
+def duplicate_lead(days: int) -> Refusal:
+    return Refusal(Code.DUPLICATE, f"duplicate lead: already received in the last {days} days")
 
 
 def _payload_key(admitted: Admitted, request: SupplierRequest) -> str:
@@ -102,7 +112,7 @@ class Gate:
         failed = _failing(campaign.config.filters, lead, step)
         failed += [f for f in _failing(supplier.filters, lead, step) if f not in failed]
         if failed:
-            return _filtered(failed)
+            return filtered(failed)
         at = request.received_at
         if not admitted.test and (step is Step.PING or request.endpoint in _PAYLOAD_CHECKED):
             over = None
@@ -118,8 +128,7 @@ class Gate:
         window = campaign.config.payload_dupe_s
         checked = window and request.endpoint in _PAYLOAD_CHECKED
         if checked and not await self._counters.first_seen(_payload_key(admitted, request), window):
-            message = f"duplicate: the same request was received in the last {window} s"
-            return Refusal(Code.DUPLICATE, message)
+            return same_payload(window)
         return None
 
     async def forget_payload(self, admitted: Admitted, request: SupplierRequest) -> None:
@@ -137,10 +146,7 @@ class Gate:
             check, admitted.campaign.id, lead, None, admitted.campaign.field_types
         ):
             if not await self._counters.first_seen(key, check.days * _DAY_S):
-                return Refusal(
-                    Code.DUPLICATE,
-                    f"duplicate lead: already received in the last {check.days} days",
-                )
+                return duplicate_lead(check.days)
         return None
 
     async def reserve(self, admitted: Admitted, upper: Cents, at: float) -> Reservation | Refusal:

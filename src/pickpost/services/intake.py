@@ -1,7 +1,7 @@
 """What every supplier request goes through first: reserved fields and authentication."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pickpost.domain.catalog import Campaign, Catalog
 from pickpost.domain.errors import Code, Refusal
@@ -41,27 +41,6 @@ class SupplierRequest:
     def loggable(self) -> dict[str, object]:
         """The request as recorded: everything but the supplier's secret."""
         return {k: v for k, v in self.data.items() if k != "lp_key"}
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A use case's answer; the API layer wraps it in the supplier envelope."""
-
-    code: Code
-    message: str = ""
-    body: dict[str, object] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-    errors: tuple[FieldError, ...] = ()
-
-    @classmethod
-    def refused(cls, refusal: Refusal) -> "Reply":
-        return cls(
-            refusal.code,
-            refusal.message,
-            dict(refusal.extra),
-            headers=dict(refusal.headers),
-            errors=refusal.errors,
-        )
 
 
 @dataclass(frozen=True, slots=True)

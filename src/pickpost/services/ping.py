@@ -1,31 +1,21 @@
-"""PING: fan out to every eligible buyer within one deadline and offer the shaped bids.
-
-One-to-One and shared Exchange campaigns answer with the bids; an exclusive Exchange answers
-with the single best offer as ``payout``.
-"""
+"""PING: fan out to every eligible buyer within one deadline and offer the shaped bids
+(as the campaign's sale policy says: the bids, or an exclusive exchange's one quote)."""
 
 import time
 
 from pickpost.domain.bids import OfferedBid
 from pickpost.domain.deadline import Deadline
-from pickpost.domain.errors import Code
 from pickpost.domain.fields import Step, validate_lead
 from pickpost.domain.ids import iso_utc, new_id
 from pickpost.domain.lead import PingLog
 from pickpost.domain.money import to_json_number
 from pickpost.domain.ping import PingRecord
 from pickpost.domain.shaping import shape_bids
-from pickpost.domain.workspace import CampaignType
 from pickpost.services.auction import Auction, AuctionRequest
 from pickpost.services.gate import Gate
-from pickpost.services.intake import (
-    Admitted,
-    Reply,
-    SupplierRequest,
-    lead_fields,
-    validation_refusal,
-)
+from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, validation_refusal
 from pickpost.services.ports import PingStore, Recorder
+from pickpost.services.replies import Offer, Reply, ping_reply
 
 
 def bid_json(bid: OfferedBid) -> dict[str, object]:
@@ -70,16 +60,15 @@ class PingService:
                 offers=eligible.offers,
             )
         )
+        # A supplier is never quoted from, nor sold to, a bid under its floor (raw price).
+        floor = supplier.min_buyer_bid_cents
         offered = shape_bids(
-            result.bids,
+            [bid for bid in result.bids if bid.price >= floor],
             campaign.shaping,
             lambda buyer_id: campaign.margin_for(buyer_id, supplier),
             lambda: new_id("b"),
             campaign.penalty_of,
         )
-        best = max((bid.buyer_price for bid in offered), default=0)
-        if offered and best < supplier.min_buyer_bid_cents:
-            offered = []  # the supplier sells for no less than its min_buyer_bid
         record = PingRecord(
             ping_id=ping_id,
             campaign_id=campaign.id,
@@ -95,21 +84,11 @@ class PingService:
         )
         await self._pings.save(record, campaign.config.ping_ttl_s)
         self._recorder.ping(PingLog(record, (*eligible.skipped, *result.calls)))
-        body: dict[str, object] = {"ping_id": ping_id, "expires_at": iso_utc(record.expires_at)}
-        if _exclusive(campaign.config.type, campaign.config.exchange.mode):
-            body["payout"] = to_json_number(offered[0].price) if offered else 0
-        else:
-            body["bids"] = [bid_json(b) for b in offered]
-        body["meta"] = {
-            "buyers_pinged": record.buyers_pinged,
-            "total_bids": len(offered),
-            "max_bid_price": to_json_number(record.max_bid_price) if offered else None,
-            "execution_time_ms": round((time.monotonic() - request.arrived) * 1000),
-        }
-        if not offered:
-            return Reply(Code.NO_BIDS, "no bids", body)
-        return Reply(Code.OK, "", body)
-
-
-def _exclusive(campaign_type: CampaignType, mode: str) -> bool:
-    return campaign_type is CampaignType.EXCHANGE and mode == "exclusive"
+        offer = Offer(
+            ping_id=ping_id,
+            expires_at=iso_utc(record.expires_at),
+            bids=[bid_json(b) for b in offered],
+            buyers_pinged=record.buyers_pinged,
+            execution_ms=round((time.monotonic() - request.arrived) * 1000),
+        )
+        return ping_reply(campaign.policy, offer)

@@ -21,18 +21,11 @@ from pickpost.domain.fields import Step, validate_lead
 from pickpost.domain.ids import new_id
 from pickpost.domain.lead import ConsentRecord, LeadStatus, NewLead, StoredOutcome
 from pickpost.domain.ping import PingRecord
-from pickpost.domain.workspace import CampaignType
 from pickpost.services.gate import Gate
-from pickpost.services.intake import (
-    Admitted,
-    Reply,
-    SupplierRequest,
-    lead_fields,
-    validation_refusal,
-)
+from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, validation_refusal
 from pickpost.services.ports import LeadStore, PingStore
 from pickpost.services.quotas import most_payable
-from pickpost.services.replies import SaleSummary, sale_reply, shape_of, shows_rejected
+from pickpost.services.replies import Reply, SaleSummary, sale_reply
 from pickpost.services.selling import Sale, Seller, may_have_paid, response_fields, shown
 from pickpost.services.settle import Settler
 
@@ -89,9 +82,7 @@ class PostService:
         if record is None or not record.owned_by(campaign.id, supplier_id):
             return Reply.refused(_unknown_ping())
         if record.expires_at <= time.time():
-            return Reply.refused(
-                Refusal(Code.PING_EXPIRED, "ping expired", extra={"ping_id": ping_id})
-            )
+            return Reply.refused(ping_expired(ping_id))
         if record.test:  # a test ping makes a test lead, whatever its POST says
             admitted = replace(admitted, test=True)
         selection = _select(campaign, record, request)
@@ -115,7 +106,7 @@ class PostService:
         if refusal is not None:
             return Reply.refused(refusal)
         # What the supplier can earn at most is reserved against its caps before selling.
-        limit, limit_reason = _limit(campaign)
+        limit, limit_reason = campaign.policy.sell_limit, campaign.policy.limit_reason
         upper = most_payable([b.price for b in chosen], limit)
         reservation = await self._gate.reserve(admitted, upper, request.received_at)
         if isinstance(reservation, Refusal):
@@ -149,13 +140,12 @@ class PostService:
             return duplicate
         attempts = await self._seller.run(sale, chosen, limit, limit_reason)
         summary = SaleSummary(
-            shape=shape_of(campaign.config),
+            policy=campaign.policy,
             lead_id=lead.lead_id,
             attempts=attempts,
             total_bids=len(record.bids),
             max_bid_price=record.max_bid_price if record.bids else None,
             picked=len(picked),
-            show_rejected=shows_rejected(campaign.config),
             response_fields=response_fields(campaign, attempts),
             execution_ms=round((time.monotonic() - request.arrived) * 1000),
         )
@@ -197,15 +187,15 @@ def _select(
     campaign: Campaign, record: PingRecord, request: SupplierRequest
 ) -> tuple[list[OfferedBid], list[str]] | Reply:
     """The bids to attempt, in order, and the ids the supplier named (if it names any)."""
-    exchange = campaign.config.exchange
-    if campaign.config.type is CampaignType.EXCHANGE and exchange.mode == "exclusive":
+    policy = campaign.policy
+    name = policy.pick_field
+    if name is None:  # the quote: the best bid, and its fallbacks
         if not record.bids:
             return Reply(Code.NO_BIDS, "the ping had no bids to sell to")
         # Never more than quoted: a fallback bid pays its own price, capped at the quote.
         quoted = record.bids[0].price
-        tried = record.bids if exchange.fallback else record.bids[:1]
+        tried = record.bids if policy.fallback else record.bids[:1]
         return [replace(b, price=min(b.price, quoted)) for b in tried], []
-    name = "lp_consent_bids" if campaign.config.type is CampaignType.ONE_TO_ONE else "lp_bid_ids"
     raw_pick = request.data.get(name)
     if raw_pick is None:
         return _missing(name)
@@ -220,18 +210,12 @@ def _select(
         return Reply(Code.INVALID_BID_SELECTION, str(error))
 
 
-def _limit(campaign: Campaign) -> tuple[int | None, str | None]:
-    """How many sales a POST may make, and what the bids past that limit are told."""
-    config = campaign.config
-    if config.type is CampaignType.ONE_TO_ONE:
-        return config.one_to_one.max_sales, "max_sales reached"
-    if config.exchange.mode == "shared":
-        return config.exchange.max_sales, "max_sales reached"
-    return 1, None
-
-
 def _missing(name: str) -> Reply:
     return Reply(Code.MISSING_PARAMETER, f"missing required parameter: {name}")
+
+
+def ping_expired(ping_id: str) -> Refusal:
+    return Refusal(Code.PING_EXPIRED, "ping expired", extra={"ping_id": ping_id})
 
 
 def _unknown_ping() -> Refusal:

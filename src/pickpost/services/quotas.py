@@ -32,7 +32,11 @@ def _parts(charge: Charge) -> tuple[str, str, str]:
 
 def describe(charge: Charge) -> str:
     """``cap:101:buyer:sunco:leads:day:2026-11-27`` → ``buyer cap reached: leads per day``."""
-    whose, name, period = _parts(charge)
+    return cap_message(*_parts(charge))
+
+
+def cap_message(whose: str, name: str, period: str) -> str:
+    """``supplier cap reached: leads per day``, ``… budget in total``."""
     if period == "total":
         return f"{whose} cap reached: {name} in total"
     return f"{whose} cap reached: {name} per {period}"

@@ -1,5 +1,6 @@
-"""The answer of a sale – a POST, a Direct Post, their replays, and a lead settled after its
-POST died – written in one place, so a replay can never drift from the first answer.
+"""Every answer a supplier gets, written in one place: the envelope, the PING's offer, and the
+answer of a sale – a POST, a Direct Post, their replays, and a lead settled after its POST
+died – so a replay, or an example on the spec page, can never drift from a real answer.
 
 A buyer that took the lead is *sold*; one that said no (or could not have seen the lead) is
 *rejected*; one whose answer never came or could not be read is *unknown*: it may have bought
@@ -11,12 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pickpost.domain.errors import Code
+from pickpost.domain.errors import Code, Refusal
+from pickpost.domain.fields import FieldError
 from pickpost.domain.money import Cents, to_json_number
-from pickpost.domain.workspace import CampaignConfig, CampaignType
-from pickpost.services.intake import Reply
+from pickpost.domain.sale_policy import SaleKind, SalePolicy
 
 NOT_SOLD_MESSAGE = "not sold: every attempted buyer rejected"
+NO_BIDS_MESSAGE = "no bids"
 NO_BUYERS_MESSAGE = "no eligible buyers for this lead"
 UNKNOWN_MESSAGE = (
     "not confirmed: a buyer did not answer in time or could not be understood and may have "
@@ -25,30 +27,83 @@ UNKNOWN_MESSAGE = (
 INTERRUPTED_MESSAGE = "the sale was interrupted; this is what the ledger confirms"
 
 
-class AnswerShape(StrEnum):
-    """How a campaign's sale answer looks."""
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A use case's answer; :func:`envelope` wraps it for the wire."""
 
-    CONSENTED = "consented"  # One-to-One: every bid picked, sold or not
-    CHOSEN = "chosen"  # shared exchange: every bid the supplier named
-    EXCLUSIVE = "exclusive"  # exclusive exchange: one buyer, maybe after fallbacks
-    DIRECT = "direct"  # Direct Post: counts, no bids
+    code: Code
+    message: str = ""
+    body: dict[str, object] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    errors: tuple[FieldError, ...] = ()
 
-    @property
-    def lists_bids(self) -> bool:
-        return self in (AnswerShape.CONSENTED, AnswerShape.CHOSEN)
+    @classmethod
+    def refused(cls, refusal: Refusal) -> "Reply":
+        return cls(
+            refusal.code,
+            refusal.message,
+            dict(refusal.extra),
+            headers=dict(refusal.headers),
+            errors=refusal.errors,
+        )
 
 
-def shape_of(config: CampaignConfig) -> AnswerShape:
-    if config.type is CampaignType.ONE_TO_ONE:
-        return AnswerShape.CONSENTED
-    if config.type is CampaignType.DIRECT_POST:
-        return AnswerShape.DIRECT
-    return AnswerShape.CHOSEN if config.exchange.mode == "shared" else AnswerShape.EXCLUSIVE
+def envelope(reply: Reply, request_id: str | None) -> dict[str, object]:
+    """The supplier envelope (docs/supplier-api.md, "The envelope"). Lead Prosper's clients read
+    ``code`` or ``error_code``, ``lead_id`` or ``id``: each pair carries one value."""
+    body: dict[str, object] = {
+        "status": reply.code.status.value,
+        "code": int(reply.code),
+        "error_code": int(reply.code),
+        "message": reply.message,
+        "request_id": request_id,
+    }
+    body.update(reply.body)
+    if "lead_id" in body:
+        body["id"] = body["lead_id"]
+    if reply.errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in reply.errors]
+    return body
 
 
-def shows_rejected(config: CampaignConfig) -> bool:
-    """Whether the answer lists rejected bids (a One-to-One campaign may turn it off)."""
-    return config.type is not CampaignType.ONE_TO_ONE or config.one_to_one.show_rejected_bids
+# The PING
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What a PING offers: the bids (or, for an exclusive exchange, the quote) as the supplier
+    sees them – ``bid_id``, ``buyer_id``, ``bid_price``, ``tcpa_entity_name``,
+    ``additional_data`` – best first."""
+
+    ping_id: str
+    expires_at: str  # ISO-8601 UTC
+    bids: Sequence[Mapping[str, object]]
+    buyers_pinged: int
+    execution_ms: int
+
+
+def ping_reply(policy: SalePolicy, offer: Offer) -> Reply:
+    body: dict[str, object] = {"ping_id": offer.ping_id, "expires_at": offer.expires_at}
+    if policy.quotes_payout:
+        # One offer: the quote. Its price is the highest (and only) one offered.
+        shown = list(offer.bids[:1])
+        body["payout"] = shown[0]["bid_price"] if shown else 0
+    else:
+        shown = list(offer.bids)
+        body["bids"] = shown
+    body["meta"] = {
+        "buyers_pinged": offer.buyers_pinged,
+        # What the POST may sell to: for an exclusive exchange the quote and its fallbacks.
+        "total_bids": len(offer.bids),
+        "max_bid_price": shown[0]["bid_price"] if shown else None,
+        "execution_time_ms": offer.execution_ms,
+    }
+    if not offer.bids:
+        return Reply(Code.NO_BIDS, NO_BIDS_MESSAGE, body)
+    return Reply(Code.OK, "", body)
+
+
+# The sale
 
 
 class SaleResult(StrEnum):
@@ -92,16 +147,15 @@ class Attempt:
 
 @dataclass(frozen=True, slots=True)
 class SaleSummary:
-    """What an answer is made of."""
+    """What a sale's answer is made of."""
 
-    shape: AnswerShape
+    policy: SalePolicy
     lead_id: str
     attempts: Sequence[Attempt]
-    total_bids: int = 0  # bids the ping offered (bids shapes)
-    max_bid_price: Cents | None = None  # the highest offered (bids shapes)
-    picked: int = 0  # bids the supplier named (bids shapes)
+    total_bids: int = 0  # bids the ping offered (answers that list bids)
+    max_bid_price: Cents | None = None  # the highest offered (answers that list bids)
+    picked: int = 0  # bids the supplier named (answers that list bids)
     buyers_priced: int = 0  # Direct Post
-    show_rejected: bool = True
     response_fields: Mapping[str, object] = field(default_factory=dict)
     execution_ms: int | None = None
     interrupted: bool = False
@@ -113,7 +167,7 @@ class SaleSummary:
 
 
 def sale_reply(summary: SaleSummary) -> Reply:
-    attempts = summary.attempts
+    attempts, policy = summary.attempts, summary.policy
     sold = [a for a in attempts if a.sold]
     unknown = [a for a in attempts if a.unknown]
     body: dict[str, object] = {
@@ -122,17 +176,17 @@ def sale_reply(summary: SaleSummary) -> Reply:
     }
     counts = {"sold_count": len(sold), "unknown_count": len(unknown)}
     meta: dict[str, object]
-    if summary.shape.lists_bids:
+    if policy.lists_bids:
         body["sold_bids"] = [
             a.summary() | {"bid_price": to_json_number(a.payout), "fields": dict(a.fields)}
             for a in sold
         ]
-        if summary.show_rejected:
+        if policy.show_rejected:
             body["rejected_bids"] = [
                 a.summary() | {"reason": a.reason} for a in attempts if not a.may_have_sold
             ]
         body["unknown_bids"] = [a.summary() | {"reason": a.reason} for a in unknown]
-        picked = "consented_bids" if summary.shape is AnswerShape.CONSENTED else "chosen_bids"
+        picked = "consented_bids" if policy.kind is SaleKind.CONSENTED else "chosen_bids"
         max_price = summary.max_bid_price
         meta = {
             "total_bids": summary.total_bids,
@@ -140,7 +194,7 @@ def sale_reply(summary: SaleSummary) -> Reply:
             **counts,
             "max_bid_price": None if max_price is None else to_json_number(max_price),
         }
-    elif summary.shape is AnswerShape.EXCLUSIVE:
+    elif policy.kind is SaleKind.EXCLUSIVE:
         meta = {"attempts": len(attempts), **counts}
     else:
         meta = {"buyers_priced": summary.buyers_priced, "attempts": len(attempts), **counts}
@@ -157,7 +211,7 @@ def _verdict(summary: SaleSummary, sold: bool, unknown: bool) -> tuple[Code, str
         return Code.OK, ""
     if unknown:
         return Code.SALE_UNKNOWN, UNKNOWN_MESSAGE
-    if summary.shape is AnswerShape.DIRECT and not summary.attempts:
+    if summary.policy.kind is SaleKind.DIRECT and not summary.attempts:
         return Code.NO_BIDS, NO_BUYERS_MESSAGE
     return Code.NOT_SOLD, NOT_SOLD_MESSAGE
 

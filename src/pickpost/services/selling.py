@@ -33,10 +33,10 @@ from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
 from pickpost.domain.workspace import BuyerConfig
 from pickpost.services import quotas
 from pickpost.services.gate import Gate
-from pickpost.services.intake import Admitted, Reply
+from pickpost.services.intake import Admitted
 from pickpost.services.ports import BuyerTransport, LeadStore
 from pickpost.services.quotas import Reservation
-from pickpost.services.replies import Attempt, SaleResult, first_sold_fields
+from pickpost.services.replies import Attempt, Reply, SaleResult, first_sold_fields
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class Seller:
         self, sale: Sale, admitted: Admitted, reservation: Reservation
     ) -> Reply | None:
         """The campaign's duplicate check on a claimed lead: a duplicate is stored with its
-        1007 answer (replays return it) and sold to nobody."""
+        1008 answer (replays return it) and sold to nobody."""
         refusal = await self._gate.duplicate(admitted, sale.lead.fields)
         if refusal is None:
             return None

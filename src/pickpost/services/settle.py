@@ -15,17 +15,10 @@ from dataclasses import dataclass
 from pickpost.domain.catalog import Campaign
 from pickpost.domain.lead import InterruptedLead, LeadStatus, SaleStatus, StoredOutcome
 from pickpost.domain.money import Cents, to_cents
+from pickpost.domain.sale_policy import SaleKind, SalePolicy
 from pickpost.services.periodic import Periodic
 from pickpost.services.ports import LeadStore
-from pickpost.services.replies import (
-    AnswerShape,
-    Attempt,
-    SaleResult,
-    SaleSummary,
-    sale_reply,
-    shape_of,
-    shows_rejected,
-)
+from pickpost.services.replies import Attempt, SaleResult, SaleSummary, sale_reply
 from pickpost.services.selling import response_fields
 
 log = logging.getLogger(__name__)
@@ -34,6 +27,8 @@ UNKNOWN_REASON = "unknown: the sale was interrupted; the buyer may have taken th
 NOT_ATTEMPTED = "not attempted: the sale was interrupted"
 
 CampaignLookup = Callable[[str], Campaign | None]
+# For a campaign no longer in the catalog: the answer that lists every bid.
+EVERY_BID = SalePolicy(SaleKind.CONSENTED, sell_limit=None)
 
 
 def _attempts(lead: InterruptedLead, untried: bool) -> list[Attempt]:
@@ -74,19 +69,17 @@ def interrupted_outcome(
     the One-to-One shape, which lists every bid. Buyers' mapped fields are not stored, so sold
     bids carry none; the campaign's static response fields are kept.
     """
-    shape = shape_of(campaign.config) if campaign else AnswerShape.CONSENTED
-    attempts = _attempts(lead, untried=shape.lists_bids)
+    policy = campaign.policy if campaign else EVERY_BID
+    attempts = _attempts(lead, untried=policy.lists_bids)
     prices = [to_cents(str(bid["bid_price"])) for bid in lead.bids_shown]
-    config = campaign.config if campaign else None
     summary = SaleSummary(
-        shape=shape,
+        policy=policy,
         lead_id=lead.lead_id,
         attempts=attempts,
         total_bids=len(lead.bids_shown),
         max_bid_price=max(prices) if prices else None,
         picked=len(lead.bids_picked),
         buyers_priced=len(lead.bids_shown),
-        show_rejected=config is None or shows_rejected(config),
         response_fields=response_fields(campaign, attempts) if campaign else {},
         interrupted=True,
     )

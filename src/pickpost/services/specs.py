@@ -11,12 +11,13 @@ Pure: no I/O.
 import json
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Final
 
 from pickpost.domain.catalog import Campaign
-from pickpost.domain.errors import Code
+from pickpost.domain.consent import SelectionError, select_consented
+from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import (
     FieldError,
     FieldSpec,
@@ -27,7 +28,22 @@ from pickpost.domain.fields import (
     normalise,
 )
 from pickpost.domain.filters import FilterRule
+from pickpost.domain.money import to_cents
 from pickpost.domain.workspace import CampaignConfig, CampaignType, SupplierConfig
+from pickpost.services.gate import duplicate_lead, filtered, same_payload
+from pickpost.services.intake import validation_refusal
+from pickpost.services.post import ping_expired
+from pickpost.services.quotas import cap_message
+from pickpost.services.replies import (
+    Attempt,
+    Offer,
+    Reply,
+    SaleResult,
+    SaleSummary,
+    envelope,
+    ping_reply,
+    sale_reply,
+)
 
 KEY_PLACEHOLDER: Final = "YOUR_KEY"
 NOT_SENT: Final = "not sent"
@@ -314,7 +330,7 @@ def _rules(config: CampaignConfig) -> Iterator[str]:
         if config.payload_dupe_s:
             yield (
                 f"The same request sent again within {config.payload_dupe_s} s is a duplicate "
-                "(1007)."
+                "(1008)."
             )
     check = config.dupe_check
     if check is not None:
@@ -322,7 +338,7 @@ def _rules(config: CampaignConfig) -> Iterator[str]:
         if check.scope == "campaign":
             yield (
                 f"A lead with the same {joined} as one received in the last {check.days} days "
-                "is a duplicate (1007)."
+                "is a duplicate (1008)."
             )
         else:
             yield f"A buyer never gets a lead with the same {joined} twice in {check.days} days."
@@ -360,22 +376,20 @@ _BIDS: Final = (
         "additional_data": {"display_name": "Sample Energy"},
     },
 )
-_TOP_PRICE: Final = 42.5
+_TOP_CENTS: Final = 4250
+_BUYERS_PINGED: Final = 3
+_EXECUTION_MS: Final = 212
+_RETRY_AFTER: Final = {"Retry-After": "1800"}
 
 
-def _envelope(code: Code, message: str, **body: object) -> dict[str, object]:
-    return {
-        "status": code.status.value,
-        "code": int(code),
-        "message": message,
-        "request_id": _REQUEST_ID,
-        **body,
-    }
+def _example(outcome: str, reply: Reply) -> ExampleResponse:
+    """An example answer: the real answer builders' output, with example ids."""
+    headers = _RETRY_AFTER if reply.code is Code.CAPPED else {}
+    return ExampleResponse(outcome, reply.code.http_status, envelope(reply, _REQUEST_ID), headers)
 
 
-def _response(outcome: str, code: Code, message: str = "", /, **body: object) -> ExampleResponse:
-    headers = {"Retry-After": "1800"} if code is Code.CAPPED else {}
-    return ExampleResponse(outcome, code.http_status, _envelope(code, message, **body), headers)
+def _refused(outcome: str, refusal: Refusal) -> ExampleResponse:
+    return _example(outcome, Reply.refused(refusal))
 
 
 def _curl(url: str, body: Mapping[str, object]) -> str:
@@ -399,6 +413,7 @@ class _Steps:
         rules: Sequence[FilterRule],
     ) -> None:
         self._config = campaign.config
+        self._policy = campaign.policy
         self._fields = campaign.fields
         self._supplier = supplier
         self._base_url = base_url
@@ -409,51 +424,36 @@ class _Steps:
 
     def ping(self) -> StepDoc:
         responses = [
-            _response("accepted", Code.OK, **self._offer(self._bids())),
+            _example("accepted", self._offer(self._bids())),
             *self._refusals(Step.PING),
-            _response("no bids", Code.NO_BIDS, "no bids", **self._offer([])),
+            _example("no bids", self._offer([])),
         ]
         return self._step(
             "ping", Step.PING, "the partial lead; the answer prices it", {}, responses
         )
 
     def post(self) -> StepDoc:
-        pick = self._pick_field()
+        pick = self._policy.pick_field
         bids = self._bids()
         extra: dict[str, object] = {"lp_ping_id": _PING_ID}
         if pick is not None:
             extra[pick] = [str(bid["bid_id"]) for bid in bids]
         responses = [
-            _response("accepted", Code.OK, **self._sale(bids, sold=True)),
+            _example("accepted", self._sale(bids, sold=True)),
             *self._refusals(Step.POST),
             *self._post_refusals(pick),
             *self._duplicates(direct=False),
-            _response(
-                "not sold",
-                Code.NOT_SOLD,
-                "not sold: every attempted buyer rejected",
-                **self._sale(bids, sold=False),
-            ),
+            _example("not sold", self._sale(bids, sold=False)),
         ]
         return self._step("post", Step.POST, "the full lead for an earlier ping", extra, responses)
 
     def direct_post(self) -> StepDoc:
         responses = [
-            _response("accepted", Code.OK, **self._direct(priced=3, sold=True)),
+            _example("accepted", self._direct(priced=3, sold=True)),
             *self._refusals(Step.POST),
             *self._duplicates(direct=True),
-            _response(
-                "no bids",
-                Code.NO_BIDS,
-                "no eligible buyers for this lead",
-                **self._direct(priced=0, sold=False),
-            ),
-            _response(
-                "not sold",
-                Code.NOT_SOLD,
-                "not sold: every attempted buyer rejected",
-                **self._direct(priced=3, sold=False),
-            ),
+            _example("no bids", self._direct(priced=0, sold=False)),
+            _example("not sold", self._direct(priced=3, sold=False)),
         ]
         return self._step("direct_post", Step.POST, "the full lead in one call", {}, responses)
 
@@ -494,7 +494,7 @@ class _Steps:
         ]
         if name == "post":
             docs.append(ReservedDoc("lp_ping_id", required, "the ping_id the PING answered"))
-            pick = self._pick_field()
+            pick = self._policy.pick_field
             if pick == "lp_consent_bids":
                 docs.append(
                     ReservedDoc(
@@ -526,13 +526,6 @@ class _Steps:
         )
         return tuple(docs)
 
-    def _pick_field(self) -> str | None:
-        if self._config.type is CampaignType.ONE_TO_ONE:
-            return "lp_consent_bids"
-        if self._config.type is CampaignType.EXCHANGE and self._config.exchange.mode == "shared":
-            return "lp_bid_ids"
-        return None
-
     # Answers.
 
     def _bids(self) -> list[dict[str, object]]:
@@ -542,63 +535,58 @@ class _Steps:
             max_bids = self._config.exchange.max_bids
         return [dict(bid) for bid in _BIDS[: max_bids or len(_BIDS)]]
 
-    def _exclusive(self) -> bool:
-        return self._pick_field() is None
+    def _offer(self, bids: list[dict[str, object]]) -> Reply:
+        offer = Offer(_PING_ID, _EXPIRES_AT, bids, _BUYERS_PINGED, _EXECUTION_MS)
+        return ping_reply(self._policy, offer)
 
-    def _offer(self, bids: list[dict[str, object]]) -> dict[str, object]:
-        body: dict[str, object] = {"ping_id": _PING_ID, "expires_at": _EXPIRES_AT}
-        if self._exclusive():
-            body["payout"] = _TOP_PRICE if bids else 0
-        else:
-            body["bids"] = bids
-        body["meta"] = {
-            "buyers_pinged": 3,
-            "total_bids": len(bids),
-            "max_bid_price": _TOP_PRICE if bids else None,
-            "execution_time_ms": 212,
-        }
-        return body
+    def _attempts(self, bids: list[dict[str, object]], sold: bool) -> list[Attempt]:
+        """The first bid sold (or rejected as a duplicate), the others rejected."""
+        attempts = []
+        for number, bid in enumerate(bids):
+            result = SaleResult.SOLD if sold and number == 0 else SaleResult.REJECTED
+            attempts.append(
+                Attempt(
+                    bid_id=str(bid["bid_id"]),
+                    buyer_id=str(bid["buyer_id"]),
+                    tcpa_entity_name=str(bid["tcpa_entity_name"]),
+                    result=result,
+                    reason="" if result is SaleResult.SOLD else "rejected by buyer: duplicate",
+                    payout=to_cents(str(bid["bid_price"])),
+                    fields=self._sold_fields() if result is SaleResult.SOLD else {},
+                )
+            )
+        return attempts
 
-    def _sale(self, bids: list[dict[str, object]], sold: bool) -> dict[str, object]:
-        body: dict[str, object] = {"lead_id": _LEAD_ID, "payout": _TOP_PRICE if sold else 0}
-        meta: dict[str, object]
-        if self._exclusive():
-            attempts = 2 if self._config.exchange.fallback and not sold else 1
-            meta = {"attempts": attempts, "sold_count": int(sold)}
-        else:
-            sold_bids, rejected = (bids[:1], bids[1:]) if sold else ([], bids)
-            body["sold_bids"] = [
-                {key: bid[key] for key in ("bid_id", "buyer_id", "tcpa_entity_name", "bid_price")}
-                | {"fields": self._sold_fields()}
-                for bid in sold_bids
-            ]
-            one_to_one = self._config.type is CampaignType.ONE_TO_ONE
-            if not one_to_one or self._config.one_to_one.show_rejected_bids:
-                body["rejected_bids"] = [
-                    {key: bid[key] for key in ("bid_id", "buyer_id", "tcpa_entity_name")}
-                    | {"reason": "rejected by buyer: duplicate"}
-                    for bid in rejected
-                ]
-            meta = {
-                "total_bids": len(bids),
-                "consented_bids" if one_to_one else "chosen_bids": len(bids),
-                "sold_count": len(sold_bids),
-                "max_bid_price": _TOP_PRICE,
-            }
-        body.update(self._response_fields(sold))
-        body["meta"] = meta | {"execution_time_ms": 431}
-        return body
+    def _sale(self, bids: list[dict[str, object]], sold: bool) -> Reply:
+        attempts = self._attempts(bids, sold)
+        if not self._policy.lists_bids:
+            # The quote sold, or it and (with fallback) the next bid said no.
+            attempts = attempts[: 2 if self._policy.fallback and not sold else 1]
+        summary = SaleSummary(
+            policy=self._policy,
+            lead_id=_LEAD_ID,
+            attempts=attempts,
+            total_bids=len(bids),
+            max_bid_price=_TOP_CENTS,
+            picked=len(bids),
+            response_fields=self._response_fields(sold),
+            execution_ms=431,
+        )
+        return sale_reply(summary)
 
-    def _direct(self, priced: int, sold: bool) -> dict[str, object]:
-        body: dict[str, object] = {"lead_id": _LEAD_ID, "payout": _TOP_PRICE if sold else 0}
-        body.update(self._response_fields(sold))
-        body["meta"] = {
-            "buyers_priced": priced,
-            "attempts": 1 if sold else priced,
-            "sold_count": int(sold),
-            "execution_time_ms": 431,
-        }
-        return body
+    def _direct(self, priced: int, sold: bool) -> Reply:
+        bids = [dict(_BIDS[number % len(_BIDS)]) for number in range(priced)]
+        # The first buyer buys; or every one priced says no.
+        attempts = self._attempts(bids, sold)[: 1 if sold else priced]
+        summary = SaleSummary(
+            policy=self._policy,
+            lead_id=_LEAD_ID,
+            attempts=attempts,
+            buyers_priced=priced,
+            response_fields=self._response_fields(sold),
+            execution_ms=431,
+        )
+        return sale_reply(summary)
 
     def _sold_fields(self) -> dict[str, object]:
         sources = self._config.response_fields.values()
@@ -618,27 +606,19 @@ class _Steps:
     def _refusals(self, step: Step) -> Iterator[ExampleResponse]:
         required = [f.name for f in self._fields if f.requirement(step) is Requirement.REQUIRED]
         if required:
-            yield _response(
-                "field validation failed",
-                Code.VALIDATION,
-                f"field validation failed: {required[0]}",
-                errors=[{"field": required[0], "message": "is required"}],
-            )
+            invalid = validation_refusal((FieldError(required[0], "is required"),))
+            yield _refused("field validation failed", invalid)
         sent = {f.name for f in self._fields if _at(f, step)}
         # At the PING, rules on fields the step does not send wait for the POST.
-        filtered = [r.field for r in self._rules if step is Step.POST or r.field in sent]
-        if filtered:
-            yield _response(
-                "filtered",
-                Code.FILTERED,
-                f"not accepted due to filters: {filtered[0]}",
-                errors=[{"field": filtered[0], "message": "not accepted by the filters"}],
-            )
+        failing = [r.field for r in self._rules if step is Step.POST or r.field in sent]
+        if failing:
+            yield _refused("filtered", filtered(failing[:1]))
         cap = self._first_cap(pings=step is Step.PING)
         if cap is not None:
-            yield _response("cap reached", Code.CAPPED, f"supplier cap reached: {cap}")
+            yield _refused("cap reached", Refusal(Code.CAPPED, cap_message("supplier", *cap)))
 
-    def _first_cap(self, pings: bool) -> str | None:
+    def _first_cap(self, pings: bool) -> tuple[str, str] | None:
+        """The first of the supplier's caps that applies at a step: (what, period)."""
         caps = self._supplier.caps
         if caps is None:
             return None
@@ -648,34 +628,26 @@ class _Steps:
         for kind, limits in kinds:
             for period, limit in limits.items():
                 if limit is not None:
-                    return f"{kind} per {period}"
+                    return kind, period
         return None
 
     def _post_refusals(self, pick: str | None) -> Iterator[ExampleResponse]:
-        yield _response("ping expired", Code.PING_EXPIRED, "ping expired", ping_id=_PING_ID)
+        yield _refused("ping expired", ping_expired(_PING_ID))
         if pick is not None:
-            yield _response(
-                "invalid bid selection",
-                Code.INVALID_BID_SELECTION,
-                "bid id 'b_unknown' was not offered for this ping",
-            )
+            try:
+                select_consented([], ["b_unknown"], pick)
+            except SelectionError as error:
+                refusal = Refusal(Code.INVALID_BID_SELECTION, str(error))
+                yield _refused("invalid bid selection", refusal)
 
     def _duplicates(self, direct: bool) -> Iterator[ExampleResponse]:
         check = self._config.dupe_check
         if check is not None and check.scope == "campaign":
-            yield _response(
-                "duplicate lead",
-                Code.DUPLICATE,
-                f"duplicate lead: already received in the last {check.days} days",
-                lead_id=_LEAD_ID,
-            )
+            duplicate = Reply.refused(duplicate_lead(check.days))
+            yield _example("duplicate lead", replace(duplicate, body={"lead_id": _LEAD_ID}))
         window = self._config.payload_dupe_s
         if direct and window:
-            yield _response(
-                "same request again",
-                Code.DUPLICATE,
-                f"duplicate: the same request was received in the last {window} s",
-            )
+            yield _refused("same request again", same_payload(window))
 
 
 def _at(spec: FieldSpec, step: Step) -> bool:
