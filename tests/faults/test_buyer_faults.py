@@ -18,7 +18,7 @@ HEALTHY_S = 1.0  # /healthz answers within this, whatever the buyers do
 
 # What each fault comes to when a buyer answers a ping with it: (outcome, part of the reason).
 PING_FAULTS = {
-    "hang": ("timeout", "no answer in"),
+    "hang": ("timeout", "no answer"),  # its own timeout, or the auction deadline first
     "trickle": ("timeout", "no answer in"),
     "500": ("error", "HTTP 500"),
     "garbage": ("error", "response is not JSON"),
