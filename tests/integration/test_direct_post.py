@@ -1,4 +1,4 @@
-"""Direct Post (API.md 1.3) end to end: every distribution method, configured and live prices,
+"""Direct Post (docs/supplier-api.md, Direct Post) end to end: every distribution method, configured and live prices,
 the supplier's payout, and a mapped buyer priced by its own ping."""
 
 from collections import Counter

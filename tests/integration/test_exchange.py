@@ -1,4 +1,4 @@
-"""Ping/Post Exchange (API.md 1.2) end to end: exclusive with and without fallback, shared,
+"""Ping/Post Exchange (docs/supplier-api.md, Ping/Post Exchange) end to end: exclusive with and without fallback, shared,
 ranking by margin overrides and bid penalty, the supplier's min_buyer_bid."""
 
 from concurrent.futures import ThreadPoolExecutor

@@ -23,7 +23,7 @@ from pickpost.domain.fields import (
 REQ = Requirement.REQUIRED
 OPT = Requirement.OPTIONAL
 
-# Enum specs used by the tables: the yes/no choice from API.md and numeric codes.
+# Enum specs used by the tables: the yes/no choice from docs/configuration.md and numeric codes.
 YES_NO = ("yes", "no")
 CODES = ("1", "2", "Other")
 

@@ -1,4 +1,4 @@
-"""Margin arithmetic (API.md 1.1): ``raw × (1 − p/100)`` or ``raw − a``, half-up to cents."""
+"""Margin arithmetic (docs/supplier-api.md, One-to-One): ``raw × (1 − p/100)`` or ``raw − a``, half-up to cents."""
 
 from decimal import Decimal
 from fractions import Fraction

@@ -1,4 +1,4 @@
-"""Workspace document validation (API.md 3): strict models, refused at load time."""
+"""Workspace document validation (docs/configuration.md): strict models, refused at load time."""
 
 import hashlib
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""The supplier API: ``/ping``, ``/post`` and ``/direct_post`` (API.md section 1)."""
+"""The supplier API: ``/ping``, ``/post`` and ``/direct_post`` (docs/supplier-api.md)."""
 
 import logging
 import time

@@ -1,4 +1,4 @@
-"""The project's performance targets (DESIGN.md, "Clocks and numbers that matter"), judged."""
+"""The project's performance targets (docs/benchmarks.md), judged."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass

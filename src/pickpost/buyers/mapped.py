@@ -1,4 +1,4 @@
-"""Mapped buyers (API.md 2.2): requests built from the buyer's templates, answers read by its
+"""Mapped buyers (docs/buyers.md): requests built from the buyer's templates, answers read by its
 rules, into the same answers as the native protocol. No I/O, no clock: ``now`` is given."""
 
 import re

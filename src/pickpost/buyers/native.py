@@ -1,4 +1,4 @@
-"""The native buyer protocol (API.md 2.1): JSON in, JSON out, no mapping."""
+"""The native buyer protocol (docs/buyer-protocol.md): JSON in, JSON out, no mapping."""
 
 from collections.abc import Mapping
 

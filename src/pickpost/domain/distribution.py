@@ -1,4 +1,4 @@
-"""Direct Post distribution (API.md 1.3): the order in which buyers are offered a lead.
+"""Direct Post distribution (docs/supplier-api.md, Direct Post): the order in which buyers are offered a lead.
 
 ::
 

@@ -1,4 +1,4 @@
-"""The supplier API's error codes (API.md section 1): extend, never renumber."""
+"""The supplier API's error codes (docs/supplier-api.md): extend, never renumber."""
 
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum

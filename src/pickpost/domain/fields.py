@@ -1,6 +1,6 @@
 """Typed lead fields: validation and normalisation per step (PING or POST).
 
-A campaign declares its fields (API.md section 3); each has a type and, per step, whether it is
+A campaign declares its fields (docs/configuration.md); each has a type and, per step, whether it is
 required, optional or not part of that step. Suppliers send values as strings, numbers or booleans
 (JSON or form data). :func:`validate_lead` checks the fields declared for one step and returns the
 normalised values plus one :class:`FieldError` per failing field, so a supplier can fix every

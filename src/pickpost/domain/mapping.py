@@ -1,4 +1,4 @@
-"""A mapped buyer's own API (API.md 2.2) as configuration: how to build each request from
+"""A mapped buyer's own API (docs/buyers.md) as configuration: how to build each request from
 templates, and how to read the buyer's answer by rules.
 
 Everything is checked at load – template syntax, transformers, regular expressions, paths, URLs,

@@ -1,4 +1,4 @@
-"""Bid shaping (API.md 1.1 and 1.2), in the contract's order."""
+"""Bid shaping (docs/supplier-api.md, One-to-One and Exchange), in the contract's order."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

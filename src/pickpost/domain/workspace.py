@@ -1,4 +1,4 @@
-"""The workspace document (API.md section 3): campaigns, suppliers and buyers as plain data.
+"""The workspace document (docs/configuration.md): campaigns, suppliers and buyers as plain data.
 
 Models are strict (unknown keys are refused) so a typo in a config file fails at load time
 with the path of the key, instead of silently changing how leads are sold.
@@ -64,7 +64,7 @@ class OneToOneConfig(Model):
 
 
 class ExchangeConfig(Model):
-    """Ping/Post Exchange (API.md 1.2): ``exclusive`` offers the single best bid, ``shared``
+    """Ping/Post Exchange (docs/supplier-api.md, Ping/Post Exchange): ``exclusive`` offers the single best bid, ``shared``
     offers every bid and sells to the ones the supplier names in ``lp_bid_ids``."""
 
     mode: Literal["exclusive", "shared"] = "exclusive"
@@ -161,7 +161,7 @@ class BuyerConfig(Model):
     post_url: HttpUrl | None = None  # required unless the buyer has a mapping
     test_ping_url: HttpUrl | None = None  # test leads go here (else to ping_url, "test": true)
     test_post_url: HttpUrl | None = None
-    mapping: MappingConfig | None = None  # a buyer with its own API (API.md 2.2)
+    mapping: MappingConfig | None = None  # a buyer with its own API (docs/buyers.md)
     timeout_ms: Annotated[int, Field(ge=10, le=60_000)] = 1000
     post_timeout_ms: Annotated[int, Field(ge=10, le=120_000)] = 10_000
     price: PriceConfig | None = None  # static or conditional; required without a ping step

@@ -1,4 +1,4 @@
-"""Simulated buyers as real HTTP servers on loopback, speaking the native protocol (API.md 2.1)
+"""Simulated buyers as real HTTP servers on loopback, speaking the native protocol (docs/buyer-protocol.md)
 or, per script, the ``mapped_xml`` dialect of a buyer with its own API."""
 
 import asyncio
