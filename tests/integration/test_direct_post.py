@@ -1,5 +1,5 @@
-"""Direct Post (docs/supplier-api.md, Direct Post) end to end: every distribution method, configured and live prices,
-the supplier's payout, and a mapped buyer priced by its own ping."""
+"""Direct Post (docs/supplier-api.md) end to end: every distribution method, configured and live
+prices, the supplier's payout, and a mapped buyer priced by its own ping."""
 
 from collections import Counter
 

@@ -1,5 +1,5 @@
-"""Ping/Post Exchange (docs/supplier-api.md, Ping/Post Exchange) end to end: exclusive with and without fallback, shared,
-ranking by margin overrides and bid penalty, the supplier's min_buyer_bid."""
+"""Ping/Post Exchange (docs/supplier-api.md) end to end: exclusive with and without fallback,
+shared, ranking by margin overrides and bid penalty, the supplier's min_buyer_bid."""
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any

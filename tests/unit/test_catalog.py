@@ -1,4 +1,5 @@
-"""Catalog.authenticate (docs/supplier-api.md: codes 1002 and 1003) and what a Campaign derives once."""
+"""Catalog.authenticate (docs/supplier-api.md: codes 1002 and 1003) and what a Campaign derives
+once."""
 
 import hashlib
 import hmac

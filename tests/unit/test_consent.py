@@ -1,4 +1,5 @@
-"""The consumer's pick (docs/supplier-api.md, One-to-One): parsing ``lp_consent_bids`` and selecting offered bids."""
+"""The consumer's pick (docs/supplier-api.md): parsing ``lp_consent_bids`` and selecting offered
+bids."""
 
 import pytest
 from hypothesis import given

@@ -1,4 +1,5 @@
-"""Margin arithmetic (docs/supplier-api.md, One-to-One): ``raw × (1 − p/100)`` or ``raw − a``, half-up to cents."""
+"""Margin arithmetic (docs/supplier-api.md): ``raw × (1 − p/100)`` or ``raw − a``, half-up to
+cents."""
 
 from decimal import Decimal
 from fractions import Fraction

@@ -1,4 +1,5 @@
-"""The native buyer protocol (docs/buyer-protocol.md): requests built and answers read, no network."""
+"""The native buyer protocol (docs/buyer-protocol.md): requests built and answers read, no
+network."""
 
 import json
 from typing import Any

@@ -1,4 +1,5 @@
-"""One-to-One bid shaping (docs/supplier-api.md, One-to-One): min_bid, margin, dedupe by entity, order, max_bids."""
+"""One-to-One bid shaping (docs/supplier-api.md): min_bid, margin, dedupe by entity, order,
+max_bids."""
 
 from dataclasses import dataclass
 from decimal import Decimal

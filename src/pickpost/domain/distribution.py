@@ -1,4 +1,4 @@
-"""Direct Post distribution (docs/supplier-api.md, Direct Post): the order in which buyers are offered a lead.
+"""Direct Post distribution (docs/supplier-api.md): the order in which buyers are offered a lead.
 
 ::
 

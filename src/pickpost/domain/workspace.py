@@ -64,8 +64,8 @@ class OneToOneConfig(Model):
 
 
 class ExchangeConfig(Model):
-    """Ping/Post Exchange (docs/supplier-api.md, Ping/Post Exchange): ``exclusive`` offers the single best bid, ``shared``
-    offers every bid and sells to the ones the supplier names in ``lp_bid_ids``."""
+    """Ping/Post Exchange (docs/supplier-api.md): ``exclusive`` offers the single best bid,
+    ``shared`` offers every bid and sells to the ones the supplier names in ``lp_bid_ids``."""
 
     mode: Literal["exclusive", "shared"] = "exclusive"
     fallback: bool = False  # exclusive: on rejection, try the next best bids in price order

@@ -1,4 +1,5 @@
-"""Direct Post (docs/supplier-api.md, Direct Post): the full lead in one call, sold by the campaign's distribution.
+"""Direct Post (docs/supplier-api.md): the full lead in one call, sold by the campaign's
+distribution.
 
 Every eligible buyer is priced first – configured prices (static or conditional) and live pings
 of buyers that take pings, within the campaign's ping deadline – then the buyers are tried in

@@ -1,5 +1,5 @@
-"""Simulated buyers as real HTTP servers on loopback, speaking the native protocol (docs/buyer-protocol.md)
-or, per script, the ``mapped_xml`` dialect of a buyer with its own API."""
+"""Simulated buyers as real HTTP servers on loopback, speaking the native protocol
+(docs/buyer-protocol.md) or, per script, the ``mapped_xml`` dialect of a buyer with its own API."""
 
 import asyncio
 import contextlib
