@@ -7,11 +7,11 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.responses import HTMLResponse
 
 from pickpost.api.responses import json_response
+from pickpost.api.spec_content import supplier_spec
 from pickpost.api.specs_page import render
 from pickpost.api.state import runtime_of
 from pickpost.domain.errors import Code
 from pickpost.services.replies import Reply, envelope
-from pickpost.services.specs import supplier_spec
 
 router = APIRouter()
 

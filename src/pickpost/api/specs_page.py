@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from pickpost.services.specs import NOT_SENT, CampaignSpec, ExampleResponse, StepDoc, SupplierSpec
+from pickpost.api.spec_content import NOT_SENT, CampaignSpec, ExampleResponse, StepDoc, SupplierSpec
 
 _CSS = """
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;margin:0;

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from pickpost.api.spec_content import CampaignSpec, StepDoc, campaign_spec, describe_filter
 from pickpost.domain.catalog import Campaign
 from pickpost.domain.fields import Step, validate_lead
 from pickpost.domain.filters import FilterRule, failed_fields
 from pickpost.domain.workspace import hash_key
-from pickpost.services.specs import CampaignSpec, StepDoc, campaign_spec, describe_filter
 from tests.unit.factories import SUPPLIER_KEY, make_buyer, make_campaign, make_catalog
 
 BASE = "https://leads.example.com/"
