@@ -10,7 +10,6 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.api.app import create_app
-from pickpost.domain.caps import CounterStore
 from pickpost.infra.crypto import parse_master_key
 from pickpost.infra.metrics import MeteredCatalogSource, MeteredLeadStore, MeteredRecorder
 from pickpost.infra.personal_data import PersonalData
@@ -32,7 +31,7 @@ from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
 from pickpost.services.periodic import Periodic
 from pickpost.services.ping import PingService
-from pickpost.services.ports import PingStore
+from pickpost.services.ports import CounterStore, PingStore, SystemClock
 from pickpost.services.post import PostService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
@@ -72,6 +71,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
 
     The campaigns are re-read whenever the stored ones change (``catalog_refresh_s``).
     """
+    clock = SystemClock()
     async with AsyncExitStack() as stack:
         engine = make_engine(settings.database_url, settings.db_pool_size)
         stack.push_async_callback(engine.dispose)
@@ -102,9 +102,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         writer.start()
         stack.push_async_callback(writer.close)
         recorder = MeteredRecorder(writer)
-        settler = Settler(
-            leads, lambda campaign_id: catalogs.holder.current.campaigns.get(campaign_id)
-        )
+        settler = Settler(leads, catalogs.holder.campaign, clock=clock)
         settler.start()
         stack.push_async_callback(settler.close)
         retention = retention_of(settings)
@@ -120,15 +118,15 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             purges.start()
             stack.push_async_callback(purges.close)
 
-        auction = Auction(transport, AuctionTiming(reserve_ms=settings.reserve_ms))
+        auction = Auction(transport, AuctionTiming(reserve_ms=settings.reserve_ms), clock)
         gate = Gate(counters)
-        seller = Seller(transport, leads, gate, counters)
+        seller = Seller(transport, leads, gate, counters, clock)
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
         yield Runtime(
             catalogs=catalogs.holder,
-            pings=PingService(auction, gate, pings, recorder),
-            posts=PostService(seller, gate, pings, leads, settler),
-            direct_posts=DirectPostService(auction, gate, seller, leads, counters),
+            pings=PingService(auction, gate, pings, recorder, clock),
+            posts=PostService(seller, gate, pings, leads, settler, clock=clock),
+            direct_posts=DirectPostService(auction, gate, seller, leads, counters, clock),
             views=SqlViews(engine, personal),
             control=SqlWorkspaceControl(engine),
             recorder=recorder,

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import redis.asyncio as aioredis
 
-from pickpost.domain.caps import Charge, CounterStore
+from pickpost.domain.caps import Charge
 from pickpost.infra.redis_counters import RedisCounters
 from pickpost.infra.sql.counters import SqlCounters
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.migrate import upgrade
+from pickpost.services.ports import CounterStore
 from tests.support.databases import (
     POSTGRES_ENV,
     REDIS_ENV,

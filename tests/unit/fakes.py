@@ -172,3 +172,21 @@ class FakeLeadStore:
 
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
         self.calls.extend(calls)
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, now: float) -> None:
+        self._now = now
+        self._monotonic = 1000.0
+
+    def now(self) -> float:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._monotonic
+
+    def advance(self, seconds: float) -> None:
+        self._now += seconds
+        self._monotonic += seconds

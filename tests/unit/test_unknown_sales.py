@@ -2,6 +2,7 @@
 it counts toward sell limits, an exclusive lead never falls back past it, One-to-One goes on
 to the consumer's next pick, and the answer lists it apart from the rejected bids."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -9,9 +10,13 @@ import pytest
 from pickpost.buyers import adapter
 from pickpost.buyers.wire import OutboundRequest, PostOrder
 from pickpost.domain.errors import Code
-from pickpost.domain.lead import LeadStatus, SaleStatus
+from pickpost.domain.lead import LeadStatus, SaleStatus, StoredOutcome
 from pickpost.domain.workspace import BuyerConfig
-from tests.unit.world import Buyers, World, bid_ids, pinged_buyer, priced_buyer
+from pickpost.services.post import PostService, ReplayWait
+from pickpost.services.selling import Seller
+from pickpost.services.settle import Settler
+from tests.unit.fakes import FakeClock, FakeLeadStore
+from tests.unit.world import AT, Buyers, World, bid_ids, pinged_buyer, priced_buyer
 
 BIDS = {"ann": "40", "bob": "30", "cid": "20"}
 
@@ -156,3 +161,40 @@ async def test_a_post_that_cannot_be_built_was_never_sent_so_the_sale_falls_back
     assert reply.code is Code.OK
     assert world.sent("post") == ["bob"]
     assert sales(world) == {"ann": SaleStatus.ERROR, "bob": SaleStatus.SOLD}
+
+
+class DyingLedger(FakeLeadStore):
+    """Records sales, then dies before storing the POST's answer, as a killed process would."""
+
+    dead = True
+
+    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> bool:
+        if self.dead:
+            raise ConnectionError("the process died")
+        return await super().finish_lead(outcome, payout)
+
+
+async def test_a_retry_settles_a_lead_whose_post_died_once_no_sale_can_still_run() -> None:
+    world = World(script(), buyers=buyers(), one_to_one={"max_sales": 3})
+    world.leads = DyingLedger()
+    clock = FakeClock(AT)
+    wait = ReplayWait(first_poll_s=0.001)
+    seller = Seller(world.transport, world.leads, world.gate, world.counters, clock)
+    settler = Settler(world.leads, world.catalog.campaigns.get, clock=clock)
+    world.post_service = PostService(
+        seller, world.gate, world.pings, world.leads, settler, wait, clock
+    )
+    ping = await world.ping(at=AT)
+    pick = bid_ids(ping, "ann", "bob")
+    with pytest.raises(ConnectionError):
+        await world.post(ping.body["ping_id"], at=AT, lp_consent_bids=pick)
+    world.leads.dead = False
+    # No live sale stays unchanged longer than its budget: past it, the retry settles the lead.
+    clock.advance(wait.budget_s(world.catalog.campaigns["101"]) + 1)
+    async with asyncio.timeout(10):  # the fake clock stands still: a wrong wait never ends
+        late = await world.post(ping.body["ping_id"], at=AT, lp_consent_bids=pick)
+    assert late.code is Code.OK
+    assert late.headers == {"Idempotent-Replay": "true"}
+    assert late.message == "the sale was interrupted; this is what the ledger confirms"
+    assert [b for b, _ in reasons(late, "sold_bids", "bid_price")] == ["ann", "bob"]
+    assert world.sent("post") == ["ann", "bob"]  # nobody was posted twice

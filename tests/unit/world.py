@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from pickpost.buyers.wire import InboundResponse, OutboundRequest
-from pickpost.domain.caps import Charge, CounterStore
+from pickpost.domain.caps import Charge
 from pickpost.domain.lead import StoredOutcome
 from pickpost.domain.outcomes import BuyerCall, Outcome
 from pickpost.infra.counters import MemoryCounters
@@ -16,6 +16,7 @@ from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, admit
 from pickpost.services.ping import PingService
+from pickpost.services.ports import CounterStore
 from pickpost.services.post import PostService
 from pickpost.services.replies import Reply
 from pickpost.services.selling import Seller

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Protocol
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -236,39 +236,3 @@ def first_over(charges: Sequence[Charge], values: Mapping[str, int]) -> Charge |
             return charge
         pending[charge.key] = total
     return None
-
-
-class CounterStore(Protocol):
-    """Shared counters for caps, rotations and duplicate marks (Redis, SQL or in-process)."""
-
-    async def charge(self, charges: Sequence[Charge]) -> Charge | None:
-        """Apply every charge, or none: returns None when applied, else the first charge (in
-        the given order) that would take its counter above its limit."""
-        ...
-
-    async def exceeded(self, charges: Sequence[Charge]) -> Charge | None:
-        """The first charge that would take its counter above its limit, changing nothing:
-        an advisory check (the charge itself is what holds the cap)."""
-        ...
-
-    async def exceeded_each(self, groups: Sequence[Sequence[Charge]]) -> list[Charge | None]:
-        """:meth:`exceeded` for each group of charges, from one read of the counters."""
-        ...
-
-    async def refund(self, charges: Sequence[Charge]) -> None:
-        """Take back charges applied earlier (a sale that failed after reserving its caps).
-        A counter that has expired since stays gone."""
-        ...
-
-    async def next_in_sequence(self, key: str) -> int:
-        """0, 1, 2, … on successive calls for ``key``: the rotation number of a distribution."""
-        ...
-
-    async def first_seen(self, key: str, ttl_s: int) -> bool:
-        """True if ``key`` is not marked, and marks it for ``ttl_s`` seconds; False if it is
-        marked already (the mark keeps its original expiry). Used for duplicate checks."""
-        ...
-
-    async def forget(self, key: str) -> None:
-        """Remove a mark (a buyer's duplicate mark for a sale that did not happen)."""
-        ...

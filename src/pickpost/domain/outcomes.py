@@ -1,6 +1,5 @@
 """What a buyer call ended in: every call yields exactly one of these, never an exception."""
 
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -37,11 +36,19 @@ class BuyerCall:
 
     @classmethod
     def unanswered(
-        cls, buyer_id: str, step: CallStep, url: str, outcome: Outcome, reason: str, since: float
+        cls,
+        buyer_id: str,
+        step: CallStep,
+        url: str,
+        outcome: Outcome,
+        reason: str,
+        since: float,
+        until: float | None = None,
     ) -> "BuyerCall":
         """A call with no response to record: skipped, or cut off by the deadline.
 
-        ``since`` is when it started (epoch seconds); a skipped call starts and ends now.
+        ``since`` is when it started and ``until`` when it was given up (epoch seconds); a
+        skipped call starts and ends at ``since``.
         """
         return cls(
             buyer_id=buyer_id,
@@ -50,5 +57,5 @@ class BuyerCall:
             outcome=outcome,
             reason=reason,
             started_at=since,
-            latency_ms=max(0.0, (time.time() - since) * 1000),
+            latency_ms=max(0.0, ((since if until is None else until) - since) * 1000),
         )

@@ -23,10 +23,10 @@ from pickpost.domain.catalog import Catalog
 from pickpost.domain.lead import PingLog, RequestLog, SaleStatus
 from pickpost.domain.outcomes import BuyerCall, Outcome
 from pickpost.infra.sql.leads import SqlLeadStore
-from pickpost.services.catalog_refresh import CatalogSource
+from pickpost.services.ports import CatalogSource
 
 if TYPE_CHECKING:  # the runtime module imports the use cases, which need not load here
-    from pickpost.services.runtime import FlushableRecorder
+    from pickpost.services.ports import FlushableRecorder
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 

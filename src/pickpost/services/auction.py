@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -14,7 +13,7 @@ from pickpost.domain.deadline import Deadline
 from pickpost.domain.money import Cents
 from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
 from pickpost.domain.workspace import BuyerConfig
-from pickpost.services.ports import BuyerTransport
+from pickpost.services.ports import SYSTEM_CLOCK, BuyerTransport, Clock
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +47,22 @@ class AuctionResult:
 
 
 class Auction:
-    def __init__(self, transport: BuyerTransport, timing: AuctionTiming = AuctionTiming()) -> None:
+    def __init__(
+        self,
+        transport: BuyerTransport,
+        timing: AuctionTiming = AuctionTiming(),
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self._transport = transport
         self._timing = timing
+        self._clock = clock
 
     async def run(self, request: AuctionRequest) -> AuctionResult:
         bids: list[RawBid] = []
         calls: list[BuyerCall] = []
         tasks: dict[asyncio.Task[Delivery], BuyerConfig] = {}
-        started = time.time()
+        clock = self._clock
+        started = clock.now()
         for buyer in request.buyers:
             if not adapter.pings(buyer):
                 price = request.offers.get(buyer.id)
@@ -64,14 +70,14 @@ class Auction:
                     bids.append(_offered(buyer, price))
                 continue
             budget = request.deadline.buyer_budget_ms(
-                time.monotonic(),
+                clock.monotonic(),
                 buyer.timeout_ms,
                 self._timing.reserve_ms,
                 self._timing.min_useful_ms,
             )
             if budget is None:
                 reason = "no time left before the auction deadline"
-                calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, time.time(), request.test))
+                calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, clock.now(), request.test))
                 continue
             order = PingOrder(
                 ping_id=request.ping_id,
@@ -80,33 +86,36 @@ class Auction:
                 test=request.test,
                 tmax_ms=budget,
                 lead=request.lead,
-                now=time.time(),
+                now=clock.now(),
             )
             try:
                 outbound = adapter.build_ping(buyer, order)
             except Exception as error:  # one buyer's adapter bug costs that buyer only
                 reason = _failed("building the ping", buyer, error)
-                calls.append(_unanswered(buyer, Outcome.ERROR, reason, time.time(), request.test))
+                calls.append(_unanswered(buyer, Outcome.ERROR, reason, clock.now(), request.test))
                 continue
             if outbound is None:
                 reason = "test lead, and the buyer has no test endpoint"
-                calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, time.time(), True))
+                calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, clock.now(), True))
                 continue
             tasks[asyncio.create_task(self._transport.send(outbound, budget))] = buyer
         if tasks:
             # The transport enforces each buyer's budget; this bound only guards the deadline
             # against a transport that overruns it.
-            wait_s = max(0.0, request.deadline.at - time.monotonic())
+            wait_s = max(0.0, request.deadline.at - clock.monotonic())
             done, pending = await asyncio.wait(tasks, timeout=wait_s)
             for task in pending:
                 task.cancel()
+            ended = clock.now()
             for task, buyer in tasks.items():
                 if task not in done:
                     reason = "no answer before the auction deadline"
-                    calls.append(_unanswered(buyer, Outcome.TIMEOUT, reason, started, request.test))
+                    cut = _unanswered(buyer, Outcome.TIMEOUT, reason, started, request.test, ended)
+                    calls.append(cut)
                 elif (failure := task.exception()) is not None:
                     reason = _failed("sending the ping", buyer, failure)
-                    calls.append(_unanswered(buyer, Outcome.ERROR, reason, started, request.test))
+                    failed = _unanswered(buyer, Outcome.ERROR, reason, started, request.test, ended)
+                    calls.append(failed)
                 else:
                     bid, call = _judge(buyer, task.result(), request.test)
                     calls.append(call)
@@ -126,10 +135,15 @@ def _offered(buyer: BuyerConfig, price: Cents) -> RawBid:
 
 
 def _unanswered(
-    buyer: BuyerConfig, outcome: Outcome, reason: str, since: float, test: bool
+    buyer: BuyerConfig,
+    outcome: Outcome,
+    reason: str,
+    since: float,
+    test: bool,
+    until: float | None = None,
 ) -> BuyerCall:
     url = adapter.ping_url(buyer, test) or ""
-    return BuyerCall.unanswered(buyer.id, CallStep.PING, url, outcome, reason, since)
+    return BuyerCall.unanswered(buyer.id, CallStep.PING, url, outcome, reason, since, until)
 
 
 def _failed(doing: str, buyer: BuyerConfig, error: BaseException) -> str:

@@ -6,20 +6,12 @@ served by one version from start to end.
 """
 
 import logging
-from typing import Protocol
 
 from pickpost.domain.catalog import Campaign, Catalog
 from pickpost.services.periodic import Periodic
+from pickpost.services.ports import CatalogSource
 
 log = logging.getLogger(__name__)
-
-
-class CatalogSource(Protocol):
-    async def version(self) -> str:
-        """A fingerprint of the stored campaigns that changes whenever any of them does."""
-        ...
-
-    async def load(self) -> Catalog: ...
 
 
 class CatalogHolder:

@@ -7,11 +7,9 @@ the distribution's order until one buys (``send_to_all``: until the sell limit).
 """
 
 import logging
-import time
 from dataclasses import dataclass
 
 from pickpost.domain.bids import OfferedBid, RawBid
-from pickpost.domain.caps import CounterStore
 from pickpost.domain.catalog import Campaign
 from pickpost.domain.consent import collect_evidence, evidence_errors
 from pickpost.domain.deadline import Deadline
@@ -33,7 +31,7 @@ from pickpost.domain.workspace import SupplierConfig
 from pickpost.services.auction import Auction, AuctionRequest
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, validation_refusal
-from pickpost.services.ports import LeadStore
+from pickpost.services.ports import SYSTEM_CLOCK, Clock, CounterStore, LeadStore
 from pickpost.services.quotas import most_payable
 from pickpost.services.replies import Reply, SaleSummary, sale_reply
 from pickpost.services.selling import Sale, Seller, may_have_paid, response_fields, shown
@@ -56,7 +54,9 @@ class DirectPostService:
         seller: Seller,
         leads: LeadStore,
         counters: CounterStore,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self._clock = clock
         self._auction = auction
         self._gate = gate
         self._seller = seller
@@ -124,7 +124,7 @@ class DirectPostService:
             attempts=attempts,
             buyers_priced=len(priced.bids),
             response_fields=response_fields(campaign, attempts),
-            execution_ms=round((time.monotonic() - request.arrived) * 1000),
+            execution_ms=round((self._clock.monotonic() - request.arrived) * 1000),
         )
         reply = sale_reply(summary)
         await self._seller.record(sale, reply, summary.payout)

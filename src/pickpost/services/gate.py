@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pickpost.buyers import adapter
-from pickpost.domain.caps import CounterStore, period_keys
+from pickpost.domain.caps import period_keys
 from pickpost.domain.catalog import Campaign
 from pickpost.domain.dupes import dupe_keys, payload_fingerprint
 from pickpost.domain.errors import Code, Refusal
@@ -24,6 +24,7 @@ from pickpost.domain.schedule import is_open
 from pickpost.domain.workspace import BuyerConfig
 from pickpost.services import quotas
 from pickpost.services.intake import Admitted, SupplierRequest
+from pickpost.services.ports import CounterStore
 from pickpost.services.quotas import Reservation
 
 # A repeated ping is harmless (it sells nothing) and a repeated POST replays; a repeated

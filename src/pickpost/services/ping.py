@@ -1,8 +1,6 @@
 """PING: fan out to every eligible buyer within one deadline and offer the shaped bids
 (as the campaign's sale policy says: the bids, or an exclusive exchange's one quote)."""
 
-import time
-
 from pickpost.domain.bids import OfferedBid
 from pickpost.domain.deadline import Deadline
 from pickpost.domain.fields import Step, validate_lead
@@ -14,7 +12,7 @@ from pickpost.domain.shaping import shape_bids
 from pickpost.services.auction import Auction, AuctionRequest
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, validation_refusal
-from pickpost.services.ports import PingStore, Recorder
+from pickpost.services.ports import SYSTEM_CLOCK, Clock, PingStore, Recorder
 from pickpost.services.replies import Offer, Reply, ping_reply
 
 
@@ -29,11 +27,19 @@ def bid_json(bid: OfferedBid) -> dict[str, object]:
 
 
 class PingService:
-    def __init__(self, auction: Auction, gate: Gate, pings: PingStore, recorder: Recorder) -> None:
+    def __init__(
+        self,
+        auction: Auction,
+        gate: Gate,
+        pings: PingStore,
+        recorder: Recorder,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self._auction = auction
         self._gate = gate
         self._pings = pings
         self._recorder = recorder
+        self._clock = clock
 
     async def ping(self, request: SupplierRequest, admitted: Admitted) -> Reply:
         campaign, supplier = admitted.campaign, admitted.supplier
@@ -89,6 +95,6 @@ class PingService:
             expires_at=iso_utc(record.expires_at),
             bids=[bid_json(b) for b in offered],
             buyers_pinged=record.buyers_pinged,
-            execution_ms=round((time.monotonic() - request.arrived) * 1000),
+            execution_ms=round((self._clock.monotonic() - request.arrived) * 1000),
         )
         return ping_reply(campaign.policy, offer)

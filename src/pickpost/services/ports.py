@@ -1,9 +1,14 @@
-"""The contracts between the use cases and the outside world."""
+"""The contracts between the use cases and the outside world, all in one place: the buyers'
+transport, the stores (pings, leads, logs, counters, campaigns), the operators' views and
+controls, the write-behind recorder, and the clock."""
 
+import time
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from pickpost.buyers.wire import Delivery, OutboundRequest
+from pickpost.domain.caps import Charge
+from pickpost.domain.catalog import Catalog
 from pickpost.domain.lead import (
     ConsentRecord,
     InterruptedLead,
@@ -100,3 +105,76 @@ class Recorder(Protocol):
 
     def ping(self, log: PingLog) -> None: ...
     def request(self, log: RequestLog) -> None: ...
+
+
+class FlushableRecorder(Recorder, Protocol):
+    async def flush(self) -> None: ...
+
+
+class CounterStore(Protocol):
+    """Shared counters for caps, rotations and duplicate marks (Redis, SQL or in-process)."""
+
+    async def charge(self, charges: Sequence[Charge]) -> Charge | None:
+        """Apply every charge, or none: returns None when applied, else the first charge (in
+        the given order) that would take its counter above its limit."""
+        ...
+
+    async def exceeded(self, charges: Sequence[Charge]) -> Charge | None:
+        """The first charge that would take its counter above its limit, changing nothing:
+        an advisory check (the charge itself is what holds the cap)."""
+        ...
+
+    async def exceeded_each(self, groups: Sequence[Sequence[Charge]]) -> list[Charge | None]:
+        """:meth:`exceeded` for each group of charges, from one read of the counters."""
+        ...
+
+    async def refund(self, charges: Sequence[Charge]) -> None:
+        """Take back charges applied earlier (a sale that failed after reserving its caps).
+        A counter that has expired since stays gone."""
+        ...
+
+    async def next_in_sequence(self, key: str) -> int:
+        """0, 1, 2, … on successive calls for ``key``: the rotation number of a distribution."""
+        ...
+
+    async def first_seen(self, key: str, ttl_s: int) -> bool:
+        """True if ``key`` is not marked, and marks it for ``ttl_s`` seconds; False if it is
+        marked already (the mark keeps its original expiry). Used for duplicate checks."""
+        ...
+
+    async def forget(self, key: str) -> None:
+        """Remove a mark (a buyer's duplicate mark for a sale that did not happen)."""
+        ...
+
+
+class CatalogSource(Protocol):
+    async def version(self) -> str:
+        """A fingerprint of the stored campaigns that changes whenever any of them does."""
+        ...
+
+    async def load(self) -> Catalog: ...
+
+
+class Clock(Protocol):
+    """What time it is: use cases ask this rather than the ``time`` module, so tests move it."""
+
+    def now(self) -> float:
+        """Epoch seconds: when something happened, as recorded and compared with stored times."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds that only go forward: for deadlines and durations."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+SYSTEM_CLOCK = SystemClock()

@@ -4,7 +4,6 @@ its fallbacks (exclusive exchange)."""
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass, replace
 
 from pickpost.domain.bids import OfferedBid
@@ -23,7 +22,7 @@ from pickpost.domain.lead import ConsentRecord, LeadStatus, NewLead, StoredOutco
 from pickpost.domain.ping import PingRecord
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, validation_refusal
-from pickpost.services.ports import LeadStore, PingStore
+from pickpost.services.ports import SYSTEM_CLOCK, Clock, LeadStore, PingStore
 from pickpost.services.quotas import most_payable
 from pickpost.services.replies import Reply, SaleSummary, sale_reply
 from pickpost.services.selling import Sale, Seller, may_have_paid, response_fields, shown
@@ -60,6 +59,7 @@ class PostService:
         leads: LeadStore,
         settler: Settler,
         wait: ReplayWait = ReplayWait(),
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._seller = seller
         self._gate = gate
@@ -67,6 +67,7 @@ class PostService:
         self._leads = leads
         self._settler = settler
         self._wait = wait
+        self._clock = clock
 
     async def post(self, request: SupplierRequest, admitted: Admitted) -> Reply:
         campaign, supplier_id = admitted.campaign, admitted.supplier.id
@@ -81,7 +82,7 @@ class PostService:
         record = await self._pings.get(ping_id) or await self._leads.find_ping(ping_id)
         if record is None or not record.owned_by(campaign.id, supplier_id):
             return Reply.refused(_unknown_ping())
-        if record.expires_at <= time.time():
+        if record.expires_at <= self._clock.now():
             return Reply.refused(ping_expired(ping_id))
         if record.test:  # a test ping makes a test lead, whatever its POST says
             admitted = replace(admitted, test=True)
@@ -147,7 +148,7 @@ class PostService:
             max_bid_price=record.max_bid_price if record.bids else None,
             picked=len(picked),
             response_fields=response_fields(campaign, attempts),
-            execution_ms=round((time.monotonic() - request.arrived) * 1000),
+            execution_ms=round((self._clock.monotonic() - request.arrived) * 1000),
         )
         reply = sale_reply(summary)
         await self._seller.record(sale, reply, summary.payout)
@@ -160,14 +161,14 @@ class PostService:
         if outcome.campaign_id != campaign.id or outcome.supplier_id != supplier_id:
             return Reply.refused(_unknown_ping())
         budget = self._wait.budget_s(campaign)
-        give_up = time.monotonic() + self._wait.cap_s
+        give_up = self._clock.monotonic() + self._wait.cap_s
         poll = self._wait.first_poll_s
         while outcome.status is LeadStatus.SELLING:
             # No live sale stays unchanged this long: the POST that claimed the lead died.
-            cutoff = time.time() - budget
+            cutoff = self._clock.now() - budget
             stale = outcome.since < cutoff
             if not (stale and await self._settler.settle_lead(outcome.lead_id, cutoff)):
-                if time.monotonic() >= give_up:
+                if self._clock.monotonic() >= give_up:
                     return Reply(
                         Code.POST_IN_PROGRESS,
                         "an earlier POST of this ping is still selling; retry later",

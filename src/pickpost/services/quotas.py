@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 
 from pickpost.domain.caps import (
     Charge,
-    CounterStore,
     Windows,
     accepted_lead_charges,
     period_keys,
@@ -21,6 +20,7 @@ from pickpost.domain.catalog import Campaign
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.money import Cents
 from pickpost.domain.workspace import BuyerConfig, SupplierConfig
+from pickpost.services.ports import CounterStore
 
 
 def _parts(charge: Charge) -> tuple[str, str, str]:

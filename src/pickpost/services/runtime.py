@@ -1,18 +1,13 @@
 """What the entry points need, assembled by the composition root (``bootstrap``)."""
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from pickpost.domain.catalog import Catalog
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.ping import PingService
-from pickpost.services.ports import AdminViews, Recorder, WorkspaceControl
+from pickpost.services.ports import AdminViews, FlushableRecorder, WorkspaceControl
 from pickpost.services.post import PostService
-
-
-class FlushableRecorder(Recorder, Protocol):
-    async def flush(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

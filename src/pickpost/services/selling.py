@@ -6,7 +6,6 @@ what a sale that did not happen had reserved.
 """
 
 import logging
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -14,7 +13,7 @@ from pickpost.buyers import adapter
 from pickpost.buyers.answers import Accepted, FieldValue, Rejected
 from pickpost.buyers.wire import Delivery, PostOrder
 from pickpost.domain.bids import OfferedBid
-from pickpost.domain.caps import Charge, CounterStore, period_keys
+from pickpost.domain.caps import Charge, period_keys
 from pickpost.domain.catalog import Campaign
 from pickpost.domain.consent import EVIDENCE_FIELDS
 from pickpost.domain.errors import Code
@@ -34,7 +33,7 @@ from pickpost.domain.workspace import BuyerConfig
 from pickpost.services import quotas
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted
-from pickpost.services.ports import BuyerTransport, LeadStore
+from pickpost.services.ports import SYSTEM_CLOCK, BuyerTransport, Clock, CounterStore, LeadStore
 from pickpost.services.quotas import Reservation
 from pickpost.services.replies import Attempt, Reply, SaleResult, first_sold_fields
 
@@ -60,11 +59,13 @@ class Seller:
         leads: LeadStore,
         gate: Gate,
         counters: CounterStore,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._transport = transport
         self._leads = leads
         self._gate = gate
         self._counters = counters
+        self._clock = clock
 
     async def run(
         self,
@@ -152,7 +153,12 @@ class Seller:
                 reason = "buyer is no longer in this campaign"
             else:
                 reason = await self._gate.buyer_refusal(
-                    sale.campaign, buyer, sale.lead.fields, Step.POST, sale.lead.test, time.time()
+                    sale.campaign,
+                    buyer,
+                    sale.lead.fields,
+                    Step.POST,
+                    sale.lead.test,
+                    self._clock.now(),
                 )
             if reason is not None or buyer is None:
                 reason = reason or "buyer is no longer in this campaign"
@@ -160,7 +166,7 @@ class Seller:
                 url = adapter.post_url(buyer, sale.lead.test) if buyer else ""
                 skipped.append(
                     BuyerCall.unanswered(
-                        bid.buyer_id, CallStep.POST, url, Outcome.SKIPPED, reason, time.time()
+                        bid.buyer_id, CallStep.POST, url, Outcome.SKIPPED, reason, self._clock.now()
                     )
                 )
                 continue
@@ -179,7 +185,7 @@ class Seller:
         a cap stays charged and a mark stays set, the safe side.
         """
         lead = sale.lead
-        now = time.time()
+        now = self._clock.now()
         charges = []
         if not lead.test and buyer.caps is not None:
             windows = period_keys(now, sale.campaign.config.timezone)
@@ -265,7 +271,7 @@ class Seller:
         if request is None:  # the gate keeps test leads from buyers without a test endpoint
             reason = "test lead, and the buyer has no test endpoint"
             call = BuyerCall.unanswered(
-                buyer.id, CallStep.POST, "", Outcome.SKIPPED, reason, time.time()
+                buyer.id, CallStep.POST, "", Outcome.SKIPPED, reason, self._clock.now()
             )
             await self._leads.finish_sale(sale_id, SaleStatus.REJECTED, call)
             return SaleStatus.REJECTED, _rejected(bid, reason)

@@ -8,7 +8,6 @@ and an operator reconciles them with the buyer (``GET /api/v1/sales?status=unkno
 """
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from pickpost.domain.lead import InterruptedLead, LeadStatus, SaleStatus, Stored
 from pickpost.domain.money import Cents, to_cents
 from pickpost.domain.sale_policy import SaleKind, SalePolicy
 from pickpost.services.periodic import Periodic
-from pickpost.services.ports import LeadStore
+from pickpost.services.ports import SYSTEM_CLOCK, Clock, LeadStore
 from pickpost.services.replies import Attempt, SaleResult, SaleSummary, sale_reply
 from pickpost.services.selling import response_fields
 
@@ -112,13 +111,14 @@ class Settler:
         leads: LeadStore,
         campaigns: CampaignLookup,
         policy: SettlePolicy = SettlePolicy(),
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._leads = leads
         self._campaigns = campaigns
         self._policy = policy
         # At start too: leads a crashed process left selling long ago are settled at once.
         self._sweep = Periodic(
-            "settler", policy.every_s, lambda: self.settle(time.time()), at_start=True
+            "settler", policy.every_s, lambda: self.settle(clock.now()), at_start=True
         )
 
     async def settle(self, now: float) -> int:
