@@ -419,7 +419,17 @@ def bench(
     plot: Annotated[Path | None, typer.Option(help="write the overhead chart (PNG)")] = None,
 ) -> None:
     """Open-loop load bench against a real server, simulated buyers and a bare baseline."""
-    from pickpost.bench.runner import build_options, run_bench
+    from pickpost.bench import EXTRA
+
+    try:
+        from pickpost.bench.runner import build_options, run_bench
+    except ModuleNotFoundError as missing:
+        module = (missing.name or "").partition(".")[0]
+        if module not in EXTRA:
+            raise
+        install = "pip install 'pickpost[bench]'"
+        err.print(f"pickpost bench needs {module}: {install}", style="red", markup=False)
+        raise typer.Exit(2) from None
 
     try:
         options = build_options(scenarios, rates, duration, quick, database, redis)
