@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.faults.conftest import DEADLINE_MS, GOOD_CENTS, Exchange
+from tests.support.fault_exchange import DEADLINE_MS, GOOD_CENTS, Exchange
 
 BOUND_S = DEADLINE_MS / 1000 + 1  # the deadline, and a generous second for everything else
 MEMORY_GROWTH = 200 << 20

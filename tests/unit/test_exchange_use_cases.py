@@ -212,3 +212,15 @@ async def test_min_buyer_bid_is_a_floor_on_the_best_buyer_price_before_margin(
     ping = await world.ping()
     assert ping.code is code
     assert prices(ping) == offered
+
+
+async def test_min_buyer_bid_is_met_by_the_highest_bid_whatever_the_ranking() -> None:
+    world = World(
+        Buyers({"ann": "50", "bob": "30"}),
+        type="exchange",
+        buyers=[pinged_buyer("ann", bid_penalty=60), pinged_buyer("bob")],
+        suppliers=[{"id": "7", "key": "k7secret", "min_buyer_bid": "45"}],
+    )
+    reply = await world.ping()
+    assert reply.code is Code.OK  # bob ranks first (30 vs 50 × 40 %), ann's 50 meets 45
+    assert reply.body["payout"] == 30.0
