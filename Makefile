@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test check format bench clean
+.PHONY: setup run unit test check format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ setup: $(STAMP)
 
 run: setup
 	$(BIN)/pickpost demo
+
+# The fast tier: pure unit tests and the buyer fixtures, no sockets, no databases (seconds).
+unit: setup
+	$(BIN)/pytest -q tests/unit tests/buyers
 
 test: setup
 	$(BIN)/pytest

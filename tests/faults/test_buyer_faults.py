@@ -1,7 +1,7 @@
 """No buyer can break the exchange: whatever one buyer does, it costs that buyer's bid only.
 
-Each case is a campaign with a good buyer and a faulty one (tests/faults/conftest.py) on a real
-``pickpost serve``: the supplier is answered within the deadline and a second, the good bid
+Each case is a campaign with a good buyer and a faulty one (tests/support/fault_exchange.py) on a
+real ``pickpost serve``: the supplier is answered within the deadline and a second, the good bid
 survives, the faulty call is recorded with a defined outcome, and the server's memory holds.
 """
 

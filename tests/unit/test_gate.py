@@ -1,5 +1,6 @@
 """The gate and the caps around a sale, over fakes: supplier reservations settled exactly, buyer
-caps charged only for sales, duplicates, ping caps, filters by step, schedules, test leads."""
+caps charged only for sales, duplicates and same-payload marks, ping caps, filters by step,
+schedules, test leads."""
 
 from collections.abc import Sequence
 from dataclasses import replace
