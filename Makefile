@@ -4,18 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test check format bench clean
+.PHONY: setup run unit test check format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
 setup: $(STAMP)
 
 run: setup
 	$(BIN)/pickpost demo
+
+# The fast tier: pure unit tests and the buyer fixtures, no sockets, no databases (seconds).
+unit: setup
+	$(BIN)/pytest -q tests/unit tests/buyers
 
 test: setup
 	$(BIN)/pytest

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from importlib.resources import as_file
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -19,6 +20,7 @@ from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.bootstrap import masters_of
+from pickpost.demo import FILES as DEMO
 from pickpost.infra.crypto import DataKeyError, new_data_key
 from pickpost.infra.metrics import MULTIPROC_ENV
 from pickpost.infra.personal_data import PersonalData
@@ -280,19 +282,21 @@ def simbuyers(
     asyncio.run(run_fleet(FleetConfig.from_file(config), host))
 
 
-DEMO = Path(__file__).resolve().parents[2] / "demo"
-
-
 @app.command()
 def demo(
     port: Annotated[int, typer.Option()] = 8000,
     database: DatabaseOpt = "sqlite:///var/demo.db",
 ) -> None:
     """Migrate, load the demo workspace, start simulated buyers and serve on PORT."""
+    # Package data, so the demo runs from any install, not only from a source checkout.
+    with as_file(DEMO / "workspace.yaml") as workspace, as_file(DEMO / "simbuyers.yaml") as fleet:
+        _demo(port, database, workspace, fleet)
+
+
+def _demo(port: int, database: str, workspace: Path, fleet_file: Path) -> None:
     from pickpost.simbuyers import FleetConfig
 
-    fleet_file = DEMO / "simbuyers.yaml"
-    load(DEMO / "workspace.yaml", database)
+    load(workspace, database)
     ports = [buyer.port for buyer in FleetConfig.from_file(fleet_file).buyers]
     busy = [port for port in ports if _accepts(port)]
     if busy:
@@ -419,7 +423,17 @@ def bench(
     plot: Annotated[Path | None, typer.Option(help="write the overhead chart (PNG)")] = None,
 ) -> None:
     """Open-loop load bench against a real server, simulated buyers and a bare baseline."""
-    from pickpost.bench.runner import build_options, run_bench
+    from pickpost.bench import EXTRA
+
+    try:
+        from pickpost.bench.runner import build_options, run_bench
+    except ModuleNotFoundError as missing:
+        module = (missing.name or "").partition(".")[0]
+        if module not in EXTRA:
+            raise
+        install = "pip install 'pickpost[bench]'"
+        err.print(f"pickpost bench needs {module}: {install}", style="red", markup=False)
+        raise typer.Exit(2) from None
 
     try:
         options = build_options(scenarios, rates, duration, quick, database, redis)

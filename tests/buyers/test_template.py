@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pickpost.buyers.template import (
+from pickpost.domain.template import (
     TRANSFORMERS,
     Call,
     Context,

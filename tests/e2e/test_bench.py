@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from pickpost.bench import EXTRA
+
 ROOT = Path(__file__).resolve().parents[2]
 SUMMARY_KEYS = {"count", "p50", "p90", "p99", "max"}
 
@@ -47,3 +51,44 @@ def test_a_quick_rates_run_writes_every_number(tmp_path: Path) -> None:
     assert all(s["post"] is None for s in rates["steps"] if s["target"] == "baseline")
     names = [target["name"] for target in doc["targets"]]
     assert "max sustained rate vs baseline" in names
+
+
+def without(modules: frozenset[str] | set[str], code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter where importing any of ``modules`` fails, as it does
+    where they are not installed."""
+    hide = "".join(f"sys.modules[{name!r}] = None\n" for name in sorted(modules))
+    return subprocess.run(
+        [sys.executable, "-c", f"import sys\n{hide}{code}"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("module", sorted(EXTRA))
+def test_the_bench_without_its_extra_says_in_one_line_how_to_install_it(module: str) -> None:
+    run_cli = (
+        "from pickpost.cli import app\n"
+        "sys.argv = ['pickpost', 'bench', '--quick', '--scenarios', 'rates']\n"
+        "app()\n"
+    )
+    result = without({module}, run_cli)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"pickpost bench needs {module}: pip install 'pickpost[bench]'"
+    ]
+
+
+def test_nothing_but_the_bench_needs_its_extra() -> None:
+    """Every module of the runtime imports without the extra (the migration scripts run only
+    under Alembic, ``__main__`` only as the command)."""
+    import_all = (
+        "import importlib, pkgutil, pickpost\n"
+        "names = [m.name for m in pkgutil.walk_packages(pickpost.__path__, 'pickpost.')\n"
+        "         if not m.name.startswith(('pickpost.bench', 'pickpost.migrations'))\n"
+        "         and m.name != 'pickpost.__main__']\n"
+        "for name in names:\n"
+        "    importlib.import_module(name)\n"
+        "print(len(names))\n"
+    )
+    result = without(EXTRA, import_all)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) > 50  # the walk found the runtime

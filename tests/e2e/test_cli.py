@@ -14,8 +14,11 @@ import sqlalchemy as sa
 import yaml
 
 from pickpost.bench.processes import free_port
+from pickpost.demo import FILES as DEMO
 
 ROOT = Path(__file__).resolve().parents[2]
+WORKSPACE = str(DEMO / "workspace.yaml")
+FULL_EXAMPLE = str(DEMO / "examples" / "full-workspace.yaml")
 
 
 def pickpost(*args: str) -> subprocess.CompletedProcess[str]:
@@ -31,14 +34,14 @@ def pickpost(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_loading_the_same_workspace_twice_changes_nothing(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'p.db'}"
-    first = pickpost("load", "demo/workspace.yaml", "--database", database)
+    first = pickpost("load", WORKSPACE, "--database", database)
     assert first.returncode == 0, first.stderr
     assert "created: 3, updated: 0, unchanged: 0" in first.stdout
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'p.db'}")
     query = sa.text("SELECT id, doc_hash, updated_at, doc FROM campaigns")
     with engine.connect() as conn:
         before = conn.execute(query).all()
-    second = pickpost("load", "demo/workspace.yaml", "--database", database)
+    second = pickpost("load", WORKSPACE, "--database", database)
     assert "created: 0, updated: 0, unchanged: 3" in second.stdout
     with engine.connect() as conn:
         after = conn.execute(query).all()
@@ -48,9 +51,20 @@ def test_loading_the_same_workspace_twice_changes_nothing(tmp_path: Path) -> Non
     assert "demo-supplier-key-not-secret" not in str(before[0].doc)
 
 
+def test_the_two_shipped_workspaces_load_into_one_database(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'p.db'}"
+    demo = pickpost("load", WORKSPACE, "--database", database)
+    assert demo.returncode == 0, demo.stderr
+    full = pickpost("load", FULL_EXAMPLE, "--database", database)
+    assert full.returncode == 0, full.stderr
+    assert "created: 3, updated: 0, unchanged: 0" in full.stdout
+    again = pickpost("load", WORKSPACE, "--database", database)
+    assert "created: 0, updated: 0, unchanged: 3" in again.stdout
+
+
 def test_a_changed_workspace_updates_the_campaign(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'p.db'}"
-    doc = yaml.safe_load((ROOT / "demo/workspace.yaml").read_text())
+    doc = yaml.safe_load((DEMO / "workspace.yaml").read_text())
     path = tmp_path / "ws.json"
     path.write_text(json.dumps(doc))
     assert pickpost("load", str(path), "--database", database).returncode == 0
@@ -61,7 +75,7 @@ def test_a_changed_workspace_updates_the_campaign(tmp_path: Path) -> None:
 
 
 def test_an_invalid_workspace_is_refused_naming_the_buyer_and_key(tmp_path: Path) -> None:
-    doc = yaml.safe_load((ROOT / "demo/workspace.yaml").read_text())
+    doc = yaml.safe_load((DEMO / "workspace.yaml").read_text())
     doc["campaigns"][0]["buyers"][1]["timeout_ms"] = "soon"
     doc["campaigns"][0]["buyers"][2]["colour"] = "blue"
     path = tmp_path / "bad.yaml"
@@ -134,8 +148,8 @@ def test_demo_prints_requests_that_work(tmp_path: Path) -> None:
 
 def test_a_workspace_that_conflicts_with_stored_campaigns_is_refused(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'p.db'}"
-    assert pickpost("load", "demo/workspace.yaml", "--database", database).returncode == 0
-    doc = yaml.safe_load((ROOT / "demo/workspace.yaml").read_text())
+    assert pickpost("load", WORKSPACE, "--database", database).returncode == 0
+    doc = yaml.safe_load((DEMO / "workspace.yaml").read_text())
     other = doc["campaigns"][0]
     other["id"] = "199"
     doc["campaigns"] = [other]
@@ -163,7 +177,7 @@ def test_purge_needs_a_retention_and_reports_counts(tmp_path: Path) -> None:
     refused = pickpost("purge", "--database", database)
     assert refused.returncode == 2
     assert "give at least one --keep-…-days" in " ".join(refused.stderr.split())
-    assert pickpost("load", "demo/workspace.yaml", "--database", database).returncode == 0
+    assert pickpost("load", WORKSPACE, "--database", database).returncode == 0
     done = pickpost("purge", "--database", database, "--keep-requests-days", "30")
     assert done.returncode == 0, done.stderr
     assert "purged requests: 0, pings: 0, leads: 0, lookup hashes: 0, consents: 0" in done.stdout

@@ -1,7 +1,7 @@
 """No buyer can break the exchange: whatever one buyer does, it costs that buyer's bid only.
 
-Each case is a campaign with a good buyer and a faulty one (tests/faults/conftest.py) on a real
-``pickpost serve``: the supplier is answered within the deadline and a second, the good bid
+Each case is a campaign with a good buyer and a faulty one (tests/support/fault_exchange.py) on a
+real ``pickpost serve``: the supplier is answered within the deadline and a second, the good bid
 survives, the faulty call is recorded with a defined outcome, and the server's memory holds.
 """
 
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.faults.conftest import DEADLINE_MS, GOOD_CENTS, Exchange
+from tests.support.fault_exchange import DEADLINE_MS, GOOD_CENTS, Exchange
 
 BOUND_S = DEADLINE_MS / 1000 + 1  # the deadline, and a generous second for everything else
 MEMORY_GROWTH = 200 << 20

@@ -19,10 +19,10 @@ import httpx
 import psutil
 import pytest
 
-from tests.integration.conftest import KEY, System, bid_of, post_body, workspace
 from tests.support.databases import POSTGRES_ENV, REDIS_ENV, postgres_database, required_env
 from tests.support.fleet import ThreadedFleet
 from tests.support.server import ADMIN_TOKEN, ServerProcess
+from tests.support.system import KEY, System, bid_of, post_body, workspace
 from tests.support.waiting import eventually
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from pickpost.simbuyers import FleetConfig
-from tests.integration.conftest import KEY
 from tests.support.databases import deployment_urls
 from tests.support.fleet import ThreadedFleet
 from tests.support.server import ServerProcess
+from tests.support.system import KEY
 from tests.support.waiting import eventually
 
 HOLD_MS = 3000  # how long the slow buyers hold a post before accepting it

@@ -3,7 +3,7 @@ prices, the supplier's payout, and a mapped buyer priced by its own ping."""
 
 from collections import Counter
 
-from tests.integration.conftest import System
+from tests.support.system import System
 
 
 def sold_to(sut: System, lead_id: str) -> list[str]:

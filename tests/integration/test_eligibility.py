@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.integration.conftest import System, bid_of
 from tests.support.server import ADMIN_TOKEN
+from tests.support.system import System, bid_of
 from tests.support.waiting import eventually
 
 

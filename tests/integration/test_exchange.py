@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.conftest import System
+from tests.support.system import System
 
 LEAD = {"first_name": "Dana", "phone": "(512) 555-0142", "zip_code": "78701", "state": "TX"}
 

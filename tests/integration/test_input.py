@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import KEY, System
+from tests.support.system import KEY, System
 from tests.support.waiting import eventually
 
 AUTH = {"lp_campaign_id": "100", "lp_supplier_id": "7", "lp_key": KEY}

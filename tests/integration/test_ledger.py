@@ -22,9 +22,9 @@ from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.leads import SqlLeadStore
 from pickpost.services.settle import NOT_ATTEMPTED, UNKNOWN_REASON, Settler
-from tests.integration.conftest import System
 from tests.support.personal import in_clear
 from tests.support.server import ADMIN_TOKEN
+from tests.support.system import System
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A buyer with its own API (form-encoded ping, XML answers) in a One-to-One sale, end to end."""
 
-from tests.integration.conftest import System, bid_of
+from tests.support.system import System, bid_of
 
 
 def test_a_mapped_buyer_bids_and_buys_through_its_own_api(sut: System) -> None:

@@ -2,7 +2,7 @@
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.conftest import System, bid_of
+from tests.support.system import System, bid_of
 
 
 def scrape(sut: System) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

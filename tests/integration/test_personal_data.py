@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from pickpost.domain.personal import PURGED
-from tests.integration.conftest import KEY, System, bid_of, workspace
 from tests.support.databases import deployment_urls
 from tests.support.fleet import ThreadedFleet
 from tests.support.server import ADMIN_TOKEN, ServerProcess
+from tests.support.system import KEY, System, bid_of, workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_KEY = base64.b64encode(os.urandom(32)).decode()

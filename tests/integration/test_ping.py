@@ -2,8 +2,8 @@
 
 import time
 
-from tests.integration.conftest import System
 from tests.support.server import ADMIN_TOKEN
+from tests.support.system import System
 
 
 def test_ping_returns_every_bid_shaped_and_sorted(sut: System) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import KEY, System, bid_of
+from tests.support.system import KEY, System, bid_of
 
 
 def test_post_sells_only_to_picked_bids_in_the_consumers_order(sut: System) -> None:

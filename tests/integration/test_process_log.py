@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.conftest import KEY, workspace
 from tests.support.databases import sqlite_url
 from tests.support.fleet import ThreadedFleet
 from tests.support.server import ADMIN_TOKEN, ServerProcess
+from tests.support.system import KEY, workspace
 from tests.support.waiting import eventually
 
 # Values no log line could hold by chance.

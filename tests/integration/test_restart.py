@@ -5,10 +5,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.conftest import KEY, workspace
 from tests.support.databases import sqlite_url
 from tests.support.fleet import ThreadedFleet
 from tests.support.server import ServerProcess
+from tests.support.system import KEY, workspace
 
 
 def test_a_ping_can_be_posted_after_a_restart(fleet: ThreadedFleet, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.conftest import KEY, OTHER_KEY, System, bid_of
+from tests.support.system import KEY, OTHER_KEY, System, bid_of
 
 AUTH = {"lp_campaign_id": "100", "lp_supplier_id": "7", "lp_key": KEY}
 

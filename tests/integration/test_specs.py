@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from tests.integration.conftest import KEY, System
+from tests.support.system import KEY, System
 
 
 def spec_of(sut: System, campaign: str) -> dict[str, Any]:

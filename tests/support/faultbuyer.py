@@ -155,7 +155,7 @@ FAULTS: dict[str, Fault] = {
     "1e400": _answer(_json(_bid("1e400"))),
     "deep": _answer(_json(b'{"bid": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")),
     "post-fields-1e400": _answer(_json(b'{"accepted": true, "fields": {"n": 1e400}}')),
-    # Answers to mapped buyers, read by their mapping (tests/faults/conftest.py).
+    # Answers to mapped buyers, read by their mapping (tests/support/fault_exchange.py).
     "mapped-overflow": _answer(_json(b'{"price": "%s"}' % (b"9" * 60))),
     "mapped-deep": _answer(_json(b'{"price": 90, "reason": %s}' % (b"[" * 300 + b"]" * 300))),
     "xml-bomb": _answer(_response("200 OK", XML_BOMB, "Content-Type: application/xml")),

@@ -21,6 +21,7 @@ from pickpost.domain.lead import (
 )
 from pickpost.domain.outcomes import BuyerCall, Outcome
 from pickpost.domain.ping import PingRecord
+from pickpost.services.ports import PausableKind
 
 Handler = Callable[[OutboundRequest, int], Awaitable[InboundResponse | None]]
 
@@ -81,6 +82,13 @@ class FakeRecorder:
 
     def request(self, log: RequestLog) -> None:
         self.requests.append(log)
+
+
+class FlushingRecorder(FakeRecorder):
+    """A recorder the app can flush at shutdown, as it flushes the real one."""
+
+    async def flush(self) -> None:
+        return None
 
 
 class FakeLeadStore:
@@ -190,3 +198,28 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         self._now += seconds
         self._monotonic += seconds
+
+
+class NoViews:
+    """The admin API's read models with nothing stored; ``sales`` echoes its query."""
+
+    async def lead(self, lead_id: str) -> dict[str, object] | None:
+        return None
+
+    async def ping(self, ping_id: str) -> dict[str, object] | None:
+        return None
+
+    async def sales(self, status: str, limit: int) -> list[dict[str, object]]:
+        return [{"status": status, "limit": limit}]
+
+    async def find_leads(self, field_name: str, value: str, limit: int) -> list[dict[str, object]]:
+        return []
+
+
+class NoControl:
+    """The admin API's pause switch with no campaign to pause."""
+
+    async def set_paused(
+        self, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
+    ) -> bool:
+        return False

@@ -15,44 +15,25 @@ from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
 from pickpost.services.ping import PingService
-from pickpost.services.ports import PausableKind
 from pickpost.services.post import PostService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from tests.unit.factories import auth, make_catalog
-from tests.unit.fakes import FakeLeadStore, FakePingStore, FakeRecorder, FakeTransport, answer
+from tests.unit.fakes import (
+    FakeLeadStore,
+    FakePingStore,
+    FakeTransport,
+    FlushingRecorder,
+    NoControl,
+    NoViews,
+    answer,
+)
 
 
 class BrokenPingStore(FakePingStore):
     async def save(self, record: PingRecord, ttl_s: int) -> None:
         raise ConnectionError("ping store unreachable")
-
-
-class FlushingRecorder(FakeRecorder):
-    async def flush(self) -> None:
-        return None
-
-
-class NoViews:
-    async def lead(self, lead_id: str) -> dict[str, object] | None:
-        return None
-
-    async def ping(self, ping_id: str) -> dict[str, object] | None:
-        return None
-
-    async def sales(self, status: str, limit: int) -> list[dict[str, object]]:
-        return [{"status": status, "limit": limit}]
-
-    async def find_leads(self, field_name: str, value: str, limit: int) -> list[dict[str, object]]:
-        return []
-
-
-class NoControl:
-    async def set_paused(
-        self, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
-    ) -> bool:
-        return False
 
 
 @pytest.fixture

@@ -20,8 +20,15 @@ from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from tests.unit.factories import OTHER_KEY, SUPPLIER_KEY, make_campaign, make_catalog
-from tests.unit.fakes import FakeLeadStore, FakePingStore, FakeTransport, answer
-from tests.unit.test_api_envelope import FlushingRecorder, NoControl, NoViews
+from tests.unit.fakes import (
+    FakeLeadStore,
+    FakePingStore,
+    FakeTransport,
+    FlushingRecorder,
+    NoControl,
+    NoViews,
+    answer,
+)
 
 HOSTILE = "<script>alert('x')</script> & Co"
 SUPPLIERS = [

@@ -5,7 +5,7 @@ from collections import Counter
 from typing import Any
 
 from pickpost.domain.errors import Code
-from pickpost.domain.lead import LeadStatus
+from pickpost.domain.lead import LeadStatus, SaleStatus
 from tests.unit.world import Buyers, World, pinged_buyer, priced_buyer
 
 
@@ -79,6 +79,17 @@ async def test_round_robin_rotates_the_first_buyer_across_consecutive_leads() ->
     assert firsts == ["d2", "d1", "d3", "d2"]  # the priority order, rotated one step a lead
 
 
+async def test_test_leads_take_no_turn_in_a_rotation() -> None:
+    buyers = [priced_buyer(b, "10") for b in ("d1", "d2")]
+    world = World(type="direct_post", buyers=buyers, distribution={"method": "round_robin"})
+    await world.direct(lp_action="test")
+    await world.direct(lp_action="test")
+    await world.direct()
+    await world.direct()
+    # Tests always start at the first turn; live leads rotate from the first turn too.
+    assert world.sent("post") == ["d1", "d1", "d1", "d2"]
+
+
 async def test_weighted_sends_two_leads_to_one_for_weights_two_to_one() -> None:
     world = direct(
         "weighted",
@@ -99,6 +110,21 @@ async def test_a_configured_payout_is_paid_once_per_lead_however_many_buy_it() -
     body: dict[str, Any] = reply.body
     assert (reply.code, body["payout"], body["meta"]["sold_count"]) == (Code.OK, 10.0, 3)
     assert world.outcome(body["lead_id"]).status is LeadStatus.SOLD
+
+
+async def test_a_configured_payout_is_on_the_first_sale_row_only() -> None:
+    buyers = [priced_buyer(b, "30", priority=i) for i, b in enumerate(("d1", "d2", "d3"))]
+    world = World(
+        type="direct_post",
+        buyers=buyers,
+        distribution={"method": "send_to_all"},
+        suppliers=payout_supplier({"static": "10"}),
+    )
+    reply = await world.direct()
+    assert (reply.code, reply.body["payout"]) == (Code.OK, 10.0)
+    rows = [(a.buyer_id, a.payout) for a, status in world.leads.sales.values()]
+    assert rows == [("d1", 1000), ("d2", 0), ("d3", 0)]
+    assert all(status is SaleStatus.SOLD for _, status in world.leads.sales.values())
 
 
 async def test_a_buyer_paying_less_than_the_configured_payout_is_not_offered_the_lead() -> None:

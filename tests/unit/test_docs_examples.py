@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pickpost.demo import FILES as DEMO
 from pickpost.domain.workspace import CampaignType
 from pickpost.infra.workspace_file import parse_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGURATION = ROOT / "docs" / "configuration.md"
-FULL_EXAMPLE = ROOT / "demo" / "examples" / "full-workspace.yaml"
+FULL_EXAMPLE = DEMO / "examples" / "full-workspace.yaml"
 _YAML_BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 

@@ -216,3 +216,17 @@ async def test_min_buyer_bid_drops_each_bid_whose_raw_price_is_under_it(
     ping = await world.ping()
     assert ping.code is code
     assert prices(ping) == offered
+
+
+async def test_a_supplier_is_never_quoted_from_a_bid_under_its_floor() -> None:
+    world = World(
+        Buyers({"ann": "50", "bob": "30"}),
+        type="exchange",
+        buyers=[pinged_buyer("ann", bid_penalty=60), pinged_buyer("bob")],
+        suppliers=[{"id": "7", "key": "k7secret", "min_buyer_bid": "45"}],
+    )
+    reply = await world.ping()
+    # bob would rank first (30 vs 50 × 40 %), but his 30 is under the floor of 45: dropped.
+    assert reply.code is Code.OK
+    assert reply.body["payout"] == 50.0
+    assert reply.body["meta"]["max_bid_price"] == 50.0  # type: ignore[index]

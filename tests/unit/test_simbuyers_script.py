@@ -3,6 +3,7 @@
 import json
 import random
 from decimal import Decimal
+from importlib.resources import as_file
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from pickpost.demo import FILES as DEMO
 from pickpost.simbuyers.script import (
     BuyerScript,
     FleetConfig,
@@ -24,7 +26,6 @@ from pickpost.simbuyers.script import (
     post_answer,
 )
 
-DEMO = Path(__file__).resolve().parents[2] / "demo" / "simbuyers.yaml"
 SEEDS = range(200)
 
 
@@ -145,7 +146,8 @@ def test_from_file_refuses_other_suffixes(tmp_path: Path) -> None:
 
 
 def test_demo_fleet_shows_every_behaviour() -> None:
-    fleet = FleetConfig.from_file(DEMO)
+    with as_file(DEMO / "simbuyers.yaml") as path:
+        fleet = FleetConfig.from_file(path)
     by_id = {b.id: b for b in fleet.buyers}
     assert set(by_id) == {"sunco", "brightside", "voltwise", "greenleaf", "homepower", "slowpoke"}
     assert sorted(b.port for b in fleet.buyers) == list(range(9001, 9007))

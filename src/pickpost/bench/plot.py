@@ -3,6 +3,10 @@
 from collections.abc import Sequence
 from pathlib import Path
 
+# The object API draws without pyplot's global state or a display; imported here, not when the
+# chart is drawn, so a missing bench extra is found before a run, not after it.
+from matplotlib.figure import Figure
+
 from pickpost.bench.measure import StepResult
 from pickpost.bench.search import OVERHEAD_LIMIT_MS
 
@@ -11,12 +15,8 @@ _PERCENTILES = (("p50", "tab:green"), ("p90", "tab:orange"), ("p99", "tab:red"))
 
 def plot_overhead(steps: Sequence[StepResult], path: Path) -> None:
     """Draw the ping overhead of every setup in ``steps`` against its rate."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    figure, axes = pyplot.subplots(figsize=(8, 5))
+    figure = Figure(figsize=(8, 5))
+    axes = figure.subplots()
     setups = sorted({s.setup for s in steps if s.overhead_ms})
     for setup in setups:
         points = sorted(
@@ -46,4 +46,3 @@ def plot_overhead(steps: Sequence[StepResult], path: Path) -> None:
     axes.legend(fontsize="small")
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120, bbox_inches="tight")
-    pyplot.close(figure)

@@ -11,7 +11,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 import orjson
 from pydantic import JsonValue
 
-from pickpost.buyers.template import Context, Value, parse, text_of
+from pickpost.domain.template import Context, Value, parse, text_of
 
 BodyFormat = Literal["json", "form", "xml", "query"]
 CONTENT_TYPES: Mapping[BodyFormat, str] = {

@@ -23,7 +23,6 @@ from pickpost.buyers.answers import (
     token_text,
 )
 from pickpost.buyers.paths import Document, UnreadableBody, read_document, read_path, value_text
-from pickpost.buyers.template import Context, Value, parse, parse_number, text_of
 from pickpost.buyers.wire import InboundResponse, OutboundRequest, PingOrder, PostOrder
 from pickpost.domain.bids import RawBid
 from pickpost.domain.ids import iso_utc
@@ -36,6 +35,7 @@ from pickpost.domain.mapping import (
     StepConfig,
 )
 from pickpost.domain.money import parse_cents
+from pickpost.domain.template import Context, Value, parse, parse_number, text_of
 from pickpost.domain.workspace import BuyerConfig
 
 

@@ -15,8 +15,8 @@ import orjson
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from pickpost.buyers.template import text_of
 from pickpost.buyers.wire import InboundResponse
+from pickpost.domain.template import text_of
 
 Format = Literal["json", "xml", "text"]
 MAX_DEPTH = 64  # no buyer's answer is nested deeper; one that is, is refused

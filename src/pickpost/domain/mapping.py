@@ -12,9 +12,9 @@ from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, Field, JsonValue, field_validator, model_validator
 
-from pickpost.buyers.template import Tag, Template, TemplateError, parse
 from pickpost.domain.consent import EVIDENCE_FIELDS
 from pickpost.domain.model import Model
+from pickpost.domain.template import Tag, Template, TemplateError, parse
 
 PING_RESPONSE = "ping_response."
 CONSENT = "lp_consent."

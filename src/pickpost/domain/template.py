@@ -3,6 +3,10 @@
 A template is parsed once (``parse`` is cached) into literal text and tags; rendering reads values
 from a ``Context`` and never touches the clock or the network. A missing value stays missing
 (``None``) through the transformer chain until ``default`` replaces it, and renders as ``""``.
+
+Templates live in the domain because the workspace checks them at load (``domain/mapping.py``);
+the buyer adapters (``buyers/bodies.py``, ``buyers/mapped.py``) render them. Parsing and rendering
+stay in one module: the transformer table is both what a tag may name and what it applies.
 """
 
 import hashlib
