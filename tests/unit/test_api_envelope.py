@@ -9,6 +9,7 @@ import pytest
 from pickpost.api.app import create_app
 from pickpost.buyers.wire import InboundResponse, OutboundRequest
 from pickpost.domain.ping import PingRecord
+from pickpost.domain.sales_query import SalesPage, SalesQuery
 from pickpost.infra.counters import MemoryCounters
 from pickpost.services.auction import Auction
 from pickpost.services.catalog_refresh import CatalogHolder
@@ -41,8 +42,9 @@ class NoViews:
     async def ping(self, ping_id: str) -> dict[str, object] | None:
         return None
 
-    async def sales(self, status: str, limit: int) -> list[dict[str, object]]:
-        return [{"status": status, "limit": limit}]
+    async def sales(self, query: SalesQuery) -> SalesPage:
+        status = None if query.status is None else query.status.value
+        return SalesPage([{"status": status, "limit": query.limit}], None)
 
     async def find_leads(self, field_name: str, value: str, limit: int) -> list[dict[str, object]]:
         return []
@@ -51,8 +53,8 @@ class NoViews:
 class NoControl:
     async def set_paused(
         self, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
-    ) -> bool:
-        return False
+    ) -> PausableKind | None:
+        return "campaign"
 
 
 @pytest.fixture
@@ -124,7 +126,7 @@ async def test_admin_views_need_the_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/pings/p_1", headers=headers)).status_code == 404
     assert (await client.get("/api/v1/sales")).status_code == 401
     listed = await client.get("/api/v1/sales", headers=headers)
-    assert listed.json() == {"sales": [{"status": "unknown", "limit": 100}]}
+    assert listed.json() == {"sales": [{"status": None, "limit": 100}], "next_cursor": None}
     wrong = await client.get("/api/v1/sales?status=maybe", headers=headers)
     assert (wrong.status_code, wrong.json()["code"]) == (400, 1000)
 
