@@ -1,6 +1,6 @@
 """``/docs`` (Swagger UI) and ``/redoc`` with their assets served by this server, from the
 ``openapi-ui-bundles`` package: the pages work without internet access and load nothing from
-another host (docs/supplier-api.md, "OpenAPI pages")."""
+another host (docs/supplier-api.md, "The server's own pages")."""
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
