@@ -21,6 +21,7 @@ from pickpost.domain.lead import (
 )
 from pickpost.domain.outcomes import BuyerCall, Outcome
 from pickpost.domain.ping import PingRecord
+from pickpost.domain.sales_query import SalesPage, SalesQuery
 from pickpost.services.ports import PausableKind
 
 Handler = Callable[[OutboundRequest, int], Awaitable[InboundResponse | None]]
@@ -209,17 +210,18 @@ class NoViews:
     async def ping(self, ping_id: str) -> dict[str, object] | None:
         return None
 
-    async def sales(self, status: str, limit: int) -> list[dict[str, object]]:
-        return [{"status": status, "limit": limit}]
+    async def sales(self, query: SalesQuery) -> SalesPage:
+        status = None if query.status is None else query.status.value
+        return SalesPage([{"status": status, "limit": query.limit}], None)
 
     async def find_leads(self, field_name: str, value: str, limit: int) -> list[dict[str, object]]:
         return []
 
 
 class NoControl:
-    """The admin API's pause switch with no campaign to pause."""
+    """The admin API's pause switch with no campaign to pause: it names the campaign missing."""
 
     async def set_paused(
         self, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
-    ) -> bool:
-        return False
+    ) -> PausableKind | None:
+        return "campaign"

@@ -1,10 +1,14 @@
 """The HTTP layer over fake services: envelope, status codes, and what happens on a crash."""
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from pickpost.api.app import create_app
 from pickpost.buyers.wire import InboundResponse, OutboundRequest
@@ -105,7 +109,7 @@ async def test_admin_views_need_the_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/pings/p_1", headers=headers)).status_code == 404
     assert (await client.get("/api/v1/sales")).status_code == 401
     listed = await client.get("/api/v1/sales", headers=headers)
-    assert listed.json() == {"sales": [{"status": "unknown", "limit": 100}]}
+    assert listed.json() == {"sales": [{"status": None, "limit": 100}], "next_cursor": None}
     wrong = await client.get("/api/v1/sales?status=maybe", headers=headers)
     assert (wrong.status_code, wrong.json()["code"]) == (400, 1000)
 
@@ -120,3 +124,66 @@ async def test_the_openapi_document_describes_the_supplier_bodies(
     assert "application/x-www-form-urlencoded" in post["requestBody"]["content"]
     assert "410" in post["responses"]
     assert "/ingest" not in spec["paths"]
+
+
+def _keys(node: object) -> set[str]:
+    """Every ``key`` value in a parsed workspace file."""
+    if isinstance(node, dict):
+        own = {str(v) for k, v in node.items() if k == "key" and v}
+        return own.union(*(_keys(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_keys(v) for v in node))
+    return set()
+
+
+def _demo_keys() -> set[str]:
+    root = Path(__file__).resolve().parents[2]
+    files = [*(root / "demo").rglob("*.yaml"), *(root / "src").rglob("*.yaml")]
+    return set().union(*(_keys(yaml.safe_load(f.read_text(encoding="utf-8"))) for f in files))
+
+
+def _operations(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path, operations in spec["paths"].items():
+        for operation in operations.values():
+            yield path, operation
+
+
+async def test_the_openapi_document_declares_only_what_the_server_answers(
+    client: httpx.AsyncClient,
+) -> None:
+    text = (await client.get("/openapi.json")).text
+    spec = json.loads(text)
+    assert "422" not in text
+    assert "HTTPValidationError" not in text
+    envelope = {"$ref": "#/components/schemas/Envelope"}
+    for path, operation in _operations(spec):
+        for status, declared in operation["responses"].items():
+            if status != "200" or path in {"/ping", "/post", "/direct_post"}:
+                assert declared["content"]["application/json"]["schema"] == envelope
+    assert {"status", "code", "error_code", "message", "request_id"} <= set(
+        spec["components"]["schemas"]["Envelope"]["required"]
+    )
+    assert set(spec["paths"]["/ping"]["post"]["responses"]) >= {"200", "400", "401", "429"}
+
+
+async def test_the_admin_routes_are_behind_the_bearer_scheme(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    schemes = spec["components"]["securitySchemes"]
+    assert [(s["type"], s["scheme"]) for s in schemes.values()] == [("http", "bearer")]
+    (name,) = schemes
+    admin = [(p, op) for p, op in _operations(spec) if p.startswith("/api/v1/")]
+    assert len(admin) >= 7
+    for _, operation in admin:
+        assert operation["security"] == [{name: []}]
+        assert {"400", "401"} <= set(operation["responses"])
+    others = [op for p, op in _operations(spec) if not p.startswith("/api/")]
+    assert others
+    assert all("security" not in op for op in others)
+
+
+async def test_the_openapi_document_shows_no_demo_key(client: httpx.AsyncClient) -> None:
+    text = (await client.get("/openapi.json")).text
+    keys = _demo_keys()
+    assert "demo-supplier-key-not-secret" in keys
+    assert [key for key in keys if key in text] == []
+    assert "YOUR_KEY" in text

@@ -4,15 +4,17 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from pickpost import __version__
-from pickpost.api import admin, specs, supplier
+from pickpost.api import admin, docs_pages, home, openapi, specs, supplier
 from pickpost.api.responses import json_response
 from pickpost.domain.errors import Code
+from pickpost.domain.fields import FieldError
 from pickpost.infra.metrics import exposition
 from pickpost.services.replies import Reply, envelope
 from pickpost.services.runtime import Runtime
@@ -22,8 +24,22 @@ log = logging.getLogger(__name__)
 RuntimeFactory = Callable[[], AbstractAsyncContextManager[Runtime]]
 
 
-def _error(code: Code, message: str, status: int) -> Response:
-    return json_response(envelope(Reply(code, message), None), status_code=status)
+def _error(code: Code, message: str, status: int, errors: tuple[FieldError, ...] = ()) -> Response:
+    return json_response(envelope(Reply(code, message, errors=errors), None), status_code=status)
+
+
+def _invalid(error: RequestValidationError) -> tuple[FieldError, ...]:
+    """The parameters FastAPI refused, by name, with its reason (never the value sent)."""
+    found: dict[str, str] = {}
+    for detail in error.errors():
+        name = str(detail["loc"][-1]) if detail.get("loc") else "request"
+        found.setdefault(name, str(detail.get("msg", "is invalid")))
+    return tuple(FieldError(name, message) for name, message in found.items())
+
+
+class _App(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        return openapi.finish(super().openapi())
 
 
 def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
@@ -39,10 +55,15 @@ def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
             gc.freeze()
             yield
 
-    app = FastAPI(title="Pickpost", version=__version__, lifespan=lifespan)
+    # The framework's /docs and /redoc load their assets from a CDN: ours are served here.
+    app = _App(
+        title="Pickpost", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.include_router(supplier.router)
     app.include_router(admin.router)
     app.include_router(specs.router)
+    app.include_router(home.router)
+    docs_pages.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
@@ -59,7 +80,9 @@ def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
-        return _error(Code.MALFORMED, "malformed request", 400)
+        errors = _invalid(error)
+        names = ", ".join(e.field for e in errors)
+        return _error(Code.MALFORMED, f"malformed request: {names}", 400, errors)
 
     @app.exception_handler(Exception)
     async def crash(request: Request, error: Exception) -> Response:

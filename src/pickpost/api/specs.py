@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from starlette.responses import HTMLResponse
 
+from pickpost.api import openapi
 from pickpost.api.responses import json_response
 from pickpost.api.spec_content import supplier_spec
 from pickpost.api.specs_page import render
@@ -35,7 +36,7 @@ def _wants_json(request: Request, output: str | None) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-@router.get("/specs/{supplier_id}")
+@router.get("/specs/{supplier_id}", responses=openapi.SPEC_PAGE)
 async def spec_page(
     request: Request,
     supplier_id: str,

@@ -28,6 +28,7 @@ class Code(IntEnum):
     POST_IN_PROGRESS = 1014
     THIRD_PARTY_VALIDATION = 1015
     WRONG_ENDPOINT = 1020
+    NOT_FOUND = 1030  # admin API: no such lead, ping, campaign, buyer or supplier
     INTERNAL = 1099
     NO_BIDS = 2001
     NOT_SOLD = 2002
@@ -58,6 +59,7 @@ _HTTP_STATUS = {
     Code.INVALID_BID_SELECTION: 400,
     Code.POST_IN_PROGRESS: 409,
     Code.WRONG_ENDPOINT: 400,
+    Code.NOT_FOUND: 404,
     Code.INTERNAL: 500,
 }
 

@@ -21,6 +21,7 @@ from pickpost.domain.lead import (
 )
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.ping import PingRecord
+from pickpost.domain.sales_query import SalesPage, SalesQuery
 
 
 class BuyerTransport(Protocol):
@@ -81,7 +82,7 @@ class AdminViews(Protocol):
 
     async def lead(self, lead_id: str) -> dict[str, object] | None: ...
     async def ping(self, ping_id: str) -> dict[str, object] | None: ...
-    async def sales(self, status: str, limit: int) -> list[dict[str, object]]: ...
+    async def sales(self, query: SalesQuery) -> SalesPage: ...
     async def find_leads(
         self, field_name: str, value: str, limit: int
     ) -> list[dict[str, object]]: ...
@@ -95,8 +96,9 @@ class WorkspaceControl(Protocol):
 
     async def set_paused(
         self, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
-    ) -> bool:
-        """Pause or resume; False when the campaign (or its buyer/supplier) does not exist."""
+    ) -> PausableKind | None:
+        """Pause or resume; what does not exist (the campaign, or its buyer or supplier), if
+        anything."""
         ...
 
 

@@ -1,5 +1,6 @@
 """What the admin API shows: a lead or a ping with everything recorded about it (personal
-values decrypted for the operator), and the leads whose field has a given value."""
+values decrypted for the operator), the sales matching a query, page by page, and the leads
+whose field has a given value."""
 
 from datetime import datetime
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from pickpost.domain.sales_query import SalePosition, SalesPage, SalesQuery
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.rows import utc
@@ -83,18 +85,41 @@ class SqlViews:
             "timeline": timeline,
         }
 
-    async def sales(self, status: str, limit: int) -> list[dict[str, object]]:
-        """Sales in one status, oldest first: ``unknown`` ones are for an operator to settle."""
+    async def sales(self, query: SalesQuery) -> SalesPage:
+        """The sales matching ``query`` in the order they were started, ``(created_at, id)``:
+        ``unknown`` ones are for an operator to settle."""
         sales, leads = schema.sales.c, schema.leads.c
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                sa.select(schema.sales, leads.campaign_id, leads.supplier_id)
-                .join(schema.leads, leads.id == sales.lead_id)
-                .where(sales.status == status)
-                .order_by(sales.created_at, sales.id)
-                .limit(limit)
+        conditions: list[sa.ColumnElement[bool]] = []
+        if query.status is not None:
+            conditions.append(sales.status == query.status.value)
+        if query.campaign_id is not None:
+            conditions.append(leads.campaign_id == query.campaign_id)
+        if query.buyer_id is not None:
+            conditions.append(sales.buyer_id == query.buyer_id)
+        if query.since is not None:
+            conditions.append(sales.created_at >= query.since)
+        if query.until is not None:
+            conditions.append(sales.created_at < query.until)
+        if query.after is not None:
+            at, sale_id = query.after.created_at, query.after.sale_id
+            conditions.append(
+                sa.or_(sales.created_at > at, sa.and_(sales.created_at == at, sales.id > sale_id))
             )
-            return [
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(schema.sales, leads.campaign_id, leads.supplier_id)
+                    .join(schema.leads, leads.id == sales.lead_id)
+                    .where(sa.and_(sa.true(), *conditions))
+                    .order_by(sales.created_at, sales.id)
+                    # One more than asked: whether a next page exists.
+                    .limit(query.limit + 1)
+                )
+            ).all()
+        page, more = rows[: query.limit], len(rows) > query.limit
+        last = page[-1] if more else None
+        return SalesPage(
+            [
                 {
                     "lead_id": r.lead_id,
                     "campaign_id": r.campaign_id,
@@ -108,8 +133,10 @@ class SqlViews:
                     "created_at": _iso(r.created_at),
                     "updated_at": _iso(r.updated_at),
                 }
-                for r in rows
-            ]
+                for r in page
+            ],
+            None if last is None else SalePosition(utc(last.created_at), last.id),
+        )
 
     async def find_leads(self, field_name: str, value: str, limit: int) -> list[dict[str, object]]:
         """Leads whose ``field_name`` had ``value`` (exact, after normalisation), newest first:

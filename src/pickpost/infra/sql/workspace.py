@@ -103,17 +103,17 @@ class SqlWorkspaceControl:
 
     async def set_paused(
         self, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
-    ) -> bool:
+    ) -> PausableKind | None:
         return await set_paused(self._engine, campaign_id, kind, item_id, paused)
 
 
 async def set_paused(
     engine: AsyncEngine, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
-) -> bool:
+) -> PausableKind | None:
     """Pause or resume a campaign, or one of its buyers or suppliers, in the stored workspace;
-    False when there is no such thing. Every node serves the change at its next catalog
-    refresh. (A later ``pickpost load`` of a file that says otherwise wins: the file is the
-    source of truth.)"""
+    what does not exist (the campaign, or its buyer or supplier), if anything. Every node
+    serves the change at its next catalog refresh. (A later ``pickpost load`` of a file that
+    says otherwise wins: the file is the source of truth.)"""
     table = schema.campaigns
     async with engine.begin() as conn:
         query = sa.select(table.c.doc).where(table.c.id == campaign_id)
@@ -121,7 +121,7 @@ async def set_paused(
             query = query.with_for_update()
         row = (await conn.execute(query)).first()
         if row is None:
-            return False
+            return "campaign"
         doc = dict(row.doc)
         if kind == "campaign":
             doc["paused"] = paused
@@ -129,7 +129,7 @@ async def set_paused(
             items = [dict(item) for item in doc.get(f"{kind}s", [])]
             found = [item for item in items if item.get("id") == item_id]
             if not found:
-                return False
+                return kind
             found[0]["paused"] = paused
             doc[f"{kind}s"] = items
         doc = stored_doc(CampaignConfig.model_validate(doc))
@@ -138,4 +138,4 @@ async def set_paused(
             .where(table.c.id == campaign_id)
             .values(doc=doc, doc_hash=_digest(doc), updated_at=datetime.now(UTC))
         )
-    return True
+    return None
