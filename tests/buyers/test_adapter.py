@@ -64,18 +64,23 @@ def test_who_is_pinged_and_where_calls_are_recorded(
     post_test: str,
     takes_tests: bool,
 ) -> None:
-    assert adapter.pings(config) is pings
-    assert (adapter.ping_url(config, False), adapter.ping_url(config, True)) == (live, test)
-    assert (adapter.post_url(config, False), adapter.post_url(config, True)) == (
+    assert adapter.adapter_for(config).pings() is pings
+    assert (
+        adapter.adapter_for(config).ping_url(False),
+        adapter.adapter_for(config).ping_url(True),
+    ) == (live, test)
+    assert (
+        adapter.adapter_for(config).post_url(False),
+        adapter.adapter_for(config).post_url(True),
+    ) == (
         post_live,
         post_test,
     )
-    assert adapter.takes_test_leads(config) is takes_tests
+    assert adapter.adapter_for(config).takes_test_leads() is takes_tests
 
 
 def build_ping(config: BuyerConfig, test: bool) -> Any:
-    return adapter.build_ping(
-        config,
+    return adapter.adapter_for(config).build_ping(
         PingOrder(
             ping_id="p_1",
             campaign_id="101",
@@ -89,8 +94,7 @@ def build_ping(config: BuyerConfig, test: bool) -> Any:
 
 
 def build_post(config: BuyerConfig, test: bool, bid: RawBid | None = None) -> Any:
-    return adapter.build_post(
-        config,
+    return adapter.adapter_for(config).build_post(
         PostOrder(
             lead_id="l_1",
             ping_id="p_1",
@@ -132,14 +136,16 @@ def test_a_ping_answer_is_carried_into_the_post() -> None:
         }
     )
     answer = InboundResponse(200, b'{"bid": {"price": 5, "id": "tk", "q": 3, "secret": "s"}}')
-    bid = adapter.parse_ping(config, answer, latency_ms=3.0)
+    bid = adapter.adapter_for(config).parse_ping(answer, latency_ms=3.0)
     assert isinstance(bid, RawBid)
     assert bid.ping_response == {"bid.q": 3}
     assert build_post(config, False, bid).body == b'{"t":"tk","q":3}'
 
 
 def test_native_answers_go_through_the_native_protocol() -> None:
-    bid = adapter.parse_ping(NATIVE, InboundResponse(200, b'{"bid": {"price": 2}}'), 1.0)
+    bid = adapter.adapter_for(NATIVE).parse_ping(
+        InboundResponse(200, b'{"bid": {"price": 2}}'), 1.0
+    )
     assert isinstance(bid, RawBid)
     assert bid.price == 200
     accepted = adapter.parse_post(NATIVE, InboundResponse(200, b'{"accepted": true}'))

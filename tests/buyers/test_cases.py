@@ -50,9 +50,10 @@ def build(buyer: BuyerConfig, step: str, given: Mapping[str, Any]) -> OutboundRe
         "now": epoch(given.get("now", NOW)),
     }
     if step == "ping":
-        return adapter.build_ping(buyer, PingOrder(tmax_ms=given.get("tmax_ms", 750), **common))
-    return adapter.build_post(
-        buyer,
+        return adapter.adapter_for(buyer).build_ping(
+            PingOrder(tmax_ms=given.get("tmax_ms", 750), **common)
+        )
+    return adapter.adapter_for(buyer).build_post(
         PostOrder(
             lead_id=given.get("lead_id", "l_1"),
             token=given.get("token"),
@@ -122,7 +123,9 @@ def test_case(path: Path) -> None:
         return
     response = canned(case["response"])
     if step == "ping":
-        answer: PingAnswer | PostAnswer = adapter.parse_ping(buyer, response, latency_ms=12.0)
+        answer: PingAnswer | PostAnswer = adapter.adapter_for(buyer).parse_ping(
+            response, latency_ms=12.0
+        )
     else:
         answer = adapter.parse_post(buyer, response)
     assert outcome_of(answer) == case["outcome"]

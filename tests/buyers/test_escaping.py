@@ -29,8 +29,7 @@ def buyer(step: Mapping[str, object]) -> BuyerConfig:
 
 
 def ping(step: Mapping[str, object], value: str) -> OutboundRequest:
-    request = adapter.build_ping(
-        buyer(step),
+    request = adapter.adapter_for(buyer(step)).build_ping(
         PingOrder(
             ping_id="p_1",
             campaign_id="101",

@@ -53,13 +53,13 @@ def nested(depth: int) -> bytes:
     ],
 )
 def test_a_native_price_out_of_any_range_is_invalid(price: object, reason: str) -> None:
-    answer = adapter.parse_ping(NATIVE, json_answer({"bid": {"price": price}}), 1.0)
+    answer = adapter.adapter_for(NATIVE).parse_ping(json_answer({"bid": {"price": price}}), 1.0)
     assert answer == Invalid(reason)
 
 
 def test_a_mapped_price_too_long_for_decimal_arithmetic_is_invalid() -> None:
     buyer = mapped({"price": "price"})
-    answer = adapter.parse_ping(buyer, json_answer({"price": "9" * 60}), 1.0)
+    answer = adapter.adapter_for(buyer).parse_ping(json_answer({"price": "9" * 60}), 1.0)
     assert isinstance(answer, Invalid)
     assert answer.reason.startswith("invalid bid price 999")
 
@@ -68,7 +68,7 @@ def test_a_mapped_price_too_long_for_decimal_arithmetic_is_invalid() -> None:
 def test_a_redirect_is_an_invalid_answer_for_mapped_buyers_too(status: int) -> None:
     # Rules would read a bid or a sale in the redirect's body; what it points to was not fetched.
     buyer = mapped({"price": "price"}, {"accepted": {"path": "result", "equals": "ok"}})
-    assert adapter.parse_ping(buyer, json_answer({"price": 9}, status), 1.0) == Invalid(
+    assert adapter.adapter_for(buyer).parse_ping(json_answer({"price": 9}, status), 1.0) == Invalid(
         f"HTTP {status}"
     )
     answer = adapter.parse_post(buyer, json_answer({"result": "ok"}, status))
@@ -80,14 +80,14 @@ def test_json_nested_past_the_limit_is_unreadable_not_an_exception() -> None:
     buyer = mapped({"price": "price", "accepted": {"path": "result", "equals": "ok"}})
     response = InboundResponse(200, nested(300), {"Content-Type": "application/json"})
     expected = Invalid("response JSON is nested deeper than 64")
-    assert adapter.parse_ping(buyer, response, 1.0) == expected
+    assert adapter.adapter_for(buyer).parse_ping(response, 1.0) == expected
     assert adapter.parse_post(buyer, response) == expected
 
 
 def test_json_nested_within_the_limit_is_read() -> None:
     buyer = mapped({"price": "price", "accepted": {"path": "result", "equals": "ok"}})
     response = InboundResponse(200, nested(63), {"Content-Type": "application/json"})
-    assert adapter.parse_ping(buyer, response, 1.0) == NoBid("no bid")
+    assert adapter.adapter_for(buyer).parse_ping(response, 1.0) == NoBid("no bid")
 
 
 def test_an_xml_bomb_is_refused_before_any_entity_is_expanded() -> None:
@@ -95,7 +95,7 @@ def test_an_xml_bomb_is_refused_before_any_entity_is_expanded() -> None:
     doctype = f'<!DOCTYPE r [<!ENTITY l0 "lol">{laughs}]>'
     body = f'<?xml version="1.0"?>{doctype}<r><price>&l9;</price></r>'
     buyer = mapped({"format": "xml", "price": "r/price"})
-    answer = adapter.parse_ping(buyer, InboundResponse(200, body.encode()), 1.0)
+    answer = adapter.adapter_for(buyer).parse_ping(InboundResponse(200, body.encode()), 1.0)
     assert answer == Invalid("response is not XML")
 
 
@@ -109,7 +109,7 @@ def test_an_xml_bomb_is_refused_before_any_entity_is_expanded() -> None:
     ],
 )
 def test_json_no_database_could_store_is_not_json(body: bytes) -> None:
-    assert adapter.parse_ping(NATIVE, InboundResponse(200, body), 1.0) == Invalid(
+    assert adapter.adapter_for(NATIVE).parse_ping(InboundResponse(200, body), 1.0) == Invalid(
         "response is not JSON"
     )
 
@@ -135,6 +135,6 @@ def test_a_post_parser_that_fails_makes_an_invalid_answer(monkeypatch: pytest.Mo
 
 
 def test_a_sane_bid_still_reads() -> None:
-    answer = adapter.parse_ping(NATIVE, json_answer({"bid": {"price": "12.50"}}), 1.0)
+    answer = adapter.adapter_for(NATIVE).parse_ping(json_answer({"bid": {"price": "12.50"}}), 1.0)
     assert isinstance(answer, RawBid)
     assert answer.price == 1250

@@ -71,8 +71,7 @@ def buyer(sim: SimFleet, buyer_id: str, post_format: str = "form") -> BuyerConfi
 
 
 def ping_request(config: BuyerConfig) -> OutboundRequest:
-    request = adapter.build_ping(
-        config,
+    request = adapter.adapter_for(config).build_ping(
         PingOrder(
             ping_id="p_1",
             campaign_id="101",
@@ -88,8 +87,7 @@ def ping_request(config: BuyerConfig) -> OutboundRequest:
 
 
 def post_request(config: BuyerConfig, bid: RawBid | None = None) -> OutboundRequest:
-    request = adapter.build_post(
-        config,
+    request = adapter.adapter_for(config).build_post(
         PostOrder(
             lead_id="l_42",
             ping_id="p_1",
@@ -111,7 +109,7 @@ def post_request(config: BuyerConfig, bid: RawBid | None = None) -> OutboundRequ
 async def ping(transport: AiohttpTransport, config: BuyerConfig) -> object:
     delivery = await transport.send(ping_request(config), 2000)
     assert delivery.response is not None, delivery.reason
-    return adapter.parse_ping(config, delivery.response, delivery.latency_ms)
+    return adapter.adapter_for(config).parse_ping(delivery.response, delivery.latency_ms)
 
 
 async def post(
@@ -131,7 +129,7 @@ async def test_ping_then_post_carries_the_token(
     assert delivery.response is not None
     assert delivery.response.headers[DELAY_HEADER] == "5"
     assert delivery.response.headers["Content-Type"].startswith("application/xml")
-    bid = adapter.parse_ping(config, delivery.response, delivery.latency_ms)
+    bid = adapter.adapter_for(config).parse_ping(delivery.response, delivery.latency_ms)
     assert isinstance(bid, RawBid)
     assert (bid.price, bid.token) == (1250, "xml-1")
     assert bid.ping_response == {"response.bid.id": "xml-1"}

@@ -35,13 +35,13 @@ def auction_request() -> AuctionRequest:
 
 
 def failing_for_bad(real: Any) -> Any:
-    """``real``, except that for the bad buyer it fails the way an unforeseen bug would, with a
-    message that quotes the lead."""
+    """The native adapter's method ``real``, except that for the bad buyer it fails the way an
+    unforeseen bug would, with a message that quotes the lead."""
 
-    def call(buyer: Any, *args: Any) -> Any:
-        if buyer.id == "bad":
+    def call(native: adapter.NativeAdapter, *args: Any) -> Any:
+        if native.ping_url(False) == "http://bad.test/ping":
             raise ValueError("zip 78701 broke me")
-        return real(buyer, *args)
+        return real(native, *args)
 
     return call
 
@@ -55,7 +55,9 @@ async def outcomes(transport: Any) -> dict[str, tuple[Outcome, str]]:
 async def test_an_adapter_failing_on_an_answer_costs_that_buyers_bid_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(adapter, "parse_ping", failing_for_bad(adapter.parse_ping))
+    monkeypatch.setattr(
+        adapter.NativeAdapter, "parse_ping", failing_for_bad(adapter.NativeAdapter.parse_ping)
+    )
     calls = await outcomes(FakeTransport(both_bid))
     assert calls["bad"] == (Outcome.ERROR, "internal error reading the answer (ValueError)")
     assert calls["good"][0] is Outcome.BID
@@ -64,7 +66,9 @@ async def test_an_adapter_failing_on_an_answer_costs_that_buyers_bid_only(
 async def test_an_adapter_failing_to_build_a_ping_costs_that_buyers_bid_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(adapter, "build_ping", failing_for_bad(adapter.build_ping))
+    monkeypatch.setattr(
+        adapter.NativeAdapter, "build_ping", failing_for_bad(adapter.NativeAdapter.build_ping)
+    )
     transport = FakeTransport(both_bid)
     calls = await outcomes(transport)
     assert calls["bad"] == (Outcome.ERROR, "internal error building the ping (ValueError)")
@@ -85,7 +89,9 @@ async def test_a_transport_that_raises_costs_that_buyers_bid_only() -> None:
 async def test_the_failure_is_logged_without_its_message(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(adapter, "parse_ping", failing_for_bad(adapter.parse_ping))
+    monkeypatch.setattr(
+        adapter.NativeAdapter, "parse_ping", failing_for_bad(adapter.NativeAdapter.parse_ping)
+    )
     await outcomes(FakeTransport(both_bid))
     assert "reading the answer for buyer bad failed: ValueError" in caplog.text
     assert "78701" not in caplog.text

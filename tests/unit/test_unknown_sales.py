@@ -11,7 +11,6 @@ from pickpost.buyers import adapter
 from pickpost.buyers.wire import OutboundRequest, PostOrder
 from pickpost.domain.errors import Code
 from pickpost.domain.lead import LeadStatus, SaleStatus, StoredOutcome
-from pickpost.domain.workspace import BuyerConfig
 from pickpost.services.post import PostService, ReplayWait
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
@@ -147,14 +146,14 @@ async def test_a_shared_exchange_counts_an_unknown_toward_its_max_sales() -> Non
 async def test_a_post_that_cannot_be_built_was_never_sent_so_the_sale_falls_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    build = adapter.build_post
+    build = adapter.NativeAdapter.build_post
 
-    def broken_for_ann(buyer: BuyerConfig, order: PostOrder) -> OutboundRequest | None:
-        if buyer.id == "ann":
+    def broken_for_ann(native: adapter.NativeAdapter, order: PostOrder) -> OutboundRequest | None:
+        if native.post_url(False) == "http://ann.test/post":
             raise KeyError("a template naming a missing value")
-        return build(buyer, order)
+        return build(native, order)
 
-    monkeypatch.setattr(adapter, "build_post", broken_for_ann)
+    monkeypatch.setattr(adapter.NativeAdapter, "build_post", broken_for_ann)
     world = exclusive()
     ping = await world.ping()
     reply = await world.post(ping.body["ping_id"])

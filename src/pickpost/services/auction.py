@@ -64,7 +64,7 @@ class Auction:
         clock = self._clock
         started = clock.now()
         for buyer in request.buyers:
-            if not adapter.pings(buyer):
+            if not adapter.adapter_for(buyer).pings():
                 price = request.offers.get(buyer.id)
                 if price is not None and price > 0:
                     bids.append(_offered(buyer, price))
@@ -89,7 +89,7 @@ class Auction:
                 now=clock.now(),
             )
             try:
-                outbound = adapter.build_ping(buyer, order)
+                outbound = adapter.adapter_for(buyer).build_ping(order)
             except Exception as error:  # one buyer's adapter bug costs that buyer only
                 reason = _failed("building the ping", buyer, error)
                 calls.append(_unanswered(buyer, Outcome.ERROR, reason, clock.now(), request.test))
@@ -142,7 +142,7 @@ def _unanswered(
     test: bool,
     until: float | None = None,
 ) -> BuyerCall:
-    url = adapter.ping_url(buyer, test) or ""
+    url = adapter.adapter_for(buyer).ping_url(test) or ""
     return BuyerCall.unanswered(buyer.id, CallStep.PING, url, outcome, reason, since, until)
 
 
@@ -172,7 +172,7 @@ def _judge(buyer: BuyerConfig, delivery: Delivery, test: bool) -> tuple[RawBid |
     call = BuyerCall(
         buyer_id=buyer.id,
         step=CallStep.PING,
-        url=adapter.ping_url(buyer, test) or "",
+        url=adapter.adapter_for(buyer).ping_url(test) or "",
         outcome=outcome,
         reason=reason,
         started_at=delivery.started_at,
@@ -187,6 +187,6 @@ def _parse(buyer: BuyerConfig, response: InboundResponse, latency_ms: float) -> 
     """The buyer's answer; an adapter that fails on it makes it an invalid answer, so whatever
     one buyer sends, the other buyers' bids stand."""
     try:
-        return adapter.parse_ping(buyer, response, latency_ms)
+        return adapter.adapter_for(buyer).parse_ping(response, latency_ms)
     except Exception as error:
         return Invalid(_failed("reading the answer", buyer, error))

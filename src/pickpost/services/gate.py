@@ -94,7 +94,7 @@ def _rules_refusal(
     failed = _failing(buyer.filters, lead, step)
     if failed:
         return f"filtered: {', '.join(failed)}"
-    if test and not adapter.takes_test_leads(buyer):
+    if test and not adapter.adapter_for(buyer).takes_test_leads():
         return "test lead, and the buyer has no test endpoint"
     return None
 
@@ -185,12 +185,12 @@ class Gate:
         for buyer in campaign.buyers.values():
             reason = reasons[buyer.id]
             price: Cents | None = None
-            if reason is None and not adapter.pings(buyer):
+            if reason is None and not adapter.adapter_for(buyer).pings():
                 price = price_for(buyer.price, lead) if buyer.price else None
                 if price is None:
                     reason = "no price rule matches this lead"
             if reason is not None:
-                url = adapter.ping_url(buyer, admitted.test) or ""
+                url = adapter.adapter_for(buyer).ping_url(admitted.test) or ""
                 result.skipped.append(
                     BuyerCall.unanswered(buyer.id, CallStep.PING, url, Outcome.SKIPPED, reason, at)
                 )

@@ -163,7 +163,7 @@ class Seller:
             if reason is not None or buyer is None:
                 reason = reason or "buyer is no longer in this campaign"
                 attempts.append(_rejected(bid, reason))
-                url = adapter.post_url(buyer, sale.lead.test) if buyer else ""
+                url = adapter.adapter_for(buyer).post_url(sale.lead.test) if buyer else ""
                 skipped.append(
                     BuyerCall.unanswered(
                         bid.buyer_id, CallStep.POST, url, Outcome.SKIPPED, reason, self._clock.now()
@@ -225,7 +225,7 @@ class Seller:
     async def _skip(
         self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid, reason: str, at: float
     ) -> Attempt:
-        url = adapter.post_url(buyer, sale.lead.test)
+        url = adapter.adapter_for(buyer).post_url(sale.lead.test)
         call = BuyerCall.unanswered(buyer.id, CallStep.POST, url, Outcome.SKIPPED, reason, at)
         await self._leads.record_calls(sale.lead.lead_id, [call])
         return _rejected(bid, reason)
@@ -260,7 +260,7 @@ class Seller:
             now=now,
         )
         try:
-            request = adapter.build_post(buyer, order)
+            request = adapter.adapter_for(buyer).build_post(order)
         except Exception as error:  # a buyer's config must not sink the sale: nothing was sent
             # The type only: a message may quote the lead's values.
             log.error("building the post for buyer %s failed: %s", buyer.id, type(error).__name__)
@@ -280,7 +280,7 @@ class Seller:
         call = BuyerCall(
             buyer_id=bid.buyer_id,
             step=CallStep.POST,
-            url=adapter.post_url(buyer, lead.test),  # unrendered: no lead values
+            url=adapter.adapter_for(buyer).post_url(lead.test),  # unrendered: no lead values
             outcome=outcome,
             reason=reason,
             started_at=delivery.started_at,
