@@ -11,7 +11,9 @@ from pydantic import ValidationError
 
 from pickpost.domain.caps import (
     BuyerCaps,
+    Cap,
     Charge,
+    Counted,
     Period,
     PeriodWindow,
     SupplierCaps,
@@ -141,12 +143,48 @@ def test_a_sale_charges_one_lead_and_its_price_per_capped_period() -> None:
         }
     )
     assert sale_charges("101", "sunco", caps, 2550, WINDOWS) == [
-        Charge("cap:101:buyer:sunco:leads:day:2026-11-27", 100, 1, DAY_LEFT),
-        Charge("cap:101:buyer:sunco:leads:week:2026-W48", 500, 1, 2 * 86400 + DAY_LEFT),
-        Charge("cap:101:buyer:sunco:leads:month:2026-11", 2000, 1, 3 * 86400 + DAY_LEFT),
-        Charge("cap:101:buyer:sunco:leads:total:all", 10000, 1, None),
-        Charge("cap:101:buyer:sunco:budget:day:2026-11-27", 50000, 2550, DAY_LEFT),
-        Charge("cap:101:buyer:sunco:budget:month:2026-11", 900000, 2550, 3 * 86400 + DAY_LEFT),
+        Charge(
+            "cap:101:buyer:sunco:leads:day:2026-11-27",
+            100,
+            1,
+            DAY_LEFT,
+            Cap("buyer", Counted.LEADS, Period.DAY),
+        ),
+        Charge(
+            "cap:101:buyer:sunco:leads:week:2026-W48",
+            500,
+            1,
+            2 * 86400 + DAY_LEFT,
+            Cap("buyer", Counted.LEADS, Period.WEEK),
+        ),
+        Charge(
+            "cap:101:buyer:sunco:leads:month:2026-11",
+            2000,
+            1,
+            3 * 86400 + DAY_LEFT,
+            Cap("buyer", Counted.LEADS, Period.MONTH),
+        ),
+        Charge(
+            "cap:101:buyer:sunco:leads:total:all",
+            10000,
+            1,
+            None,
+            Cap("buyer", Counted.LEADS, Period.TOTAL),
+        ),
+        Charge(
+            "cap:101:buyer:sunco:budget:day:2026-11-27",
+            50000,
+            2550,
+            DAY_LEFT,
+            Cap("buyer", Counted.BUDGET, Period.DAY),
+        ),
+        Charge(
+            "cap:101:buyer:sunco:budget:month:2026-11",
+            900000,
+            2550,
+            3 * 86400 + DAY_LEFT,
+            Cap("buyer", Counted.BUDGET, Period.MONTH),
+        ),
     ]
 
 
@@ -154,7 +192,13 @@ def test_no_caps_no_charges_and_a_zero_cap_is_a_cap() -> None:
     assert sale_charges("101", "sunco", BuyerCaps(), 2550, WINDOWS) == []
     caps = BuyerCaps.model_validate({"leads": {"day": 0}})
     assert sale_charges("101", "sunco", caps, 2550, WINDOWS) == [
-        Charge("cap:101:buyer:sunco:leads:day:2026-11-27", 0, 1, DAY_LEFT)
+        Charge(
+            "cap:101:buyer:sunco:leads:day:2026-11-27",
+            0,
+            1,
+            DAY_LEFT,
+            Cap("buyer", Counted.LEADS, Period.DAY),
+        )
     ]
 
 
@@ -163,8 +207,20 @@ def test_an_accepted_lead_charges_the_supplier_its_payout() -> None:
         {"leads": {"total": 5}, "budget": {"week": 100}, "pings": {"minute": 600}}
     )
     assert accepted_lead_charges("101", "7", caps, 1234, WINDOWS) == [
-        Charge("cap:101:supplier:7:leads:total:all", 5, 1, None),
-        Charge("cap:101:supplier:7:budget:week:2026-W48", 10000, 1234, 2 * 86400 + DAY_LEFT),
+        Charge(
+            "cap:101:supplier:7:leads:total:all",
+            5,
+            1,
+            None,
+            Cap("supplier", Counted.LEADS, Period.TOTAL),
+        ),
+        Charge(
+            "cap:101:supplier:7:budget:week:2026-W48",
+            10000,
+            1234,
+            2 * 86400 + DAY_LEFT,
+            Cap("supplier", Counted.BUDGET, Period.WEEK),
+        ),
     ]
 
 
@@ -173,8 +229,26 @@ def test_a_ping_charges_the_ping_caps_only() -> None:
         {"leads": {"day": 5}, "pings": {"minute": 600, "hour": 20000, "day": 200000}}
     )
     assert ping_charges("101", "7", caps, WINDOWS) == [
-        Charge("cap:101:supplier:7:pings:minute:2026-11-27T16:15Z", 600, 1, 30),
-        Charge("cap:101:supplier:7:pings:hour:2026-11-27T16Z", 20000, 1, 44 * 60 + 30),
-        Charge("cap:101:supplier:7:pings:day:2026-11-27", 200000, 1, DAY_LEFT),
+        Charge(
+            "cap:101:supplier:7:pings:minute:2026-11-27T16:15Z",
+            600,
+            1,
+            30,
+            Cap("supplier", Counted.PINGS, Period.MINUTE),
+        ),
+        Charge(
+            "cap:101:supplier:7:pings:hour:2026-11-27T16Z",
+            20000,
+            1,
+            44 * 60 + 30,
+            Cap("supplier", Counted.PINGS, Period.HOUR),
+        ),
+        Charge(
+            "cap:101:supplier:7:pings:day:2026-11-27",
+            200000,
+            1,
+            DAY_LEFT,
+            Cap("supplier", Counted.PINGS, Period.DAY),
+        ),
     ]
     assert ping_charges("101", "7", SupplierCaps(), WINDOWS) == []

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pickpost.domain.caps import Charge, SupplierCaps
+from pickpost.domain.caps import Cap, Charge, Counted, Period, SupplierCaps
 from pickpost.domain.errors import Code
 from pickpost.domain.lead import ConsentRecord, LeadStatus, NewLead, SaleStatus
 from pickpost.domain.outcomes import BuyerCall
@@ -463,19 +463,17 @@ async def test_a_mapped_buyer_without_test_url_is_skipped_for_test_leads() -> No
 
 
 @pytest.mark.parametrize(
-    ("key", "message"),
+    ("cap", "message"),
     [
-        ("cap:101:buyer:sunco:leads:day:2026-11-27", "buyer cap reached: leads per day"),
-        ("cap:c-1.x:supplier:s_7:budget:week:2026-W48", "supplier cap reached: budget per week"),
-        (
-            "cap:101:supplier:7:pings:minute:2026-11-27T16:15Z",  # a colon in the label
-            "supplier cap reached: pings per minute",
-        ),
-        ("cap:101:supplier:7:pings:hour:2026-11-27T16Z", "supplier cap reached: pings per hour"),
+        (Cap("buyer", Counted.LEADS, Period.DAY), "buyer cap reached: leads per day"),
+        (Cap("supplier", Counted.BUDGET, Period.WEEK), "supplier cap reached: budget per week"),
+        (Cap("supplier", Counted.PINGS, Period.MINUTE), "supplier cap reached: pings per minute"),
+        (Cap("buyer", Counted.BUDGET, Period.TOTAL), "buyer cap reached: budget in total"),
     ],
 )
-def test_describe_names_whose_cap_what_and_the_period(key: str, message: str) -> None:
-    assert quotas.describe(Charge(key, 1, 1, 60)) == message
+def test_describe_names_whose_cap_what_and_the_period(cap: Cap, message: str) -> None:
+    # The key is the store's business: the message comes from what the charge says it is.
+    assert quotas.describe(Charge("cap:c-1.x:any:key", 1, 1, 60, cap)) == message
 
 
 def test_capped_says_when_to_retry_unless_the_cap_never_resets() -> None:

@@ -30,10 +30,10 @@ from pickpost.domain.fields import (
 from pickpost.domain.filters import FilterRule
 from pickpost.domain.money import to_cents
 from pickpost.domain.workspace import CampaignConfig, CampaignType, SupplierConfig
+from pickpost.services import quotas
 from pickpost.services.gate import duplicate_lead, filtered, same_payload
 from pickpost.services.intake import validation_refusal
 from pickpost.services.post import ping_expired
-from pickpost.services.quotas import cap_message
 from pickpost.services.replies import (
     Attempt,
     Offer,
@@ -379,13 +379,13 @@ _BIDS: Final = (
 _TOP_CENTS: Final = 4250
 _BUYERS_PINGED: Final = 3
 _EXECUTION_MS: Final = 212
-_RETRY_AFTER: Final = {"Retry-After": "1800"}
+_EXAMPLE_AT: Final = 1_795_773_600.0  # 2026-11-27T10:00:00Z: a refused cap's example time
 
 
 def _example(outcome: str, reply: Reply) -> ExampleResponse:
     """An example answer: the real answer builders' output, with example ids."""
-    headers = _RETRY_AFTER if reply.code is Code.CAPPED else {}
-    return ExampleResponse(outcome, reply.code.http_status, envelope(reply, _REQUEST_ID), headers)
+    body = envelope(reply, _REQUEST_ID)
+    return ExampleResponse(outcome, reply.code.http_status, body, reply.headers)
 
 
 def _refused(outcome: str, refusal: Refusal) -> ExampleResponse:
@@ -412,6 +412,7 @@ class _Steps:
         examples: Mapping[str, Scalar],
         rules: Sequence[FilterRule],
     ) -> None:
+        self._campaign = campaign
         self._config = campaign.config
         self._policy = campaign.policy
         self._fields = campaign.fields
@@ -613,23 +614,13 @@ class _Steps:
         failing = [r.field for r in self._rules if step is Step.POST or r.field in sent]
         if failing:
             yield _refused("filtered", filtered(failing[:1]))
-        cap = self._first_cap(pings=step is Step.PING)
-        if cap is not None:
-            yield _refused("cap reached", Refusal(Code.CAPPED, cap_message("supplier", *cap)))
-
-    def _first_cap(self, pings: bool) -> tuple[str, str] | None:
-        """The first of the supplier's caps that applies at a step: (what, period)."""
-        caps = self._supplier.caps
-        if caps is None:
-            return None
-        kinds = [("leads", caps.leads.limits()), ("budget", caps.budget.limits())]
-        if pings:
-            kinds.insert(0, ("pings", caps.pings.limits()))
-        for kind, limits in kinds:
-            for period, limit in limits.items():
-                if limit is not None:
-                    return kind, period
-        return None
+        # The supplier's first cap that applies at the step, as it would be refused.
+        charges = quotas.supplier_charges(self._campaign, self._supplier, 1, _EXAMPLE_AT)
+        if step is Step.PING:
+            pings = quotas.supplier_ping_charges(self._campaign, self._supplier, _EXAMPLE_AT)
+            charges = pings + charges
+        if charges:
+            yield _refused("cap reached", quotas.capped(charges[0]))
 
     def _post_refusals(self, pick: str | None) -> Iterator[ExampleResponse]:
         yield _refused("ping expired", ping_expired(_PING_ID))

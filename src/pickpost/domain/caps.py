@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -160,38 +160,76 @@ def period_keys(at_epoch: float, tz: str) -> dict[Period, PeriodWindow]:
     }
 
 
+class Counted(StrEnum):
+    LEADS = "leads"
+    BUDGET = "budget"  # cents
+    PINGS = "pings"
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """Which cap a counter holds: whose (a ``buyer`` or a ``supplier``), what it counts, and
+    over which period."""
+
+    whose: Literal["buyer", "supplier"]
+    counted: Counted
+    period: Period
+
+    def reached(self) -> str:
+        """``supplier cap reached: leads per day``, ``… budget in total``."""
+        if self.period is Period.TOTAL:
+            return f"{self.whose} cap reached: {self.counted} in total"
+        return f"{self.whose} cap reached: {self.counted} per {self.period}"
+
+
 @dataclass(frozen=True, slots=True)
 class Charge:
     """Add ``amount`` to the counter ``key`` unless that takes it above ``limit``.
 
-    A new counter lives ``ttl_s`` seconds (None: forever).
+    A new counter lives ``ttl_s`` seconds (None: forever). ``cap`` says which cap the counter
+    holds; counters of other kinds (tests, tools) have none.
     """
 
     key: str
     limit: int
     amount: int
     ttl_s: int | None
+    cap: Cap | None = None
 
 
 def _charges(
-    prefix: str, name: str, limits: Mapping[Period, int | None], amount: int, windows: Windows
+    campaign_id: str,
+    whose: Literal["buyer", "supplier"],
+    owner_id: str,
+    counted: Counted,
+    limits: Mapping[Period, int | None],
+    amount: int,
+    windows: Windows,
 ) -> list[Charge]:
     return [
         Charge(
-            f"{prefix}:{name}:{period}:{windows[period].label}",
+            f"cap:{campaign_id}:{whose}:{owner_id}:{counted}:{period}:{windows[period].label}",
             limit,
             amount,
             windows[period].seconds_left,
+            Cap(whose, counted, period),
         )
         for period, limit in limits.items()
         if limit is not None
     ]
 
 
-def _lead_and_budget(prefix: str, caps: BuyerCaps, cents: Cents, windows: Windows) -> list[Charge]:
-    return _charges(prefix, "leads", caps.leads.limits(), 1, windows) + _charges(
-        prefix, "budget", caps.budget.limits(), cents, windows
-    )
+def _lead_and_budget(
+    campaign_id: str,
+    whose: Literal["buyer", "supplier"],
+    owner_id: str,
+    caps: BuyerCaps,
+    cents: Cents,
+    windows: Windows,
+) -> list[Charge]:
+    leads = _charges(campaign_id, whose, owner_id, Counted.LEADS, caps.leads.limits(), 1, windows)
+    budget = caps.budget.limits()
+    return leads + _charges(campaign_id, whose, owner_id, Counted.BUDGET, budget, cents, windows)
 
 
 def sale_charges(
@@ -201,7 +239,7 @@ def sale_charges(
 
     Keys look like ``cap:{campaign}:buyer:{buyer}:leads:day:2026-11-27``.
     """
-    return _lead_and_budget(f"cap:{campaign_id}:buyer:{buyer_id}", caps, price, windows)
+    return _lead_and_budget(campaign_id, "buyer", buyer_id, caps, price, windows)
 
 
 def accepted_lead_charges(
@@ -211,7 +249,7 @@ def accepted_lead_charges(
 
     Keys look like ``cap:{campaign}:supplier:{supplier}:budget:month:2026-11``.
     """
-    return _lead_and_budget(f"cap:{campaign_id}:supplier:{supplier_id}", caps, payout, windows)
+    return _lead_and_budget(campaign_id, "supplier", supplier_id, caps, payout, windows)
 
 
 def ping_charges(
@@ -221,9 +259,8 @@ def ping_charges(
 
     Keys look like ``cap:{campaign}:supplier:{supplier}:pings:minute:2026-11-27T16:15Z``.
     """
-    return _charges(
-        f"cap:{campaign_id}:supplier:{supplier_id}", "pings", caps.pings.limits(), 1, windows
-    )
+    limits = caps.pings.limits()
+    return _charges(campaign_id, "supplier", supplier_id, Counted.PINGS, limits, 1, windows)
 
 
 def first_over(charges: Sequence[Charge], values: Mapping[str, int]) -> Charge | None:

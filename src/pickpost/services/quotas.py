@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from pickpost.domain.caps import (
     Charge,
+    Counted,
     Windows,
     accepted_lead_charges,
     period_keys,
@@ -23,23 +24,9 @@ from pickpost.domain.workspace import BuyerConfig, SupplierConfig
 from pickpost.services.ports import CounterStore
 
 
-def _parts(charge: Charge) -> tuple[str, str, str]:
-    """``cap:101:buyer:sunco:leads:day:2026-11-27`` → ``("buyer", "leads", "day")``; ids hold
-    no colons, so the fields are where the key builders put them."""
-    _, _, whose, _, name, period, _ = charge.key.split(":", 6)
-    return whose, name, period
-
-
 def describe(charge: Charge) -> str:
-    """``cap:101:buyer:sunco:leads:day:2026-11-27`` → ``buyer cap reached: leads per day``."""
-    return cap_message(*_parts(charge))
-
-
-def cap_message(whose: str, name: str, period: str) -> str:
-    """``supplier cap reached: leads per day``, ``… budget in total``."""
-    if period == "total":
-        return f"{whose} cap reached: {name} in total"
-    return f"{whose} cap reached: {name} per {period}"
+    """Why a charge was refused: ``buyer cap reached: leads per day``."""
+    return charge.cap.reached() if charge.cap is not None else f"cap reached: {charge.key}"
 
 
 def most_payable(prices: Sequence[Cents], limit: int | None) -> Cents:
@@ -93,7 +80,7 @@ class Reservation:
         return [
             replace(c, amount=self.upper - payout)
             for c in self.charges
-            if _parts(c)[1] == "budget" and self.upper > payout
+            if c.cap is not None and c.cap.counted is Counted.BUDGET and self.upper > payout
         ]
 
 
