@@ -29,10 +29,12 @@ from pickpost.services.auction import Auction, AuctionTiming
 from pickpost.services.catalog_refresh import CatalogHolder, CatalogRefresher
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
+from pickpost.services.marks import DuplicateMarks
 from pickpost.services.periodic import Periodic
 from pickpost.services.ping import PingService
 from pickpost.services.ports import CounterStore, PingStore, SystemClock
 from pickpost.services.post import PostService
+from pickpost.services.quotas import Caps
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
@@ -119,8 +121,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             stack.push_async_callback(purges.close)
 
         auction = Auction(transport, AuctionTiming(reserve_ms=settings.reserve_ms), clock)
-        gate = Gate(counters)
-        seller = Seller(transport, leads, gate, counters, clock)
+        caps, marks = Caps(counters), DuplicateMarks(counters)
+        gate = Gate(caps, marks)
+        seller = Seller(transport, leads, gate, caps, marks, clock)
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
         yield Runtime(
             catalogs=catalogs.holder,

@@ -18,8 +18,10 @@ from pickpost.services.auction import Auction
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
+from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService
+from pickpost.services.quotas import Caps
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
@@ -54,9 +56,9 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
     pings = BrokenPingStore()
     leads = FakeLeadStore()
     counters = MemoryCounters()
-    gate = Gate(counters)
+    gate = Gate(Caps(counters), DuplicateMarks(counters))
     auction = Auction(transport)
-    seller = Seller(transport, leads, gate, counters)
+    seller = Seller(transport, leads, gate, Caps(counters), DuplicateMarks(counters))
 
     @asynccontextmanager
     async def runtime() -> AsyncIterator[Runtime]:

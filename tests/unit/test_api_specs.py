@@ -14,8 +14,10 @@ from pickpost.services.auction import Auction
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
+from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService
+from pickpost.services.quotas import Caps
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
@@ -69,8 +71,8 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
     transport = FakeTransport(no_bid)
     leads, counters, pings = FakeLeadStore(), MemoryCounters(), FakePingStore()
-    gate, auction = Gate(counters), Auction(transport)
-    seller = Seller(transport, leads, gate, counters)
+    gate, auction = Gate(Caps(counters), DuplicateMarks(counters)), Auction(transport)
+    seller = Seller(transport, leads, gate, Caps(counters), DuplicateMarks(counters))
     recorder = FlushingRecorder()
 
     # The page reads only the catalog; the services are there because the runtime needs them.

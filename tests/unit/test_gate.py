@@ -17,8 +17,9 @@ from pickpost.services import quotas
 from pickpost.services.auction import Auction
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
+from pickpost.services.marks import DuplicateMarks
 from pickpost.services.post import PostService
-from pickpost.services.quotas import Reservation
+from pickpost.services.quotas import Caps, Reservation
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from tests.support.mapped import mapping
@@ -110,7 +111,13 @@ async def test_a_lead_the_ledger_could_not_store_gives_the_reservation_back(
     else:
         world = direct(suppliers=supplier(caps=TOTAL_CAPS))
     world.leads = UnwritableLedger()
-    seller = Seller(world.transport, world.leads, world.gate, world.counters)
+    seller = Seller(
+        world.transport,
+        world.leads,
+        world.gate,
+        Caps(world.counters),
+        DuplicateMarks(world.counters),
+    )
     world.post_service = PostService(
         seller, world.gate, world.pings, world.leads, Settler(world.leads, lambda _: None)
     )
@@ -262,7 +269,13 @@ class FailingLedger(FakeLeadStore):
 async def test_an_unknown_sale_keeps_the_buyer_cap_charged() -> None:
     world = direct(buyers=[priced_buyer("d1", "40", caps=TOTAL_CAPS)])
     world.leads = FailingLedger()
-    seller = Seller(world.transport, world.leads, world.gate, world.counters)
+    seller = Seller(
+        world.transport,
+        world.leads,
+        world.gate,
+        Caps(world.counters),
+        DuplicateMarks(world.counters),
+    )
     world.direct_service = DirectPostService(
         Auction(world.transport), world.gate, seller, world.leads, world.counters
     )
@@ -364,8 +377,14 @@ class FlakyCounters(MemoryCounters):
 async def test_a_direct_post_that_failed_before_making_a_lead_may_be_sent_again() -> None:
     world = direct(buyers=[priced_buyer("d1", "40", caps=TOTAL_CAPS)])
     world.counters = FlakyCounters()
-    world.gate = Gate(world.counters)
-    seller = Seller(world.transport, world.leads, world.gate, world.counters)
+    world.gate = Gate(Caps(world.counters), DuplicateMarks(world.counters))
+    seller = Seller(
+        world.transport,
+        world.leads,
+        world.gate,
+        Caps(world.counters),
+        DuplicateMarks(world.counters),
+    )
     world.direct_service = DirectPostService(
         Auction(world.transport), world.gate, seller, world.leads, world.counters
     )

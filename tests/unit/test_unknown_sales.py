@@ -11,7 +11,9 @@ from pickpost.buyers import adapter
 from pickpost.buyers.wire import OutboundRequest, PostOrder
 from pickpost.domain.errors import Code
 from pickpost.domain.lead import LeadStatus, SaleStatus, StoredOutcome
+from pickpost.services.marks import DuplicateMarks
 from pickpost.services.post import PostService, ReplayWait
+from pickpost.services.quotas import Caps
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from tests.unit.fakes import FakeClock, FakeLeadStore
@@ -178,7 +180,14 @@ async def test_a_retry_settles_a_lead_whose_post_died_once_no_sale_can_still_run
     world.leads = DyingLedger()
     clock = FakeClock(AT)
     wait = ReplayWait(first_poll_s=0.001)
-    seller = Seller(world.transport, world.leads, world.gate, world.counters, clock)
+    seller = Seller(
+        world.transport,
+        world.leads,
+        world.gate,
+        Caps(world.counters),
+        DuplicateMarks(world.counters),
+        clock,
+    )
     settler = Settler(world.leads, world.catalog.campaigns.get, clock=clock)
     world.post_service = PostService(
         seller, world.gate, world.pings, world.leads, settler, wait, clock

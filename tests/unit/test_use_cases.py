@@ -15,8 +15,10 @@ from pickpost.infra.counters import MemoryCounters
 from pickpost.services.auction import Auction, AuctionTiming
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, admit
+from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService, ReplayWait
+from pickpost.services.quotas import Caps
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from tests.unit.factories import auth, make_campaign, make_catalog
@@ -50,7 +52,7 @@ class World:
         self.recorder = FakeRecorder()
         self.catalog = make_catalog(campaign(**campaign_overrides))
         self.counters = MemoryCounters()
-        self.gate = Gate(self.counters)
+        self.gate = Gate(Caps(self.counters), DuplicateMarks(self.counters))
         auction = Auction(self.transport, AuctionTiming())
         self.ping_service = PingService(auction, self.gate, self.pings, self.recorder)
         self.post_service = self.posting()
@@ -58,7 +60,13 @@ class World:
     def posting(self, wait: ReplayWait | None = None) -> PostService:
         """The POST use case over this world's current ledger."""
         wait = wait or ReplayWait()
-        seller = Seller(self.transport, self.leads, self.gate, self.counters)
+        seller = Seller(
+            self.transport,
+            self.leads,
+            self.gate,
+            Caps(self.counters),
+            DuplicateMarks(self.counters),
+        )
         settler = Settler(self.leads, self.catalog.campaigns.get)
         return PostService(seller, self.gate, self.pings, self.leads, settler, wait)
 

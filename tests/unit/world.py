@@ -15,9 +15,11 @@ from pickpost.services.auction import Auction
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, admit
+from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
 from pickpost.services.ports import CounterStore
 from pickpost.services.post import PostService
+from pickpost.services.quotas import Caps
 from pickpost.services.replies import Reply
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
@@ -123,9 +125,15 @@ class World:
         self.recorder = FakeRecorder()
         self.catalog = make_catalog(make_campaign(**{"margin": None, **campaign}))
         self.counters = MemoryCounters(clock=lambda: 0.0)  # nothing expires during a test
-        self.gate = Gate(self.counters)
+        self.gate = Gate(Caps(self.counters), DuplicateMarks(self.counters))
         auction = Auction(self.transport)
-        seller = Seller(self.transport, self.leads, self.gate, self.counters)
+        seller = Seller(
+            self.transport,
+            self.leads,
+            self.gate,
+            Caps(self.counters),
+            DuplicateMarks(self.counters),
+        )
         self.ping_service = PingService(auction, self.gate, self.pings, self.recorder)
         self.post_service = PostService(
             seller,

@@ -31,8 +31,9 @@ from pickpost.domain.filters import FilterRule
 from pickpost.domain.money import to_cents
 from pickpost.domain.workspace import CampaignConfig, CampaignType, SupplierConfig
 from pickpost.services import quotas
-from pickpost.services.gate import duplicate_lead, filtered, same_payload
+from pickpost.services.gate import filtered
 from pickpost.services.intake import validation_refusal
+from pickpost.services.marks import duplicate_lead, same_payload
 from pickpost.services.post import ping_expired
 from pickpost.services.replies import (
     Attempt,

@@ -34,7 +34,7 @@ from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, val
 from pickpost.services.ports import SYSTEM_CLOCK, Clock, CounterStore, LeadStore
 from pickpost.services.quotas import most_payable
 from pickpost.services.replies import Reply, SaleSummary, sale_reply
-from pickpost.services.selling import Sale, Seller, may_have_paid, response_fields, shown
+from pickpost.services.selling import Sale, Seller, response_fields, shown
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +83,13 @@ class DirectPostService:
             priced = await self._price(request, admitted, ping_id, fields)
             per_lead = priced.fixed_payout is not None
             upper = most_payable([b.price for b in priced.bids], 1 if per_lead else limit)
-            reservation = await self._gate.reserve(admitted, upper, request.received_at)
+            reservation = await self._seller.reserve(admitted, upper, request.received_at)
         except Exception:
             # No lead was made (an outage, say): the supplier may send the same request again.
-            await self._gate.forget_payload(admitted, request)
+            await self._gate.forget_request(admitted, request)
             raise
         if isinstance(reservation, Refusal):
-            await self._gate.forget_payload(admitted, request)
+            await self._gate.forget_request(admitted, request)
             return Reply.refused(reservation)
         lead = NewLead(
             lead_id=lead_id,
@@ -128,7 +128,7 @@ class DirectPostService:
         )
         reply = sale_reply(summary)
         await self._seller.record(sale, reply, summary.payout)
-        await self._gate.settle(reservation, *may_have_paid(attempts))
+        await self._seller.settle(reservation, attempts)
         return reply
 
     async def _price(

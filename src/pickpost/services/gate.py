@@ -6,14 +6,11 @@ test lead without a test endpoint), recorded on the timeline as a skipped call w
 Test leads count against no cap.
 """
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pickpost.buyers import adapter
-from pickpost.domain.caps import period_keys
 from pickpost.domain.catalog import Campaign
-from pickpost.domain.dupes import dupe_keys, payload_fingerprint
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import FieldError, Step
 from pickpost.domain.filters import FilterRule, failed_fields
@@ -22,17 +19,13 @@ from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
 from pickpost.domain.pricing import price_for
 from pickpost.domain.schedule import is_open
 from pickpost.domain.workspace import BuyerConfig
-from pickpost.services import quotas
 from pickpost.services.intake import Admitted, SupplierRequest
-from pickpost.services.ports import CounterStore
-from pickpost.services.quotas import Reservation
+from pickpost.services.marks import DuplicateMarks
+from pickpost.services.quotas import Caps
 
-# A repeated ping is harmless (it sells nothing) and a repeated POST replays; a repeated
-# direct post would sell the lead again.
-_PAYLOAD_CHECKED = frozenset({"/direct_post"})
-_DAY_S = 86_400
-
-log = logging.getLogger(__name__)
+# Lead caps are checked at admission where a lead is made at once (a POST checks them when it
+# reserves what it may pay).
+_LEAD_CAPPED = frozenset({"/direct_post"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +57,6 @@ def filtered(names: list[str]) -> Refusal:
     )
 
 
-def same_payload(window_s: int) -> Refusal:
-    return Refusal(
-        Code.DUPLICATE, f"duplicate: the same request was received in the last {window_s} s"
-    )
-
-
-def duplicate_lead(days: int) -> Refusal:
-    return Refusal(Code.DUPLICATE, f"duplicate lead: already received in the last {days} days")
-
-
-def _payload_key(admitted: Admitted, request: SupplierRequest) -> str:
-    return payload_fingerprint(admitted.campaign.id, admitted.supplier.id, request.data)
-
-
 def _rules_refusal(
     campaign: Campaign,
     buyer: BuyerConfig,
@@ -100,69 +79,34 @@ def _rules_refusal(
 
 
 class Gate:
-    def __init__(self, counters: CounterStore) -> None:
-        self._counters = counters
+    """Eligibility: who may trade. Caps and duplicate marks have owners of their own
+    (:class:`~pickpost.services.quotas.Caps`, :class:`~pickpost.services.marks.DuplicateMarks`);
+    the gate asks them."""
+
+    def __init__(self, caps: Caps, marks: DuplicateMarks) -> None:
+        self._caps = caps
+        self._marks = marks
 
     async def admit_lead(
         self, admitted: Admitted, request: SupplierRequest, lead: Mapping[str, object], step: Step
     ) -> Refusal | None:
         """Campaign and supplier filters; the supplier's ping caps (at the ping) and whether
-        its lead caps have room (before buyers are asked); last, the same-payload check, so a
+        its lead caps have room (before buyers are asked); last, the same-payload mark, so a
         refusal before it leaves no mark."""
         campaign, supplier = admitted.campaign, admitted.supplier
         failed = _failing(campaign.config.filters, lead, step)
         failed += [f for f in _failing(supplier.filters, lead, step) if f not in failed]
         if failed:
             return filtered(failed)
-        at = request.received_at
-        if not admitted.test and (step is Step.PING or request.endpoint in _PAYLOAD_CHECKED):
-            over = None
-            if step is Step.PING:
-                pings = quotas.supplier_ping_charges(campaign, supplier, at)
-                over = await self._counters.charge(pings)
-            if over is None:
-                # Pointless to ask buyers when the supplier could not be paid for a lead.
-                room = quotas.supplier_charges(campaign, supplier, 1, at)
-                over = await self._counters.exceeded(room)
-            if over is not None:
-                return quotas.capped(over)
-        window = campaign.config.payload_dupe_s
-        checked = window and request.endpoint in _PAYLOAD_CHECKED
-        if checked and not await self._counters.first_seen(_payload_key(admitted, request), window):
-            return same_payload(window)
-        return None
+        if not admitted.test and (step is Step.PING or request.endpoint in _LEAD_CAPPED):
+            refusal = await self._caps.admit(admitted, request.received_at, step is Step.PING)
+            if refusal is not None:
+                return refusal
+        return await self._marks.mark_request(admitted, request)
 
-    async def forget_payload(self, admitted: Admitted, request: SupplierRequest) -> None:
+    async def forget_request(self, admitted: Admitted, request: SupplierRequest) -> None:
         """Unmark a request refused before it made a lead, so the supplier may send it again."""
-        if admitted.campaign.config.payload_dupe_s and request.endpoint in _PAYLOAD_CHECKED:
-            await self._counters.forget(_payload_key(admitted, request))
-
-    async def duplicate(self, admitted: Admitted, lead: Mapping[str, object]) -> Refusal | None:
-        """The campaign's duplicate check over N days (scope ``campaign``); marks the lead.
-        Test leads are neither checked nor marked: they must not turn live leads away."""
-        check = admitted.campaign.config.dupe_check
-        if check is None or check.scope != "campaign" or admitted.test:
-            return None
-        for key in dupe_keys(
-            check, admitted.campaign.id, lead, None, admitted.campaign.field_types
-        ):
-            if not await self._counters.first_seen(key, check.days * _DAY_S):
-                return duplicate_lead(check.days)
-        return None
-
-    async def reserve(self, admitted: Admitted, upper: Cents, at: float) -> Reservation | Refusal:
-        """Charge the supplier's lead caps for a lead that can pay out at most ``upper``."""
-        if admitted.test:
-            return Reservation()
-        return await quotas.reserve(self._counters, admitted.campaign, admitted.supplier, upper, at)
-
-    async def settle(self, reservation: Reservation, sold: bool, payout: Cents) -> None:
-        """Give back what the lead's payout did not use. A failure here is logged, not
-        raised: the lead's outcome stands, and the cap stays charged (the safe side)."""
-        try:
-            await self._counters.refund(reservation.refunds(sold, payout))
-        except Exception:
-            log.exception("refunding supplier caps failed; they stay charged")
+        await self._marks.unmark_request(admitted, request)
 
     async def eligible(
         self, admitted: Admitted, lead: Mapping[str, object], step: Step, at: float
@@ -176,11 +120,10 @@ class Gate:
             # Every capped buyer's room from one read of the counters, not one per buyer.
             capped = [b for b in campaign.buyers.values() if b.caps and reasons[b.id] is None]
             if capped:
-                windows = period_keys(at, campaign.config.timezone)
-                groups = [quotas.buyer_charges(campaign, b, 1, windows) for b in capped]
-                found = await self._counters.exceeded_each(groups)
-                for buyer, over in zip(capped, found, strict=True):
-                    reasons[buyer.id] = None if over is None else quotas.describe(over)
+                found = await self._caps.buyers_room(campaign, capped, at)
+                reasons.update(
+                    {buyer.id: reached for buyer, reached in zip(capped, found, strict=True)}
+                )
         result = Eligible()
         for buyer in campaign.buyers.values():
             reason = reasons[buyer.id]
@@ -211,33 +154,6 @@ class Gate:
     ) -> str | None:
         """Why ``buyer`` may not take this lead now, or None. Caps are checked, not charged."""
         reason = _rules_refusal(campaign, buyer, lead, step, test, at)
-        if reason is not None or test or buyer.caps is None:
+        if reason is not None or test:
             return reason
-        windows = period_keys(at, campaign.config.timezone)
-        over = await self._counters.exceeded(quotas.buyer_charges(campaign, buyer, 1, windows))
-        return None if over is None else quotas.describe(over)
-
-    async def claim_for_buyer(
-        self, campaign: Campaign, buyer: BuyerConfig, lead: Mapping[str, object], test: bool
-    ) -> tuple[list[str], str | None]:
-        """Mark the lead for a buyer with a per-buyer duplicate check: the marks made, and
-        why the buyer may not have it (a duplicate of one it bought) or None. Test leads are
-        neither checked nor marked."""
-        check = campaign.config.dupe_check
-        if check is None or check.scope != "buyer" or test:
-            return [], None
-        marked: list[str] = []
-        try:
-            for key in dupe_keys(check, campaign.id, lead, buyer.id, campaign.field_types):
-                if not await self._counters.first_seen(key, check.days * _DAY_S):
-                    await self.release(marked)
-                    return [], f"duplicate for this buyer: bought in the last {check.days} days"
-                marked.append(key)
-        except Exception:
-            await self.release(marked)
-            raise
-        return marked, None
-
-    async def release(self, marks: list[str]) -> None:
-        for key in marks:
-            await self._counters.forget(key)
+        return await self._caps.buyer_room(campaign, buyer, at)

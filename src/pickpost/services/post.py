@@ -25,7 +25,7 @@ from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, val
 from pickpost.services.ports import SYSTEM_CLOCK, Clock, LeadStore, PingStore
 from pickpost.services.quotas import most_payable
 from pickpost.services.replies import Reply, SaleSummary, sale_reply
-from pickpost.services.selling import Sale, Seller, may_have_paid, response_fields, shown
+from pickpost.services.selling import Sale, Seller, response_fields, shown
 from pickpost.services.settle import Settler
 
 REPLAY_HEADER = "Idempotent-Replay"
@@ -109,7 +109,7 @@ class PostService:
         # What the supplier can earn at most is reserved against its caps before selling.
         limit, limit_reason = campaign.policy.sell_limit, campaign.policy.limit_reason
         upper = most_payable([b.price for b in chosen], limit)
-        reservation = await self._gate.reserve(admitted, upper, request.received_at)
+        reservation = await self._seller.reserve(admitted, upper, request.received_at)
         if isinstance(reservation, Refusal):
             # A concurrent POST of this ping may have taken the last of the cap: its
             # outcome, not the refusal, is this POST's answer.
@@ -130,7 +130,7 @@ class PostService:
         )
         consent = _consent(lead, record, chosen, request.received_at)
         if not await self._seller.claim(lead, consent, reservation):
-            await self._gate.settle(reservation, sold=False, payout=0)
+            await self._seller.settle(reservation, [])
             winner = await self._leads.find_outcome(ping_id)
             assert winner is not None, "a claimed lead disappeared"
             return await self._replay(winner, ping_id, campaign, supplier_id)
@@ -152,7 +152,7 @@ class PostService:
         )
         reply = sale_reply(summary)
         await self._seller.record(sale, reply, summary.payout)
-        await self._gate.settle(reservation, *may_have_paid(attempts))
+        await self._seller.settle(reservation, attempts)
         return reply
 
     async def _replay(

@@ -5,6 +5,7 @@ Buyer caps count sold leads and their prices; supplier caps count sold leads and
 count nowhere.
 """
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -21,7 +22,10 @@ from pickpost.domain.catalog import Campaign
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.money import Cents
 from pickpost.domain.workspace import BuyerConfig, SupplierConfig
+from pickpost.services.intake import Admitted
 from pickpost.services.ports import CounterStore
+
+log = logging.getLogger(__name__)
 
 
 def describe(charge: Charge) -> str:
@@ -84,11 +88,74 @@ class Reservation:
         ]
 
 
-async def reserve(
-    counters: CounterStore, campaign: Campaign, supplier: SupplierConfig, upper: Cents, at: float
-) -> Reservation | Refusal:
-    charges = supplier_charges(campaign, supplier, upper, at)
-    over = await counters.charge(charges)
-    if over is not None:
-        return capped(over)
-    return Reservation(upper, charges)
+class Caps:
+    """The one owner of caps: what is checked, charged and given back, for suppliers (pings,
+    and leads reserved before selling) and buyers (leads sold). Test leads count nowhere; the
+    callers say when a lead is a test."""
+
+    def __init__(self, counters: CounterStore) -> None:
+        self._counters = counters
+
+    async def admit(self, admitted: Admitted, at: float, pings: bool) -> Refusal | None:
+        """Charge a ping to the supplier's ping caps (when ``pings``), and check its lead caps
+        have room: pointless to ask buyers when the supplier could not be paid for a lead."""
+        campaign, supplier = admitted.campaign, admitted.supplier
+        over = None
+        if pings:
+            over = await self._counters.charge(supplier_ping_charges(campaign, supplier, at))
+        if over is None:
+            over = await self._counters.exceeded(supplier_charges(campaign, supplier, 1, at))
+        return None if over is None else capped(over)
+
+    async def reserve(self, admitted: Admitted, upper: Cents, at: float) -> Reservation | Refusal:
+        """Charge the supplier's lead caps for a lead that can pay out at most ``upper``."""
+        if admitted.test:
+            return Reservation()
+        charges = supplier_charges(admitted.campaign, admitted.supplier, upper, at)
+        over = await self._counters.charge(charges)
+        if over is not None:
+            return capped(over)
+        return Reservation(upper, charges)
+
+    async def settle(self, reservation: Reservation, sold: bool, payout: Cents) -> None:
+        """Give back what the lead's payout did not use. A failure here is logged, not
+        raised: the lead's outcome stands, and the cap stays charged (the safe side)."""
+        try:
+            await self._counters.refund(reservation.refunds(sold, payout))
+        except Exception:
+            log.exception("refunding supplier caps failed; they stay charged")
+
+    async def buyers_room(
+        self, campaign: Campaign, buyers: Sequence[BuyerConfig], at: float
+    ) -> list[str | None]:
+        """For each buyer, the cap it has reached (in words) or None: from one read."""
+        windows = period_keys(at, campaign.config.timezone)
+        groups = [buyer_charges(campaign, buyer, 1, windows) for buyer in buyers]
+        found = await self._counters.exceeded_each(groups)
+        return [None if over is None else describe(over) for over in found]
+
+    async def buyer_room(self, campaign: Campaign, buyer: BuyerConfig, at: float) -> str | None:
+        """The cap the buyer has reached (checked, not charged), or None."""
+        if buyer.caps is None:
+            return None
+        return (await self.buyers_room(campaign, [buyer], at))[0]
+
+    async def charge_sale(
+        self, campaign: Campaign, buyer: BuyerConfig, price: Cents, at: float
+    ) -> tuple[list[Charge], str | None]:
+        """Charge a sale at ``price`` to the buyer's caps: the charges made (to give back if the
+        sale does not happen), or the cap it would exceed."""
+        if buyer.caps is None:
+            return [], None
+        windows = period_keys(at, campaign.config.timezone)
+        charges = buyer_charges(campaign, buyer, price, windows)
+        over = await self._counters.charge(charges)
+        return ([], describe(over)) if over is not None else (charges, None)
+
+    async def refund(self, charges: list[Charge]) -> None:
+        """Give back a sale's charges; a failure is logged (the cap stays charged: the safe
+        side)."""
+        try:
+            await self._counters.refund(charges)
+        except Exception:
+            log.exception("refunding buyer caps failed; they stay charged")

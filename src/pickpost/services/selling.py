@@ -13,10 +13,10 @@ from pickpost.buyers import adapter
 from pickpost.buyers.answers import Accepted, FieldValue, Rejected
 from pickpost.buyers.wire import Delivery, PostOrder
 from pickpost.domain.bids import OfferedBid
-from pickpost.domain.caps import Charge, period_keys
+from pickpost.domain.caps import Charge
 from pickpost.domain.catalog import Campaign
 from pickpost.domain.consent import EVIDENCE_FIELDS
-from pickpost.domain.errors import Code
+from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import Step
 from pickpost.domain.ids import iso_utc
 from pickpost.domain.lead import (
@@ -30,11 +30,11 @@ from pickpost.domain.lead import (
 from pickpost.domain.money import Cents, to_json_number
 from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
 from pickpost.domain.workspace import BuyerConfig
-from pickpost.services import quotas
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted
-from pickpost.services.ports import SYSTEM_CLOCK, BuyerTransport, Clock, CounterStore, LeadStore
-from pickpost.services.quotas import Reservation
+from pickpost.services.marks import DuplicateMarks
+from pickpost.services.ports import SYSTEM_CLOCK, BuyerTransport, Clock, LeadStore
+from pickpost.services.quotas import Caps, Reservation
 from pickpost.services.replies import Attempt, Reply, SaleResult, first_sold_fields
 
 log = logging.getLogger(__name__)
@@ -58,14 +58,24 @@ class Seller:
         transport: BuyerTransport,
         leads: LeadStore,
         gate: Gate,
-        counters: CounterStore,
+        caps: Caps,
+        marks: DuplicateMarks,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._transport = transport
         self._leads = leads
         self._gate = gate
-        self._counters = counters
+        self._caps = caps
+        self._marks = marks
         self._clock = clock
+
+    async def reserve(self, admitted: Admitted, upper: Cents, at: float) -> Reservation | Refusal:
+        """Charge the supplier's lead caps for a lead that can pay out at most ``upper``."""
+        return await self._caps.reserve(admitted, upper, at)
+
+    async def settle(self, reservation: Reservation, attempts: Sequence[Attempt]) -> None:
+        """Give back what the lead's sales did not use of its reservation."""
+        await self._caps.settle(reservation, *may_have_paid(attempts))
 
     async def run(
         self,
@@ -97,7 +107,7 @@ class Seller:
         try:
             return await self._leads.claim(lead, consent)
         except Exception:
-            await self._gate.settle(reservation, sold=False, payout=0)
+            await self._caps.settle(reservation, sold=False, payout=0)
             raise
 
     async def refuse_duplicate(
@@ -105,13 +115,13 @@ class Seller:
     ) -> Reply | None:
         """The campaign's duplicate check on a claimed lead: a duplicate is stored with its
         1008 answer (replays return it) and sold to nobody."""
-        refusal = await self._gate.duplicate(admitted, sale.lead.fields)
+        refusal = await self._marks.mark_lead(admitted, sale.lead.fields)
         if refusal is None:
             return None
         reply = Reply.refused(refusal)
         reply.body["lead_id"] = sale.lead.lead_id
         await self.record(sale, reply, payout=0)
-        await self._gate.settle(reservation, sold=False, payout=0)
+        await self._caps.settle(reservation, sold=False, payout=0)
         return reply
 
     async def record(self, sale: Sale, reply: Reply, payout: Cents) -> None:
@@ -186,15 +196,15 @@ class Seller:
         """
         lead = sale.lead
         now = self._clock.now()
-        charges = []
-        if not lead.test and buyer.caps is not None:
-            windows = period_keys(now, sale.campaign.config.timezone)
-            charges = quotas.buyer_charges(sale.campaign, buyer, bid.buyer_price, windows)
-        over = await self._counters.charge(charges)
-        if over is not None:
-            return await self._skip(sale, buyer, bid, quotas.describe(over), now)
+        charges: list[Charge] = []
+        if not lead.test:
+            charges, reached = await self._caps.charge_sale(
+                sale.campaign, buyer, bid.buyer_price, now
+            )
+            if reached is not None:
+                return await self._skip(sale, buyer, bid, reached, now)
         try:
-            marks, duplicate = await self._gate.claim_for_buyer(
+            marks, duplicate = await self._marks.mark_for_buyer(
                 sale.campaign, buyer, lead.fields, lead.test
             )
         except Exception:
@@ -213,12 +223,9 @@ class Seller:
     async def _give_back(self, charges: list[Charge], marks: list[str]) -> None:
         """Refund caps and release marks of a sale that did not happen; a failure is logged
         (the counter stays charged, the mark set: the safe side) and the other still runs."""
+        await self._caps.refund(charges)
         try:
-            await self._counters.refund(charges)
-        except Exception:
-            log.exception("refunding buyer caps failed; they stay charged")
-        try:
-            await self._gate.release(marks)
+            await self._marks.release(marks)
         except Exception:
             log.exception("releasing duplicate marks failed; they stay set")
 
