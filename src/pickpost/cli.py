@@ -15,10 +15,22 @@ from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+import yaml
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.bootstrap import masters_of
+from pickpost.cli_errors import (
+    Failure,
+    OneLineErrors,
+    check_port_free,
+    database_errors,
+    err,
+    first_line,
+    shown_url,
+)
 from pickpost.infra.crypto import DataKeyError, new_data_key
 from pickpost.infra.metrics import MULTIPROC_ENV
 from pickpost.infra.personal_data import PersonalData
@@ -34,9 +46,10 @@ from pickpost.infra.sql.workspace import (
 from pickpost.infra.workspace_file import WorkspaceError, read_workspace
 from pickpost.settings import Settings
 
-app = typer.Typer(help="Pickpost: an open-source lead exchange.", no_args_is_help=True)
+app = typer.Typer(
+    cls=OneLineErrors, help="Pickpost: an open-source lead exchange.", no_args_is_help=True
+)
 console = Console()
-err = Console(stderr=True)
 
 DatabaseOpt = Annotated[
     str,
@@ -64,21 +77,33 @@ KeepLeadFields = Annotated[float | None, _days("lead fields and pings", "lead-fi
 KeepConsent = Annotated[float | None, _days("consent evidence", "consent")]
 
 
-def _check_database(url: str) -> None:
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show the traceback of an error, not one line")
+    ] = False,
+) -> None:
+    """Pickpost: an open-source lead exchange."""
+    # OneLineErrors reads --debug from the context; nothing to do here.
+
+
+def _migrated(url: str) -> None:
+    """Check the URL and bring the database to the newest schema (creating a SQLite file's
+    directory), or say in one line why not."""
     try:
         driver_url(url)
     except DatabaseUrlError as error:
-        err.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        raise Failure(str(error), 2) from None
+    with database_errors(url):
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        upgrade(url)
 
 
 @app.command()
 def migrate(database: DatabaseOpt = DEFAULT_DB) -> None:
     """Create or upgrade the database schema."""
-    _check_database(database)
-    upgrade(database)
+    _migrated(database)
     console.print(f"database is at the newest schema: {database}")
 
 
@@ -88,8 +113,7 @@ def load(
     database: DatabaseOpt = DEFAULT_DB,
 ) -> None:
     """Apply a workspace file to the database; loading the same file again changes nothing."""
-    _check_database(database)
-    upgrade(database)
+    _migrated(database)
     _apply(workspace, database)
 
 
@@ -144,12 +168,37 @@ def serve(
         keep_lead_fields_days=keep_lead_fields_days,
         keep_consent_days=keep_consent_days,
     )
-    _masters(settings)  # a malformed key stops here, not in each worker
-    _check_database(database)
-    upgrade(database)
+    masters = _masters(settings)  # a malformed key stops here, not in each worker
+    _migrated(database)
     if workspace is not None:
         _apply(workspace, database)
+
+    async def open_keyring(engine: AsyncEngine) -> None:
+        # A key that cannot read this database's data keys stops here in one line, not in
+        # the application's startup inside uvicorn.
+        await SqlKeyring.open(engine, masters)
+
+    _on_database(database, open_keyring, DataKeyError)
+    if redis:
+        _check_redis(redis)
     _run_server(settings)
+
+
+def _check_redis(url: str) -> None:
+    async def ping() -> None:
+        client = aioredis.Redis.from_url(url)
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(ping())
+    except (ValueError, OSError, RedisError) as error:
+        raise Failure(
+            f"cannot use Redis at {shown_url(url)}: {first_line(error)} "
+            "(check --redis or PICKPOST_REDIS_URL, and that the server runs)"
+        ) from None
 
 
 def _on_database(
@@ -166,10 +215,10 @@ def _on_database(
             await engine.dispose()
 
     try:
-        return asyncio.run(run())
+        with database_errors(database):
+            return asyncio.run(run())
     except clear as error:
-        err.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        raise Failure(str(error), 2) from None
 
 
 def _masters(settings: Settings) -> Masters:
@@ -196,8 +245,7 @@ def purge(
     if not retention.purges:
         err.print("[red]nothing to purge: give at least one --keep-…-days[/red]")
         raise typer.Exit(2)
-    _check_database(database)
-    upgrade(database)
+    _migrated(database)
 
     async def run(engine: AsyncEngine) -> PurgeReport:
         catalog = await SqlCatalogSource(engine).load()
@@ -226,8 +274,7 @@ def keys_rotate(database: DatabaseOpt = DEFAULT_DB) -> None:
     if masters.current is None:
         err.print("[red]set PICKPOST_DATA_KEY to the new master key[/red]")
         raise typer.Exit(2)
-    _check_database(database)
-    upgrade(database)
+    _migrated(database)
 
     async def run(engine: AsyncEngine) -> Rotation:
         return await rotate(engine, masters)
@@ -246,6 +293,7 @@ def _run_server(settings: Settings) -> None:
     supervisor restarts a worker that dies and, on SIGTERM or SIGINT, stops them all
     gracefully; their metrics meet in a directory that lives as long as the supervisor.
     """
+    check_port_free(settings.host, settings.port)
     os.environ.update(settings.to_env())
     if settings.workers == 1:
         _uvicorn(settings)
@@ -277,7 +325,18 @@ def simbuyers(
     from pickpost.simbuyers import FleetConfig
     from pickpost.simbuyers.server import run_fleet
 
-    asyncio.run(run_fleet(FleetConfig.from_file(config), host))
+    try:
+        fleet = FleetConfig.from_file(config)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        reason = error.strerror if isinstance(error, OSError) else first_line(error)
+        raise Failure(f"cannot use the fleet file {config}: {reason}", 2) from None
+    try:
+        asyncio.run(run_fleet(fleet, host))
+    except OSError as error:
+        raise Failure(
+            f"a simulated buyer cannot listen on {host}: {error.strerror or error} "
+            "(a port in the fleet file is in use, or --host is wrong)"
+        ) from None
 
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
