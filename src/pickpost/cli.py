@@ -1,4 +1,4 @@
-"""The ``pickpost`` command line: serve, load, migrate, purge, keys, simbuyers, demo."""
+"""The ``pickpost`` command line: serve, load, migrate, campaigns, purge, keys, simbuyers, demo."""
 
 import asyncio
 import base64
@@ -34,6 +34,7 @@ from pickpost.cli_errors import (
 from pickpost.infra.crypto import DataKeyError, new_data_key
 from pickpost.infra.metrics import MULTIPROC_ENV
 from pickpost.infra.personal_data import PersonalData
+from pickpost.infra.sql.campaigns import list_campaigns, set_archived
 from pickpost.infra.sql.engine import DatabaseUrlError, driver_url, make_engine
 from pickpost.infra.sql.keys import Masters, Rotation, SqlKeyring, rotate
 from pickpost.infra.sql.migrate import upgrade
@@ -128,6 +129,11 @@ def _apply(workspace: Path, database: str) -> None:
         f"campaigns created: {len(report.created)}, updated: {len(report.updated)}, "
         f"unchanged: {len(report.unchanged)}"
     )
+    if report.archived:
+        console.print(
+            f"archived, so not served (configuration stored): {', '.join(report.archived)}; "
+            "`pickpost campaigns restore ID` serves one again"
+        )
 
 
 @app.command()
@@ -284,6 +290,68 @@ def keys_rotate(database: DatabaseOpt = DEFAULT_DB) -> None:
         f"data keys re-wrapped: {rotation.rewrapped}; new values use data key "
         f"{rotation.new_value_key}"
     )
+
+
+campaigns_app = typer.Typer(
+    help="The stored campaigns: list them, archive one (it refuses traffic, keeps its "
+    "history), restore it."
+)
+app.add_typer(campaigns_app, name="campaigns")
+
+
+@campaigns_app.command("list")
+def campaigns_list(database: DatabaseOpt = DEFAULT_DB) -> None:
+    """Every stored campaign: id, name, type, status (live, paused, archived), buyers and
+    suppliers, when it last changed."""
+    _migrated(database)
+    summaries = _on_database(database, list_campaigns)
+    if not summaries:
+        console.print("no campaigns: load a workspace with `pickpost load FILE`")
+        return
+    rows = [("id", "name", "type", "status", "buyers", "suppliers", "updated (UTC)")]
+    rows += [
+        (c.id, c.name, c.type, c.status, str(c.buyers), str(c.suppliers), f"{c.updated:%F %R}")
+        for c in summaries
+    ]
+    # Plain columns, never wrapped: the list is read in narrow terminals and by scripts.
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
+
+
+@campaigns_app.command("archive")
+def campaigns_archive(
+    campaign_id: Annotated[str, typer.Argument(help="the campaign's id")],
+    database: DatabaseOpt = DEFAULT_DB,
+) -> None:
+    """Stop a campaign for good: its ping, post and direct_post answer code 1021; its leads,
+    sales and pings stay. `pickpost load` no longer revives it; `restore` does."""
+    _archive(campaign_id, database, archived=True)
+    console.print(
+        f"campaign {campaign_id} archived: every node refuses its traffic (code 1021) from its "
+        "next catalog refresh; its history stays readable"
+    )
+
+
+@campaigns_app.command("restore")
+def campaigns_restore(
+    campaign_id: Annotated[str, typer.Argument(help="the campaign's id")],
+    database: DatabaseOpt = DEFAULT_DB,
+) -> None:
+    """Serve an archived campaign again (at each node's next catalog refresh)."""
+    _archive(campaign_id, database, archived=False)
+    console.print(f"campaign {campaign_id} restored: served again from the next catalog refresh")
+
+
+def _archive(campaign_id: str, database: str, archived: bool) -> None:
+    _migrated(database)
+
+    async def run(engine: AsyncEngine) -> bool:
+        return await set_archived(engine, campaign_id, archived)
+
+    if not _on_database(database, run):
+        raise Failure(f"no campaign {campaign_id} (`pickpost campaigns list` shows them)", 2)
 
 
 def _run_server(settings: Settings) -> None:
