@@ -132,3 +132,34 @@ def test_a_data_key_that_cannot_read_the_database_stops_serve(tmp_path: Path) ->
     assert wrong.returncode == 2
     assert "wrapped by a master key that is not configured" in one_line(wrong)
     assert other not in wrong.stderr
+
+
+NUMERIC_IDS = """\
+campaigns:
+  - id: 101
+    type: direct_post
+    suppliers: [{id: 7, key: test-supplier-key}]
+    buyers:
+      - {id: 1, tcpa_entity_name: One LLC, post_url: "http://127.0.0.1:9/post", price: {static: 5}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "words"),
+    [
+        (NUMERIC_IDS, 0, "campaigns created: 1"),
+        ("", 2, "ws.yaml is empty"),
+        ("campaigns: []\n", 2, "ws.yaml lists no campaigns"),
+        (NUMERIC_IDS.replace("post_url", "pots_url"), 2, "did you mean 'post_url'?"),
+        (NUMERIC_IDS.replace("type:", "type: [}"), 2, "ws.yaml:3:"),
+        (None, 2, "cannot read"),
+    ],
+)
+def test_load_exit_codes(tmp_path: Path, text: str | None, code: int, words: str) -> None:
+    path = tmp_path / "ws.yaml"
+    if text is not None:
+        path.write_text(text, "utf-8")
+    result = pickpost("load", str(path), "--database", f"sqlite:///{tmp_path / 'p.db'}")
+    assert result.returncode == code, result.stderr
+    assert words in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

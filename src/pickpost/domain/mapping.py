@@ -14,7 +14,7 @@ from pydantic import AfterValidator, Field, JsonValue, field_validator, model_va
 
 from pickpost.buyers.template import Tag, Template, TemplateError, parse
 from pickpost.domain.consent import EVIDENCE_FIELDS
-from pickpost.domain.model import Model
+from pickpost.domain.model import Model, matching
 
 PING_RESPONSE = "ping_response."
 CONSENT = "lp_consent."
@@ -188,7 +188,9 @@ class StepConfig(Model):
     test_url: UrlTemplate | None = None
     headers: dict[str, Annotated[str, Field(max_length=4096)]] = Field(default_factory=dict)
     format: Literal["json", "form", "xml", "query"] = "json"
-    xml_root: Annotated[str, Field(pattern=_XML_NAME.pattern)] | None = None
+    xml_root: Annotated[str, matching(_XML_NAME.pattern, "must be an XML element name")] | None = (
+        None
+    )
     body: dict[str, JsonValue] | None = None
 
     @field_validator("url", "test_url")
