@@ -200,7 +200,9 @@ def _check_redis(url: str) -> None:
 
     try:
         asyncio.run(ping())
-    except (ValueError, OSError, RedisError) as error:
+    except ValueError as error:  # not a URL redis-py can read
+        raise Failure(f"--redis: {first_line(error)}", 2) from None
+    except (OSError, RedisError) as error:
         raise Failure(
             f"cannot use Redis at {shown_url(url)}: {first_line(error)} "
             "(check --redis or PICKPOST_REDIS_URL, and that the server runs)"

@@ -111,11 +111,19 @@ def test_simbuyers_with_a_bad_fleet_file(tmp_path: Path, text: str | None, words
     assert words in line
 
 
-def test_serve_with_unreachable_redis(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("url", "code", "words"),
+    [
+        ("redis://:pw-s3cret@127.0.0.1:1/0", 1, "cannot use Redis at redis://:***@127.0.0.1:1/0"),
+        ("foo://127.0.0.1", 2, "--redis: Redis URL must specify one of the following schemes"),
+    ],
+)
+def test_serve_with_unusable_redis(tmp_path: Path, url: str, code: int, words: str) -> None:
     database = f"sqlite:///{tmp_path / 'p.db'}"
-    result = pickpost("serve", "--database", database, "--redis", "redis://127.0.0.1:1/0")
-    assert result.returncode == 1
-    assert "cannot use Redis at redis://127.0.0.1:1/0" in one_line(result)
+    result = pickpost("serve", "--database", database, "--redis", url)
+    assert result.returncode == code
+    assert words in one_line(result)
+    assert "pw-s3cret" not in result.stderr
 
 
 def test_a_data_key_that_cannot_read_the_database_stops_serve(tmp_path: Path) -> None:
