@@ -420,6 +420,7 @@ def demo(
     """Migrate, load the demo workspace, start simulated buyers and serve on PORT."""
     from pickpost.simbuyers import FleetConfig
 
+    check_port_free("127.0.0.1", port)  # before printing requests to a port it cannot serve
     fleet_file = DEMO / "simbuyers.yaml"
     load(DEMO / "workspace.yaml", database)
     ports = [buyer.port for buyer in FleetConfig.from_file(fleet_file).buyers]

@@ -86,6 +86,14 @@ def test_serve_on_a_busy_port_says_so_before_starting(tmp_path: Path, busy_port:
     assert "startup complete" not in result.stdout + result.stderr
 
 
+def test_demo_on_a_busy_port_prints_no_requests(tmp_path: Path, busy_port: int) -> None:
+    database = f"sqlite:///{tmp_path / 'demo.db'}"
+    result = pickpost("demo", "--database", database, "--port", str(busy_port))
+    assert result.returncode == 1
+    assert f"port {busy_port} on 127.0.0.1 is in use" in one_line(result)
+    assert "curl" not in result.stdout
+
+
 def test_simbuyers_on_a_busy_port(tmp_path: Path, busy_port: int) -> None:
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(f"buyers:\n  - {{id: a, port: {busy_port}, price: 5}}\n", "utf-8")
