@@ -305,3 +305,10 @@ def test_a_file_without_campaigns_is_refused(tmp_path: Path, text: str, words: s
     with pytest.raises(WorkspaceError, match=words) as caught:
         read_workspace(path)
     assert str(caught.value).startswith(str(path))
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ws.yaml"
+    path.write_bytes(b"campaigns:\n  - id: \xff\xfe\n")
+    with pytest.raises(WorkspaceError, match="it is not UTF-8 text"):
+        read_workspace(path)
