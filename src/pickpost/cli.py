@@ -84,8 +84,7 @@ def _options(
         bool, typer.Option("--debug", help="show the traceback of an error, not one line")
     ] = False,
 ) -> None:
-    """Pickpost: an open-source lead exchange."""
-    # OneLineErrors reads --debug from the context; nothing to do here.
+    """Declares the global options only: OneLineErrors reads --debug from the context."""
 
 
 def _migrated(url: str) -> None:
@@ -303,8 +302,7 @@ app.add_typer(campaigns_app, name="campaigns")
 
 @campaigns_app.command("list")
 def campaigns_list(database: DatabaseOpt = DEFAULT_DB) -> None:
-    """Every stored campaign: id, name, type, status (live, paused, archived), buyers and
-    suppliers, when it last changed."""
+    """List the stored campaigns: id, name, type, status (live, paused, archived), counts."""
     _migrated(database)
     summaries = _on_database(database, list_campaigns)
     if not summaries:
@@ -327,8 +325,11 @@ def campaigns_archive(
     campaign_id: Annotated[str, typer.Argument(help="the campaign's id")],
     database: DatabaseOpt = DEFAULT_DB,
 ) -> None:
-    """Stop a campaign for good: its ping, post and direct_post answer code 1021; its leads,
-    sales and pings stay. `pickpost load` no longer revives it; `restore` does."""
+    """Archive a campaign: it refuses traffic (code 1021) and keeps its history.
+
+    Its leads, sales and pings stay. A later `pickpost load` updates its configuration but
+    leaves it archived; `pickpost campaigns restore` serves it again.
+    """
     _archive(campaign_id, database, archived=True)
     console.print(
         f"campaign {campaign_id} archived: every node refuses its traffic (code 1021) from its "
@@ -341,7 +342,7 @@ def campaigns_restore(
     campaign_id: Annotated[str, typer.Argument(help="the campaign's id")],
     database: DatabaseOpt = DEFAULT_DB,
 ) -> None:
-    """Serve an archived campaign again (at each node's next catalog refresh)."""
+    """Serve an archived campaign again, from each node's next catalog refresh."""
     _archive(campaign_id, database, archived=False)
     console.print(f"campaign {campaign_id} restored: served again from the next catalog refresh")
 
