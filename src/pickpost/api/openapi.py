@@ -74,7 +74,7 @@ ENVELOPE: dict[int | str, dict[str, Any]] = {
     200: {"description": "every business outcome: ACCEPTED, or ERROR 2001 / 2002"},
     400: {"description": "ERROR 1000, 1001, 1004, 1013 or 1020; `errors` names fields"},
     401: {"description": "ERROR 1002"},
-    403: {"description": "ERROR 1003"},
+    403: {"description": "ERROR 1003 (paused) or 1021 (archived)"},
     404: {"description": "ERROR 1010 (POST)"},
     409: {"description": "ERROR 1014 (POST): an earlier POST of the ping is still selling"},
     410: {"description": "ERROR 1011 (POST): the ping expired"},
