@@ -1,4 +1,4 @@
-"""The ``pickpost`` command line: serve, load, migrate, purge, keys, simbuyers, demo."""
+"""The ``pickpost`` command line: serve, load, migrate, campaigns, purge, keys, simbuyers, demo."""
 
 import asyncio
 import base64
@@ -16,14 +16,27 @@ from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+import yaml
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.bootstrap import masters_of
+from pickpost.cli_errors import (
+    Failure,
+    OneLineErrors,
+    check_port_free,
+    database_errors,
+    err,
+    first_line,
+    shown_url,
+)
 from pickpost.demo import FILES as DEMO
 from pickpost.infra.crypto import DataKeyError, new_data_key
 from pickpost.infra.metrics import MULTIPROC_ENV
 from pickpost.infra.personal_data import PersonalData
+from pickpost.infra.sql.campaigns import list_campaigns, set_archived
 from pickpost.infra.sql.engine import DatabaseUrlError, driver_url, make_engine
 from pickpost.infra.sql.keys import Masters, Rotation, SqlKeyring, rotate
 from pickpost.infra.sql.migrate import upgrade
@@ -36,9 +49,10 @@ from pickpost.infra.sql.workspace import (
 from pickpost.infra.workspace_file import WorkspaceError, read_workspace
 from pickpost.settings import Settings
 
-app = typer.Typer(help="Pickpost: an open-source lead exchange.", no_args_is_help=True)
+app = typer.Typer(
+    cls=OneLineErrors, help="Pickpost: an open-source lead exchange.", no_args_is_help=True
+)
 console = Console()
-err = Console(stderr=True)
 
 DatabaseOpt = Annotated[
     str,
@@ -66,21 +80,32 @@ KeepLeadFields = Annotated[float | None, _days("lead fields and pings", "lead-fi
 KeepConsent = Annotated[float | None, _days("consent evidence", "consent")]
 
 
-def _check_database(url: str) -> None:
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show the traceback of an error, not one line")
+    ] = False,
+) -> None:
+    """Declares the global options only: OneLineErrors reads --debug from the context."""
+
+
+def _migrated(url: str) -> None:
+    """Check the URL and bring the database to the newest schema (creating a SQLite file's
+    directory), or say in one line why not."""
     try:
         driver_url(url)
     except DatabaseUrlError as error:
-        err.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        raise Failure(str(error), 2) from None
+    with database_errors(url):
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        upgrade(url)
 
 
 @app.command()
 def migrate(database: DatabaseOpt = DEFAULT_DB) -> None:
     """Create or upgrade the database schema."""
-    _check_database(database)
-    upgrade(database)
+    _migrated(database)
     console.print(f"database is at the newest schema: {database}")
 
 
@@ -90,8 +115,7 @@ def load(
     database: DatabaseOpt = DEFAULT_DB,
 ) -> None:
     """Apply a workspace file to the database; loading the same file again changes nothing."""
-    _check_database(database)
-    upgrade(database)
+    _migrated(database)
     _apply(workspace, database)
 
 
@@ -106,6 +130,11 @@ def _apply(workspace: Path, database: str) -> None:
         f"campaigns created: {len(report.created)}, updated: {len(report.updated)}, "
         f"unchanged: {len(report.unchanged)}"
     )
+    if report.archived:
+        console.print(
+            f"archived, so not served (configuration stored): {', '.join(report.archived)}; "
+            "`pickpost campaigns restore ID` serves one again"
+        )
 
 
 @app.command()
@@ -146,12 +175,39 @@ def serve(
         keep_lead_fields_days=keep_lead_fields_days,
         keep_consent_days=keep_consent_days,
     )
-    _masters(settings)  # a malformed key stops here, not in each worker
-    _check_database(database)
-    upgrade(database)
+    masters = _masters(settings)  # a malformed key stops here, not in each worker
+    _migrated(database)
     if workspace is not None:
         _apply(workspace, database)
+
+    async def open_keyring(engine: AsyncEngine) -> None:
+        # A key that cannot read this database's data keys stops here in one line, not in
+        # the application's startup inside uvicorn.
+        await SqlKeyring.open(engine, masters)
+
+    _on_database(database, open_keyring, DataKeyError)
+    if redis:
+        _check_redis(redis)
     _run_server(settings)
+
+
+def _check_redis(url: str) -> None:
+    async def ping() -> None:
+        client = aioredis.Redis.from_url(url)
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(ping())
+    except ValueError as error:  # not a URL redis-py can read
+        raise Failure(f"--redis: {first_line(error)}", 2) from None
+    except (OSError, RedisError) as error:
+        raise Failure(
+            f"cannot use Redis at {shown_url(url)}: {first_line(error)} "
+            "(check --redis or PICKPOST_REDIS_URL, and that the server runs)"
+        ) from None
 
 
 def _on_database(
@@ -168,10 +224,10 @@ def _on_database(
             await engine.dispose()
 
     try:
-        return asyncio.run(run())
+        with database_errors(database):
+            return asyncio.run(run())
     except clear as error:
-        err.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        raise Failure(str(error), 2) from None
 
 
 def _masters(settings: Settings) -> Masters:
@@ -198,8 +254,7 @@ def purge(
     if not retention.purges:
         err.print("[red]nothing to purge: give at least one --keep-…-days[/red]")
         raise typer.Exit(2)
-    _check_database(database)
-    upgrade(database)
+    _migrated(database)
 
     async def run(engine: AsyncEngine) -> PurgeReport:
         catalog = await SqlCatalogSource(engine).load()
@@ -228,8 +283,7 @@ def keys_rotate(database: DatabaseOpt = DEFAULT_DB) -> None:
     if masters.current is None:
         err.print("[red]set PICKPOST_DATA_KEY to the new master key[/red]")
         raise typer.Exit(2)
-    _check_database(database)
-    upgrade(database)
+    _migrated(database)
 
     async def run(engine: AsyncEngine) -> Rotation:
         return await rotate(engine, masters)
@@ -241,6 +295,70 @@ def keys_rotate(database: DatabaseOpt = DEFAULT_DB) -> None:
     )
 
 
+campaigns_app = typer.Typer(
+    help="The stored campaigns: list them, archive one (it refuses traffic, keeps its "
+    "history), restore it."
+)
+app.add_typer(campaigns_app, name="campaigns")
+
+
+@campaigns_app.command("list")
+def campaigns_list(database: DatabaseOpt = DEFAULT_DB) -> None:
+    """List the stored campaigns: id, name, type, status (live, paused, archived), counts."""
+    _migrated(database)
+    summaries = _on_database(database, list_campaigns)
+    if not summaries:
+        console.print("no campaigns: load a workspace with `pickpost load FILE`")
+        return
+    rows = [("id", "name", "type", "status", "buyers", "suppliers", "updated (UTC)")]
+    rows += [
+        (c.id, c.name, c.type, c.status, str(c.buyers), str(c.suppliers), f"{c.updated:%F %R}")
+        for c in summaries
+    ]
+    # Plain columns, never wrapped: the list is read in narrow terminals and by scripts.
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
+
+
+@campaigns_app.command("archive")
+def campaigns_archive(
+    campaign_id: Annotated[str, typer.Argument(help="the campaign's id")],
+    database: DatabaseOpt = DEFAULT_DB,
+) -> None:
+    """Archive a campaign: it refuses traffic (code 1021) and keeps its history.
+
+    Its leads, sales and pings stay. A later `pickpost load` updates its configuration but
+    leaves it archived; `pickpost campaigns restore` serves it again.
+    """
+    _archive(campaign_id, database, archived=True)
+    console.print(
+        f"campaign {campaign_id} archived: every node refuses its traffic (code 1021) from its "
+        "next catalog refresh; its history stays readable"
+    )
+
+
+@campaigns_app.command("restore")
+def campaigns_restore(
+    campaign_id: Annotated[str, typer.Argument(help="the campaign's id")],
+    database: DatabaseOpt = DEFAULT_DB,
+) -> None:
+    """Serve an archived campaign again, from each node's next catalog refresh."""
+    _archive(campaign_id, database, archived=False)
+    console.print(f"campaign {campaign_id} restored: served again from the next catalog refresh")
+
+
+def _archive(campaign_id: str, database: str, archived: bool) -> None:
+    _migrated(database)
+
+    async def run(engine: AsyncEngine) -> bool:
+        return await set_archived(engine, campaign_id, archived)
+
+    if not _on_database(database, run):
+        raise Failure(f"no campaign {campaign_id} (`pickpost campaigns list` shows them)", 2)
+
+
 def _run_server(settings: Settings) -> None:
     """Serve in this process, or supervise ``settings.workers`` processes sharing the port.
 
@@ -248,6 +366,7 @@ def _run_server(settings: Settings) -> None:
     supervisor restarts a worker that dies and, on SIGTERM or SIGINT, stops them all
     gracefully; their metrics meet in a directory that lives as long as the supervisor.
     """
+    check_port_free(settings.host, settings.port)
     os.environ.update(settings.to_env())
     if settings.workers == 1:
         _uvicorn(settings)
@@ -279,7 +398,18 @@ def simbuyers(
     from pickpost.simbuyers import FleetConfig
     from pickpost.simbuyers.server import run_fleet
 
-    asyncio.run(run_fleet(FleetConfig.from_file(config), host))
+    try:
+        fleet = FleetConfig.from_file(config)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        reason = error.strerror if isinstance(error, OSError) else first_line(error)
+        raise Failure(f"cannot use the fleet file {config}: {reason}", 2) from None
+    try:
+        asyncio.run(run_fleet(fleet, host))
+    except OSError as error:
+        raise Failure(
+            f"a simulated buyer cannot listen on {host}: {error.strerror or error} "
+            "(a port in the fleet file is in use, or --host is wrong)"
+        ) from None
 
 
 @app.command()
@@ -296,6 +426,7 @@ def demo(
 def _demo(port: int, database: str, workspace: Path, fleet_file: Path) -> None:
     from pickpost.simbuyers import FleetConfig
 
+    check_port_free("127.0.0.1", port)  # before printing requests to a port it cannot serve
     load(workspace, database)
     ports = [buyer.port for buyer in FleetConfig.from_file(fleet_file).buyers]
     busy = [port for port in ports if _accepts(port)]

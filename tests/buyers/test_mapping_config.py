@@ -157,7 +157,7 @@ def test_workspace_error_names_the_campaign_buyer_and_key() -> None:
     assert str(caught.value).splitlines() == [
         "ws.yaml is not a valid workspace:",
         "  campaign '101' buyer 'acme': mapping.ping.body:"
-        " Value error, body.applicant.st: unknown transformer 'uper'",
+        " body.applicant.st: unknown transformer 'uper'",
     ]
 
 

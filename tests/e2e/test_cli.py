@@ -84,7 +84,7 @@ def test_an_invalid_workspace_is_refused_naming_the_buyer_and_key(tmp_path: Path
     assert result.returncode == 2
     message = " ".join(result.stderr.split())
     assert "campaign '101' buyer 'brightside': timeout_ms" in message
-    assert "campaign '101' buyer 'voltwise': colour" in message
+    assert "campaign '101' buyer 'voltwise': unknown key 'colour'" in message
 
 
 def test_unsupported_database_url() -> None:

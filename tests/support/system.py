@@ -229,6 +229,9 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
             # A mapped buyer in each flow.
             campaign("1700", [mapped("xml"), b("beta")]),
             direct("1701", [mapped("xml"), static("d1", 20)], "highest_bidder"),
+            # Archived and restored by the command line (test_archive.py).
+            campaign("1800", [b("alpha"), b("beta")]),
+            direct("1801", [static("d1", 20)], "waterfall"),
             # Test mode.
             direct("1600", [static("d1", 20, caps={"leads": {"total": 1}},
                                    test_post_url=f"{urls['d2']}/post")], "waterfall",

@@ -196,3 +196,23 @@ def test_campaign_without_margin_keeps_the_full_price() -> None:
 def test_amount_margin_is_in_cents() -> None:
     campaign = Campaign.from_config(make_campaign(margin={"amount": "2.50"}))
     assert campaign.margin == Margin(amount=250)
+
+
+def test_an_archived_campaign_refuses_a_proven_supplier_only() -> None:
+    """Archived (even while paused): code 1021 to a supplier that proved its key; anyone
+    else gets the answer every unknown campaign gets."""
+    paused = make_campaign(id="103", paused=True, suppliers=[supplier("7", SUPPLIER_KEY)])
+    live = make_campaign(id="101", suppliers=[supplier("7", SUPPLIER_KEY)])
+    catalog = Catalog.from_workspace(
+        Workspace(campaigns=(paused, live)), archived=frozenset({"103", "999"})
+    )
+    assert catalog.campaigns["103"].archived
+    assert not catalog.campaigns["101"].archived
+    assert catalog.authenticate("103", "7", SUPPLIER_KEY) == Refusal(
+        Code.ARCHIVED, "campaign is archived"
+    )
+    wrong = catalog.authenticate("103", "7", "wrong-key")
+    assert isinstance(wrong, Refusal)
+    assert wrong.code is Code.UNAUTHORIZED
+    assert not isinstance(catalog.authenticate("101", "7", SUPPLIER_KEY), Refusal)
+    assert (Code.ARCHIVED.value, Code.ARCHIVED.http_status) == (1021, 403)

@@ -145,7 +145,7 @@ def test_enum_field_with_values() -> None:
         (field(name="lp_subid1"), "reserved"),
         (field(name="lp_"), "reserved"),
         (field(name=""), "at least 1 character"),
-        (field(name="home owner"), "pattern"),
+        (field(name="home owner"), "may hold only letters, digits and '_'"),
         (field(name="x" * 65), "at most 64 characters"),
         (field(type="color"), "Input should be"),
         (field(ping="sometimes"), "Input should be"),
@@ -176,11 +176,11 @@ def test_reserved_field_refused_inside_a_campaign() -> None:
         ({"id": "7"}, "exactly one of key or key_sha256"),
         ({"id": "7", "key": SUPPLIER_KEY, "key_sha256": "a" * 64}, "exactly one of key"),
         ({"id": "7", "key": "short"}, "at least 8 characters"),
-        ({"id": "7", "key_sha256": "not-a-hash"}, "pattern"),
-        ({"id": "7", "key_sha256": "A" * 64}, "pattern"),
+        ({"id": "7", "key_sha256": "not-a-hash"}, "must be 64 lowercase hex digits"),
+        ({"id": "7", "key_sha256": "A" * 64}, "must be 64 lowercase hex digits"),
         ({"id": "7", "key": SUPPLIER_KEY, "mode": "sandbox"}, "'live' or 'test'"),
         ({"id": "7", "key": SUPPLIER_KEY, "secret": "x"}, "Extra inputs are not permitted"),
-        ({"id": "a b", "key": SUPPLIER_KEY}, "pattern"),
+        ({"id": "a b", "key": SUPPLIER_KEY}, "may hold only letters, digits"),
         ({"id": "", "key": SUPPLIER_KEY}, "at least 1 character"),
     ],
 )
@@ -218,8 +218,8 @@ def test_supplier_with_the_same_key_plain_and_hashed_is_consistent() -> None:
     [
         ({"ping_url": None}, "needs a price"),
         ({"tcpa_entity_name": ""}, "at least 1 character"),
-        ({"post_url": "ftp://x.example/post"}, "pattern"),
-        ({"ping_url": "http://"}, "pattern"),
+        ({"post_url": "ftp://x.example/post"}, "must be an http:// or https:// URL"),
+        ({"ping_url": "http://"}, "must be an http:// or https:// URL"),
         ({"timeout_ms": 5}, "greater than or equal to 10"),
         ({"timeout_ms": 60_001}, "less than or equal to 60000"),
         ({"timeout_ms": "soon"}, "valid integer"),
@@ -265,7 +265,7 @@ def test_direct_post_buyer_with_a_static_price() -> None:
         ({"response_fields": {"x": {}}}, "exactly one of value or from_sold_bid"),
         ({"response_fields": {"x": {"value": "a", "from_sold_bid": "b"}}}, "exactly one"),
         ({"priority": 1}, "Extra inputs are not permitted"),
-        ({"id": "1 0 1"}, "pattern"),
+        ({"id": "1 0 1"}, "may hold only letters, digits"),
     ],
 )
 def test_campaign_refused(overrides: dict[str, object], words: str) -> None:

@@ -64,7 +64,7 @@ def test_every_problem_is_listed() -> None:
         (campaign_dict(margin={"percent": 10, "amount": 1}), "campaign '101': margin"),
         (campaign_dict(one_to_one={"max_bids": 0}), "campaign '101': one_to_one.max_bids"),
         (campaign_dict(type="auction"), "campaign '101': type"),
-        (campaign_dict(colour="blue"), "campaign '101': colour"),
+        (campaign_dict(colour="blue"), "campaign '101': unknown key 'colour'"),
         (with_buyer(ping_url=None), "campaign '101' buyer 'sunco':"),
         (campaign_dict(id="1 0 1"), "campaign '1 0 1': id"),
     ],
@@ -78,7 +78,7 @@ def test_items_without_an_id_are_numbered() -> None:
     del campaign["id"]
     campaign.pop("name")
     message = error_of(doc(campaign_dict(id="100"), campaign))
-    assert "campaign #2: id" in message
+    assert "campaign #2: missing required key 'id'" in message
 
 
 def test_campaign_level_rule_names_the_campaign() -> None:
@@ -101,15 +101,16 @@ def test_malformed_documents(raw: object, expected: str) -> None:
     assert expected in error_of(raw)
 
 
-@pytest.mark.parametrize("raw", [None, {}, {"campaigns": []}])
-def test_empty_documents_are_empty_workspaces(raw: object) -> None:
+@pytest.mark.parametrize("raw", [{}, {"campaigns": []}])
+def test_documents_without_campaigns_parse(raw: object) -> None:
+    """A document may list no campaigns (the stored workspace of a new database); a file
+    may not (read_workspace below)."""
     assert parse_workspace(raw).campaigns == ()
 
 
-def test_a_falsy_document_other_than_an_empty_file_is_refused() -> None:
-    """Only an empty file (None) means "no campaigns": a YAML file holding ``[]`` or ``false``
-    is as wrong as one holding ``[1, 2]``, not an empty workspace."""
-    documents: list[object] = [[], False, 0, ""]
+def test_a_falsy_document_is_refused() -> None:
+    """A YAML file holding ``[]`` or ``false`` is as wrong as one holding ``[1, 2]``."""
+    documents: list[object] = [None, [], False, 0, ""]
     for raw in documents:
         assert "(top level)" in error_of(raw), raw
 
@@ -133,8 +134,8 @@ def test_read_workspace_yaml_and_json(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "words"),
     [
-        ("bad.yaml", "campaigns: [", "is not valid yaml"),
-        ("bad.json", "{", "is not valid json"),
+        ("bad.yaml", "campaigns: [", r"bad.yaml:1:13: not valid YAML: expected the node content"),
+        ("bad.json", "{", r"bad.json:1:2: not valid JSON: Expecting property name"),
         ("ws.yaml", "campaigns:\n  - {id: '101', type: auction}\n", "campaign '101': type"),
     ],
 )
@@ -149,3 +150,165 @@ def test_read_workspace_errors(tmp_path: Path, name: str, text: str, words: str)
 def test_read_missing_file(tmp_path: Path) -> None:
     with pytest.raises(WorkspaceError, match="cannot read"):
         read_workspace(tmp_path / "absent.yaml")
+
+
+# --- what a person editing the file reads ---------------------------------------------------
+
+CAMPAIGN_YAML = """\
+campaigns:
+  - id: 101
+    type: one_to_one
+    suppliers:
+      - {id: 7, key: sup3r-secret-key}
+    buyers:
+      - id: sunco
+        tcpa_entity_name: SunCo Solar LLC
+        ping_url: http://127.0.0.1:9001/ping
+        post_url: http://127.0.0.1:9001/post
+"""
+
+
+@pytest.mark.parametrize(
+    ("line", "replacement", "expected"),
+    [
+        (
+            "        ping_url: http://127.0.0.1:9001/ping",
+            "        pign_url: http://127.0.0.1:9001/ping",
+            "ws.yaml:9:9: campaign '101' buyer 'sunco': "
+            "unknown key 'pign_url' – did you mean 'ping_url'?",
+        ),
+        (
+            "        post_url: http://127.0.0.1:9001/post",
+            "        post_url: 127.0.0.1:9001/post",
+            "ws.yaml:10:9: campaign '101' buyer 'sunco': post_url: "
+            "must be an http:// or https:// URL",
+        ),
+        (
+            "    type: one_to_one",
+            "    type: one_to_one\n    one_to_one: {max_bidz: 3}",
+            "ws.yaml:4:18: campaign '101': one_to_one: "
+            "unknown key 'max_bidz' – did you mean 'max_bids'?",
+        ),
+        (
+            "    type: one_to_one",
+            "    type: one_to_one\n    colour: blue",
+            "ws.yaml:4:5: campaign '101': unknown key 'colour'",
+        ),
+        (
+            "    type: one_to_one",
+            "    type: one_to_one\n    ping_tll_s: 60",
+            "ws.yaml:4:5: campaign '101': unknown key 'ping_tll_s' – did you mean 'ping_ttl_s'?",
+        ),
+        (
+            "    type: one_to_one",
+            "    type: one_to_one\n    ping_timeout_ms: soon",
+            "ws.yaml:4:5: campaign '101': ping_timeout_ms: must be a whole number",
+        ),
+        (
+            "    type: one_to_one",
+            "    type: one_to_one\n    ping_timeout_ms: 10",
+            "ws.yaml:4:5: campaign '101': ping_timeout_ms: must be greater than or equal to 50",
+        ),
+        (
+            "        tcpa_entity_name: SunCo Solar LLC",
+            "",
+            "ws.yaml:7:9: campaign '101' buyer 'sunco': missing required key 'tcpa_entity_name'",
+        ),
+        (
+            "      - {id: 7, key: sup3r-secret-key}",
+            "      - {id: 7, key: sup3r-secret-key, key_sha256: nope}",
+            "ws.yaml:5:40: campaign '101' supplier '7': key_sha256: "
+            "must be 64 lowercase hex digits (a SHA-256)",
+        ),
+        (
+            "      - id: sunco",
+            "      - id: sun co",
+            "ws.yaml:7:9: campaign '101' buyer 'sun co': id: "
+            "may hold only letters, digits, '_', '.' and '-'",
+        ),
+        (
+            "  - id: 101",
+            "  - id: 101\n    timezone: Mars/Olympus",
+            "ws.yaml:3:5: campaign '101': timezone: unknown time zone 'Mars/Olympus'",
+        ),
+        (
+            "campaigns:",
+            "campaign:",
+            "ws.yaml:1:1: (top level): unknown key 'campaign' – did you mean 'campaigns'?",
+        ),
+    ],
+)
+def test_broken_workspaces_say_where_and_what(
+    tmp_path: Path, line: str, replacement: str, expected: str
+) -> None:
+    assert line in CAMPAIGN_YAML
+    path = tmp_path / "ws.yaml"
+    path.write_text(CAMPAIGN_YAML.replace(line + "\n", replacement + "\n" if replacement else ""))
+    with pytest.raises(WorkspaceError) as caught:
+        read_workspace(path)
+    lines = str(caught.value).replace(str(tmp_path) + "/", "").splitlines()
+    assert lines == ["ws.yaml is not a valid workspace:", f"  {expected}"]
+    assert "sup3r-secret-key" not in str(caught.value)
+
+
+def test_problems_are_listed_in_the_order_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "ws.yaml"
+    path.write_text(
+        CAMPAIGN_YAML.replace(
+            "    type: one_to_one", "    type: auction\n    colour: blue"
+        ).replace("ping_url: http://", "ping_url: ftp://")
+    )
+    with pytest.raises(WorkspaceError) as caught:
+        read_workspace(path)
+    places = [line.split(": ")[0].rsplit("/", 1)[-1] for line in str(caught.value).splitlines()]
+    assert places[1:] == ["ws.yaml:3:5", "ws.yaml:4:5", "ws.yaml:10:9"]
+
+
+def test_a_json_file_gets_lines_and_columns_too(tmp_path: Path) -> None:
+    path = tmp_path / "ws.json"
+    path.write_text(
+        '{\n  "campaigns": [\n    {"id": 101,\n     "type": "one_to_one", "colour": "blue"}\n  ]\n}'
+    )
+    with pytest.raises(WorkspaceError) as caught:
+        read_workspace(path)
+    assert f"{path}:4:28: campaign '101': unknown key 'colour'" in str(caught.value)
+
+
+def test_unquoted_numeric_ids_are_taken_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "ws.yaml"
+    path.write_text(CAMPAIGN_YAML.replace("id: sunco", "id: 42"))
+    workspace = read_workspace(path)
+    campaign = workspace.campaigns[0]
+    assert (campaign.id, campaign.suppliers[0].id, campaign.buyers[0].id) == ("101", "7", "42")
+
+
+@pytest.mark.parametrize("flag", ["true", "1.5"])
+def test_an_id_that_is_not_a_whole_number_or_text_is_refused(tmp_path: Path, flag: str) -> None:
+    path = tmp_path / "ws.yaml"
+    path.write_text(CAMPAIGN_YAML.replace("id: sunco", f"id: {flag}"))
+    with pytest.raises(WorkspaceError, match="id: must be text"):
+        read_workspace(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", "is empty: a workspace lists its campaigns under 'campaigns:'"),
+        ("# nothing yet\n", "is empty"),
+        ("campaigns: []\n", "lists no campaigns: there is nothing to load"),
+        ("{}\n", "lists no campaigns"),
+    ],
+)
+def test_a_file_without_campaigns_is_refused(tmp_path: Path, text: str, words: str) -> None:
+    path = tmp_path / "ws.yaml"
+    path.write_text(text)
+    with pytest.raises(WorkspaceError, match=words) as caught:
+        read_workspace(path)
+    assert str(caught.value).startswith(str(path))
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ws.yaml"
+    path.write_bytes(b"campaigns:\n  - id: \xff\xfe\n")
+    with pytest.raises(WorkspaceError, match="it is not UTF-8 text"):
+        read_workspace(path)

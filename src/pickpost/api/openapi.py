@@ -114,7 +114,7 @@ ENVELOPE: dict[int | str, dict[str, Any]] = {
     ),
     400: _answer("ERROR 1000, 1001, 1004, 1013 or 1020; `errors` names fields"),
     401: _answer("ERROR 1002"),
-    403: _answer("ERROR 1003"),
+    403: _answer("ERROR 1003 (paused) or 1021 (archived)"),
     404: _answer("ERROR 1010 (POST)"),
     409: _answer("ERROR 1014 (POST): an earlier POST of the ping is still selling"),
     410: _answer("ERROR 1011 (POST): the ping expired"),

@@ -35,9 +35,12 @@ class Campaign:
     suppliers: Mapping[str, SupplierConfig]
     buyers: Mapping[str, BuyerConfig]
     policy: SalePolicy  # how it sells: which bids, how many, what the answers look like
+    # Archived (`pickpost campaigns archive`): refuses traffic but stays in the catalog, since
+    # its stored leads are still read (their personal fields are known by the campaign).
+    archived: bool = False
 
     @classmethod
-    def from_config(cls, config: CampaignConfig) -> "Campaign":
+    def from_config(cls, config: CampaignConfig, archived: bool = False) -> "Campaign":
         # Only key hashes are kept in memory, whatever the source of the config.
         hashed = tuple(s.hashed() for s in config.suppliers)
         config = config.model_copy(update={"suppliers": hashed})
@@ -58,6 +61,7 @@ class Campaign:
             suppliers=MappingProxyType({s.id: s for s in hashed}),
             buyers=MappingProxyType({b.id: b for b in config.buyers}),
             policy=SalePolicy.of(config),
+            archived=archived,
         )
 
     @property
@@ -85,8 +89,10 @@ class Catalog:
     supplier_keys: Mapping[str, str]  # supplier id -> key hash, across campaigns
 
     @classmethod
-    def from_workspace(cls, workspace: Workspace) -> "Catalog":
-        campaigns = {c.id: Campaign.from_config(c) for c in workspace.campaigns}
+    def from_workspace(
+        cls, workspace: Workspace, archived: frozenset[str] = frozenset()
+    ) -> "Catalog":
+        campaigns = {c.id: Campaign.from_config(c, c.id in archived) for c in workspace.campaigns}
         keys = {s.id: s.key_sha256 or "" for c in campaigns.values() for s in c.suppliers.values()}
         return cls(MappingProxyType(campaigns), MappingProxyType(keys))
 
@@ -102,7 +108,8 @@ class Catalog:
         Unknown campaign, unknown supplier, a supplier not on the campaign and a wrong key get
         the same answer after the same work (one hash, one constant-time comparison), so
         neither the answer nor its timing tells which campaign or supplier ids exist. Only a
-        supplier that proved its key learns that something is paused.
+        supplier that proved its key learns that its campaign is archived or something is
+        paused.
         """
         campaign = self.campaigns.get(campaign_id)
         supplier = campaign.suppliers.get(supplier_id) if campaign is not None else None
@@ -113,6 +120,8 @@ class Catalog:
             or supplier is None
         ):
             return Refusal(Code.UNAUTHORIZED, "unknown campaign or supplier, or wrong key")
+        if campaign.archived:
+            return Refusal(Code.ARCHIVED, "campaign is archived")
         if campaign.config.paused:
             return Refusal(Code.FORBIDDEN, "campaign is paused")
         if supplier.paused:

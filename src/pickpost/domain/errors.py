@@ -28,6 +28,7 @@ class Code(IntEnum):
     POST_IN_PROGRESS = 1014
     THIRD_PARTY_VALIDATION = 1015
     WRONG_ENDPOINT = 1020
+    ARCHIVED = 1021  # the campaign takes no more leads; its history is kept
     NOT_FOUND = 1030  # admin API: no such lead, ping, campaign, buyer or supplier
     INTERNAL = 1099
     NO_BIDS = 2001
@@ -52,6 +53,8 @@ _HTTP_STATUS = {
     Code.MISSING_PARAMETER: 400,
     Code.UNAUTHORIZED: 401,
     Code.FORBIDDEN: 403,
+    # 403 like a paused campaign, not 410: `pickpost campaigns restore` undoes an archive.
+    Code.ARCHIVED: 403,
     Code.VALIDATION: 400,
     Code.CAPPED: 429,
     Code.UNKNOWN_PING: 404,

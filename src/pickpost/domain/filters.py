@@ -45,9 +45,13 @@ from typing import Annotated, Final, Self
 from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 
 from pickpost.domain.fields import parse_decimal
-from pickpost.domain.model import Model
+from pickpost.domain.model import Model, matching
 
-FieldName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
+FieldName = Annotated[
+    str,
+    Field(min_length=1, max_length=64),
+    matching(r"[A-Za-z0-9_]+", "may hold only letters, digits and '_'"),
+]
 
 _SEPARATORS: Final = re.compile(r"[,\r\n]")
 _DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)

@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import AfterValidator, Field, JsonValue, field_validator, model_validator
 
 from pickpost.domain.consent import EVIDENCE_FIELDS
-from pickpost.domain.model import Model
+from pickpost.domain.model import Model, matching
 from pickpost.domain.template import Tag, Template, TemplateError, parse
 
 PING_RESPONSE = "ping_response."
@@ -188,7 +188,9 @@ class StepConfig(Model):
     test_url: UrlTemplate | None = None
     headers: dict[str, Annotated[str, Field(max_length=4096)]] = Field(default_factory=dict)
     format: Literal["json", "form", "xml", "query"] = "json"
-    xml_root: Annotated[str, Field(pattern=_XML_NAME.pattern)] | None = None
+    xml_root: Annotated[str, matching(_XML_NAME.pattern, "must be an XML element name")] | None = (
+        None
+    )
     body: dict[str, JsonValue] | None = None
 
     @field_validator("url", "test_url")

@@ -19,7 +19,7 @@ from pickpost.domain.fields import FieldSpec, FieldType, Requirement
 from pickpost.domain.filters import FilterRule
 from pickpost.domain.mapping import MappingConfig
 from pickpost.domain.margin import Margin
-from pickpost.domain.model import HttpUrl, Id, Model, Money, Percent
+from pickpost.domain.model import HttpUrl, Id, Model, Money, Percent, matching
 from pickpost.domain.money import to_cents
 from pickpost.domain.pricing import PriceConfig
 from pickpost.domain.schedule import Schedule
@@ -91,7 +91,11 @@ class ResponseFieldConfig(Model):
 
 
 class FieldConfig(Model):
-    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
+    name: Annotated[
+        str,
+        Field(min_length=1, max_length=64),
+        matching(r"[A-Za-z0-9_]+", "may hold only letters, digits and '_'"),
+    ]
     type: FieldType
     ping: Requirement | None = None
     post: Requirement | None = None
@@ -126,7 +130,10 @@ class SupplierConfig(Model):
     id: Id
     name: str = ""
     key: Annotated[str, Field(min_length=8)] | None = None
-    key_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    key_sha256: (
+        Annotated[str, matching(r"[0-9a-f]{64}", "must be 64 lowercase hex digits (a SHA-256)")]
+        | None
+    ) = None
     mode: Literal["live", "test"] = "live"
     paused: bool = False
     margin: MarginConfig | None = None  # overrides the campaign's and the buyers'

@@ -15,6 +15,8 @@ campaigns = sa.Table(
     sa.Column("doc", Json, nullable=False),
     sa.Column("doc_hash", sa.String(64), nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
+    # Set by `pickpost campaigns archive`: the campaign refuses traffic, keeps its history.
+    sa.Column("archived_at", Timestamp, nullable=True),
 )
 
 pings = sa.Table(

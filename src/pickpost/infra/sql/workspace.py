@@ -20,6 +20,8 @@ class ApplyReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # In the document, and archived: their configuration is stored, they stay archived.
+    archived: list[str] = field(default_factory=list)
 
 
 def stored_doc(campaign: CampaignConfig) -> dict[str, object]:
@@ -37,7 +39,9 @@ def _digest(doc: dict[str, object]) -> str:
 async def apply_workspace(engine: AsyncEngine, workspace: Workspace) -> ApplyReport:
     """Create or update each campaign of the document; identical ones are left untouched.
 
-    Campaigns in the database but not in the document are kept: leads refer to them. The
+    Campaigns in the database but not in the document are kept: leads refer to them. An
+    archived campaign in the document has its configuration updated and stays archived (only
+    ``pickpost campaigns restore`` serves it again): a file is not a decision to sell. The
     result is checked as a whole (a supplier has one key across campaigns) before anything is
     written, so a database is never left in a state ``serve`` would refuse.
     """
@@ -67,6 +71,8 @@ async def apply_workspace(engine: AsyncEngine, workspace: Workspace) -> ApplyRep
                 report.updated.append(campaign.id)
             else:
                 report.unchanged.append(campaign.id)
+            if campaign.id in stored and stored[campaign.id].archived_at is not None:
+                report.archived.append(campaign.id)
     return report
 
 
@@ -84,15 +90,21 @@ class SqlCatalogSource:
         self._engine = engine
 
     async def version(self) -> str:
-        # Ids and content hashes only: a small read, exact whatever the nodes' clocks say.
+        # Ids, content hashes and archive marks only: a small read, exact whatever the nodes'
+        # clocks say. Archiving or restoring changes it, so every node reloads.
         columns = schema.campaigns.c
+        query = sa.select(columns.id, columns.doc_hash, columns.archived_at.is_not(None))
         async with self._engine.connect() as conn:
-            rows = await conn.execute(sa.select(columns.id, columns.doc_hash).order_by(columns.id))
-            pairs = [f"{row.id}:{row.doc_hash}" for row in rows]
+            rows = (await conn.execute(query.order_by(columns.id))).all()
+        pairs = [f"{cid}:{digest}{':archived' if gone else ''}" for cid, digest, gone in rows]
         return hashlib.sha256("\n".join(pairs).encode()).hexdigest()
 
     async def load(self) -> Catalog:
-        return Catalog.from_workspace(await load_workspace(self._engine))
+        columns = schema.campaigns.c
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(sa.select(columns.id).where(columns.archived_at.is_not(None)))
+            archived = frozenset(row.id for row in rows)
+        return Catalog.from_workspace(await load_workspace(self._engine), archived)
 
 
 class SqlWorkspaceControl:
