@@ -15,21 +15,10 @@ import yaml
 
 from pickpost.bench.processes import free_port
 from pickpost.demo import FILES as DEMO
+from tests.support.cli import ROOT, pickpost
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKSPACE = str(DEMO / "workspace.yaml")
 FULL_EXAMPLE = str(DEMO / "examples" / "full-workspace.yaml")
-
-
-def pickpost(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pickpost", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
 
 
 def test_loading_the_same_workspace_twice_changes_nothing(tmp_path: Path) -> None:

@@ -2,27 +2,13 @@
 still lists an archived campaign: stores its configuration, leaves it archived, says so."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import sqlalchemy as sa
 import yaml
 
 from pickpost.demo import FILES as DEMO
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def pickpost(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pickpost", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
+from tests.support.cli import pickpost
 
 
 def statuses(database: str) -> dict[str, list[str]]:

@@ -4,13 +4,13 @@ code, and the traceback only with ``--debug``."""
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.cli import pickpost as run_pickpost
+
 UNREACHABLE = "postgresql://pp:s3cret-pw@127.0.0.1:1/db"  # nothing listens on port 1
 
 
@@ -18,15 +18,7 @@ def pickpost(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     """Run the command with ``env`` added to this process's variables, and without
     PICKPOST_DATA_KEY unless ``env`` gives it."""
     variables = {k: v for k, v in os.environ.items() if k != "PICKPOST_DATA_KEY"}
-    return subprocess.run(
-        [sys.executable, "-m", "pickpost", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-        env={**variables, **(env or {})},
-    )
+    return run_pickpost(*args, env={**variables, **(env or {})})
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -14,14 +14,7 @@ from pickpost.domain.lead import ConsentRecord, LeadStatus, NewLead, SaleStatus
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.infra.counters import MemoryCounters
 from pickpost.services import quotas
-from pickpost.services.auction import Auction
-from pickpost.services.direct import DirectPostService
-from pickpost.services.gate import Gate
-from pickpost.services.marks import DuplicateMarks
-from pickpost.services.post import PostService
-from pickpost.services.quotas import Caps, Reservation
-from pickpost.services.selling import Seller
-from pickpost.services.settle import Settler
+from pickpost.services.quotas import Reservation
 from tests.support.mapped import mapping
 from tests.unit.factories import make_campaign, make_catalog, make_supplier
 from tests.unit.fakes import FakeLeadStore
@@ -111,19 +104,7 @@ async def test_a_lead_the_ledger_could_not_store_gives_the_reservation_back(
     else:
         world = direct(suppliers=supplier(caps=TOTAL_CAPS))
     world.leads = UnwritableLedger()
-    seller = Seller(
-        world.transport,
-        world.leads,
-        world.gate,
-        Caps(world.counters),
-        DuplicateMarks(world.counters),
-    )
-    world.post_service = PostService(
-        seller, world.gate, world.pings, world.leads, Settler(world.leads, lambda _: None)
-    )
-    world.direct_service = DirectPostService(
-        Auction(world.transport), world.gate, seller, world.leads, world.counters
-    )
+    world.wire()
     if endpoint == "post":
         send = world.post(ping.body["ping_id"], lp_consent_bids=bid_ids(ping, "ann"))
     else:
@@ -269,16 +250,7 @@ class FailingLedger(FakeLeadStore):
 async def test_an_unknown_sale_keeps_the_buyer_cap_charged() -> None:
     world = direct(buyers=[priced_buyer("d1", "40", caps=TOTAL_CAPS)])
     world.leads = FailingLedger()
-    seller = Seller(
-        world.transport,
-        world.leads,
-        world.gate,
-        Caps(world.counters),
-        DuplicateMarks(world.counters),
-    )
-    world.direct_service = DirectPostService(
-        Auction(world.transport), world.gate, seller, world.leads, world.counters
-    )
+    world.wire()
     reply = await world.direct()
     assert reply.code is Code.SALE_UNKNOWN  # never "not sold": d1 may have bought it
     assert world.sent("post") == ["d1"]
@@ -377,17 +349,7 @@ class FlakyCounters(MemoryCounters):
 async def test_a_direct_post_that_failed_before_making_a_lead_may_be_sent_again() -> None:
     world = direct(buyers=[priced_buyer("d1", "40", caps=TOTAL_CAPS)])
     world.counters = FlakyCounters()
-    world.gate = Gate(Caps(world.counters), DuplicateMarks(world.counters))
-    seller = Seller(
-        world.transport,
-        world.leads,
-        world.gate,
-        Caps(world.counters),
-        DuplicateMarks(world.counters),
-    )
-    world.direct_service = DirectPostService(
-        Auction(world.transport), world.gate, seller, world.leads, world.counters
-    )
+    world.wire()
     body: dict[str, Any] = {"lp_subid6": "same-request"}
     with pytest.raises(ConnectionError):
         await world.direct_service.direct_post(*world.request("/direct_post", None, body))

@@ -11,11 +11,7 @@ from pickpost.buyers import adapter
 from pickpost.buyers.wire import OutboundRequest, PostOrder
 from pickpost.domain.errors import Code
 from pickpost.domain.lead import LeadStatus, SaleStatus, StoredOutcome
-from pickpost.services.marks import DuplicateMarks
-from pickpost.services.post import PostService, ReplayWait
-from pickpost.services.quotas import Caps
-from pickpost.services.selling import Seller
-from pickpost.services.settle import Settler
+from pickpost.services.post import ReplayWait
 from tests.unit.fakes import FakeClock, FakeLeadStore
 from tests.unit.world import AT, Buyers, World, bid_ids, pinged_buyer, priced_buyer
 
@@ -180,18 +176,7 @@ async def test_a_retry_settles_a_lead_whose_post_died_once_no_sale_can_still_run
     world.leads = DyingLedger()
     clock = FakeClock(AT)
     wait = ReplayWait(first_poll_s=0.001)
-    seller = Seller(
-        world.transport,
-        world.leads,
-        world.gate,
-        Caps(world.counters),
-        DuplicateMarks(world.counters),
-        clock,
-    )
-    settler = Settler(world.leads, world.catalog.campaigns.get, clock=clock)
-    world.post_service = PostService(
-        seller, world.gate, world.pings, world.leads, settler, wait, clock
-    )
+    world.wire(clock, wait)
     ping = await world.ping(at=AT)
     pick = bid_ids(ping, "ann", "bob")
     with pytest.raises(ConnectionError):

@@ -17,8 +17,8 @@ from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, admit
 from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
-from pickpost.services.ports import CounterStore
-from pickpost.services.post import PostService
+from pickpost.services.ports import SYSTEM_CLOCK, Clock, CounterStore
+from pickpost.services.post import PostService, ReplayWait
 from pickpost.services.quotas import Caps
 from pickpost.services.replies import Reply
 from pickpost.services.selling import Seller
@@ -124,28 +124,25 @@ class World:
         self.leads = FakeLeadStore()
         self.recorder = FakeRecorder()
         self.catalog = make_catalog(make_campaign(**{"margin": None, **campaign}))
-        self.counters = MemoryCounters(clock=lambda: 0.0)  # nothing expires during a test
-        self.gate = Gate(Caps(self.counters), DuplicateMarks(self.counters))
-        auction = Auction(self.transport)
-        seller = Seller(
-            self.transport,
-            self.leads,
-            self.gate,
-            Caps(self.counters),
-            DuplicateMarks(self.counters),
-        )
-        self.ping_service = PingService(auction, self.gate, self.pings, self.recorder)
+        self.counters: CounterStore = MemoryCounters(clock=lambda: 0.0)  # nothing expires
+        self.wire()
+        self._requests = 0
+
+    def wire(self, clock: Clock = SYSTEM_CLOCK, wait: ReplayWait | None = None) -> None:
+        """Build the use cases over this world's parts: again after a test swaps one (a ledger
+        that fails, counters that fail, a fake clock)."""
+        caps, marks = Caps(self.counters), DuplicateMarks(self.counters)
+        self.gate = Gate(caps, marks)
+        auction = Auction(self.transport, clock=clock)
+        seller = Seller(self.transport, self.leads, self.gate, caps, marks, clock)
+        settler = Settler(self.leads, self.catalog.campaigns.get, clock=clock)
+        self.ping_service = PingService(auction, self.gate, self.pings, self.recorder, clock)
         self.post_service = PostService(
-            seller,
-            self.gate,
-            self.pings,
-            self.leads,
-            Settler(self.leads, self.catalog.campaigns.get),
+            seller, self.gate, self.pings, self.leads, settler, wait or ReplayWait(), clock
         )
         self.direct_service = DirectPostService(
-            auction, self.gate, seller, self.leads, self.counters
+            auction, self.gate, seller, self.leads, self.counters, clock
         )
-        self._requests = 0
 
     def request(
         self, endpoint: str, at: float | None, data: dict[str, Any]
