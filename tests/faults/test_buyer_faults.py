@@ -62,7 +62,7 @@ POST_FAULTS = {
 
 # Faults after which the buyer may have taken the lead (the post reached it, no readable answer
 # came back): the sale is unknown, never a rejection. The others are answers that say no.
-DEFINITE_POST_FAULTS = frozenset({"500", "redirect"})
+DEFINITE_POST_FAULTS = frozenset({"500"})
 
 
 def post_status(fault: str) -> str:

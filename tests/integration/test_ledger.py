@@ -15,6 +15,7 @@ from pickpost.domain.lead import (
     LeadStatus,
     NewLead,
     SaleAttempt,
+    SaleBlocked,
     SaleStatus,
     StoredOutcome,
 )
@@ -56,9 +57,10 @@ async def test_a_lead_is_never_sold_twice_to_one_buyer(engine: AsyncEngine) -> N
         return SaleAttempt(lead.lead_id, "alpha", bid_id, 4000, 3600, time.time())
 
     results = await asyncio.gather(*(store.start_sale(attempt(f"b_{i}")) for i in range(6)))
-    assert len([r for r in results if r is not None]) == 1
+    assert len([r for r in results if isinstance(r, int)]) == 1
+    assert [r for r in results if not isinstance(r, int)] == [SaleBlocked.TAKEN] * 5
     other = SaleAttempt(lead.lead_id, "beta", "b_x", 3000, 2700, time.time())
-    assert await store.start_sale(other) is not None
+    assert isinstance(await store.start_sale(other), int)
 
 
 async def test_interrupted_leads_are_settled_from_the_ledger(engine: AsyncEngine) -> None:
@@ -71,11 +73,12 @@ async def test_interrupted_leads_are_settled_from_the_ledger(engine: AsyncEngine
     consent = ConsentRecord(lead.lead_id, lead.ping_id or "", time.time(), picked, picked, {})
     assert await store.claim(lead, consent)
     sold = await store.start_sale(SaleAttempt(lead.lead_id, "alpha", "b_alpha", 4000, 3600, 0))
-    assert sold is not None
+    assert isinstance(sold, int)
     call = BuyerCall("alpha", CallStep.POST, "http://a.test/post", Outcome.ACCEPTED, "", 0, 1.0)
     await store.finish_sale(sold, SaleStatus.SOLD, call)
     # The process died while beta was being called: its sale is pending, the lead selling.
-    assert await store.start_sale(SaleAttempt(lead.lead_id, "beta", "b_beta", 3000, 2700, 0))
+    beta = await store.start_sale(SaleAttempt(lead.lead_id, "beta", "b_beta", 3000, 2700, 0))
+    assert isinstance(beta, int)
     fresh, fresh_consent = _lead(new_id("p"))
     assert await store.claim(fresh, fresh_consent)  # a live POST, not to be touched
 
@@ -120,7 +123,8 @@ def test_unknown_sales_are_listed_for_operators(system: System) -> None:
             store = SqlLeadStore(engine, in_clear(engine))
             lead, consent = _lead(new_id("p"))
             assert await store.claim(lead, consent)
-            assert await store.start_sale(SaleAttempt(lead.lead_id, "zeta", "b_z", 100, 90, 0))
+            zeta = await store.start_sale(SaleAttempt(lead.lead_id, "zeta", "b_z", 100, 90, 0))
+            assert isinstance(zeta, int)
             outcome = StoredOutcome(lead.lead_id, "100", "7", LeadStatus.NOT_SOLD, 2002)
             assert await store.finish_lead(outcome, 0)
             return lead.lead_id
@@ -136,3 +140,29 @@ def test_unknown_sales_are_listed_for_operators(system: System) -> None:
     sold = system.http.get("/api/v1/sales?status=sold&limit=5", headers=headers).json()["sales"]
     assert all(s["status"] == "sold" for s in sold)
     assert len(sold) <= 5
+
+
+async def test_a_settler_never_overwrites_a_sale_that_moved_on(engine: AsyncEngine) -> None:
+    store = SqlLeadStore(engine, in_clear(engine))
+    settler = Settler(store, lambda _: None)
+    lead, consent = _lead(new_id("p"))
+    assert await store.claim(lead, consent)
+
+    async def age(lead_id: str) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.text("UPDATE leads SET updated_at = :old WHERE id = :id"),
+                {"old": datetime.now(UTC) - timedelta(hours=1), "id": lead_id},
+            )
+
+    await age(lead.lead_id)
+    cutoff = time.time() - 60  # read as dead: no change for a minute
+    # The live sale starts a sale in between: its heartbeat moves the lead, so it lives on.
+    alpha = await store.start_sale(SaleAttempt(lead.lead_id, "alpha", "b_a", 4000, 3600, 0))
+    assert isinstance(alpha, int)
+    assert not await settler.settle_lead(lead.lead_id, cutoff)
+    await age(lead.lead_id)
+    assert await settler.settle_lead(lead.lead_id, time.time() - 60)
+    # Settled: the sale that thought it was live may call no other buyer.
+    beta = SaleAttempt(lead.lead_id, "beta", "b_b", 3000, 2700, 0)
+    assert await store.start_sale(beta) is SaleBlocked.SETTLED

@@ -15,6 +15,7 @@ from pickpost.domain.lead import (
     PingLog,
     RequestLog,
     SaleAttempt,
+    SaleBlocked,
     SaleRecord,
     SaleStatus,
     StoredOutcome,
@@ -104,6 +105,7 @@ class FakeLeadStore:
         self.calls: list[BuyerCall] = []
         self.recorded_pings: dict[str, PingRecord] = {}
         self.blind_lookups = 0  # lookups that miss, as when a concurrent POST has not committed
+        self.progress: dict[str, float] = {}  # lead id -> its last change (epoch seconds)
 
     async def find_outcome(self, ping_id: str) -> StoredOutcome | None:
         if self.blind_lookups:
@@ -128,24 +130,40 @@ class FakeLeadStore:
             LeadStatus.SELLING,
             since=lead.created_at,
         )
+        self.progress[lead.lead_id] = lead.created_at
         return True
 
-    async def start_sale(self, attempt: SaleAttempt) -> int | None:
+    def _selling(self, lead_id: str) -> bool:
+        ping_id = self.leads[lead_id].ping_id or ""
+        return self.by_ping[ping_id].status is LeadStatus.SELLING
+
+    async def start_sale(self, attempt: SaleAttempt) -> int | SaleBlocked:
+        if not self._selling(attempt.lead_id):
+            return SaleBlocked.SETTLED
         taken = {(a.lead_id, a.buyer_id) for a, _ in self.sales.values()}
         if (attempt.lead_id, attempt.buyer_id) in taken:
-            return None
+            return SaleBlocked.TAKEN
         sale_id = len(self.sales) + 1
         self.sales[sale_id] = (attempt, SaleStatus.PENDING)
+        self.progress[attempt.lead_id] = attempt.created_at
         return sale_id
 
     async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
-        self.sales[sale_id] = (self.sales[sale_id][0], status)
+        attempt = self.sales[sale_id][0]
+        self.sales[sale_id] = (attempt, status)
         self.calls.append(call)
+        if self._selling(attempt.lead_id):
+            # The seller's clock, as the sale's start: calls are timed by the transport's.
+            self.progress[attempt.lead_id] = attempt.created_at
 
-    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> bool:
+    async def finish_lead(
+        self, outcome: StoredOutcome, payout: int, stale_before: float | None = None
+    ) -> bool:
         ping_id = self.leads[outcome.lead_id].ping_id
         assert ping_id is not None
         if self.by_ping[ping_id].status is not LeadStatus.SELLING:
+            return False
+        if stale_before is not None and self.progress[outcome.lead_id] >= stale_before:
             return False
         self.by_ping[ping_id] = outcome
         for sale_id, (attempt, status) in self.sales.items():
@@ -158,8 +176,8 @@ class FakeLeadStore:
     ) -> list[InterruptedLead]:
         found = []
         for lead in self.leads.values():
-            selling = self.by_ping[lead.ping_id or ""].status is LeadStatus.SELLING
-            if not selling or lead.created_at >= before or lead_id not in (None, lead.lead_id):
+            stale = self.progress[lead.lead_id] < before
+            if not self._selling(lead.lead_id) or not stale or lead_id not in (None, lead.lead_id):
                 continue
             consent = self.consents[lead.lead_id]
             sales = {

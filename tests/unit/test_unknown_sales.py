@@ -8,9 +8,15 @@ from typing import Any
 import pytest
 
 from pickpost.buyers import adapter
-from pickpost.buyers.wire import OutboundRequest, PostOrder
+from pickpost.buyers.wire import Delivery, OutboundRequest, PostOrder
 from pickpost.domain.errors import Code
-from pickpost.domain.lead import LeadStatus, SaleStatus, StoredOutcome
+from pickpost.domain.lead import (
+    LeadStatus,
+    SaleAttempt,
+    SaleBlocked,
+    SaleStatus,
+    StoredOutcome,
+)
 from pickpost.services.post import ReplayWait
 from tests.unit.fakes import FakeClock, FakeLeadStore
 from tests.unit.world import AT, Buyers, World, bid_ids, pinged_buyer, priced_buyer
@@ -165,10 +171,12 @@ class DyingLedger(FakeLeadStore):
 
     dead = True
 
-    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> bool:
+    async def finish_lead(
+        self, outcome: StoredOutcome, payout: int, stale_before: float | None = None
+    ) -> bool:
         if self.dead:
             raise ConnectionError("the process died")
-        return await super().finish_lead(outcome, payout)
+        return await super().finish_lead(outcome, payout, stale_before)
 
 
 async def test_a_retry_settles_a_lead_whose_post_died_once_no_sale_can_still_run() -> None:
@@ -191,3 +199,48 @@ async def test_a_retry_settles_a_lead_whose_post_died_once_no_sale_can_still_run
     assert late.message == "the sale was interrupted; this is what the ledger confirms"
     assert [b for b, _ in reasons(late, "sold_bids", "bid_price")] == ["ann", "bob"]
     assert world.sent("post") == ["ann", "bob"]  # nobody was posted twice
+
+
+async def test_a_sale_whose_lead_was_settled_meanwhile_calls_no_other_buyer() -> None:
+    world = World(script(), buyers=buyers(), one_to_one={"max_sales": 3})
+    ping = await world.ping()
+    real = world.transport.send
+
+    async def settle_after_ann(request: OutboundRequest, timeout_ms: int) -> Delivery:
+        delivery = await real(request, timeout_ms)
+        if request.url == "http://ann.test/post":
+            # A retry on another node took this POST for dead and settled its lead.
+            lead_id = next(iter(world.leads.leads))
+            settled = StoredOutcome(lead_id, "101", "7", LeadStatus.INTERRUPTED, 2003)
+            assert await world.leads.finish_lead(settled, 0)
+        return delivery
+
+    world.transport.send = settle_after_ann  # type: ignore[method-assign]
+    reply = await world.post(ping.body["ping_id"], lp_consent_bids=bid_ids(ping, "ann", "bob"))
+    assert world.sent("post") == ["ann"]  # bob is never called
+    assert reasons(reply, "rejected_bids") == [("bob", "not attempted: the sale was settled")]
+    # Replays keep the settled answer: it is what the retry already told the supplier.
+    assert world.outcome(reply.body["lead_id"]).code == 2003
+
+
+class BrokenBeforeBob(FakeLeadStore):
+    async def start_sale(self, attempt: SaleAttempt) -> int | SaleBlocked:
+        if attempt.buyer_id == "bob":
+            raise ConnectionError("the database went away")
+        return await super().start_sale(attempt)
+
+
+async def test_a_failure_before_a_sale_started_is_not_called_unknown() -> None:
+    world = World(script(), buyers=buyers(), one_to_one={"max_sales": 3})
+    world.leads = BrokenBeforeBob()
+    world.wire()
+    ping = await world.ping()
+    reply = await world.post(
+        ping.body["ping_id"], lp_consent_bids=bid_ids(ping, "ann", "bob", "cid")
+    )
+    assert world.sent("post") == ["ann"]
+    assert reply.body["unknown_bids"] == []  # bob was never sent the lead
+    assert reasons(reply, "rejected_bids") == [
+        ("bob", "not attempted: internal error"),
+        ("cid", "not attempted: internal error"),
+    ]

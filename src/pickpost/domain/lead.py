@@ -23,6 +23,13 @@ class SaleStatus(StrEnum):
     UNKNOWN = "unknown"  # was pending when its POST ended abnormally: ask the buyer
 
 
+class SaleBlocked(StrEnum):
+    """Why a sale row could not be started."""
+
+    TAKEN = "taken"  # the lead already has a sale to this buyer
+    SETTLED = "settled"  # the lead is no longer selling: a retry settled it, its sale is over
+
+
 @dataclass(frozen=True, slots=True)
 class NewLead:
     lead_id: str

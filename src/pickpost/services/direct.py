@@ -110,7 +110,12 @@ class DirectPostService:
             bids_picked=[shown(b) for b in priced.bids],
             evidence=collect_evidence(fields),
         )
-        claimed = await self._seller.claim(lead, consent, reservation)
+        try:
+            claimed = await self._seller.claim(lead, consent, reservation)
+        except Exception:
+            # No buyer was called: the supplier may send the same request again.
+            await self._gate.forget_request(admitted, request)
+            raise
         assert claimed, "a direct post lead has a new id and no ping to race for"
         await self._leads.record_calls(lead_id, priced.calls)
         sale = Sale(campaign, supplier.id, lead, consent, forwarded, per_lead_payout=per_lead)

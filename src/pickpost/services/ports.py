@@ -16,6 +16,7 @@ from pickpost.domain.lead import (
     PingLog,
     RequestLog,
     SaleAttempt,
+    SaleBlocked,
     SaleStatus,
     StoredOutcome,
 )
@@ -48,15 +49,23 @@ class LeadStore(Protocol):
         """Store lead and consent as the one POST of its ping; False if another got there."""
         ...
 
-    async def start_sale(self, attempt: SaleAttempt) -> int | None:
-        """Reserve the (lead, buyer) sale before calling the buyer; None if it exists."""
+    async def start_sale(self, attempt: SaleAttempt) -> int | SaleBlocked:
+        """Reserve the (lead, buyer) sale before calling the buyer, and mark the lead as making
+        progress (what tells a live sale from a dead one). Blocked when the sale exists, or when
+        the lead is no longer selling (a retry settled it)."""
         ...
 
-    async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None: ...
+    async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
+        """Record the buyer's answer; the lead is marked as making progress."""
+        ...
 
-    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> bool:
+    async def finish_lead(
+        self, outcome: StoredOutcome, payout: int, stale_before: float | None = None
+    ) -> bool:
         """Store the POST's answer on a lead still selling (False if it no longer was) and
-        mark its still-pending sales unknown: the answer is what replays will return."""
+        mark its still-pending sales unknown: the answer is what replays will return. With
+        ``stale_before`` (epoch seconds), only if the lead made no progress since then: a
+        settler never overwrites a sale that is still going."""
         ...
 
     async def interrupted(

@@ -29,6 +29,7 @@ from pickpost.services.selling import Sale, Seller, response_fields, shown
 from pickpost.services.settle import Settler
 
 REPLAY_HEADER = "Idempotent-Replay"
+LEGACY_DUPLICATE = 1007
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +181,16 @@ class PostService:
             assert found is not None, "a claimed lead disappeared"
             outcome = found
         return Reply(
-            Code(outcome.code), outcome.message, outcome.body, headers={REPLAY_HEADER: "true"}
+            stored_code(outcome.code),
+            outcome.message,
+            outcome.body,
+            headers={REPLAY_HEADER: "true"},
         )
+
+
+def stored_code(number: int) -> Code:
+    """The code of a stored answer; answers stored before ``DUPLICATED`` became 1008 say 1007."""
+    return Code.DUPLICATE if number == LEGACY_DUPLICATE else Code(number)
 
 
 def _select(

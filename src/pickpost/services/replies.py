@@ -95,12 +95,16 @@ def ping_reply(policy: SalePolicy, offer: Offer) -> Reply:
         "buyers_pinged": offer.buyers_pinged,
         # What the POST may sell to: for an exclusive exchange the quote and its fallbacks.
         "total_bids": len(offer.bids),
-        "max_bid_price": shown[0]["bid_price"] if shown else None,
+        "max_bid_price": max((bid["bid_price"] for bid in shown), key=_price, default=None),
         "execution_time_ms": offer.execution_ms,
     }
     if not offer.bids:
         return Reply(Code.NO_BIDS, NO_BIDS_MESSAGE, body)
     return Reply(Code.OK, "", body)
+
+
+def _price(json_number: object) -> float:
+    return float(json_number) if isinstance(json_number, int | float) else 0.0
 
 
 # The sale
@@ -211,7 +215,7 @@ def _verdict(summary: SaleSummary, sold: bool, unknown: bool) -> tuple[Code, str
         return Code.OK, ""
     if unknown:
         return Code.SALE_UNKNOWN, UNKNOWN_MESSAGE
-    if summary.policy.kind is SaleKind.DIRECT and not summary.attempts:
+    if summary.policy.kind is SaleKind.DIRECT and not summary.buyers_priced:
         return Code.NO_BIDS, NO_BUYERS_MESSAGE
     return Code.NOT_SOLD, NOT_SOLD_MESSAGE
 

@@ -24,6 +24,7 @@ from pickpost.domain.lead import (
     LeadStatus,
     NewLead,
     SaleAttempt,
+    SaleBlocked,
     SaleStatus,
     StoredOutcome,
 )
@@ -84,20 +85,26 @@ class Seller:
         limit: int | None,
         limit_reason: str | None = None,
     ) -> list[Attempt]:
-        """:meth:`sell`, and when it fails midway, what is known so far; the bid it failed on
-        is unknown (its buyer may have taken the lead before the failure), the ones after it
-        were not attempted. The lead must still end with an outcome a retry can replay."""
+        """:meth:`sell`, and when it fails midway, what is known so far: the bid it failed on
+        is unknown if its buyer may have been sent the lead (its sale row was started), else
+        not attempted, like the ones after it. The lead must still end with an outcome a retry
+        can replay. A lead settled meanwhile (a retry took its POST for dead) stops selling."""
         attempts: list[Attempt] = []
         try:
             await self.sell(sale, bids, limit, attempts, limit_reason)
-        except Exception:
+        except _Settled:
+            log.warning("lead %s was settled while its sale ran: it stops", sale.lead.lead_id)
+            rest = bids[len(attempts) :]
+            attempts += [_rejected(b, "not attempted: the sale was settled") for b in rest]
+        except Exception as error:
             log.exception(
                 "selling lead %s failed after %d attempts", sale.lead.lead_id, len(attempts)
             )
             rest = bids[len(attempts) :]
-            if rest:
+            if rest and isinstance(error, _StartedSaleFailed):
                 attempts.append(_unknown(rest[0], "unknown: internal error during the sale"))
-                attempts += [_rejected(b, "not attempted: internal error") for b in rest[1:]]
+                rest = rest[1:]
+            attempts += [_rejected(b, "not attempted: internal error") for b in rest]
         return attempts
 
     async def claim(self, lead: NewLead, consent: ConsentRecord, reservation: Reservation) -> bool:
@@ -125,8 +132,9 @@ class Seller:
         return reply
 
     async def record(self, sale: Sale, reply: Reply, payout: Cents) -> None:
-        """Store the answer on the lead: what a replay of its POST returns."""
-        await self._leads.finish_lead(
+        """Store the answer on the lead: what a replay of its POST returns. A lead a retry has
+        settled meanwhile keeps the settled answer (replays must not change)."""
+        stored = await self._leads.finish_lead(
             StoredOutcome(
                 lead_id=sale.lead.lead_id,
                 campaign_id=sale.campaign.id,
@@ -138,6 +146,8 @@ class Seller:
             ),
             payout=payout,
         )
+        if not stored:
+            log.warning("lead %s was settled before its sale ended", sale.lead.lead_id)
 
     async def sell(
         self,
@@ -180,7 +190,8 @@ class Seller:
                     )
                 )
                 continue
-            sold_before = any(a.sold for a in attempts)
+            # A configured payout goes with the first sale that may have happened.
+            sold_before = any(a.may_have_sold for a in attempts)
             attempts.append(await self._attempt(sale, buyer, bid, sold_before))
         if skipped:
             await self._leads.record_calls(sale.lead.lead_id, skipped)
@@ -215,7 +226,11 @@ class Seller:
             return await self._skip(sale, buyer, bid, duplicate, now)
         # A configured supplier payout is per lead: the first sale carries it, later ones 0.
         payout = 0 if sale.per_lead_payout and sold_before else bid.price
-        status, attempt = await self._post(sale, buyer, bid, payout, now)
+        try:
+            status, attempt = await self._post(sale, buyer, bid, payout, now)
+        except _Settled:
+            await self._give_back(charges, marks)  # the buyer was never called
+            raise
         if status in (SaleStatus.REJECTED, SaleStatus.ERROR):
             await self._give_back(charges, marks)
         return attempt
@@ -240,10 +255,9 @@ class Seller:
     async def _post(
         self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid, payout: Cents, now: float
     ) -> tuple[SaleStatus, Attempt]:
-        lead = sale.lead
-        sale_id = await self._leads.start_sale(
+        started = await self._leads.start_sale(
             SaleAttempt(
-                lead_id=lead.lead_id,
+                lead_id=sale.lead.lead_id,
                 buyer_id=bid.buyer_id,
                 bid_id=bid.bid_id,
                 buyer_price=bid.buyer_price,
@@ -251,8 +265,26 @@ class Seller:
                 created_at=now,
             )
         )
-        if sale_id is None:
+        if started is SaleBlocked.TAKEN:
             return SaleStatus.REJECTED, _rejected(bid, "already sold to this buyer")
+        if started is SaleBlocked.SETTLED:
+            raise _Settled
+        try:
+            return await self._call(sale, buyer, bid, payout, now, started)
+        except Exception as error:
+            raise _StartedSaleFailed from error
+
+    async def _call(
+        self,
+        sale: Sale,
+        buyer: BuyerConfig,
+        bid: OfferedBid,
+        payout: Cents,
+        now: float,
+        sale_id: int,
+    ) -> tuple[SaleStatus, Attempt]:
+        """Post to the buyer for a started sale and record its answer."""
+        lead = sale.lead
         order = PostOrder(
             lead_id=lead.lead_id,
             ping_id=lead.ping_id or "",
@@ -304,6 +336,16 @@ class Seller:
             result = SaleResult.REJECTED
         return status, _attempt(bid, result, reason, payout, fields)
 
+
+class _Settled(Exception):
+    """The lead was settled (its POST taken for dead by a retry): no more buyers are called."""
+
+
+class _StartedSaleFailed(Exception):
+    """Pickpost failed after a sale row was started: the buyer may have the lead."""
+
+
+_GATEWAY_FAILURES = frozenset({502, 503, 504})
 
 _LEAD_STATUS = {
     Code.OK: LeadStatus.SOLD,
@@ -391,9 +433,11 @@ def judge_post(
         if answer.duplicate:
             return SaleStatus.REJECTED, Outcome.DUPLICATE, "rejected by buyer: duplicate", {}
         return SaleStatus.REJECTED, Outcome.REJECTED, f"rejected by buyer: {answer.reason}", {}
-    if 200 <= delivery.response.status < 300:
-        reason = f"unknown: unreadable buyer answer: {answer.reason}"
-        return SaleStatus.UNKNOWN, Outcome.ERROR, reason, {}
+    status = delivery.response.status
+    if 200 <= status < 400 or status in _GATEWAY_FAILURES:
+        # An unreadable 2xx, a redirect (a 303 often means "created"), or a proxy's word that
+        # the buyer's application did not answer: the lead may be with the buyer.
+        return SaleStatus.UNKNOWN, Outcome.ERROR, f"unknown: buyer error: {answer.reason}", {}
     return SaleStatus.ERROR, Outcome.ERROR, f"buyer error: {answer.reason}", {}
 
 

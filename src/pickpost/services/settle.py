@@ -123,20 +123,22 @@ class Settler:
 
     async def settle(self, now: float) -> int:
         """Settle what is stale at ``now``; returns how many leads this call settled."""
+        before = now - self._policy.after_s
         settled = 0
-        for lead in await self._leads.interrupted(now - self._policy.after_s):
-            settled += await self._finish(lead)
+        for lead in await self._leads.interrupted(before):
+            settled += await self._finish(lead, before)
         return settled
 
     async def settle_lead(self, lead_id: str, unchanged_since: float) -> bool:
         """Settle one lead if it is still selling and unchanged since ``unchanged_since``."""
         found = await self._leads.interrupted(unchanged_since, limit=1, lead_id=lead_id)
-        return bool(found) and await self._finish(found[0])
+        return bool(found) and await self._finish(found[0], unchanged_since)
 
-    async def _finish(self, lead: InterruptedLead) -> bool:
+    async def _finish(self, lead: InterruptedLead, stale_before: float) -> bool:
         outcome, payout = interrupted_outcome(lead, self._campaigns(lead.campaign_id))
-        # Another node may settle the same lead at the same moment; one update wins.
-        if not await self._leads.finish_lead(outcome, payout):
+        # Only if the lead made no progress since it was read: a sale that moved on is alive
+        # (and another node settling it at the same moment: one update wins).
+        if not await self._leads.finish_lead(outcome, payout, stale_before):
             return False
         log.warning("settled interrupted lead %s", lead.lead_id)
         return True

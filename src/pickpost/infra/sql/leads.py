@@ -13,6 +13,7 @@ from pickpost.domain.lead import (
     LeadStatus,
     NewLead,
     SaleAttempt,
+    SaleBlocked,
     SaleRecord,
     SaleStatus,
     StoredOutcome,
@@ -60,6 +61,16 @@ _FINISH_LEAD = (
         outcome=sa.bindparam("b_outcome", type_=schema.Json),
         updated_at=sa.bindparam("b_updated_at"),
     )
+)
+_SETTLE_LEAD = _FINISH_LEAD.where(schema.leads.c.updated_at < sa.bindparam("b_stale_before"))
+# A live sale's heartbeat: every sale it starts or finishes moves its lead's ``updated_at``.
+_PROGRESS = (
+    schema.leads.update()
+    .where(
+        schema.leads.c.id == sa.bindparam("b_lead_id"),
+        schema.leads.c.status == LeadStatus.SELLING.value,
+    )
+    .values(updated_at=sa.bindparam("b_updated_at"))
 )
 _CUT_OFF_SALES = (
     schema.sales.update()
@@ -155,10 +166,17 @@ class SqlLeadStore:
             return False
         return True
 
-    async def start_sale(self, attempt: SaleAttempt) -> int | None:
+    async def start_sale(self, attempt: SaleAttempt) -> int | SaleBlocked:
         created = at(attempt.created_at)
         try:
-            async with self._single.connect() as conn:
+            async with self._engine.begin() as conn:
+                # The lead's row first: a settler updating it waits for this transaction, or
+                # has already taken the lead out of ``selling`` and no buyer is called.
+                moved = await conn.execute(
+                    _PROGRESS, {"b_lead_id": attempt.lead_id, "b_updated_at": datetime.now(UTC)}
+                )
+                if moved.rowcount == 0:
+                    return SaleBlocked.SETTLED
                 result = await conn.execute(
                     _START_SALE,
                     {
@@ -175,7 +193,7 @@ class SqlLeadStore:
                 )
                 return int(result.scalar_one())
         except IntegrityError:
-            return None
+            return SaleBlocked.TAKEN
 
     async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
         async with self._engine.begin() as conn:
@@ -191,25 +209,31 @@ class SqlLeadStore:
                 )
             ).scalar_one()
             await conn.execute(schema.buyer_calls.insert(), [call_row(call, None, lead_id)])
+            await conn.execute(_PROGRESS, {"b_lead_id": lead_id, "b_updated_at": datetime.now(UTC)})
 
-    async def finish_lead(self, outcome: StoredOutcome, payout: int) -> bool:
+    async def finish_lead(
+        self, outcome: StoredOutcome, payout: int, stale_before: float | None = None
+    ) -> bool:
         stored = {"code": outcome.code, "message": outcome.message, "body": outcome.body}
         now = datetime.now(UTC)
+        values: dict[str, object] = {
+            "b_lead_id": outcome.lead_id,
+            "b_status": outcome.status.value,
+            "b_payout_cents": payout,
+            "b_outcome": stored,
+            "b_updated_at": now,
+        }
+        statement = _FINISH_LEAD
+        if stale_before is not None:
+            statement, values["b_stale_before"] = _SETTLE_LEAD, at(stale_before)
         async with self._engine.begin() as conn:
-            finished = await conn.execute(
-                _FINISH_LEAD,
-                {
-                    "b_lead_id": outcome.lead_id,
-                    "b_status": outcome.status.value,
-                    "b_payout_cents": payout,
-                    "b_outcome": stored,
-                    "b_updated_at": now,
-                },
-            )
+            finished = await conn.execute(statement, values)
+            if finished.rowcount == 0:
+                return False
             # A sale still pending here was cut off mid-call: whether the buyer took the lead
             # is unknown, and saying so is what lets an operator reconcile it.
             await conn.execute(_CUT_OFF_SALES, {"b_lead_id": outcome.lead_id, "b_updated_at": now})
-        return bool(finished.rowcount)
+        return True
 
     async def interrupted(
         self, before: float, limit: int = 100, lead_id: str | None = None
