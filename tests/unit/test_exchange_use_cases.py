@@ -230,3 +230,14 @@ async def test_a_supplier_is_never_quoted_from_a_bid_under_its_floor() -> None:
     assert reply.code is Code.OK
     assert reply.body["payout"] == 50.0
     assert reply.body["meta"]["max_bid_price"] == 50.0  # type: ignore[index]
+
+
+async def test_max_bid_price_is_the_highest_offered_whatever_the_ranking() -> None:
+    world = exchange(
+        "shared",
+        buyer_list=[pinged_buyer("ann", bid_penalty=60), pinged_buyer("bob")],
+        buyers=Buyers({"ann": "50", "bob": "30"}),
+    )
+    ping = await world.ping()
+    assert list(prices(ping)) == ["bob", "ann"]  # ranked: ann's penalty puts her second
+    assert ping.body["meta"]["max_bid_price"] == 50.0  # type: ignore[index]

@@ -509,3 +509,16 @@ async def test_a_reservation_over_the_cap_is_refused_and_charges_nothing() -> No
     assert await world.counter(f"{SUPPLIER}:leads:total:all") == 0
     assert world.transport.sent == []
     assert world.leads.leads == {}
+
+
+async def test_a_direct_post_whose_lead_could_not_be_stored_may_be_sent_again() -> None:
+    world = direct(payload_dupe_s=60)
+    world.leads = UnwritableLedger()
+    world.wire()
+    body: dict[str, Any] = {"lp_subid6": "same-request"}
+    with pytest.raises(ConnectionError):
+        await world.direct_service.direct_post(*world.request("/direct_post", None, body))
+    world.leads = FakeLeadStore()  # the database is back
+    world.wire()
+    again = await world.direct_service.direct_post(*world.request("/direct_post", None, body))
+    assert again.code is Code.OK  # not 1008: no buyer had been called

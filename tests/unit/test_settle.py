@@ -109,3 +109,8 @@ def test_a_direct_post_lead_keeps_the_direct_post_shape() -> None:
         "unknown_count": 0,
         "execution_time_ms": None,
     }
+
+
+def test_an_interrupted_direct_post_with_priced_buyers_is_not_no_bids() -> None:
+    outcome, _ = interrupted_outcome(lead({}), DIRECT)
+    assert outcome.code == Code.NOT_SOLD  # three buyers were priced: never 2001

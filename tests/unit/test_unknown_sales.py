@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pickpost.buyers import adapter
-from pickpost.buyers.wire import Delivery, OutboundRequest, PostOrder
+from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest, PostOrder
 from pickpost.domain.errors import Code
 from pickpost.domain.lead import (
     LeadStatus,
@@ -244,3 +244,25 @@ async def test_a_failure_before_a_sale_started_is_not_called_unknown() -> None:
         ("bob", "not attempted: internal error"),
         ("cid", "not attempted: internal error"),
     ]
+
+
+class BehindAProxy(Buyers):
+    """Buyers whose proxy answers 504 for ann's post: her application may have the lead."""
+
+    async def __call__(self, request: OutboundRequest, timeout_ms: int) -> InboundResponse | None:
+        if request.url == "http://ann.test/post":
+            return InboundResponse(504, b"<html>Gateway Timeout</html>")
+        return await super().__call__(request, timeout_ms)
+
+
+async def test_a_proxy_gateway_error_is_unknown_so_an_exclusive_lead_stops() -> None:
+    world = World(
+        BehindAProxy(BIDS),
+        type="exchange",
+        exchange={"mode": "exclusive", "fallback": True},
+        buyers=buyers(),
+    )
+    ping = await world.ping()
+    reply = await world.post(ping.body["ping_id"])
+    assert world.sent("post") == ["ann"]
+    assert reply.code is Code.SALE_UNKNOWN

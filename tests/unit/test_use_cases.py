@@ -281,3 +281,14 @@ async def test_a_failure_midway_still_ends_the_lead_with_what_is_known() -> None
     again = await world.post(ping["ping_id"], bid_ids(ping, "ann"))
     assert again.headers == {"Idempotent-Replay": "true"}
     assert again.body == reply.body
+
+
+async def test_an_answer_stored_as_1007_replays_as_the_duplicate_it_was() -> None:
+    world = World()
+    ping = await world.ping()
+    world.leads.by_ping[ping["ping_id"]] = StoredOutcome(
+        "l_old", "101", "7", LeadStatus.NOT_SOLD, 1007, "duplicate lead", {"lead_id": "l_old"}
+    )
+    reply = await world.post(ping["ping_id"], bid_ids(ping, "ann"))
+    assert reply.code is Code.DUPLICATE
+    assert reply.headers == {"Idempotent-Replay": "true"}
