@@ -9,6 +9,7 @@ import pytest
 
 from pickpost.api.app import create_app
 from pickpost.buyers.wire import InboundResponse, OutboundRequest
+from pickpost.domain.catalog import Catalog
 from pickpost.infra.counters import MemoryCounters
 from pickpost.services.auction import Auction
 from pickpost.services.catalog_refresh import CatalogHolder
@@ -21,7 +22,7 @@ from pickpost.services.quotas import Caps
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
-from tests.unit.factories import OTHER_KEY, SUPPLIER_KEY, make_campaign, make_catalog
+from tests.unit.factories import OTHER_KEY, SUPPLIER_KEY, make_campaign, make_workspace
 from tests.unit.fakes import (
     FakeLeadStore,
     FakePingStore,
@@ -60,10 +61,14 @@ class Nesting(HTMLParser):
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    catalog = make_catalog(
-        make_campaign(id="101", name=HOSTILE, suppliers=SUPPLIERS),
-        make_campaign(id="102", name="Paused Solar", paused=True, suppliers=SUPPLIERS[:1]),
-        make_campaign(id="103", name="Not Yours", suppliers=SUPPLIERS[1:]),
+    catalog = Catalog.from_workspace(
+        make_workspace(
+            make_campaign(id="101", name=HOSTILE, suppliers=SUPPLIERS),
+            make_campaign(id="102", name="Paused Solar", paused=True, suppliers=SUPPLIERS[:1]),
+            make_campaign(id="103", name="Not Yours", suppliers=SUPPLIERS[1:]),
+            make_campaign(id="104", name="Archived Solar", suppliers=SUPPLIERS[:1]),
+        ),
+        archived=frozenset({"104"}),
     )
 
     async def no_bid(request: OutboundRequest, timeout_ms: int) -> InboundResponse | None:
@@ -174,3 +179,12 @@ async def test_missing_key_and_unknown_format_are_refused(client: httpx.AsyncCli
     assert (missing.status_code, missing.json()["code"]) == (400, 1001)
     wrong = await client.get("/specs/7", params={"key": SUPPLIER_KEY, "format": "xml"})
     assert (wrong.status_code, wrong.json()["code"]) == (400, 1000)
+
+
+async def test_an_archived_campaign_is_left_out_and_named_when_asked_for(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = (await client.get("/specs/7", params={"key": SUPPLIER_KEY, "format": "json"})).json()
+    assert [c["id"] for c in spec["campaigns"]] == ["101", "102"]
+    asked = await client.get("/specs/7", params={"key": SUPPLIER_KEY, "campaign": "104"})
+    assert (asked.status_code, asked.json()["code"]) == (403, 1021)

@@ -59,6 +59,10 @@ async def spec_page(
         for c in catalog.campaigns.values()
         if supplier_id in c.suppliers and campaign in (None, c.id)
     ]
+    if campaign is not None and any(c.archived for c, _ in attached):
+        return _refused(Code.ARCHIVED, "campaign is archived")
+    # An archived campaign takes no traffic: nothing to integrate with.
+    attached = [(c, s) for c, s in attached if not c.archived]
     if not attached:
         return _refused(Code.FORBIDDEN, "supplier is not attached to this campaign")
     spec = supplier_spec(supplier_id, attached, str(request.base_url))
