@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.server import ADMIN_TOKEN
 from tests.support.system import System, bid_of
 from tests.support.waiting import eventually
 
@@ -90,3 +91,18 @@ def test_archiving_an_unknown_campaign_is_one_line(restored: System) -> None:
     assert result.stderr.strip() == (
         "no campaign no-such-campaign (`pickpost campaigns list` shows them)"
     )
+
+
+def test_the_admin_api_archives_and_restores(restored: System) -> None:
+    sut = restored
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    archived = sut.http.post("/api/v1/campaigns/1801/archive", headers=admin)
+    assert archived.json() == {"campaign_id": "1801", "archived": True}
+    assert eventually(lambda: archived_answer(sut.direct_post("1801")))
+    restored_answer = sut.http.post("/api/v1/campaigns/1801/restore", headers=admin)
+    assert restored_answer.json() == {"campaign_id": "1801", "archived": False}
+    assert eventually(lambda: sut.direct_post("1801").json()["code"] == 0)
+    unknown = sut.http.post("/api/v1/campaigns/nope/archive", headers=admin)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, 1030)
+    anonymous = sut.http.post("/api/v1/campaigns/1801/archive")
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, 1002)

@@ -243,3 +243,6 @@ class NoControl:
         self, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
     ) -> PausableKind | None:
         return "campaign"
+
+    async def set_archived(self, campaign_id: str, archived: bool) -> bool:
+        return False

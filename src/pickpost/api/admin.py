@@ -139,6 +139,28 @@ async def _switch(
     return json_response({"campaign_id": campaign_id, kind: item_id, "paused": paused})
 
 
+@router.post("/campaigns/{campaign_id}/archive", responses=openapi.NOT_FOUND)
+async def archive_campaign(campaign_id: str, request: Request) -> Response:
+    """Archive a campaign: every node refuses its traffic (1021) from its next catalog refresh;
+    its leads, sales and pings stay."""
+    return await _archive(request, campaign_id, archived=True)
+
+
+@router.post("/campaigns/{campaign_id}/restore", responses=openapi.NOT_FOUND)
+async def restore_campaign(campaign_id: str, request: Request) -> Response:
+    """Serve an archived campaign again."""
+    return await _archive(request, campaign_id, archived=False)
+
+
+async def _archive(request: Request, campaign_id: str, archived: bool) -> Response:
+    runtime = runtime_of(request)
+    if not _authorised(request, runtime.admin_token):
+        return _unauthorised()
+    if not await runtime.control.set_archived(campaign_id, archived):
+        return _not_found(f"campaign {campaign_id}")
+    return json_response({"campaign_id": campaign_id, "archived": archived})
+
+
 @router.post("/campaigns/{campaign_id}/{action}", responses=openapi.NOT_FOUND)
 async def switch_campaign(campaign_id: str, action: Action, request: Request) -> Response:
     """Pause or resume a campaign; every node serves the change within a catalog refresh."""

@@ -110,6 +110,10 @@ class WorkspaceControl(Protocol):
         anything."""
         ...
 
+    async def set_archived(self, campaign_id: str, archived: bool) -> bool:
+        """Archive or restore a campaign; False when there is no such campaign."""
+        ...
+
 
 class Recorder(Protocol):
     """Write-behind for logs that must not slow the response."""

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from pickpost.domain.catalog import Catalog
 from pickpost.domain.workspace import CampaignConfig, Workspace
 from pickpost.infra.sql import schema
+from pickpost.infra.sql.campaigns import set_archived
 from pickpost.infra.workspace_file import parse_workspace
 from pickpost.services.ports import PausableKind
 
@@ -117,6 +118,9 @@ class SqlWorkspaceControl:
         self, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
     ) -> PausableKind | None:
         return await set_paused(self._engine, campaign_id, kind, item_id, paused)
+
+    async def set_archived(self, campaign_id: str, archived: bool) -> bool:
+        return await set_archived(self._engine, campaign_id, archived)
 
 
 async def set_paused(
