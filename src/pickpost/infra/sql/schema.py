@@ -87,6 +87,8 @@ sales = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
     # A lead is never sold twice to the same buyer: enforced here, not in code.
     sa.UniqueConstraint("lead_id", "buyer_id", name="uq_sales_lead_buyer"),
+    # The operators' listing pages through sales by (created_at, id).
+    sa.Index("ix_sales_created_id", "created_at", "id"),
 )
 
 buyer_calls = sa.Table(
