@@ -9,7 +9,7 @@ import pytest
 
 from pickpost.simbuyers import FleetConfig
 from tests.support.databases import deployment_urls
-from tests.support.fleet import ThreadedFleet
+from tests.support.fleet import ThreadedFleet, native_buyer
 from tests.support.server import ServerProcess
 from tests.support.supplier_clients import KEY
 
@@ -33,14 +33,7 @@ FIELDS = [
 
 def workspace(urls: dict[str, str]) -> dict[str, Any]:
     def buyer(buyer_id: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "id": buyer_id,
-            "tcpa_entity_name": f"{buyer_id.title()} LLC",
-            "ping_url": f"{urls[buyer_id]}/ping",
-            "post_url": f"{urls[buyer_id]}/post",
-            "timeout_ms": 2000,
-            **extra,
-        }
+        return native_buyer(urls, buyer_id, timeout_ms=2000, **extra)
 
     def campaign(campaign_id: str, kind: str, buyers: list[Any], **extra: Any) -> dict[str, Any]:
         return {

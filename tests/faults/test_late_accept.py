@@ -12,7 +12,7 @@ import pytest
 
 from pickpost.simbuyers import FleetConfig
 from tests.support.databases import deployment_urls
-from tests.support.fleet import ThreadedFleet
+from tests.support.fleet import ThreadedFleet, native_buyer
 from tests.support.server import ADMIN_TOKEN, ServerProcess
 
 KEY = "late-accept-key-not-secret"
@@ -31,16 +31,10 @@ LEAD = {"zip_code": "78701", "state": "TX", "phone": "5125550142"}
 
 def _workspace(urls: dict[str, str]) -> dict[str, Any]:
     def buyer(buyer_id: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "id": buyer_id,
-            "tcpa_entity_name": f"{buyer_id.title()} LLC",
-            "ping_url": f"{urls[buyer_id]}/ping",
-            "post_url": f"{urls[buyer_id]}/post",
-            # Only "late" is late: "fast" answers at once, and a busy machine must not make
-            # it look late too.
-            "post_timeout_ms": TIMEOUT_MS if buyer_id == "late" else 10 * FAST_MARGIN_MS,
-            **extra,
-        }
+        # Only "late" is late: "fast" answers at once, and a busy machine must not make it
+        # look late too.
+        timeout = TIMEOUT_MS if buyer_id == "late" else 10 * FAST_MARGIN_MS
+        return native_buyer(urls, buyer_id, **{"post_timeout_ms": timeout, **extra})
 
     def direct(buyer_id: str, price: int, priority: int) -> dict[str, Any]:
         return buyer(buyer_id, ping_url=None, price={"static": price}, priority=priority)

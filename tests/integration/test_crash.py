@@ -15,7 +15,7 @@ import pytest
 
 from pickpost.simbuyers import FleetConfig
 from tests.support.databases import deployment_urls
-from tests.support.fleet import ThreadedFleet
+from tests.support.fleet import ThreadedFleet, native_buyer
 from tests.support.server import ServerProcess
 from tests.support.system import KEY
 from tests.support.waiting import eventually
@@ -35,15 +35,7 @@ LEAD = {"zip_code": "78701", "state": "TX", "first_name": "Dana", "phone": "5125
 
 def _workspace(urls: dict[str, str]) -> dict[str, Any]:
     def buyer(buyer_id: str, **extra: Any) -> dict[str, Any]:
-        base = urls[buyer_id]
-        return {
-            "id": buyer_id,
-            "tcpa_entity_name": f"{buyer_id.title()} LLC",
-            "ping_url": f"{base}/ping",
-            "post_url": f"{base}/post",
-            "post_timeout_ms": HOLD_MS + 1000,
-            **extra,
-        }
+        return native_buyer(urls, buyer_id, **{"post_timeout_ms": HOLD_MS + 1000, **extra})
 
     fields = [
         {"name": "zip_code", "type": "zip", "ping": "required", "post": "required"},

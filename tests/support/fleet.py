@@ -4,7 +4,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from pickpost.simbuyers import FleetConfig, SimFleet
 from pickpost.simbuyers.server import ReceivedRequest
@@ -104,3 +104,15 @@ class ThreadedFleet:
             await self._stopping.wait()
         finally:
             await self._fleet.stop()
+
+
+def native_buyer(urls: dict[str, str], buyer_id: str, **extra: Any) -> dict[str, Any]:
+    """A workspace buyer speaking the native protocol to the fleet's buyer ``buyer_id``
+    (``urls``: :attr:`ThreadedFleet.base_urls`); ``extra`` adds or overrides settings."""
+    return {
+        "id": buyer_id,
+        "tcpa_entity_name": f"{buyer_id.title()} LLC",
+        "ping_url": f"{urls[buyer_id]}/ping",
+        "post_url": f"{urls[buyer_id]}/post",
+        **extra,
+    }

@@ -13,7 +13,7 @@ import httpx
 
 from pickpost.simbuyers import FleetConfig
 from tests.support.databases import deployment_urls
-from tests.support.fleet import ThreadedFleet
+from tests.support.fleet import ThreadedFleet, native_buyer
 from tests.support.mapped import mapping
 from tests.support.server import ServerProcess
 
@@ -59,15 +59,7 @@ CAMPAIGNS = {"one_to_one": "f1", "exclusive": "f2", "shared": "f3", "direct_post
 
 def workspace(urls: dict[str, str]) -> dict[str, Any]:
     def native(buyer_id: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "id": buyer_id,
-            "tcpa_entity_name": f"{buyer_id.title()} LLC",
-            "ping_url": f"{urls[buyer_id]}/ping",
-            "post_url": f"{urls[buyer_id]}/post",
-            "timeout_ms": 2000,
-            "post_timeout_ms": 2000,
-            **extra,
-        }
+        return native_buyer(urls, buyer_id, timeout_ms=2000, post_timeout_ms=2000, **extra)
 
     mapped = {"id": "xml", "tcpa_entity_name": "Xml Leads LLC", "timeout_ms": 2000,
               "mapping": mapping(urls["xml"])}  # fmt: skip
