@@ -64,7 +64,8 @@ class Auction:
         clock = self._clock
         started = clock.now()
         for buyer in request.buyers:
-            if not adapter.adapter_for(buyer).pings():
+            protocol = adapter.adapter_for(buyer)
+            if not protocol.pings():
                 price = request.offers.get(buyer.id)
                 if price is not None and price > 0:
                     bids.append(_offered(buyer, price))
@@ -89,7 +90,7 @@ class Auction:
                 now=clock.now(),
             )
             try:
-                outbound = adapter.adapter_for(buyer).build_ping(order)
+                outbound = protocol.build_ping(order)
             except Exception as error:  # one buyer's adapter bug costs that buyer only
                 reason = _failed("building the ping", buyer, error)
                 calls.append(_unanswered(buyer, Outcome.ERROR, reason, clock.now(), request.test))

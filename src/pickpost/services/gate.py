@@ -128,12 +128,13 @@ class Gate:
         for buyer in campaign.buyers.values():
             reason = reasons[buyer.id]
             price: Cents | None = None
-            if reason is None and not adapter.adapter_for(buyer).pings():
+            protocol = adapter.adapter_for(buyer)
+            if reason is None and not protocol.pings():
                 price = price_for(buyer.price, lead) if buyer.price else None
                 if price is None:
                     reason = "no price rule matches this lead"
             if reason is not None:
-                url = adapter.adapter_for(buyer).ping_url(admitted.test) or ""
+                url = protocol.ping_url(admitted.test) or ""
                 result.skipped.append(
                     BuyerCall.unanswered(buyer.id, CallStep.PING, url, Outcome.SKIPPED, reason, at)
                 )
