@@ -17,6 +17,7 @@ from pickpost.infra.pingstore import MemoryPingStore, RedisPingStore
 from pickpost.infra.recorder import LogWriter
 from pickpost.infra.redaction import withhold_exception_messages
 from pickpost.infra.redis_counters import RedisCounters
+from pickpost.infra.sql.audit import SqlAuditLog
 from pickpost.infra.sql.counters import SqlCounters
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.keys import Masters, SqlKeyring
@@ -133,6 +134,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             views=SqlViews(engine, personal),
             control=SqlWorkspaceControl(engine),
             recorder=recorder,
+            audit=SqlAuditLog(engine),
             admin_token=token,
         )
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 import orjson
 
 from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest
+from pickpost.domain.audit import AuditEntry
 from pickpost.domain.lead import (
     ConsentRecord,
     InterruptedLead,
@@ -246,3 +247,13 @@ class NoControl:
 
     async def set_archived(self, campaign_id: str, archived: bool) -> bool:
         return False
+
+
+class MemoryAuditLog:
+    """The audit log as a list."""
+
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    async def record(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)

@@ -31,6 +31,7 @@ from tests.unit.fakes import (
     FakePingStore,
     FakeTransport,
     FlushingRecorder,
+    MemoryAuditLog,
     NoControl,
     NoViews,
     answer,
@@ -70,6 +71,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             views=NoViews(),
             control=NoControl(),
             recorder=recorder,
+            audit=MemoryAuditLog(),
             admin_token="admin-token-for-tests",
         )
 

@@ -28,6 +28,7 @@ from tests.unit.fakes import (
     FakePingStore,
     FakeTransport,
     FlushingRecorder,
+    MemoryAuditLog,
     NoControl,
     NoViews,
     answer,
@@ -91,6 +92,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             views=NoViews(),
             control=NoControl(),
             recorder=recorder,
+            audit=MemoryAuditLog(),
             admin_token=None,
         )
 

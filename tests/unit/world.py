@@ -2,7 +2,6 @@
 Post services, and counters read back through the store's own protocol. No sockets, no sleeps.
 """
 
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -131,6 +130,7 @@ class World:
     def wire(self, clock: Clock = SYSTEM_CLOCK, wait: ReplayWait | None = None) -> None:
         """Build the use cases over this world's parts: again after a test swaps one (a ledger
         that fails, counters that fail, a fake clock)."""
+        self.clock = clock
         caps, marks = Caps(self.counters), DuplicateMarks(self.counters)
         self.gate = Gate(caps, marks)
         auction = Auction(self.transport, clock=clock)
@@ -151,9 +151,11 @@ class World:
         ``lp_subid6``) so the same-payload check never mistakes two leads for one."""
         self._requests += 1
         body = {**auth(), **LEAD, "lp_subid6": f"req-{self._requests}", **data}
-        received_at = time.time() if at is None else at
+        received_at = self.clock.now() if at is None else at
+        # The arrival on the clock the use cases read: a request on the real monotonic clock
+        # against a fake one would find its deadline long past, or far away, by machine uptime.
         request = SupplierRequest(
-            f"r_{self._requests}", endpoint, time.monotonic(), received_at, body
+            f"r_{self._requests}", endpoint, self.clock.monotonic(), received_at, body
         )
         admitted = admit(self.catalog, request)
         assert isinstance(admitted, Admitted), admitted

@@ -5,13 +5,13 @@ Every error answers in the supplier envelope (docs/supplier-api.md, "Admin API")
 ``request_id: null``: admin calls are not recorded as supplier requests.
 """
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
 from pickpost.api import openapi
+from pickpost.api.auth import principal_of
 from pickpost.api.responses import json_response
 from pickpost.api.sales_query import encode_cursor, read_sales_query
 from pickpost.api.state import runtime_of
@@ -21,13 +21,6 @@ from pickpost.services.replies import Reply, envelope
 
 router = APIRouter(prefix="/api/v1")
 Action = Literal["pause", "resume"]
-
-
-def _authorised(request: Request, token: str | None) -> bool:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if token is None or scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _refused(refusal: Refusal) -> Response:
@@ -53,7 +46,7 @@ async def _view(
     request: Request, kind: str, key: str, read: Callable[[str], Awaitable[object | None]]
 ) -> Response:
     runtime = runtime_of(request)
-    if not _authorised(request, runtime.admin_token):
+    if await principal_of(request) is None:
         return _unauthorised()
     # Logs of this process are written behind the responses; make them visible first.
     await runtime.recorder.flush()
@@ -74,7 +67,7 @@ async def find_leads(
     field's normalisation), newest first. Answered from keyed hashes, so it works the same
     with values encrypted at rest; the value is never logged nor echoed."""
     runtime = runtime_of(request)
-    if not _authorised(request, runtime.admin_token):
+    if await principal_of(request) is None:
         return _unauthorised()
     found = await runtime.views.find_leads(field_name, field_value, limit)
     return json_response({"leads": found})
@@ -107,7 +100,7 @@ async def list_sales(
     ``since``/``until``: ISO dates or datetimes (UTC), ``since`` inclusive, ``until``
     exclusive (a bare date: through that day). ``next_cursor`` fetches the next page."""
     runtime = runtime_of(request)
-    if not _authorised(request, runtime.admin_token):
+    if await principal_of(request) is None:
         return _unauthorised()
     query = read_sales_query(
         status=status,
@@ -129,7 +122,7 @@ async def _switch(
     request: Request, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
 ) -> Response:
     runtime = runtime_of(request)
-    if not _authorised(request, runtime.admin_token):
+    if await principal_of(request) is None:
         return _unauthorised()
     missing = await runtime.control.set_paused(campaign_id, kind, item_id, paused)
     if missing == "campaign":
@@ -154,7 +147,7 @@ async def restore_campaign(campaign_id: str, request: Request) -> Response:
 
 async def _archive(request: Request, campaign_id: str, archived: bool) -> Response:
     runtime = runtime_of(request)
-    if not _authorised(request, runtime.admin_token):
+    if await principal_of(request) is None:
         return _unauthorised()
     if not await runtime.control.set_archived(campaign_id, archived):
         return _not_found(f"campaign {campaign_id}")

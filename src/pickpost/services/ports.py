@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from pickpost.buyers.wire import Delivery, OutboundRequest
+from pickpost.domain.audit import AuditEntry
 from pickpost.domain.caps import Charge
 from pickpost.domain.catalog import Catalog
 from pickpost.domain.lead import (
@@ -124,6 +125,12 @@ class Recorder(Protocol):
 
 class FlushableRecorder(Recorder, Protocol):
     async def flush(self) -> None: ...
+
+
+class AuditLog(Protocol):
+    """The audit log of operator actions (sign-in, pause, resume, return decisions, people)."""
+
+    async def record(self, entry: AuditEntry) -> None: ...
 
 
 class CounterStore(Protocol):

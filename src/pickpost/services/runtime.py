@@ -6,7 +6,7 @@ from pickpost.domain.catalog import Catalog
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.ping import PingService
-from pickpost.services.ports import AdminViews, FlushableRecorder, WorkspaceControl
+from pickpost.services.ports import AdminViews, AuditLog, FlushableRecorder, WorkspaceControl
 from pickpost.services.post import PostService
 
 
@@ -19,6 +19,7 @@ class Runtime:
     views: AdminViews
     control: WorkspaceControl
     recorder: FlushableRecorder
+    audit: AuditLog
     admin_token: str | None
 
     @property

@@ -7,6 +7,7 @@ metadata = sa.MetaData()
 
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
 Timestamp = sa.DateTime(timezone=True)
+Serial = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
 campaigns = sa.Table(
     "campaigns",
@@ -57,6 +58,9 @@ leads = sa.Table(
     sa.UniqueConstraint("ping_id", name="uq_leads_ping_id"),
     sa.Index("ix_leads_campaign_created", "campaign_id", "created_at"),
     sa.Index("ix_leads_purge", "purged_at", "created_at"),
+    # The lead list pages by (created_at, id); the rollups find changed leads by updated_at.
+    sa.Index("ix_leads_created_id", "created_at", "id"),
+    sa.Index("ix_leads_updated", "updated_at"),
 )
 
 consents = sa.Table(
@@ -89,6 +93,7 @@ sales = sa.Table(
     sa.UniqueConstraint("lead_id", "buyer_id", name="uq_sales_lead_buyer"),
     # The operators' listing pages through sales by (created_at, id).
     sa.Index("ix_sales_created_id", "created_at", "id"),
+    sa.Index("ix_sales_buyer_created", "buyer_id", "created_at"),
 )
 
 buyer_calls = sa.Table(
@@ -106,6 +111,13 @@ buyer_calls = sa.Table(
     sa.Column("latency_ms", sa.Float, nullable=False),
     sa.Column("price_cents", sa.BigInteger, nullable=True),
     sa.Column("started_at", Timestamp, nullable=False),
+    # What was sent and answered, secrets redacted, size-capped, personal values sealed.
+    sa.Column("request_headers", Json, nullable=True),
+    sa.Column("request_body", Json, nullable=True),
+    sa.Column("response_headers", Json, nullable=True),
+    sa.Column("response_body", Json, nullable=True),
+    sa.Column("purged_at", Timestamp, nullable=True),
+    sa.Index("ix_buyer_calls_purge", "purged_at", "started_at"),
 )
 
 requests = sa.Table(
@@ -157,4 +169,120 @@ counters = sa.Table(
     sa.Column("key", sa.String(512), primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=True, index=True),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", Serial, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    # The supplier or buyer a scoped role sees; null for owner, admin and analyst.
+    sa.Column("scope_id", sa.String(64), nullable=True),
+    sa.Column("time_zone", sa.String(64), nullable=False, server_default="UTC"),
+    # Bumped by "sign out everywhere": sessions signed with an older epoch are refused.
+    sa.Column("session_epoch", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("disabled_at", Timestamp, nullable=True),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(24), primary_key=True),
+    sa.Column("user_id", Serial, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("last_used_at", Timestamp, nullable=True),
+    sa.Column("revoked_at", Timestamp, nullable=True),
+)
+
+# Secrets the server generates once and every node shares (the session signing key).
+site_secrets = sa.Table(
+    "site_secrets",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", Serial, primary_key=True),
+    sa.Column("at", Timestamp, nullable=False, index=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("before", Json, nullable=True),
+    sa.Column("after", Json, nullable=True),
+    sa.Column("remote_addr", sa.Text, nullable=True),
+)
+
+returns = sa.Table(
+    "returns",
+    metadata,
+    sa.Column("id", Serial, primary_key=True),
+    sa.Column("lead_id", sa.String(40), sa.ForeignKey("leads.id"), nullable=False),
+    sa.Column("buyer_id", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(16), nullable=False),  # open, approved, rejected
+    sa.Column("opened_by", sa.String(64), nullable=False),
+    sa.Column("opened_at", Timestamp, nullable=False),
+    sa.Column("decided_by", sa.String(64), nullable=True),
+    sa.Column("decided_at", Timestamp, nullable=True),
+    # What an approved return gives back: the buyer's price, and the supplier payout charged
+    # back (0 when the campaign does not charge suppliers back).
+    sa.Column("credit_cents", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("chargeback_cents", sa.BigInteger, nullable=False, server_default="0"),
+    # A sale is returned at most once.
+    sa.UniqueConstraint("lead_id", "buyer_id", name="uq_returns_lead_buyer"),
+    sa.Index("ix_returns_status_opened", "status", "opened_at"),
+)
+
+# 15-minute UTC buckets: every time zone in use has its day boundaries on a quarter hour.
+# What the ledger holds (leads, sales, returns) by lead or sale status, recomputed from the
+# ledger for the buckets whose leads changed; buyer_id '' is the lead itself.
+lead_rollups = sa.Table(
+    "lead_rollups",
+    metadata,
+    sa.Column("bucket", Timestamp, primary_key=True),
+    sa.Column("campaign_id", sa.String(64), primary_key=True),
+    sa.Column("supplier_id", sa.String(64), primary_key=True),
+    sa.Column("buyer_id", sa.String(64), primary_key=True),
+    sa.Column("test", sa.Boolean, primary_key=True),
+    sa.Column("status", sa.String(16), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("price_cents", sa.BigInteger, nullable=False),
+    sa.Column("payout_cents", sa.BigInteger, nullable=False),
+    sa.Column("returned", sa.BigInteger, nullable=False),
+    sa.Column("returned_price_cents", sa.BigInteger, nullable=False),
+    sa.Column("returned_payout_cents", sa.BigInteger, nullable=False),
+)
+
+# What never becomes a ledger row (pings, bids, refused requests), counted as it happens and
+# added in; buyer_id '' is the supplier's side.
+traffic_rollups = sa.Table(
+    "traffic_rollups",
+    metadata,
+    sa.Column("bucket", Timestamp, primary_key=True),
+    sa.Column("campaign_id", sa.String(64), primary_key=True),
+    sa.Column("supplier_id", sa.String(64), primary_key=True),
+    sa.Column("buyer_id", sa.String(64), primary_key=True),
+    sa.Column("test", sa.Boolean, primary_key=True),
+    sa.Column("metric", sa.String(24), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("sum_cents", sa.BigInteger, nullable=False),
+    sa.Column("sum_ms", sa.Float, nullable=False),
+)
+
+# How far the rollups have read the ledger.
+rollup_marks = sa.Table(
+    "rollup_marks",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("at", Timestamp, nullable=False),
 )
