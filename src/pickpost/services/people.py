@@ -185,6 +185,9 @@ class People:
         await self._record(name, "sign_in", f"user {name}", remote_addr=remote_addr)
         return SignedIn(user)
 
+    async def signed_out(self, name: str, remote_addr: str | None) -> None:
+        await self._record(name, "sign_out", f"user {name}", remote_addr=remote_addr)
+
     async def session_user(self, user_id: int, epoch: int) -> User | None:
         """The user a session names, unless disabled or signed out everywhere since."""
         user = await self._store.user_by_id(user_id)
