@@ -60,7 +60,7 @@ async def _allowed(request: Request, need: Need) -> Principal | Response:
     return principal
 
 
-def _own(principal: Principal, found: dict[str, object]) -> dict[str, object] | None:
+def shown_to(principal: Principal, found: dict[str, object]) -> dict[str, object] | None:
     """What a scoped principal may see of a lead or ping view, or None if nothing.
 
     A supplier sees its own leads whole. A buyer sees the leads offered or sold to it, and of
@@ -99,7 +99,7 @@ async def _view(
     # Logs of this process are written behind the responses; make them visible first.
     await runtime.recorder.flush()
     found = await read(key)
-    shown = None if found is None else _own(principal, found)
+    shown = None if found is None else shown_to(principal, found)
     if shown is None:
         return _not_found(f"{kind} {key}")
     return json_response(shown)
@@ -127,7 +127,7 @@ async def find_leads(
 
 async def _visible_lead(request: Request, principal: Principal, lead_id: str) -> bool:
     found = await runtime_of(request).views.lead(lead_id)
-    return found is not None and _own(principal, found) is not None
+    return found is not None and shown_to(principal, found) is not None
 
 
 @router.get("/leads/{lead_id}", responses=openapi.NOT_FOUND)
