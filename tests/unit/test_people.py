@@ -30,7 +30,8 @@ def test_the_right_password_signs_in_and_a_wrong_one_does_not() -> None:
     people, audit, _ = _people()
     assert _sign_in(people, "wrong password!") == SignInRefused(throttled=False)
     signed = _sign_in(people, PASSWORD)
-    assert isinstance(signed, SignedIn) and signed.user.name == "ana"
+    assert isinstance(signed, SignedIn)
+    assert signed.user.name == "ana"
     assert _sign_in(people, PASSWORD, name="nobody") == SignInRefused(throttled=False)
     assert audit.actions()[-3:] == ["sign_in_failed", "sign_in", "sign_in_failed"]
 
