@@ -230,14 +230,14 @@ async def _switch(
     return json_response({"campaign_id": campaign_id, kind: item_id, "paused": paused})
 
 
-@router.post("/campaigns/{campaign_id}/archive", responses=openapi.NOT_FOUND)
+@router.post("/campaigns/{campaign_id}/archive", responses=openapi.CHANGE)
 async def archive_campaign(campaign_id: str, request: Request) -> Response:
     """Archive a campaign: every node refuses its traffic (1021) from its next catalog refresh;
     its leads, sales and pings stay."""
     return await _archive(request, campaign_id, archived=True)
 
 
-@router.post("/campaigns/{campaign_id}/restore", responses=openapi.NOT_FOUND)
+@router.post("/campaigns/{campaign_id}/restore", responses=openapi.CHANGE)
 async def restore_campaign(campaign_id: str, request: Request) -> Response:
     """Serve an archived campaign again."""
     return await _archive(request, campaign_id, archived=False)
@@ -261,13 +261,13 @@ async def _archive(request: Request, campaign_id: str, archived: bool) -> Respon
     return json_response({"campaign_id": campaign_id, "archived": archived})
 
 
-@router.post("/campaigns/{campaign_id}/{action}", responses=openapi.NOT_FOUND)
+@router.post("/campaigns/{campaign_id}/{action}", responses=openapi.CHANGE)
 async def switch_campaign(campaign_id: str, action: Action, request: Request) -> Response:
     """Pause or resume a campaign; every node serves the change within a catalog refresh."""
     return await _switch(request, campaign_id, "campaign", campaign_id, action == "pause")
 
 
-@router.post("/campaigns/{campaign_id}/buyers/{buyer_id}/{action}", responses=openapi.NOT_FOUND)
+@router.post("/campaigns/{campaign_id}/buyers/{buyer_id}/{action}", responses=openapi.CHANGE)
 async def switch_buyer(
     campaign_id: str, buyer_id: str, action: Action, request: Request
 ) -> Response:
@@ -275,9 +275,7 @@ async def switch_buyer(
     return await _switch(request, campaign_id, "buyer", buyer_id, action == "pause")
 
 
-@router.post(
-    "/campaigns/{campaign_id}/suppliers/{supplier_id}/{action}", responses=openapi.NOT_FOUND
-)
+@router.post("/campaigns/{campaign_id}/suppliers/{supplier_id}/{action}", responses=openapi.CHANGE)
 async def switch_supplier(
     campaign_id: str, supplier_id: str, action: Action, request: Request
 ) -> Response:
