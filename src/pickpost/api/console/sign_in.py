@@ -42,7 +42,9 @@ THROTTLED = (
 )
 
 
-def _form(request: Request, next_path: str, error: str = "", status_code: int = 200) -> Response:
+def _form(
+    request: Request, next_path: str, error: str = "", status_code: int = 200, name: str = ""
+) -> Response:
     runtime = runtime_of(request)
     now = runtime.people.now()
     given = request.cookies.get(PRESESSION_COOKIE)
@@ -51,7 +53,7 @@ def _form(request: Request, next_path: str, error: str = "", status_code: int = 
     csrf = csrf or secrets.token_urlsafe(24)
     page = console_page(
         request, "sign_in.html", status_code, csrf=csrf, next=next_path, error=error,
-        name=request.query_params.get("name", ""),
+        name=name,
     )  # fmt: skip
     if fresh:
         page.set_cookie(
@@ -90,12 +92,12 @@ async def sign_in(request: Request) -> Response:
     target = local_path(field(form, "next"))
     name, password = field(form, "name"), secret_field(form, "password")
     if not name or not password:
-        return _form(request, target, WRONG, 401)
+        return _form(request, target, WRONG, 401, name)
     outcome = await runtime.people.sign_in(name, password, client_address(request))
     if not isinstance(outcome, SignedIn):
         if outcome.throttled:
-            return _form(request, target, THROTTLED, 429)
-        return _form(request, target, WRONG, 401)
+            return _form(request, target, THROTTLED, 429, name)
+        return _form(request, target, WRONG, 401, name)
     user = outcome.user
     response = see_other(target)
     set_session_cookie(
