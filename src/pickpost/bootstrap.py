@@ -147,7 +147,6 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 key_bytes(session_key),
                 settings.session_idle_s,
                 settings.session_absolute_s,
-                settings.trusted_proxy,
             ),
         )
 

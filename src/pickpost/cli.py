@@ -402,6 +402,8 @@ def _uvicorn(settings: Settings) -> None:
         log_level=settings.log_level,
         access_log=False,
         server_header=False,
+        # Forwarded headers are believed only behind a proxy the operator says it trusts.
+        proxy_headers=settings.trusted_proxy,
     )
 
 

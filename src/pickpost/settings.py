@@ -35,8 +35,9 @@ class Settings(BaseSettings):
     # Console sessions end after this long unused, and this long after sign-in (seconds).
     session_idle_s: float = Field(default=8 * 3600, gt=0)
     session_absolute_s: float = Field(default=7 * 24 * 3600, gt=0)
-    # Behind a reverse proxy we trust: read the scheme and client address it forwards
-    # (X-Forwarded-Proto, X-Forwarded-For); never set it when clients reach the server directly.
+    # Behind a reverse proxy: believe the scheme and client address it forwards
+    # (X-Forwarded-Proto, X-Forwarded-For) from the peers FORWARDED_ALLOW_IPS names (uvicorn's
+    # variable; default 127.0.0.1). Unset, no forwarded header is believed.
     trusted_proxy: bool = False
     # How often ``serve`` purges what the retention no longer keeps (when any is set).
     purge_every_s: float = Field(default=3600.0, gt=0)

@@ -41,19 +41,13 @@ def bearer_of(request: Request) -> str | None:
 
 
 def client_address(request: Request) -> str | None:
-    """The client's address: the last hop X-Forwarded-For names behind a trusted proxy."""
-    if runtime_of(request).sessions.trusted_proxy:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded
+    """The client's address. Behind a trusted proxy (``PICKPOST_TRUSTED_PROXY``), the server
+    has already taken it from the proxy's X-Forwarded-For."""
     return request.client.host if request.client else None
 
 
 def is_https(request: Request) -> bool:
-    if runtime_of(request).sessions.trusted_proxy:
-        proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-        if proto:
-            return proto == "https"
+    """Whether the request came over HTTPS (behind a trusted proxy: X-Forwarded-Proto)."""
     return request.url.scheme == "https"
 
 

@@ -44,7 +44,6 @@ class SessionPolicy:
     key: bytes  # the shared signing key (site_secrets "session_key")
     idle_s: float  # a session unused this long is over
     absolute_s: float  # and any session this old
-    trusted_proxy: bool = False  # read X-Forwarded-Proto/-For (set by a proxy we trust)
 
 
 def _digest(text: str) -> str:
