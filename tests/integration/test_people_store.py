@@ -91,8 +91,10 @@ def test_the_audit_log_filters_and_pages_newest_first(database: str) -> None:
             log = SqlAuditLog(engine)
             for n in range(7):
                 actor = "ana" if n % 2 == 0 else "bo"
-                switch: tuple[dict[str, object], ...] = ({"paused": False}, {"paused": True})
-                entry = AuditEntry(actor, "pause", f"campaign {n}", 1000.0 + n, *switch, "10.0.0.1")
+                entry = AuditEntry(
+                    actor, "pause", f"campaign {n}", 1000.0 + n,
+                    {"paused": False}, {"paused": True}, "10.0.0.1",
+                )  # fmt: skip
                 await log.record(entry)
             await log.record(AuditEntry("cli", "user_add", "user x", 2000.0))
             first = await log.read(AuditQuery(actor="ana", limit=2))
