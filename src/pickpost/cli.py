@@ -171,7 +171,8 @@ def serve(
     keep_lead_fields_days: KeepLeadFields = None,
     keep_consent_days: KeepConsent = None,
 ) -> None:
-    """Serve the supplier and admin APIs (migrating and applying --workspace first).
+    """Serve the supplier and admin APIs and the console (migrating and applying --workspace
+    first).
 
     With a retention set, what it no longer keeps is purged at start and every
     PICKPOST_PURGE_EVERY_S seconds. The master key of personal data is read from
