@@ -97,10 +97,11 @@ class SqlPeople:
 
     async def update_user(self, user_id: int, **values: object) -> None:
         """Set columns of a user: role, scope_id, time_zone, password_hash, disabled_at."""
-        if "role" in values and isinstance(values["role"], Role):
-            values["role"] = values["role"].value
-        if isinstance(values.get("disabled_at"), float):
-            values["disabled_at"] = at(float(values["disabled_at"]))  # type: ignore[arg-type]
+        role, disabled = values.get("role"), values.get("disabled_at")
+        if isinstance(role, Role):
+            values["role"] = role.value
+        if isinstance(disabled, float):
+            values["disabled_at"] = at(disabled)
         async with self._engine.begin() as conn:
             await conn.execute(_users.update().where(_users.c.id == user_id).values(**values))
 
