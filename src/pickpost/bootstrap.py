@@ -10,8 +10,10 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.api.app import create_app
+from pickpost.api.sessions import key_bytes, new_key
 from pickpost.infra.crypto import parse_master_key
 from pickpost.infra.metrics import MeteredCatalogSource, MeteredLeadStore, MeteredRecorder
+from pickpost.infra.passwords import Argon2Passwords
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.pingstore import MemoryPingStore, RedisPingStore
 from pickpost.infra.recorder import LogWriter
@@ -22,6 +24,7 @@ from pickpost.infra.sql.counters import SqlCounters
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.keys import Masters, SqlKeyring
 from pickpost.infra.sql.logs import SqlLogStore
+from pickpost.infra.sql.people import SqlPeople, SqlSiteSecrets
 from pickpost.infra.sql.purge import PurgeReport, Retention, SqlPurger
 from pickpost.infra.sql.views import SqlViews
 from pickpost.infra.sql.workspace import SqlCatalogSource, SqlWorkspaceControl
@@ -31,6 +34,7 @@ from pickpost.services.catalog_refresh import CatalogHolder, CatalogRefresher
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
 from pickpost.services.marks import DuplicateMarks
+from pickpost.services.people import People, SessionPolicy
 from pickpost.services.periodic import Periodic
 from pickpost.services.ping import PingService
 from pickpost.services.ports import CounterStore, PingStore, SystemClock
@@ -126,6 +130,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         gate = Gate(caps, marks)
         seller = Seller(transport, leads, gate, caps, marks, clock)
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
+        audit = SqlAuditLog(engine)
+        session_key = await SqlSiteSecrets(engine).secret("session_key", new_key(), clock.now())
         yield Runtime(
             catalogs=catalogs.holder,
             pings=PingService(auction, gate, pings, recorder, clock),
@@ -134,8 +140,14 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             views=SqlViews(engine, personal),
             control=SqlWorkspaceControl(engine),
             recorder=recorder,
-            audit=SqlAuditLog(engine),
+            audit=audit,
             admin_token=token,
+            people=People(SqlPeople(engine), Argon2Passwords(), audit, counters, clock),
+            sessions=SessionPolicy(
+                key_bytes(session_key),
+                settings.session_idle_s,
+                settings.session_absolute_s,
+            ),
         )
 
 

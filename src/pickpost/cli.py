@@ -1,4 +1,5 @@
-"""The ``pickpost`` command line: serve, load, migrate, campaigns, purge, keys, simbuyers, demo."""
+"""The ``pickpost`` command line: serve, load, migrate, campaigns, users, purge, keys,
+simbuyers, demo."""
 
 import asyncio
 import base64
@@ -32,10 +33,13 @@ from pickpost.cli_errors import (
     first_line,
     shown_url,
 )
+from pickpost.cli_users import users_app
 from pickpost.demo import FILES as DEMO
+from pickpost.domain.audit import AuditEntry
 from pickpost.infra.crypto import DataKeyError, new_data_key
 from pickpost.infra.metrics import MULTIPROC_ENV
 from pickpost.infra.personal_data import PersonalData
+from pickpost.infra.sql.audit import SqlAuditLog
 from pickpost.infra.sql.campaigns import list_campaigns, set_archived
 from pickpost.infra.sql.engine import DatabaseUrlError, driver_url, make_engine
 from pickpost.infra.sql.keys import Masters, Rotation, SqlKeyring, rotate
@@ -52,6 +56,7 @@ from pickpost.settings import Settings
 app = typer.Typer(
     cls=OneLineErrors, help="Pickpost: an open-source lead exchange.", no_args_is_help=True
 )
+app.add_typer(users_app, name="users")
 console = Console()
 
 DatabaseOpt = Annotated[
@@ -123,7 +128,18 @@ def _apply(workspace: Path, database: str) -> None:
     """Apply the file and say what changed; a document that cannot be applied exits 2."""
 
     async def apply(engine: AsyncEngine) -> ApplyReport:
-        return await apply_workspace(engine, read_workspace(workspace))
+        report = await apply_workspace(engine, read_workspace(workspace))
+        # Who loaded what: each changed campaign's document hash before and after.
+        entry = AuditEntry(
+            "cli",
+            "workspace_load",
+            f"workspace {workspace.name}",
+            time.time(),
+            {"doc_hashes": dict(report.hashes_before)},
+            {"doc_hashes": dict(report.hashes_after), "unchanged": report.unchanged},
+        )
+        await SqlAuditLog(engine).record(entry)
+        return report
 
     report = _on_database(database, apply, WorkspaceError)
     console.print(
@@ -155,7 +171,8 @@ def serve(
     keep_lead_fields_days: KeepLeadFields = None,
     keep_consent_days: KeepConsent = None,
 ) -> None:
-    """Serve the supplier and admin APIs (migrating and applying --workspace first).
+    """Serve the supplier and admin APIs and the console (migrating and applying --workspace
+    first).
 
     With a retention set, what it no longer keeps is purged at start and every
     PICKPOST_PURGE_EVERY_S seconds. The master key of personal data is read from
@@ -386,6 +403,8 @@ def _uvicorn(settings: Settings) -> None:
         log_level=settings.log_level,
         access_log=False,
         server_header=False,
+        # Forwarded headers are believed only behind a proxy the operator says it trusts.
+        proxy_headers=settings.trusted_proxy,
     )
 
 

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     keep_requests_days: float | None = Field(default=None, ge=0)
     keep_lead_fields_days: float | None = Field(default=None, ge=0)
     keep_consent_days: float | None = Field(default=None, ge=0)
+    # Console sessions end after this long unused, and this long after sign-in (seconds).
+    session_idle_s: float = Field(default=8 * 3600, gt=0)
+    session_absolute_s: float = Field(default=7 * 24 * 3600, gt=0)
+    # Behind a reverse proxy: believe the scheme and client address it forwards
+    # (X-Forwarded-Proto, X-Forwarded-For) from the peers FORWARDED_ALLOW_IPS names (uvicorn's
+    # variable; default 127.0.0.1). Unset, no forwarded header is believed.
+    trusted_proxy: bool = False
     # How often ``serve`` purges what the retention no longer keeps (when any is set).
     purge_every_s: float = Field(default=3600.0, gt=0)
 

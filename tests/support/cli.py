@@ -8,9 +8,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def pickpost(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def pickpost(
+    *args: str, env: Mapping[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``pickpost ARGS`` and capture what it says; ``env``, when given, is the whole
-    environment of the command."""
+    environment of the command; ``input`` is what it reads on standard input."""
     return subprocess.run(
         [sys.executable, "-m", "pickpost", *args],
         capture_output=True,
@@ -19,4 +21,5 @@ def pickpost(*args: str, env: Mapping[str, str] | None = None) -> subprocess.Com
         cwd=ROOT,
         check=False,
         env=None if env is None else dict(env),
+        input=input,
     )

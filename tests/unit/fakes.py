@@ -1,13 +1,14 @@
 """In-memory stand-ins for the ports, for use-case tests without sockets or databases."""
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 
 import orjson
 
 from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest
-from pickpost.domain.audit import AuditEntry
+from pickpost.domain.audit import AuditEntry, AuditPage, AuditQuery
 from pickpost.domain.lead import (
     ConsentRecord,
     InterruptedLead,
@@ -22,8 +23,11 @@ from pickpost.domain.lead import (
     StoredOutcome,
 )
 from pickpost.domain.outcomes import BuyerCall, Outcome
+from pickpost.domain.people import ApiToken, Role, User
 from pickpost.domain.ping import PingRecord
 from pickpost.domain.sales_query import SalesPage, SalesQuery
+from pickpost.infra.counters import MemoryCounters
+from pickpost.services.people import People, SessionPolicy
 from pickpost.services.ports import PausableKind
 
 Handler = Callable[[OutboundRequest, int], Awaitable[InboundResponse | None]]
@@ -257,3 +261,107 @@ class MemoryAuditLog:
 
     async def record(self, entry: AuditEntry) -> None:
         self.entries.append(entry)
+
+    async def read(self, query: AuditQuery) -> AuditPage:
+        numbered = list(enumerate(self.entries, start=1))[::-1]
+        found = [
+            (i, e)
+            for i, e in numbered
+            if (query.actor is None or e.actor == query.actor)
+            and (query.action is None or e.action == query.action)
+            and (query.before_id is None or i < query.before_id)
+        ]
+        page = found[: query.limit]
+        more = len(found) > query.limit
+        return AuditPage(tuple(page), page[-1][0] if more else None)
+
+    def actions(self) -> list[str]:
+        return [e.action for e in self.entries]
+
+
+class MemoryPeople:
+    """Users and tokens in dictionaries."""
+
+    def __init__(self) -> None:
+        self.users_by_id: dict[int, User] = {}
+        self.hashes: dict[int, str] = {}
+        self.token_rows: dict[str, ApiToken] = {}
+
+    async def add_user(
+        self, name: str, password_hash: str, role: Role, scope_id: str | None, time_zone: str,
+        now: float,
+    ) -> User | None:  # fmt: skip
+        if await self.user_by_name(name) is not None:
+            return None
+        user = User(len(self.users_by_id) + 1, name, role, scope_id, time_zone, 0, now)
+        self.users_by_id[user.id], self.hashes[user.id] = user, password_hash
+        return user
+
+    async def user_by_name(self, name: str) -> User | None:
+        return next((u for u in self.users_by_id.values() if u.name == name), None)
+
+    async def user_by_id(self, user_id: int) -> User | None:
+        return self.users_by_id.get(user_id)
+
+    async def users(self) -> list[User]:
+        return sorted(self.users_by_id.values(), key=lambda u: u.name)
+
+    async def password_hash(self, user_id: int) -> str | None:
+        return self.hashes.get(user_id)
+
+    async def update_user(self, user_id: int, **values: object) -> None:
+        if "password_hash" in values:
+            self.hashes[user_id] = str(values.pop("password_hash"))
+        user = self.users_by_id[user_id]
+        self.users_by_id[user_id] = dataclasses.replace(user, **values)  # type: ignore[arg-type]
+
+    async def bump_epoch(self, user_id: int) -> None:
+        user = self.users_by_id[user_id]
+        self.users_by_id[user_id] = dataclasses.replace(user, session_epoch=user.session_epoch + 1)
+
+    async def add_token(
+        self, token_id: str, user_id: int, label: str, secret_hash: str, now: float
+    ) -> None:
+        self.token_rows[token_id] = ApiToken(token_id, user_id, label, secret_hash, now)
+
+    async def token(self, token_id: str) -> ApiToken | None:
+        return self.token_rows.get(token_id)
+
+    async def tokens(self, user_id: int | None = None) -> list[ApiToken]:
+        return [t for t in self.token_rows.values() if user_id in (None, t.user_id)]
+
+    async def token_used(self, token_id: str, now: float) -> None:
+        found = self.token_rows[token_id]
+        self.token_rows[token_id] = dataclasses.replace(found, last_used_at=now)
+
+    async def revoke_token(self, token_id: str, now: float) -> bool:
+        found = self.token_rows.get(token_id)
+        if found is None or found.revoked_at is not None:
+            return False
+        self.token_rows[token_id] = dataclasses.replace(found, revoked_at=now)
+        return True
+
+
+class PlainPasswords:
+    """A fast stand-in for argon2: ``v<version>:<password>``; older versions need a rehash."""
+
+    def __init__(self, version: int = 1) -> None:
+        self.version = version
+
+    def hash(self, password: str) -> str:
+        return f"v{self.version}:{password}"
+
+    def verify(self, stored: str, password: str) -> bool:
+        return stored.partition(":")[2] == password
+
+    def needs_rehash(self, stored: str) -> bool:
+        return not stored.startswith(f"v{self.version}:")
+
+
+FAKE_SESSIONS = SessionPolicy(b"k" * 32, idle_s=3600, absolute_s=86400)
+
+
+def fake_people(audit: MemoryAuditLog, clock: "FakeClock | None" = None) -> People:
+    """People over memory, on a fake clock whose counters move with it."""
+    clock = clock or FakeClock(1_800_000_000.0)
+    return People(MemoryPeople(), PlainPasswords(), audit, MemoryCounters(clock.monotonic), clock)

@@ -27,6 +27,7 @@ from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from tests.unit.factories import auth, make_catalog
 from tests.unit.fakes import (
+    FAKE_SESSIONS,
     FakeLeadStore,
     FakePingStore,
     FakeTransport,
@@ -35,6 +36,7 @@ from tests.unit.fakes import (
     NoControl,
     NoViews,
     answer,
+    fake_people,
 )
 
 
@@ -63,6 +65,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
 
     @asynccontextmanager
     async def runtime() -> AsyncIterator[Runtime]:
+        audit = MemoryAuditLog()
         yield Runtime(
             catalogs=CatalogHolder(make_catalog()),
             pings=PingService(auction, gate, pings, recorder),
@@ -71,7 +74,9 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             views=NoViews(),
             control=NoControl(),
             recorder=recorder,
-            audit=MemoryAuditLog(),
+            audit=audit,
+            people=fake_people(audit),
+            sessions=FAKE_SESSIONS,
             admin_token="admin-token-for-tests",
         )
 

@@ -24,6 +24,7 @@ from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from tests.unit.factories import OTHER_KEY, SUPPLIER_KEY, make_campaign, make_workspace
 from tests.unit.fakes import (
+    FAKE_SESSIONS,
     FakeLeadStore,
     FakePingStore,
     FakeTransport,
@@ -32,6 +33,7 @@ from tests.unit.fakes import (
     NoControl,
     NoViews,
     answer,
+    fake_people,
 )
 
 HOSTILE = "<script>alert('x')</script> & Co"
@@ -84,6 +86,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     # The page reads only the catalog; the services are there because the runtime needs them.
     @asynccontextmanager
     async def runtime() -> AsyncIterator[Runtime]:
+        audit = MemoryAuditLog()
         yield Runtime(
             catalogs=CatalogHolder(catalog),
             pings=PingService(auction, gate, pings, recorder),
@@ -92,7 +95,9 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             views=NoViews(),
             control=NoControl(),
             recorder=recorder,
-            audit=MemoryAuditLog(),
+            audit=audit,
+            people=fake_people(audit),
+            sessions=FAKE_SESSIONS,
             admin_token=None,
         )
 

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from pickpost import __version__
 from pickpost.api import admin, docs_pages, home, openapi, specs, supplier
+from pickpost.api.console import routes as console
 from pickpost.api.responses import json_response
 from pickpost.domain.errors import Code
 from pickpost.domain.fields import FieldError
@@ -64,6 +65,7 @@ def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
     app.include_router(specs.router)
     app.include_router(home.router)
     docs_pages.install(app)
+    console.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

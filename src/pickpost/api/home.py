@@ -11,6 +11,7 @@ router = APIRouter()
 
 # (path, what it is); paths with a placeholder are patterns, not links.
 PAGES: tuple[tuple[str, str], ...] = (
+    ("/console/sign-in", "the operator console (its first user: pickpost users add)"),
     ("/docs", "the API, interactive (Swagger UI; works offline)"),
     ("/redoc", "the API, to read (ReDoc)"),
     ("/openapi.json", "the OpenAPI document"),

@@ -129,6 +129,10 @@ SPEC_PAGE: dict[int | str, dict[str, Any]] = {
 }
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _answer("ERROR 1030: no such thing")}
+CHANGE: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    403: _answer("ERROR 1031: the token's role may not change anything (analyst, scoped users)"),
+}
 
 _ADMIN: dict[str, dict[str, Any]] = {
     "400": _answer("ERROR 1000: a malformed parameter; `errors` names it"),
@@ -150,7 +154,8 @@ def finish(document: dict[str, Any]) -> dict[str, Any]:
         _BEARER: {
             "type": "http",
             "scheme": "bearer",
-            "description": "the server's PICKPOST_ADMIN_TOKEN",
+            "description": "a user's API token (pp_<id>_<secret>) or the server's "
+            "PICKPOST_ADMIN_TOKEN (the bootstrap owner)",
         }
     }
     for path, operations in document.get("paths", {}).items():

@@ -12,3 +12,21 @@ class AuditEntry:
     before: dict[str, object] | None = None
     after: dict[str, object] | None = None
     remote_addr: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which entries to read, newest first: each filter optional; ``before_id`` pages on."""
+
+    actor: str | None = None
+    action: str | None = None
+    since: float | None = None  # epoch seconds, inclusive
+    until: float | None = None  # epoch seconds, exclusive
+    before_id: int | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    entries: tuple[tuple[int, AuditEntry], ...]  # (id, entry), newest first
+    next_before_id: int | None  # the cursor of the next (older) page, None at the end

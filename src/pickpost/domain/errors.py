@@ -30,6 +30,7 @@ class Code(IntEnum):
     WRONG_ENDPOINT = 1020
     ARCHIVED = 1021  # the campaign takes no more leads; its history is kept
     NOT_FOUND = 1030  # admin API: no such lead, ping, campaign, buyer or supplier
+    NOT_PERMITTED = 1031  # admin API: the caller's role may not do this (e.g. an analyst pausing)
     INTERNAL = 1099
     NO_BIDS = 2001
     NOT_SOLD = 2002
@@ -63,6 +64,7 @@ _HTTP_STATUS = {
     Code.POST_IN_PROGRESS: 409,
     Code.WRONG_ENDPOINT: 400,
     Code.NOT_FOUND: 404,
+    Code.NOT_PERMITTED: 403,
     Code.INTERNAL: 500,
 }
 

@@ -65,3 +65,49 @@ class Principal:
 
 
 BOOTSTRAP_OWNER = Principal(name="bootstrap token", role=Role.OWNER)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person who signs in to the console (or whose API tokens call the admin API)."""
+
+    id: int
+    name: str
+    role: Role
+    scope_id: str | None
+    time_zone: str
+    session_epoch: int  # sessions signed with an older epoch are refused
+    created_at: float
+    disabled_at: float | None = None
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
+
+    def principal(self) -> Principal:
+        return Principal(self.name, self.role, self.scope_id, self.time_zone, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A user's API token as stored: only a hash of its secret is kept."""
+
+    id: str
+    user_id: int
+    label: str
+    secret_hash: str
+    created_at: float
+    last_used_at: float | None = None
+    revoked_at: float | None = None
+
+
+class PeopleError(ValueError):
+    """A change to people refused, with a message for the person who asked."""
+
+
+def check_scope(role: Role, scope_id: str | None) -> None:
+    """A supplier or buyer role names the one it sees; the others name none."""
+    if role.scoped and not scope_id:
+        raise PeopleError(f"a {role} user needs a scope (--scope): the id of its {role}")
+    if not role.scoped and scope_id:
+        raise PeopleError(f"an {role} user sees everything: it takes no scope")

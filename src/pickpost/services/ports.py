@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from pickpost.buyers.wire import Delivery, OutboundRequest
-from pickpost.domain.audit import AuditEntry
+from pickpost.domain.audit import AuditEntry, AuditPage, AuditQuery
 from pickpost.domain.caps import Charge
 from pickpost.domain.catalog import Catalog
 from pickpost.domain.lead import (
@@ -22,6 +22,7 @@ from pickpost.domain.lead import (
     StoredOutcome,
 )
 from pickpost.domain.outcomes import BuyerCall
+from pickpost.domain.people import ApiToken, Role, User
 from pickpost.domain.ping import PingRecord
 from pickpost.domain.sales_query import SalesPage, SalesQuery
 
@@ -131,6 +132,56 @@ class AuditLog(Protocol):
     """The audit log of operator actions (sign-in, pause, resume, return decisions, people)."""
 
     async def record(self, entry: AuditEntry) -> None: ...
+
+    async def read(self, query: AuditQuery) -> AuditPage:
+        """The entries matching ``query``, newest first."""
+        ...
+
+
+class PeopleStore(Protocol):
+    """Users and their API tokens (only a hash of a token's secret is stored)."""
+
+    async def add_user(
+        self,
+        name: str,
+        password_hash: str,
+        role: Role,
+        scope_id: str | None,
+        time_zone: str,
+        now: float,
+    ) -> User | None:
+        """The new user, or None when the name is taken."""
+        ...
+
+    async def user_by_name(self, name: str) -> User | None: ...
+    async def user_by_id(self, user_id: int) -> User | None: ...
+    async def users(self) -> list[User]: ...
+    async def password_hash(self, user_id: int) -> str | None: ...
+
+    async def update_user(self, user_id: int, **values: object) -> None:
+        """Set columns of a user: role, scope_id, time_zone, password_hash, disabled_at."""
+        ...
+
+    async def bump_epoch(self, user_id: int) -> None:
+        """Sign the user out everywhere: sessions of the old epoch are refused."""
+        ...
+
+    async def add_token(
+        self, token_id: str, user_id: int, label: str, secret_hash: str, now: float
+    ) -> None: ...
+    async def token(self, token_id: str) -> ApiToken | None: ...
+    async def tokens(self, user_id: int | None = None) -> list[ApiToken]: ...
+    async def token_used(self, token_id: str, now: float) -> None: ...
+
+    async def revoke_token(self, token_id: str, now: float) -> bool:
+        """False when there is no such live token."""
+        ...
+
+
+class Passwords(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, stored: str, password: str) -> bool: ...
+    def needs_rehash(self, stored: str) -> bool: ...
 
 
 class CounterStore(Protocol):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pickpost.domain.catalog import Catalog
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
+from pickpost.services.people import People, SessionPolicy
 from pickpost.services.ping import PingService
 from pickpost.services.ports import AdminViews, AuditLog, FlushableRecorder, WorkspaceControl
 from pickpost.services.post import PostService
@@ -21,6 +22,8 @@ class Runtime:
     recorder: FlushableRecorder
     audit: AuditLog
     admin_token: str | None
+    people: People
+    sessions: SessionPolicy
 
     @property
     def catalog(self) -> Catalog:

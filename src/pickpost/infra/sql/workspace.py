@@ -23,6 +23,9 @@ class ApplyReport:
     unchanged: list[str] = field(default_factory=list)
     # In the document, and archived: their configuration is stored, they stay archived.
     archived: list[str] = field(default_factory=list)
+    # The document hash of each created or updated campaign, before (None: new) and after.
+    hashes_before: dict[str, str | None] = field(default_factory=dict)
+    hashes_after: dict[str, str] = field(default_factory=dict)
 
 
 def stored_doc(campaign: CampaignConfig) -> dict[str, object]:
@@ -63,6 +66,8 @@ async def apply_workspace(engine: AsyncEngine, workspace: Workspace) -> ApplyRep
             if campaign.id not in known:
                 await conn.execute(schema.campaigns.insert().values(id=campaign.id, **values))
                 report.created.append(campaign.id)
+                report.hashes_before[campaign.id] = None
+                report.hashes_after[campaign.id] = digest
             elif known[campaign.id] != digest:
                 await conn.execute(
                     schema.campaigns.update()
@@ -70,6 +75,8 @@ async def apply_workspace(engine: AsyncEngine, workspace: Workspace) -> ApplyRep
                     .values(**values)
                 )
                 report.updated.append(campaign.id)
+                report.hashes_before[campaign.id] = known[campaign.id]
+                report.hashes_after[campaign.id] = digest
             else:
                 report.unchanged.append(campaign.id)
             if campaign.id in stored and stored[campaign.id].archived_at is not None:

@@ -1,0 +1,41 @@
+"""The console's routes and assets, installed into the app."""
+
+from importlib.resources import files
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from starlette.staticfiles import StaticFiles
+
+from pickpost.api.console import audit_page, people_pages, sign_in
+from pickpost.api.console.page import PREFIX, STATIC, console_page, signed_in
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+@router.get("")
+async def landing(request: Request) -> Response:
+    # A signed-in landing page linking to the sections: the dashboard replaces its content.
+    principal = await signed_in(request)
+    if isinstance(principal, Response):
+        return principal
+    return console_page(request, "landing.html")
+
+
+class _Assets(StaticFiles):
+    """The console's CSS and scripts: their URLs carry a content hash (``static_url``), so
+    browsers may keep them a year."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+    app.include_router(sign_in.router)
+    app.include_router(people_pages.router)
+    app.include_router(audit_page.router)
+    assets = str(files("pickpost.api.console").joinpath("static"))
+    app.mount(STATIC, _Assets(directory=assets), "console-static")
