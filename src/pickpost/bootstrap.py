@@ -23,6 +23,7 @@ from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.keys import Masters, SqlKeyring
 from pickpost.infra.sql.logs import SqlLogStore
 from pickpost.infra.sql.purge import PurgeReport, Retention, SqlPurger
+from pickpost.infra.sql.returns import SqlReturns
 from pickpost.infra.sql.views import SqlViews
 from pickpost.infra.sql.workspace import SqlCatalogSource, SqlWorkspaceControl
 from pickpost.infra.transport import AiohttpTransport
@@ -36,6 +37,7 @@ from pickpost.services.ping import PingService
 from pickpost.services.ports import CounterStore, PingStore, SystemClock
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
+from pickpost.services.returns import ReturnsService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
@@ -126,6 +128,10 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         gate = Gate(caps, marks)
         seller = Seller(transport, leads, gate, caps, marks, clock)
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
+        holder = catalogs.holder
+        returns = ReturnsService(
+            SqlReturns(engine, personal), lambda: holder.current, SqlAuditLog(engine), clock
+        )
         yield Runtime(
             catalogs=catalogs.holder,
             pings=PingService(auction, gate, pings, recorder, clock),
@@ -135,6 +141,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             control=SqlWorkspaceControl(engine),
             recorder=recorder,
             audit=SqlAuditLog(engine),
+            returns=returns,
             admin_token=token,
         )
 

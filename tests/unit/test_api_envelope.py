@@ -22,6 +22,7 @@ from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
+from pickpost.services.returns import ReturnsService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
@@ -32,6 +33,7 @@ from tests.unit.fakes import (
     FakeTransport,
     FlushingRecorder,
     MemoryAuditLog,
+    MemoryReturns,
     NoControl,
     NoViews,
     answer,
@@ -72,6 +74,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             control=NoControl(),
             recorder=recorder,
             audit=MemoryAuditLog(),
+            returns=ReturnsService(MemoryReturns(), lambda: make_catalog(), MemoryAuditLog()),
             admin_token="admin-token-for-tests",
         )
 

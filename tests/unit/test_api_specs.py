@@ -19,6 +19,7 @@ from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
+from pickpost.services.returns import ReturnsService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
@@ -29,6 +30,7 @@ from tests.unit.fakes import (
     FakeTransport,
     FlushingRecorder,
     MemoryAuditLog,
+    MemoryReturns,
     NoControl,
     NoViews,
     answer,
@@ -93,6 +95,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             control=NoControl(),
             recorder=recorder,
             audit=MemoryAuditLog(),
+            returns=ReturnsService(MemoryReturns(), lambda: catalog, MemoryAuditLog()),
             admin_token=None,
         )
 

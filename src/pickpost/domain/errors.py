@@ -30,6 +30,13 @@ class Code(IntEnum):
     WRONG_ENDPOINT = 1020
     ARCHIVED = 1021  # the campaign takes no more leads; its history is kept
     NOT_FOUND = 1030  # admin API: no such lead, ping, campaign, buyer or supplier
+    # Returns (docs/returns.md).
+    NOT_RETURNABLE = 1040  # the buyer did not buy this lead (its sale is not sold)
+    RETURN_WINDOW_CLOSED = 1041  # past the campaign's window, or it accepts no returns
+    RETURN_REASON = 1042  # not one of the campaign's reasons
+    ALREADY_RETURNED = 1043  # this sale has a return already
+    ALREADY_DECIDED = 1044  # the return was approved or rejected already
+    TOO_LARGE = 1045  # an upload past its size or row limit
     INTERNAL = 1099
     NO_BIDS = 2001
     NOT_SOLD = 2002
@@ -63,6 +70,12 @@ _HTTP_STATUS = {
     Code.POST_IN_PROGRESS: 409,
     Code.WRONG_ENDPOINT: 400,
     Code.NOT_FOUND: 404,
+    Code.NOT_RETURNABLE: 409,
+    Code.RETURN_WINDOW_CLOSED: 409,
+    Code.RETURN_REASON: 400,
+    Code.ALREADY_RETURNED: 409,
+    Code.ALREADY_DECIDED: 409,
+    Code.TOO_LARGE: 413,
     Code.INTERNAL: 500,
 }
 

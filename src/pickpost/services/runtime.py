@@ -8,6 +8,7 @@ from pickpost.services.direct import DirectPostService
 from pickpost.services.ping import PingService
 from pickpost.services.ports import AdminViews, AuditLog, FlushableRecorder, WorkspaceControl
 from pickpost.services.post import PostService
+from pickpost.services.returns import ReturnsService
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class Runtime:
     control: WorkspaceControl
     recorder: FlushableRecorder
     audit: AuditLog
+    returns: ReturnsService
     admin_token: str | None
 
     @property
