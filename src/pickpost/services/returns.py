@@ -185,13 +185,13 @@ class ReturnsService:
             return RowResult(row.number, outcome, message_of(problem), problem.value, lead_id)
 
         key = LeadKey(mapping.key_kind, row.key, mapping.key_field)
-        buyer_id = row.buyer_id or principal.buyer_scope
-        leads = await self._store.find_leads(key, buyer_id)
+        # A buyer matches only leads it was offered: others' are not there for it.
+        leads = await self._store.find_leads(key, principal.buyer_scope or row.buyer_id)
         if not leads:
             return RowResult(row.number, RowOutcome.NOT_MATCHED, "no lead has this key", "no_lead")
         if len(leads) > 1:
             return failed(Problem.AMBIGUOUS)
-        lead = leads[0]
+        lead, buyer_id = leads[0], row.buyer_id
         if key.kind is KeyKind.BID_ID:
             buyer_id = next(s.buyer_id for s in lead.sales if s.bid_id == key.value)
         sale = choose_sale(principal, lead, buyer_id)
