@@ -220,6 +220,26 @@ def test_concurrent_decisions_on_one_return_have_exactly_one_winner(sut: System)
     assert _audit(sut, return_id) == ["return_open", action]
 
 
+def test_concurrent_openings_of_one_sale_open_one_return(sut: System) -> None:
+    lead_id = _sold(sut, "1900")
+
+    async def race() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=sut.http.base_url, headers=ADMIN) as client:
+            body = {"lead_id": lead_id, "reason": "Fraud"}
+            return await asyncio.gather(
+                *(client.post("/api/v1/returns", json=body) for _ in range(6))
+            )
+
+    answers = asyncio.run(race())
+    assert [a.status_code for a in answers].count(200) == 1, [a.text for a in answers]
+    for answer in answers:
+        if answer.status_code != 200:
+            _refused(answer, 409, 1043)
+    returns = schema.returns.c
+    rows = _database(sut, sa.select(returns.id).where(returns.lead_id == lead_id))
+    assert len(rows) == 1
+
+
 def test_the_listing_filters_and_pages_newest_first(sut: System) -> None:
     since = (datetime.now(UTC) - timedelta(milliseconds=1)).isoformat()
     ids = [_opened(sut, _sold(sut, "1900")) for _ in range(3)]
@@ -338,6 +358,9 @@ def test_bulk_files_that_do_not_fit_are_refused_whole(sut: System) -> None:
     assert [e["field"] for e in both["errors"]] == ["reason_column"]
     hidden = {"key_column": "lead", "key_kind": "field", "key_field": "zip_code", "reason": "Fraud"}
     _refused(_bulk(sut, "lead\n78701\n", **hidden), 400, 1004)
+    unmapped = sut.http.post("/api/v1/returns/bulk", data={"key_kind": "nope"}, headers=ADMIN)
+    body = _refused(unmapped, 400, 1000)
+    assert [e["field"] for e in body["errors"]] == ["file", "key_kind", "key_column"]
     _refused(_bulk(sut, b"lead\n\xff\xfe\x00l\n", **mapping), 400, 1000)
     _refused(_bulk(sut, b"", **mapping), 400, 1000)
     _refused(_bulk(sut, "lead\n" + "l_x\n" * 10_001, **mapping), 413, 1045)

@@ -6,10 +6,11 @@ purchases, only operators decide. Every refusal answers in the envelope, ``reque
 import base64
 import binascii
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import FormData, UploadFile
 
 from pickpost.api import openapi
 from pickpost.api.auth import principal_of
@@ -193,43 +194,110 @@ async def decide_return(
     return _answer(await decide(principal, return_id, note, _remote(request)))
 
 
-@router.post("/returns/bulk")
-async def bulk_returns(
-    request: Request,
-    file: Annotated[UploadFile, File()],
-    key_column: Annotated[str, Form(max_length=200)],
-    key_kind: Annotated[KeyKind, Form()],
-    key_field: Annotated[str | None, Form(max_length=64)] = None,
-    reason_column: Annotated[str | None, Form(max_length=200)] = None,
-    reason: Annotated[str | None, Form(max_length=100)] = None,
-    buyer_column: Annotated[str | None, Form(max_length=200)] = None,
-    note: Annotated[str, Form(max_length=NOTE_MAX)] = "",
-) -> Response:
+_BULK_FIELDS: dict[str, Any] = {
+    "file": {"type": "string", "format": "binary", "description": "the CSV file"},
+    "key_column": {"type": "string", "example": "Phone"},
+    "key_kind": {"type": "string", "enum": [k.value for k in KeyKind]},
+    "key_field": {"type": "string", "example": "phone"},
+    "reason_column": {"type": "string", "example": "Reason"},
+    "reason": {"type": "string", "example": "Wrong number"},
+    "buyer_column": {"type": "string", "example": "Buyer"},
+    "note": {"type": "string"},
+}
+_BULK_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": _BULK_FIELDS,
+                    "required": ["file", "key_column", "key_kind"],
+                }
+            }
+        },
+    }
+}
+_TEXT_LIMITS = {
+    "key_column": 200,
+    "key_field": 64,
+    "reason_column": 200,
+    "reason": 100,
+    "buyer_column": 200,
+    "note": NOTE_MAX,
+}
+
+
+@router.post("/returns/bulk", openapi_extra=_BULK_BODY)
+async def bulk_returns(request: Request) -> Response:
     """Open returns from a CSV file (UTF-8, first row the column names, at most 5 MB and
     10 000 rows): ``key_column`` holds a ``key_kind`` (``lead_id``, ``ping_id``, ``bid_id``,
     or ``field`` with ``key_field``: a personal lead field's value); the reason is
     ``reason_column``'s or one fixed ``reason``; ``buyer_column`` names the buyer of a lead
-    sold to several. Answers counts and one result per row."""
+    sold to several. Answers counts and one result per row. The body is read only once the
+    token is known good."""
     principal = await principal_of(request)
     if principal is None:
         return _unauthorised()
-    if file.size is not None and file.size > MAX_BYTES:
-        return _refused(Refusal(Code.TOO_LARGE, f"the file is larger than {_MB} MB"))
-    mapping = CsvMapping(
-        key_column=key_column,
-        key_kind=key_kind,
-        key_field=key_field or None,
-        reason_column=reason_column or None,
-        reason=reason or None,
-        buyer_column=buyer_column or None,
-        note=note,
-    )
-    result = await runtime_of(request).returns.bulk(
-        principal, CsvFile(file.file), mapping, _remote(request)
-    )
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BYTES + _FORM_OVERHEAD:
+        return _too_large()
+    async with request.form(max_files=1, max_fields=len(_BULK_FIELDS)) as form:
+        upload, mapping = form.get("file"), _mapping(form)
+        if not isinstance(upload, UploadFile):
+            missing = [FieldError("file", "is required")]
+            return _malformed(missing + (mapping if isinstance(mapping, list) else []))
+        if isinstance(mapping, list):
+            return _malformed(mapping)
+        if upload.size is not None and upload.size > MAX_BYTES:
+            return _too_large()
+        result = await runtime_of(request).returns.bulk(
+            principal, CsvFile(upload.file), mapping, _remote(request)
+        )
     if isinstance(result, Refusal):
         return _refused(result)
     return json_response(_report(result))
+
+
+def _mapping(form: FormData) -> CsvMapping | list[FieldError]:
+    """The column mapping of a bulk upload's form fields, or what is wrong with them."""
+    errors: list[FieldError] = []
+    text: dict[str, str | None] = {}
+    for name, limit in _TEXT_LIMITS.items():
+        value = form.get(name)
+        if value is not None and not isinstance(value, str):
+            errors.append(FieldError(name, "must be text"))
+        elif value is not None and len(value) > limit:
+            errors.append(FieldError(name, f"is longer than {limit} characters"))
+        else:
+            text[name] = value or None
+    raw_kind = form.get("key_kind")
+    kind = next((k for k in KeyKind if k.value == raw_kind), None)
+    if kind is None:
+        kinds = ", ".join(k.value for k in KeyKind)
+        errors.append(FieldError("key_kind", f"must be one of {kinds}"))
+    if not text.get("key_column") and "key_column" not in {e.field for e in errors}:
+        errors.append(FieldError("key_column", "is required"))
+    if errors or kind is None:
+        return errors
+    return CsvMapping(
+        key_column=text["key_column"] or "",
+        key_kind=kind,
+        key_field=text["key_field"],
+        reason_column=text["reason_column"],
+        reason=text["reason"],
+        buyer_column=text["buyer_column"],
+        note=text["note"] or "",
+    )
+
+
+def _malformed(errors: list[FieldError]) -> Response:
+    names = ", ".join(e.field for e in errors)
+    return _refused(Refusal(Code.MALFORMED, f"malformed request: {names}", tuple(errors)))
+
+
+def _too_large() -> Response:
+    return _refused(Refusal(Code.TOO_LARGE, f"the file is larger than {_MB} MB"))
 
 
 _MB = MAX_BYTES // (1024 * 1024)
