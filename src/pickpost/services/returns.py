@@ -154,11 +154,12 @@ class ReturnsService:
         if errors:
             return _invalid_mapping(errors)
         rows = table.rows()
-        number = 1
+        number = 0  # the rows read so far: a fault is in the next one
         try:
             header = next(rows, None)
             if header is None:
                 return Refusal(Code.MALFORMED, "the file is empty")
+            number = 1
             for number, _ in enumerate(rows, start=2):
                 if number > MAX_ROWS + 1:
                     return Refusal(Code.TOO_LARGE, f"the file has more than {MAX_ROWS} rows")
