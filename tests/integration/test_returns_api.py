@@ -195,6 +195,37 @@ def test_returns_are_refused_with_a_code_saying_why(sut: System) -> None:
     _refused(sut.http.get("/api/v1/returns/abc", headers=ADMIN), 400, 1000)
 
 
+def test_text_no_database_stores_and_ids_past_64_bits_are_refused_not_crashed(
+    sut: System,
+) -> None:
+    lead_id = _sold(sut, "1900")
+    for body in (  # as sent: JSON escapes of what no database stores
+        f'{{"lead_id": "{lead_id}", "reason": "Fraud", "note": "a\\u0000b"}}',
+        '{"lead_id": "l_\\ud800", "reason": "Fraud"}',
+        f'{{"lead_id": "{lead_id}", "reason": "Fraud", "buyer_id": "d\\u00001"}}',
+    ):
+        sent = sut.http.post(
+            "/api/v1/returns",
+            content=body,
+            headers={**ADMIN, "Content-Type": "application/json"},
+        )
+        _refused(sent, 400, 1000)
+    for path in ("/api/v1/returns/99999999999999999999", "/api/v1/returns/0"):
+        _refused(sut.http.get(path, headers=ADMIN), 400, 1000)
+        _refused(sut.http.post(f"{path}/approve", headers=ADMIN), 400, 1000)
+    for name in ("campaign", "buyer", "supplier"):
+        listed = sut.http.get("/api/v1/returns", params={name: "x\u0000"}, headers=ADMIN)
+        _refused(listed, 400, 1000)
+    return_id = _opened(sut, lead_id)
+    _refused(_decide(sut, return_id, "approve", "\u0000"), 400, 1000)
+    mapping = {"key_column": "lead", "key_kind": "lead_id", "reason": "Fraud"}
+    nul_note = _refused(_bulk(sut, "lead\nl_1\n", **mapping, note="x\u0000"), 400, 1000)
+    assert [e["field"] for e in nul_note["errors"]] == ["note"]
+    report = _bulk(sut, f"lead\nl_\u0000\n{lead_id}\u0000\n", **mapping).json()
+    assert [(r["outcome"], r["problem"]) for r in report["rows"]] == [("failed", "nul")] * 2
+    assert sut.http.get(f"/api/v1/returns/{return_id}", headers=ADMIN).json()["status"] == "open"
+
+
 def test_concurrent_decisions_on_one_return_have_exactly_one_winner(sut: System) -> None:
     lead_id = _sold(sut, "1900")
     return_id = _opened(sut, lead_id)

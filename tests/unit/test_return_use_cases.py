@@ -186,6 +186,7 @@ async def test_bulk_rows_are_matched_not_matched_or_failed_each_on_its_own() -> 
         ",,\n"  # an empty row: skipped
         "5125550001,Fraud\n"  # returned already (a short row)
         "5125550005,Nope,\n"  # unknown reason
+        "5125550005,Fraud,ac\x00me\n"  # no database holds a NUL
     )
     report = await world.service.bulk(ADMIN, table, by_phone(buyer_column="Buyer"))
     assert outcomes(report) == [
@@ -198,10 +199,11 @@ async def test_bulk_rows_are_matched_not_matched_or_failed_each_on_its_own() -> 
         (8, "matched", None),
         (10, "failed", "already_returned"),
         (11, "failed", "unknown_reason"),
+        (12, "failed", "nul"),
     ]
     assert isinstance(report, BulkReport)
     counts = [report.count(o) for o in RowOutcome]
-    assert counts == [2, 1, 6]
+    assert counts == [2, 1, 7]
     assert {(r.lead_id, r.buyer_id) for r in world.store.returns.values()} == {
         ("l_1", "sunco"),
         ("l_4", "acme"),

@@ -19,6 +19,7 @@ from pickpost.domain.returns import (
     check_decision,
     check_opening,
     choose_sale,
+    note_problem,
     refusal,
 )
 from pickpost.domain.workspace import DEFAULT_RETURN_REASONS, ReturnsConfig
@@ -157,3 +158,17 @@ def test_each_problem_is_answered_with_its_code(problem: Problem, code: Code, st
 def test_every_problem_has_an_answer() -> None:
     for problem in Problem:
         assert refusal(problem, "x").message
+
+
+@pytest.mark.parametrize(
+    ("note", "problem"),
+    [
+        ("checked the call log", None),
+        ("x" * 2000, None),
+        ("x" * 2001, "is longer than 2000 characters"),
+        ("a\x00b", "may not contain NUL characters"),
+        ("a\ud800b", "must be valid Unicode (no lone surrogates)"),
+    ],
+)
+def test_a_note_is_text_every_database_stores(note: str, problem: str | None) -> None:
+    assert note_problem(note) == problem

@@ -8,8 +8,8 @@ import binascii
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData, UploadFile
 
 from pickpost.api import openapi
@@ -21,6 +21,7 @@ from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import FieldError
 from pickpost.domain.return_csv import BulkReport, CsvMapping, RowOutcome
 from pickpost.domain.returns import (
+    NOTE_MAX,
     KeyKind,
     ReturnPosition,
     ReturnRecord,
@@ -29,7 +30,6 @@ from pickpost.domain.returns import (
 )
 from pickpost.infra.csv_file import CsvFile
 from pickpost.services.replies import Reply, envelope
-from pickpost.services.returns import NOTE_MAX
 
 router = APIRouter(prefix="/api/v1")
 
@@ -37,19 +37,34 @@ MAX_BYTES = 5 * 1024 * 1024  # of a bulk file
 _FORM_OVERHEAD = 64 * 1024  # the multipart framing and mapping fields around the file
 
 
+def _storable(text: str) -> str:
+    """Text every database stores: no NUL, no lone surrogate (a ``"\\ud800"`` JSON escape)."""
+    if "\x00" in text:
+        raise ValueError("NUL characters are not allowed")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+ReturnId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
 class _Opening(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lead_id: Annotated[str, Field(min_length=1, max_length=40)]
-    buyer_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    reason: Annotated[str, Field(min_length=1, max_length=100)]
-    note: Annotated[str, Field(max_length=NOTE_MAX)] = ""
+    lead_id: Annotated[Text, Field(min_length=1, max_length=40)]
+    buyer_id: Annotated[Text, Field(min_length=1, max_length=64)] | None = None
+    reason: Annotated[Text, Field(min_length=1, max_length=100)]
+    note: Annotated[Text, Field(max_length=NOTE_MAX)] = ""
 
 
 class _Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: Annotated[str, Field(max_length=NOTE_MAX)] = ""
+    note: Annotated[Text, Field(max_length=NOTE_MAX)] = ""
 
 
 def _refused(refusal: Refusal) -> Response:
@@ -124,9 +139,9 @@ async def open_return(opening: _Opening, request: Request) -> Response:
 async def list_returns(
     request: Request,
     status: str | None = None,
-    campaign: str | None = None,
-    buyer: str | None = None,
-    supplier: str | None = None,
+    campaign: Annotated[Text | None, Query(max_length=64)] = None,
+    buyer: Annotated[Text | None, Query(max_length=64)] = None,
+    supplier: Annotated[Text | None, Query(max_length=64)] = None,
     since: str | None = None,
     until: str | None = None,
     cursor: str | None = None,
@@ -168,7 +183,7 @@ async def list_returns(
 
 
 @router.get("/returns/{return_id}", responses=openapi.NOT_FOUND)
-async def get_return(return_id: int, request: Request) -> Response:
+async def get_return(return_id: ReturnId, request: Request) -> Response:
     """One return."""
     principal = await principal_of(request)
     if principal is None:
@@ -178,7 +193,7 @@ async def get_return(return_id: int, request: Request) -> Response:
 
 @router.post("/returns/{return_id}/{action}", responses=openapi.NOT_FOUND)
 async def decide_return(
-    return_id: int,
+    return_id: ReturnId,
     action: Literal["approve", "reject"],
     request: Request,
     decision: _Decision | None = None,
@@ -270,7 +285,10 @@ def _mapping(form: FormData) -> CsvMapping | list[FieldError]:
         elif value is not None and len(value) > limit:
             errors.append(FieldError(name, f"is longer than {limit} characters"))
         else:
-            text[name] = value or None
+            try:
+                text[name] = _storable(value) if value else None
+            except ValueError as error:
+                errors.append(FieldError(name, str(error)))
     raw_kind = form.get("key_kind")
     kind = next((k for k in KeyKind if k.value == raw_kind), None)
     if kind is None:

@@ -109,6 +109,8 @@ def read_row(
 
     key = cell(columns.key)
     reason = mapping.reason if mapping.reason is not None else cell(columns.reason)
+    if any("\x00" in text for text in (key, reason, cell(columns.buyer))):
+        return RowResult(number, RowOutcome.FAILED, "a value holds a NUL character", "nul")
     if not key:
         return RowResult(number, RowOutcome.FAILED, "the key is blank", "blank_key")
     if not reason.strip():

@@ -74,6 +74,22 @@ def message_of(problem: Problem) -> str:
     return _REFUSALS[problem][1].replace(" {}", "")
 
 
+NOTE_MAX = 2000  # characters of a note
+
+
+def note_problem(note: str) -> str | None:
+    """What keeps ``note`` from being stored, if anything."""
+    if len(note) > NOTE_MAX:
+        return f"is longer than {NOTE_MAX} characters"
+    if "\x00" in note:
+        return "may not contain NUL characters"
+    try:
+        note.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode (no lone surrogates)"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class SaleOfLead:
     buyer_id: str

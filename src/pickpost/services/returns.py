@@ -37,13 +37,13 @@ from pickpost.domain.returns import (
     check_opening,
     choose_sale,
     message_of,
+    note_problem,
     refusal,
 )
 from pickpost.domain.workspace import ReturnsConfig
 from pickpost.services.ports import SYSTEM_CLOCK, AuditLog, Clock, ReturnStore
 
 MAX_ROWS = 10_000  # data rows of one bulk file
-NOTE_MAX = 2000  # characters of a note
 
 
 class CsvTable(Protocol):
@@ -78,8 +78,8 @@ class ReturnsService:
     ) -> ReturnRecord | Refusal:
         """Open a return of the lead's sale to ``buyer_id`` (a buyer principal's own, or the
         lead's only sale, when not given)."""
-        if len(note) > NOTE_MAX:
-            return _long_note()
+        if (problem := note_problem(note)) is not None:
+            return _bad_note(problem)
         leads = await self._store.find_leads(LeadKey(KeyKind.LEAD_ID, lead_id))
         if not leads:
             return refusal(Problem.NO_LEAD, lead_id)
@@ -147,8 +147,8 @@ class ReturnsService:
     def _check(self, table: CsvTable, mapping: CsvMapping) -> Columns | Refusal:
         """The mapped columns, having read the whole file once to know it is readable."""
         errors = mapping.problems()
-        if len(mapping.note) > NOTE_MAX:
-            errors.append(FieldError("note", f"is longer than {NOTE_MAX} characters"))
+        if (problem := note_problem(mapping.note)) is not None:
+            errors.append(FieldError("note", problem))
         if mapping.key_field and not self._searchable(mapping.key_field):
             errors.append(FieldError("key_field", "is not a personal field of any campaign"))
         if errors:
@@ -246,8 +246,8 @@ class ReturnsService:
         note: str,
         remote_addr: str | None,
     ) -> ReturnRecord | Refusal:
-        if len(note) > NOTE_MAX:
-            return _long_note()
+        if (problem := note_problem(note)) is not None:
+            return _bad_note(problem)
         current = await self.get(principal, return_id)
         if isinstance(current, Refusal):
             return current
@@ -294,12 +294,8 @@ def _target(record: ReturnRecord) -> str:
     return f"return {record.return_id} (lead {record.lead_id}, buyer {record.buyer_id})"
 
 
-def _long_note() -> Refusal:
-    return Refusal(
-        Code.VALIDATION,
-        "the note is too long",
-        (FieldError("note", f"is longer than {NOTE_MAX} characters"),),
-    )
+def _bad_note(problem: str) -> Refusal:
+    return Refusal(Code.VALIDATION, f"the note {problem}", (FieldError("note", problem),))
 
 
 def _invalid_mapping(errors: list[FieldError]) -> Refusal:
