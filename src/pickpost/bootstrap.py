@@ -26,6 +26,7 @@ from pickpost.infra.sql.keys import Masters, SqlKeyring
 from pickpost.infra.sql.logs import SqlLogStore
 from pickpost.infra.sql.people import SqlPeople, SqlSiteSecrets
 from pickpost.infra.sql.purge import PurgeReport, Retention, SqlPurger
+from pickpost.infra.sql.returns import SqlReturns
 from pickpost.infra.sql.views import SqlViews
 from pickpost.infra.sql.workspace import SqlCatalogSource, SqlWorkspaceControl
 from pickpost.infra.transport import AiohttpTransport
@@ -40,6 +41,7 @@ from pickpost.services.ping import PingService
 from pickpost.services.ports import CounterStore, PingStore, SystemClock
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
+from pickpost.services.returns import ReturnsService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
@@ -132,6 +134,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
         audit = SqlAuditLog(engine)
         session_key = await SqlSiteSecrets(engine).secret("session_key", new_key(), clock.now())
+        holder = catalogs.holder
+        returns = ReturnsService(SqlReturns(engine, personal), lambda: holder.current, audit, clock)
         yield Runtime(
             catalogs=catalogs.holder,
             pings=PingService(auction, gate, pings, recorder, clock),
@@ -141,6 +145,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             control=SqlWorkspaceControl(engine),
             recorder=recorder,
             audit=audit,
+            returns=returns,
             admin_token=token,
             people=People(SqlPeople(engine), Argon2Passwords(), audit, counters, clock),
             sessions=SessionPolicy(

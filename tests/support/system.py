@@ -232,6 +232,13 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
             # Archived and restored by the command line (test_archive.py).
             campaign("1800", [b("alpha"), b("beta")]),
             direct("1801", [static("d1", 20)], "waterfall"),
+            # Returns (test_returns_api.py).
+            direct("1900", [static("d1", 20)], "waterfall",
+                   returns={"window_days": 3, "charge_back_supplier": True}),
+            direct("1901", [static("d1", 20, priority=0), static("d2", 25, priority=1)],
+                   "send_to_all", returns={"reasons": ["Wrong number", "Bad data"]}),
+            direct("1902", [static("d1", 20)], "waterfall", returns={"window_days": 0}),
+            campaign("1903", [b("alpha"), b("beta")]),
             # Test mode.
             direct("1600", [static("d1", 20, caps={"leads": {"total": 1}},
                                    test_post_url=f"{urls['d2']}/post")], "waterfall",

@@ -10,6 +10,8 @@ from hypothesis import settings
 
 from pickpost.domain.bids import OfferedBid, RawBid
 from pickpost.domain.catalog import Catalog
+from pickpost.domain.lead import SaleStatus
+from pickpost.domain.returns import SaleOfLead
 from pickpost.domain.workspace import BuyerConfig, CampaignConfig, SupplierConfig, Workspace
 from pickpost.services.intake import SupplierRequest
 
@@ -137,3 +139,17 @@ def auth(
 ) -> dict[str, object]:
     """The three auth fields of a supplier request."""
     return {"lp_campaign_id": campaign_id, "lp_supplier_id": supplier_id, "lp_key": key}
+
+
+def sold_sale(buyer_id: str, sold_at: float, **overrides: Any) -> SaleOfLead:
+    """A buyer's sold sale of a lead, as the returns store reads it: $40.50, payout $36.45."""
+    values: dict[str, Any] = {
+        "buyer_id": buyer_id,
+        "bid_id": f"b_{buyer_id}",
+        "status": SaleStatus.SOLD,
+        "sold_at": sold_at,
+        "buyer_price_cents": 4050,
+        "payout_cents": 3645,
+        "returned": False,
+    }
+    return SaleOfLead(**{**values, **overrides})

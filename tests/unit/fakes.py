@@ -25,6 +25,18 @@ from pickpost.domain.lead import (
 from pickpost.domain.outcomes import BuyerCall, Outcome
 from pickpost.domain.people import ApiToken, Role, User
 from pickpost.domain.ping import PingRecord
+from pickpost.domain.returns import (
+    KeyKind,
+    LeadKey,
+    LeadSales,
+    ReturnDecision,
+    ReturnOpening,
+    ReturnRecord,
+    ReturnsPage,
+    ReturnsQuery,
+    ReturnStatus,
+    SaleOfLead,
+)
 from pickpost.domain.sales_query import SalesPage, SalesQuery
 from pickpost.infra.counters import MemoryCounters
 from pickpost.services.people import People, SessionPolicy
@@ -365,3 +377,104 @@ def fake_people(audit: MemoryAuditLog, clock: "FakeClock | None" = None) -> Peop
     """People over memory, on a fake clock whose counters move with it."""
     clock = clock or FakeClock(1_800_000_000.0)
     return People(MemoryPeople(), PlainPasswords(), audit, MemoryCounters(clock.monotonic), clock)
+
+
+@dataclasses.dataclass
+class StoredLead:
+    """A lead as :class:`MemoryReturns` knows it: its sales, ping and field values."""
+
+    lead: LeadSales
+    ping_id: str | None = None
+    fields: dict[str, str] = dataclasses.field(default_factory=dict)
+    updated_at: float = 0.0
+
+
+class MemoryReturns:
+    """The returns store in memory; a field key matches its value exactly (no hashing)."""
+
+    def __init__(self, *leads: StoredLead) -> None:
+        self.leads = {stored.lead.lead_id: stored for stored in leads}
+        self.returns: dict[int, ReturnRecord] = {}
+
+    async def find_leads(
+        self, key: LeadKey, buyer_id: str | None = None, limit: int = 10
+    ) -> list[LeadSales]:
+        found = [
+            dataclasses.replace(s.lead, sales=tuple(self._marked(s.lead)))
+            for s in self.leads.values()
+            if _names(key, s) and (buyer_id is None or buyer_id in s.lead.buyer_ids)
+        ]
+        return found[:limit]
+
+    def _marked(self, lead: LeadSales) -> list[SaleOfLead]:
+        taken = {(r.lead_id, r.buyer_id) for r in self.returns.values()}
+        return [
+            dataclasses.replace(sale, returned=(lead.lead_id, sale.buyer_id) in taken)
+            for sale in lead.sales
+        ]
+
+    async def open(self, opening: ReturnOpening) -> ReturnRecord | None:
+        if any(
+            (r.lead_id, r.buyer_id) == (opening.lead_id, opening.buyer_id)
+            for r in self.returns.values()
+        ):
+            return None
+        stored = self.leads[opening.lead_id]
+        record = ReturnRecord(
+            return_id=len(self.returns) + 1,
+            lead_id=opening.lead_id,
+            buyer_id=opening.buyer_id,
+            campaign_id=stored.lead.campaign_id,
+            supplier_id=stored.lead.supplier_id,
+            reason=opening.reason,
+            note=opening.note,
+            status=ReturnStatus.OPEN,
+            opened_by=opening.opened_by,
+            opened_at=opening.opened_at,
+            decided_by=None,
+            decided_at=None,
+            decision_note="",
+            credit_cents=0,
+            chargeback_cents=0,
+        )
+        self.returns[record.return_id] = record
+        stored.updated_at = opening.opened_at
+        return record
+
+    async def decide(self, decision: ReturnDecision) -> ReturnRecord | None:
+        current = self.returns.get(decision.return_id)
+        if current is None or current.status is not ReturnStatus.OPEN:
+            return None
+        decided = dataclasses.replace(
+            current,
+            status=decision.status,
+            decided_by=decision.decided_by,
+            decided_at=decision.decided_at,
+            decision_note=decision.note,
+            credit_cents=decision.credit_cents,
+            chargeback_cents=decision.chargeback_cents,
+        )
+        self.returns[decision.return_id] = decided
+        self.leads[current.lead_id].updated_at = decision.decided_at
+        return decided
+
+    async def get(self, return_id: int) -> ReturnRecord | None:
+        return self.returns.get(return_id)
+
+    async def listing(self, query: ReturnsQuery) -> ReturnsPage:
+        chosen = [
+            r
+            for r in sorted(self.returns.values(), key=lambda r: -r.return_id)
+            if query.buyer_id in (None, r.buyer_id) and query.supplier_id in (None, r.supplier_id)
+        ]
+        return ReturnsPage(chosen[: query.limit], None)
+
+
+def _names(key: LeadKey, stored: StoredLead) -> bool:
+    if key.kind is KeyKind.LEAD_ID:
+        return stored.lead.lead_id == key.value
+    if key.kind is KeyKind.PING_ID:
+        return stored.ping_id == key.value
+    if key.kind is KeyKind.BID_ID:
+        return any(s.bid_id == key.value for s in stored.lead.sales)
+    return stored.fields.get(key.field or "") == key.value

@@ -22,6 +22,7 @@ from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
+from pickpost.services.returns import ReturnsService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
@@ -33,6 +34,7 @@ from tests.unit.fakes import (
     FakeTransport,
     FlushingRecorder,
     MemoryAuditLog,
+    MemoryReturns,
     NoControl,
     NoViews,
     answer,
@@ -77,6 +79,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             audit=audit,
             people=fake_people(audit),
             sessions=FAKE_SESSIONS,
+            returns=ReturnsService(MemoryReturns(), lambda: make_catalog(), audit),
             admin_token="admin-token-for-tests",
         )
 

@@ -19,6 +19,7 @@ from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
+from pickpost.services.returns import ReturnsService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
@@ -30,6 +31,7 @@ from tests.unit.fakes import (
     FakeTransport,
     FlushingRecorder,
     MemoryAuditLog,
+    MemoryReturns,
     NoControl,
     NoViews,
     answer,
@@ -98,6 +100,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             audit=audit,
             people=fake_people(audit),
             sessions=FAKE_SESSIONS,
+            returns=ReturnsService(MemoryReturns(), lambda: catalog, audit),
             admin_token=None,
         )
 

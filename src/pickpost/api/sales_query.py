@@ -31,12 +31,12 @@ def read_sales_query(
             chosen = SaleStatus(status)
         except ValueError:
             errors.append(FieldError("status", f"must be one of {STATUSES}"))
-    start = _moment(since, end_of_day=False)
+    start = moment(since, end_of_day=False)
     if since and start is None:
-        errors.append(FieldError("since", _DATE_FORMAT))
-    end = _moment(until, end_of_day=True)
+        errors.append(FieldError("since", DATE_FORMAT))
+    end = moment(until, end_of_day=True)
     if until and end is None:
-        errors.append(FieldError("until", _DATE_FORMAT))
+        errors.append(FieldError("until", DATE_FORMAT))
     after = decode_cursor(cursor) if cursor else None
     if cursor and after is None:
         errors.append(FieldError("cursor", "is not a cursor this API returned"))
@@ -46,10 +46,10 @@ def read_sales_query(
     return SalesQuery(chosen, campaign or None, buyer or None, start, end, after, limit)
 
 
-_DATE_FORMAT = "must be an ISO date (2026-11-27) or date and time (2026-11-27T10:00:00Z)"
+DATE_FORMAT = "must be an ISO date (2026-11-27) or date and time (2026-11-27T10:00:00Z)"
 
 
-def _moment(text: str | None, *, end_of_day: bool) -> datetime | None:
+def moment(text: str | None, *, end_of_day: bool) -> datetime | None:
     """An ISO date or datetime as UTC; a time without a zone is UTC. A bare date is the day's
     start, or, for ``until``, its end: ``until=2026-11-30`` includes the 30th."""
     if not text:

@@ -31,6 +31,13 @@ class Code(IntEnum):
     ARCHIVED = 1021  # the campaign takes no more leads; its history is kept
     NOT_FOUND = 1030  # admin API: no such lead, ping, campaign, buyer or supplier
     NOT_PERMITTED = 1031  # admin API: the caller's role may not do this (e.g. an analyst pausing)
+    # Returns (docs/returns.md).
+    NOT_RETURNABLE = 1040  # the buyer did not buy this lead (its sale is not sold)
+    RETURN_WINDOW_CLOSED = 1041  # past the campaign's window, or it accepts no returns
+    RETURN_REASON = 1042  # not one of the campaign's reasons
+    ALREADY_RETURNED = 1043  # this sale has a return already
+    ALREADY_DECIDED = 1044  # the return was approved or rejected already
+    TOO_LARGE = 1045  # an upload past its size or row limit
     INTERNAL = 1099
     NO_BIDS = 2001
     NOT_SOLD = 2002
@@ -65,6 +72,12 @@ _HTTP_STATUS = {
     Code.WRONG_ENDPOINT: 400,
     Code.NOT_FOUND: 404,
     Code.NOT_PERMITTED: 403,
+    Code.NOT_RETURNABLE: 409,
+    Code.RETURN_WINDOW_CLOSED: 409,
+    Code.RETURN_REASON: 400,
+    Code.ALREADY_RETURNED: 409,
+    Code.ALREADY_DECIDED: 409,
+    Code.TOO_LARGE: 413,
     Code.INTERNAL: 500,
 }
 

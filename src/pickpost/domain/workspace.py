@@ -77,6 +77,40 @@ class ExchangeConfig(Model):
         return ShapingRules(min_bid=to_cents(self.min_bid), max_bids=self.max_bids)
 
 
+DEFAULT_RETURN_REASONS = ("Wrong number", "Disconnected", "Duplicate", "Did not request", "Fraud")
+
+ReturnReason = Annotated[
+    str,
+    Field(min_length=1, max_length=100),
+    matching(r"\S(.*\S)?", "may not start or end with a space"),
+]
+
+
+class ReturnsConfig(Model):
+    """Returns of sold leads (docs/returns.md): how long a buyer has, for which reasons, and
+    whether an approved return also takes back the supplier's payout."""
+
+    # A week: bad contact data shows in a buyer's first dialling days; 0 accepts no returns.
+    window_days: Annotated[int, Field(ge=0, le=365)] = 7
+    reasons: tuple[ReturnReason, ...] = DEFAULT_RETURN_REASONS
+    charge_back_supplier: bool = False
+
+    @field_validator("reasons")
+    @classmethod
+    def _distinct_reasons(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        folded = [reason.casefold() for reason in value]
+        dupes = sorted({r for r, f in zip(value, folded, strict=True) if folded.count(f) > 1})
+        if dupes:
+            raise ValueError(f"duplicate reason(s), ignoring case: {', '.join(dupes)}")
+        return value
+
+    @model_validator(mode="after")
+    def _reasons_when_accepted(self) -> Self:
+        if self.window_days > 0 and not self.reasons:
+            raise ValueError("give at least one reason, or window_days: 0 to accept no returns")
+        return self
+
+
 class ResponseFieldConfig(Model):
     """A top-level response field: a static value or a field of the first sold bid."""
 
@@ -221,6 +255,7 @@ class CampaignConfig(Model):
     buyers: tuple[BuyerConfig, ...] = ()
     paused: bool = False
     filters: tuple[FilterRule, ...] = ()
+    returns: ReturnsConfig = ReturnsConfig()
 
     @field_validator("timezone")
     @classmethod

@@ -24,6 +24,15 @@ from pickpost.domain.lead import (
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.people import ApiToken, Role, User
 from pickpost.domain.ping import PingRecord
+from pickpost.domain.returns import (
+    LeadKey,
+    LeadSales,
+    ReturnDecision,
+    ReturnOpening,
+    ReturnRecord,
+    ReturnsPage,
+    ReturnsQuery,
+)
 from pickpost.domain.sales_query import SalesPage, SalesQuery
 
 
@@ -182,6 +191,31 @@ class Passwords(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, stored: str, password: str) -> bool: ...
     def needs_rehash(self, stored: str) -> bool: ...
+
+
+class ReturnStore(Protocol):
+    """Returns of sold leads; each write marks its lead changed for the rollups."""
+
+    async def find_leads(
+        self, key: LeadKey, buyer_id: str | None = None, limit: int = 10
+    ) -> list[LeadSales]:
+        """The leads ``key`` names (at most ``limit``), each with all its sales; with
+        ``buyer_id``, only leads that buyer was offered."""
+        ...
+
+    async def open(self, opening: ReturnOpening) -> ReturnRecord | None:
+        """The return opened, or None when the sale has one already."""
+        ...
+
+    async def decide(self, decision: ReturnDecision) -> ReturnRecord | None:
+        """The return decided, or None when it was not open (any more)."""
+        ...
+
+    async def get(self, return_id: int) -> ReturnRecord | None: ...
+
+    async def listing(self, query: ReturnsQuery) -> ReturnsPage:
+        """Returns matching ``query``, newest opened first."""
+        ...
 
 
 class CounterStore(Protocol):

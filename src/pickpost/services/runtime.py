@@ -9,6 +9,7 @@ from pickpost.services.people import People, SessionPolicy
 from pickpost.services.ping import PingService
 from pickpost.services.ports import AdminViews, AuditLog, FlushableRecorder, WorkspaceControl
 from pickpost.services.post import PostService
+from pickpost.services.returns import ReturnsService
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,7 @@ class Runtime:
     control: WorkspaceControl
     recorder: FlushableRecorder
     audit: AuditLog
+    returns: ReturnsService
     admin_token: str | None
     people: People
     sessions: SessionPolicy

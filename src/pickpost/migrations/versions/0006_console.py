@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("opened_at", Timestamp, nullable=False),
         sa.Column("decided_by", sa.String(64), nullable=True),
         sa.Column("decided_at", Timestamp, nullable=True),
+        sa.Column("decision_note", sa.Text, nullable=False, server_default=""),
         # What an approved return gives back: the buyer's price, the supplier payout charged
         # back (0 when the campaign does not charge suppliers back).
         sa.Column("credit_cents", sa.BigInteger, nullable=False, server_default="0"),
