@@ -23,6 +23,7 @@ from pickpost.domain.lead import (
 )
 from pickpost.domain.outcomes import BuyerCall, Outcome
 from pickpost.domain.ping import PingRecord
+from pickpost.domain.reports import LeadRollup, ReportQuery, TrafficRollup
 from pickpost.domain.sales_query import SalesPage, SalesQuery
 from pickpost.services.ports import PausableKind
 
@@ -257,3 +258,20 @@ class MemoryAuditLog:
 
     async def record(self, entry: AuditEntry) -> None:
         self.entries.append(entry)
+
+
+class EmptyRollups:
+    """Rollups with nothing in them."""
+
+    async def refresh(self) -> int:
+        return 0
+
+    async def read(
+        self, query: ReportQuery, dimensions: frozenset[str]
+    ) -> tuple[list[LeadRollup], list[TrafficRollup]]:
+        return [], []
+
+
+class NothingToFlush:
+    async def flush(self) -> None:
+        pass

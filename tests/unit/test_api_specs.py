@@ -17,19 +17,23 @@ from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
 from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
+from pickpost.services.ports import NO_TRAFFIC_COUNTS
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
+from pickpost.services.reports import ReportService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from tests.unit.factories import OTHER_KEY, SUPPLIER_KEY, make_campaign, make_workspace
 from tests.unit.fakes import (
+    EmptyRollups,
     FakeLeadStore,
     FakePingStore,
     FakeTransport,
     FlushingRecorder,
     MemoryAuditLog,
     NoControl,
+    NothingToFlush,
     NoViews,
     answer,
 )
@@ -93,6 +97,8 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             control=NoControl(),
             recorder=recorder,
             audit=MemoryAuditLog(),
+            traffic=NO_TRAFFIC_COUNTS,
+            reports=ReportService(EmptyRollups(), NothingToFlush()),
             admin_token=None,
         )
 

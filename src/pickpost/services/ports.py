@@ -3,7 +3,7 @@ transport, the stores (pings, leads, logs, counters, campaigns), the operators' 
 controls, the write-behind recorder, and the clock."""
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal, Protocol
 
 from pickpost.buyers.wire import Delivery, OutboundRequest
@@ -23,7 +23,9 @@ from pickpost.domain.lead import (
 )
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.ping import PingRecord
+from pickpost.domain.reports import LeadRollup, ReportQuery, TrafficRollup
 from pickpost.domain.sales_query import SalesPage, SalesQuery
+from pickpost.domain.traffic import Delta, Event, TrafficKey
 
 
 class BuyerTransport(Protocol):
@@ -131,6 +133,51 @@ class AuditLog(Protocol):
     """The audit log of operator actions (sign-in, pause, resume, return decisions, people)."""
 
     async def record(self, entry: AuditEntry) -> None: ...
+
+
+class TrafficStore(Protocol):
+    async def add(self, deltas: dict[TrafficKey, Delta]) -> None:
+        """Add each delta into its traffic rollup row, all or none."""
+        ...
+
+
+class TrafficCounts(Protocol):
+    """Where the supplier services count what no ledger row will show (pings, buyers'
+    answers to pings, refused requests): in memory, never a round trip."""
+
+    def count(self, events: Iterable[Event]) -> None: ...
+
+
+class NoTrafficCounts:
+    """Counts nothing: for use cases built without reports (tests, tools)."""
+
+    def count(self, events: Iterable[Event]) -> None:
+        pass
+
+
+NO_TRAFFIC_COUNTS = NoTrafficCounts()
+
+
+class TrafficFlush(Protocol):
+    async def flush(self) -> None:
+        """Write every count taken so far."""
+        ...
+
+
+class RollupSource(Protocol):
+    """The rollups reports read."""
+
+    async def refresh(self) -> int:
+        """Recompute the lead rollups of every bucket whose leads changed since the last
+        refresh; the number of buckets recomputed."""
+        ...
+
+    async def read(
+        self, query: ReportQuery, dimensions: frozenset[str]
+    ) -> tuple[list[LeadRollup], list[TrafficRollup]]:
+        """Rollup rows matching ``query``, summed over every dimension not in ``dimensions``
+        (of bucket, campaign, supplier, buyer)."""
+        ...
 
 
 class CounterStore(Protocol):

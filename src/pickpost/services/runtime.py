@@ -6,8 +6,15 @@ from pickpost.domain.catalog import Catalog
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.ping import PingService
-from pickpost.services.ports import AdminViews, AuditLog, FlushableRecorder, WorkspaceControl
+from pickpost.services.ports import (
+    AdminViews,
+    AuditLog,
+    FlushableRecorder,
+    TrafficCounts,
+    WorkspaceControl,
+)
 from pickpost.services.post import PostService
+from pickpost.services.reports import ReportService
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +27,8 @@ class Runtime:
     control: WorkspaceControl
     recorder: FlushableRecorder
     audit: AuditLog
+    traffic: TrafficCounts  # pings, buyers' answers and refusals, counted as they happen
+    reports: ReportService
     admin_token: str | None
 
     @property
