@@ -75,15 +75,16 @@ def read_report_query(
     buyer: str | None,
     test: str | None,
 ) -> ReportQuery | Refusal:
-    """The report query as ``principal`` may ask it; dates default to the day ``now`` (aware)
-    falls on in the query's zone (by default the principal's)."""
+    """The report query as ``principal`` may ask it. ``start_date`` defaults to the day ``now``
+    (aware) falls on in the query's zone (by default the principal's), ``end_date`` to that
+    day or ``start_date``, whichever is later."""
     reader = Reader()
     tz = zone(timezone or principal.time_zone)
     if tz is None:
         reader.fail("timezone", "must be an IANA time zone such as America/New_York")
     current = now.astimezone(tz).date() if tz is not None else now.date()
     first = reader.day("start_date", start, current)
-    last = reader.day("end_date", end, first if start else current)
+    last = reader.day("end_date", end, max(first, current))
     if last < first:
         reader.fail("end_date", "must not be before start_date")
     elif last - first > timedelta(days=MAX_DAYS - 1):

@@ -1,0 +1,220 @@
+"""What the reports must say, counted straight from the ledger and log tables with plain SQL and
+Python, independently of Pickpost's rollups, buckets and report code."""
+
+import asyncio
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import sqlalchemy as sa
+
+from pickpost.infra.sql.engine import make_engine
+
+Metrics = dict[tuple[str, ...], dict[str, int | None]]
+
+# The metrics a report counts; derived ones (rates, averages, net) follow from these.
+COUNTED = (
+    "pings",
+    "pings_with_bids",
+    "buyer_pings",
+    "bids",
+    "no_bids",
+    "timeouts",
+    "errors",
+    "leads",
+    "sold",
+    "posts",
+    "sales",
+    "revenue_cents",
+    "cost_cents",
+    "returns",
+    "returned_revenue_cents",
+    "returned_cost_cents",
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One row of the ledger or the logs, and what it adds to a report."""
+
+    campaign: str
+    supplier: str
+    buyer: str  # '' for a lead or a ping
+    test: bool
+    at: datetime
+    adds: dict[str, int] = field(default_factory=dict)
+
+
+def _moment(value: Any) -> datetime:
+    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def facts(query: Callable[..., list[tuple[Any, ...]]]) -> list[Fact]:
+    """Every lead, sale, approved return, ping and buyer ping call in the database."""
+    found: list[Fact] = []
+    leads = {}
+    for lead_id, campaign, supplier, test, status, created in query(
+        "SELECT id, campaign_id, supplier_id, test, status, created_at FROM leads"
+    ):
+        at = _moment(created)
+        leads[lead_id] = (campaign, supplier, bool(test), at)
+        found.append(
+            Fact(campaign, supplier, "", bool(test), at, {"leads": 1, "sold": status == "sold"})
+        )
+    returned = {
+        (lead_id, buyer): (credit, chargeback)
+        for lead_id, buyer, credit, chargeback in query(
+            "SELECT lead_id, buyer_id, credit_cents, chargeback_cents FROM returns "
+            "WHERE status = 'approved'"
+        )
+    }
+    for lead_id, buyer, status, price, payout in query(
+        "SELECT lead_id, buyer_id, status, buyer_price_cents, payout_cents FROM sales"
+    ):
+        campaign, supplier, test, at = leads[lead_id]
+        adds = {"posts": 1}
+        if status == "sold":
+            adds |= {"sales": 1, "revenue_cents": price, "cost_cents": payout}
+        if (lead_id, buyer) in returned:
+            credit, chargeback = returned[(lead_id, buyer)]
+            adds |= {"returns": 1, "returned_revenue_cents": credit}
+            adds |= {"returned_cost_cents": chargeback}
+        found.append(Fact(campaign, supplier, buyer, test, at, adds))
+    pings = {}
+    for ping_id, campaign, supplier, test, created, bids in query(
+        "SELECT id, campaign_id, supplier_id, test, created_at, bids FROM pings"
+    ):
+        at = _moment(created)
+        offered = json.loads(bids) if isinstance(bids, str) else bids
+        pings[ping_id] = (campaign, supplier, bool(test), at)
+        found.append(
+            Fact(
+                campaign,
+                supplier,
+                "",
+                bool(test),
+                at,
+                {"pings": 1, "pings_with_bids": bool(offered)},
+            )
+        )
+    answer = {"bid": "bids", "no_bid": "no_bids", "timeout": "timeouts", "error": "errors"}
+    # Traffic is counted when it happens: a Direct Post's pricing calls when its request came.
+    received = {
+        lead_id: _moment(at)
+        for lead_id, at in query(
+            "SELECT l.id, r.received_at FROM leads l JOIN requests r ON r.id = l.request_id"
+        )
+    }
+    for ping_id, lead_id, buyer, outcome, price in query(
+        "SELECT ping_id, lead_id, buyer_id, outcome, price_cents FROM buyer_calls "
+        "WHERE step = 'ping' AND outcome IN ('bid', 'no_bid', 'timeout', 'error')"
+    ):
+        # A PING's calls belong to its ping; a Direct Post's pricing calls to its lead.
+        if ping_id:
+            campaign, supplier, test, at = pings[ping_id]
+        else:
+            campaign, supplier, test, _ = leads[lead_id]
+            at = received[lead_id]
+        adds = {"buyer_pings": 1, answer[outcome]: 1}
+        if outcome == "bid":
+            adds["bid_cents"] = price
+        found.append(Fact(campaign, supplier, buyer, test, at, adds))
+    return found
+
+
+def refusals(query: Callable[..., list[tuple[Any, ...]]]) -> Counter[str]:
+    """Supplier requests answered with an error code, by code."""
+    return Counter(
+        str(code)
+        for (code,) in query("SELECT code FROM requests WHERE code >= 1000 AND code < 2000")
+    )
+
+
+def group_key(fact: Fact, groups: Iterable[str], tz: ZoneInfo) -> tuple[str, ...]:
+    key = []
+    for group in groups:
+        if group == "campaign":
+            key.append(fact.campaign)
+        elif group == "supplier":
+            key.append(fact.supplier)
+        elif group == "buyer":
+            key.append(fact.buyer)
+        elif group == "day":
+            key.append(fact.at.astimezone(tz).date().isoformat())
+        else:
+            local = fact.at.astimezone(tz)
+            key.append(local.replace(minute=0, second=0, microsecond=0).isoformat())
+    return tuple(key)
+
+
+def expected(
+    all_facts: Iterable[Fact],
+    groups: list[str],
+    tz: ZoneInfo,
+    window: tuple[datetime, datetime],
+    test: str = "exclude",
+) -> Metrics:
+    """The counted metrics per group of the facts in ``window`` (UTC, end exclusive)."""
+    sums: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    for fact in all_facts:
+        if not window[0] <= fact.at < window[1]:
+            continue
+        if (test == "exclude" and fact.test) or (test == "only" and not fact.test):
+            continue
+        sums[group_key(fact, groups, tz)].update({k: int(v) for k, v in fact.adds.items()})
+    return {key: _metrics(counts) for key, counts in sums.items()}
+
+
+def _metrics(counts: Counter[str]) -> dict[str, int | None]:
+    found: dict[str, int | None] = {name: counts[name] for name in COUNTED}
+    bids = counts["bids"]
+    found["average_bid_cents"] = (
+        None if bids == 0 else (2 * counts["bid_cents"] + bids) // (2 * bids)
+    )
+    return found
+
+
+def reported(body: dict[str, Any], groups: list[str]) -> tuple[Metrics, dict[str, int | None]]:
+    """A report's rows, keyed like :func:`expected`, and its totals, counted metrics only."""
+    names = (*COUNTED, "average_bid_cents")
+    rows = {
+        tuple(row[g] for g in groups): {name: row[name] for name in names} for row in body["rows"]
+    }
+    return rows, {name: body["totals"][name] for name in names}
+
+
+def report(http: httpx.Client, token: str, **params: str) -> dict[str, Any]:
+    response = http.get(
+        "/api/v1/reports", params=params, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def without_empty(
+    rows: Metrics,
+) -> Metrics:
+    """Rows with something counted (a report lists no group with nothing in it)."""
+    return {k: v for k, v in rows.items() if any(value for value in v.values())}
+
+
+def execute(database_url: str, statement: str, **params: Any) -> None:
+    """A write straight to the database, committed (what another service of Pickpost, or an
+    operator's fix, would do)."""
+
+    async def run() -> None:
+        engine = make_engine(database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text(statement), params)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
