@@ -3,6 +3,7 @@ sold and rejected, Direct Posts, test leads, refused requests, returns, leads mo
 midnight – and every report total, by every grouping and by day in several time zones, equals
 a count of the ledger made here with plain SQL (tests/support/ledger.py)."""
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -213,3 +214,24 @@ def test_the_dashboard_sums_to_its_series(traffic: System) -> None:
     assert week["top"]["campaigns"][0]["revenue_cents"] == max(
         p["revenue_cents"] for p in week["top"]["campaigns"]
     )
+
+
+def test_a_lead_record_shows_each_buyer_call_as_sent_and_answered(traffic: System) -> None:
+    ping = traffic.ping("1000")  # alpha bids, hang times out
+    sold = traffic.post(ping, [bid_of(ping, "alpha")], campaign="1000", phone="5125550177")
+    timeline = traffic.lead(sold.json()["lead_id"])["timeline"]
+    calls = {(c["step"], c["buyer_id"]): c for c in timeline}
+    post = calls[("post", "alpha")]
+    sent = json.loads(post["request"]["body"]["text"])
+    assert sent["lead"]["phone"] == "5125550177"
+    assert post["request"]["headers"]["Content-Type"] == "application/json"
+    assert post["request"]["body"]["truncated"] is False
+    assert json.loads(post["response"]["body"]["text"])["accepted"] is True
+    assert post["response"]["headers"]
+    bid = calls[("ping", "alpha")]
+    assert json.loads(bid["response"]["body"]["text"])["bid"]["price"] == 40
+    # The call cut off by the deadline: what was sent, and no answer.
+    cut = calls[("ping", "hang")]
+    assert cut["outcome"] == "timeout"
+    assert json.loads(cut["request"]["body"]["text"])["ping_id"] == ping.json()["ping_id"]
+    assert cut["response"] == {"headers": None, "body": None}

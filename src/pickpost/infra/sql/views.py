@@ -48,7 +48,7 @@ class SqlViews:
                 )
             ).all()
             requests = await _requests(conn, lead.ping_id, lead_id)
-            timeline = await _timeline(conn, lead.ping_id, lead_id)
+            timeline = await _timeline(conn, lead.ping_id, lead_id, self._personal)
         open_ = self._personal.open
         return {
             "lead_id": lead.id,
@@ -175,7 +175,7 @@ class SqlViews:
                 )
             ).scalar()
             requests = await _requests(conn, ping_id, None)
-            timeline = await _timeline(conn, ping_id, None)
+            timeline = await _timeline(conn, ping_id, None, self._personal)
         return {
             "ping_id": ping.id,
             "campaign_id": ping.campaign_id,
@@ -235,14 +235,20 @@ async def _requests(
 
 
 async def _timeline(
-    conn: AsyncConnection, ping_id: str | None, lead_id: str | None
+    conn: AsyncConnection, ping_id: str | None, lead_id: str | None, personal: PersonalData
 ) -> list[dict[str, Any]]:
+    """Every buyer call, with what went over the wire as recorded (opened for the operator;
+    null when nothing was sent, or after the requests' retention purged it)."""
     calls = schema.buyer_calls.c
     rows = await conn.execute(
         sa.select(schema.buyer_calls)
         .where(_about(calls, ping_id, lead_id))
         .order_by(calls.started_at, calls.id)
     )
+
+    async def opened(recorded: dict[str, object] | None) -> dict[str, object] | None:
+        return None if recorded is None else await personal.open(recorded)
+
     return [
         {
             "step": c.step,
@@ -254,6 +260,14 @@ async def _timeline(
             "latency_ms": c.latency_ms,
             "price": _cents(c.price_cents),
             "started_at": _iso(c.started_at),
+            "request": {
+                "headers": await opened(c.request_headers),
+                "body": await opened(c.request_body),
+            },
+            "response": {
+                "headers": await opened(c.response_headers),
+                "body": await opened(c.response_body),
+            },
         }
         for c in rows
     ]
