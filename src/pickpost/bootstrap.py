@@ -21,6 +21,7 @@ from pickpost.infra.sql.audit import SqlAuditLog
 from pickpost.infra.sql.counters import SqlCounters
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.keys import Masters, SqlKeyring
+from pickpost.infra.sql.lead_list import SqlLeadList
 from pickpost.infra.sql.logs import SqlLogStore
 from pickpost.infra.sql.purge import PurgeReport, Retention, SqlPurger
 from pickpost.infra.sql.rollups import SqlRollups
@@ -149,6 +150,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             audit=SqlAuditLog(engine),
             traffic=traffic,
             reports=ReportService(rollups, traffic),
+            lead_list=SqlLeadList(engine, personal),
             admin_token=token,
         )
 

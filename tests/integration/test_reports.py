@@ -235,3 +235,61 @@ def test_a_lead_record_shows_each_buyer_call_as_sent_and_answered(traffic: Syste
     assert cut["outcome"] == "timeout"
     assert json.loads(cut["request"]["body"]["text"])["ping_id"] == ping.json()["ping_id"]
     assert cut["response"] == {"headers": None, "body": None}
+
+
+def _leads(system: System, **params: Any) -> httpx.Response:
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    return system.http.get("/api/v1/leads", params=params, headers=auth)
+
+
+def test_the_lead_list_pages_through_every_lead_newest_first(traffic: System) -> None:
+    want = [
+        lead_id
+        for (lead_id,) in traffic.query("SELECT id FROM leads ORDER BY created_at DESC, id DESC")
+    ]
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = _leads(traffic, **params).json()
+        seen += [lead["lead_id"] for lead in page["leads"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == want
+    exported = _leads(traffic, format="csv").text.strip().splitlines()
+    assert exported[0].startswith("lead_id,ping_id,created_at")
+    assert [line.split(",")[0] for line in exported[1:]] == want
+
+
+def test_the_lead_list_filters_as_the_ledger_says(traffic: System) -> None:
+    def ids(**params: Any) -> set[str]:
+        response = _leads(traffic, limit=1000, **params)
+        assert response.status_code == 200, response.text
+        return {lead["lead_id"] for lead in response.json()["leads"]}
+
+    def sql(statement: str, **params: Any) -> set[str]:
+        return {row[0] for row in traffic.query(statement, **params)}
+
+    assert ids(supplier="8") == sql("SELECT id FROM leads WHERE supplier_id = '8'")
+    assert ids(campaign="100,1200") == sql(
+        "SELECT id FROM leads WHERE campaign_id IN ('100', '1200')"
+    )
+    assert ids(buyer="alpha") == sql("SELECT lead_id FROM sales WHERE buyer_id = 'alpha'")
+    assert ids(status="sold") == sql("SELECT id FROM leads WHERE status = 'sold'")
+    assert ids(test="only") == sql("SELECT id FROM leads WHERE test = :yes", yes=True)
+    assert ids(test="exclude", status="sold", supplier="7") == sql(
+        "SELECT id FROM leads WHERE test = :no AND status = 'sold' AND supplier_id = '7'", no=False
+    )
+    ((lead_id, ping_id),) = traffic.query(
+        "SELECT id, ping_id FROM leads WHERE ping_id IS NOT NULL ORDER BY id LIMIT 1"
+    )
+    assert ids(lead_id=lead_id) == ids(ping_id=ping_id) == {lead_id}
+    dupes = sql("SELECT id FROM leads WHERE campaign_id = '1500'")
+    assert ids(phone="(512) 555-0199") == dupes and len(dupes) == 2
+    assert ids(field_name="phone", field_value="512.555.0199") == dupes
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    assert ids(start_date=tomorrow, timezone="UTC") == set()
+    bad = _leads(traffic, status="lost", cursor="nope", limit=0)
+    assert bad.status_code == 400
+    assert [e["field"] for e in bad.json()["errors"]] == ["status", "cursor", "limit"]

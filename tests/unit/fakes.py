@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
 
@@ -21,6 +21,7 @@ from pickpost.domain.lead import (
     SaleStatus,
     StoredOutcome,
 )
+from pickpost.domain.lead_query import LeadPage, LeadQuery
 from pickpost.domain.outcomes import BuyerCall, Outcome
 from pickpost.domain.ping import PingRecord
 from pickpost.domain.reports import LeadRollup, ReportQuery, TrafficRollup
@@ -234,9 +235,6 @@ class NoViews:
         status = None if query.status is None else query.status.value
         return SalesPage([{"status": status, "limit": query.limit}], None)
 
-    async def find_leads(self, field_name: str, value: str, limit: int) -> list[dict[str, object]]:
-        return []
-
 
 class NoControl:
     """The admin API's pause switch with no campaign to pause: it names the campaign missing."""
@@ -275,3 +273,14 @@ class EmptyRollups:
 class NothingToFlush:
     async def flush(self) -> None:
         pass
+
+
+class NoLeads:
+    """A lead list with no leads."""
+
+    async def page(self, query: LeadQuery) -> LeadPage:
+        return LeadPage([], None)
+
+    async def stream(self, query: LeadQuery) -> AsyncIterator[dict[str, object]]:
+        for lead in (await self.page(query)).leads:
+            yield lead

@@ -36,6 +36,7 @@ from tests.unit.fakes import (
     FlushingRecorder,
     MemoryAuditLog,
     NoControl,
+    NoLeads,
     NothingToFlush,
     NoViews,
     answer,
@@ -78,6 +79,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             audit=MemoryAuditLog(),
             traffic=NO_TRAFFIC_COUNTS,
             reports=ReportService(EmptyRollups(), NothingToFlush()),
+            lead_list=NoLeads(),
             admin_token="admin-token-for-tests",
         )
 

@@ -33,6 +33,7 @@ from tests.unit.fakes import (
     FlushingRecorder,
     MemoryAuditLog,
     NoControl,
+    NoLeads,
     NothingToFlush,
     NoViews,
     answer,
@@ -99,6 +100,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             audit=MemoryAuditLog(),
             traffic=NO_TRAFFIC_COUNTS,
             reports=ReportService(EmptyRollups(), NothingToFlush()),
+            lead_list=NoLeads(),
             admin_token=None,
         )
 

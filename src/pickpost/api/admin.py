@@ -56,23 +56,6 @@ async def _view(
     return json_response(found)
 
 
-@router.get("/leads")
-async def find_leads(
-    request: Request,
-    field_name: Annotated[str, Query(min_length=1, max_length=64)],
-    field_value: Annotated[str, Query(min_length=1, max_length=1000)],
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> Response:
-    """Leads whose personal field ``field_name`` had ``field_value`` (exact match after the
-    field's normalisation), newest first. Answered from keyed hashes, so it works the same
-    with values encrypted at rest; the value is never logged nor echoed."""
-    runtime = runtime_of(request)
-    if await principal_of(request) is None:
-        return _unauthorised()
-    found = await runtime.views.find_leads(field_name, field_value, limit)
-    return json_response({"leads": found})
-
-
 @router.get("/leads/{lead_id}", responses=openapi.NOT_FOUND)
 async def get_lead(lead_id: str, request: Request) -> Response:
     """A lead, its consent record, sales, requests and the timeline of every buyer call."""

@@ -1,13 +1,18 @@
 """The query strings of ``/api/v1/reports``, ``/api/v1/dashboard`` and ``/api/v1/leads`` read
-into queries: every invalid parameter named at once, none of their values echoed."""
+into queries, and the lead list's opaque cursor: every invalid parameter named at once, none of
+their values echoed."""
 
+import base64
+import binascii
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
-from pickpost.domain.buckets import zone
+from pickpost.domain.buckets import day_start, zone
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import FieldError
+from pickpost.domain.lead import LeadStatus
+from pickpost.domain.lead_query import LeadPosition, LeadQuery
 from pickpost.domain.people import Principal
 from pickpost.domain.reports import Grouping, ReportQuery, TestLeads
 
@@ -107,3 +112,93 @@ def read_report_query(
         return refusal
     query = ReportQuery(first, last, tz, tuple(groups), campaigns, suppliers, buyers, tests)
     return query.scoped(principal)
+
+
+def read_lead_query(
+    principal: Principal,
+    *,
+    lead_id: str | None,
+    ping_id: str | None,
+    phone: str | None,
+    email: str | None,
+    field_name: str | None,
+    field_value: str | None,
+    campaign: str | None,
+    supplier: str | None,
+    buyer: str | None,
+    status: str | None,
+    test: str | None,
+    start: str | None,
+    end: str | None,
+    timezone: str | None,
+    cursor: str | None,
+    limit: int,
+) -> LeadQuery | Refusal:
+    """The lead list's query as ``principal`` may ask it; a date range needs no end (or no
+    start), and its days are the zone's (by default the principal's)."""
+    reader = Reader()
+    fields: list[tuple[str, str]] = [
+        (name, value) for name, value in (("phone", phone), ("email", email)) if value
+    ]
+    if bool(field_name) != bool(field_value):
+        reader.fail("field_value" if field_name else "field_name", "name the field and its value")
+    elif field_name and field_value:
+        fields.append((field_name, field_value))
+    if any(len(value) > 1000 or len(name) > 64 for name, value in fields):
+        reader.fail("field_value", "must be at most 1000 characters")
+    statuses = reader.ids("status", status)
+    unknown = statuses - LEAD_STATUSES
+    if unknown:
+        reader.fail("status", f"must be among {', '.join(sorted(LEAD_STATUSES))}")
+    tests = reader.choice("test", test or TestLeads.INCLUDE.value, TestLeads, _TESTS)
+    tz = zone(timezone or principal.time_zone)
+    if tz is None:
+        reader.fail("timezone", "must be an IANA time zone such as America/New_York")
+    first = reader.day("start_date", start, date.min) if start else None
+    last = reader.day("end_date", end, date.min) if end else None
+    after = decode_lead_cursor(cursor) if cursor else None
+    if cursor and after is None:
+        reader.fail("cursor", "is not a cursor this API returned")
+    if not 1 <= limit <= 1000:
+        reader.fail("limit", "must be from 1 to 1000")
+    refusal = reader.refusal()
+    if refusal is not None or tz is None or tests is None:
+        assert refusal is not None
+        return refusal
+    query = LeadQuery(
+        lead_id=lead_id or None,
+        ping_id=ping_id or None,
+        fields=tuple(fields),
+        campaigns=reader.ids("campaign", campaign),
+        suppliers=reader.ids("supplier", supplier),
+        buyers=reader.ids("buyer", buyer),
+        statuses=statuses,
+        test=tests,
+        since=None if first is None else day_start(first, tz),
+        until=None if last is None else day_start(last + timedelta(days=1), tz),
+        after=after,
+        limit=limit,
+    )
+    late = reader.refusal()
+    return late if late is not None else query.scoped(principal)
+
+
+LEAD_STATUSES = frozenset(s.value for s in LeadStatus)
+
+
+def encode_lead_cursor(position: LeadPosition) -> str:
+    """Opaque to clients: the position of the last lead of a page."""
+    text = f"{position.created_at.astimezone(UTC).isoformat()}|{position.lead_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_lead_cursor(cursor: str) -> LeadPosition | None:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, lead_id = text.partition("|")
+        moment = datetime.fromisoformat(at)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    if moment.tzinfo is None or not lead_id:
+        return None
+    return LeadPosition(moment.astimezone(UTC), lead_id)

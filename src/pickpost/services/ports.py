@@ -3,7 +3,7 @@ transport, the stores (pings, leads, logs, counters, campaigns), the operators' 
 controls, the write-behind recorder, and the clock."""
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Literal, Protocol
 
 from pickpost.buyers.wire import Delivery, OutboundRequest
@@ -21,6 +21,7 @@ from pickpost.domain.lead import (
     SaleStatus,
     StoredOutcome,
 )
+from pickpost.domain.lead_query import LeadPage, LeadQuery
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.ping import PingRecord
 from pickpost.domain.reports import LeadRollup, ReportQuery, TrafficRollup
@@ -95,9 +96,16 @@ class AdminViews(Protocol):
     async def lead(self, lead_id: str) -> dict[str, object] | None: ...
     async def ping(self, ping_id: str) -> dict[str, object] | None: ...
     async def sales(self, query: SalesQuery) -> SalesPage: ...
-    async def find_leads(
-        self, field_name: str, value: str, limit: int
-    ) -> list[dict[str, object]]: ...
+
+
+class LeadList(Protocol):
+    """The lead list, newest first."""
+
+    async def page(self, query: LeadQuery) -> LeadPage: ...
+
+    def stream(self, query: LeadQuery) -> AsyncIterator[dict[str, object]]:
+        """Every matching lead, in constant memory whatever their number."""
+        ...
 
 
 PausableKind = Literal["campaign", "buyer", "supplier"]

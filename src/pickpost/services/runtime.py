@@ -10,6 +10,7 @@ from pickpost.services.ports import (
     AdminViews,
     AuditLog,
     FlushableRecorder,
+    LeadList,
     TrafficCounts,
     WorkspaceControl,
 )
@@ -29,6 +30,7 @@ class Runtime:
     audit: AuditLog
     traffic: TrafficCounts  # pings, buyers' answers and refusals, counted as they happen
     reports: ReportService
+    lead_list: LeadList
     admin_token: str | None
 
     @property

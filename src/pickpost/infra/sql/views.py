@@ -1,6 +1,6 @@
 """What the admin API shows: a lead or a ping with everything recorded about it (personal
-values decrypted for the operator), the sales matching a query, page by page, and the leads
-whose field has a given value."""
+values decrypted for the operator), and the sales matching a query, page by page (the lead
+list is ``lead_list.py``)."""
 
 from datetime import datetime
 from typing import Any
@@ -137,29 +137,6 @@ class SqlViews:
             ],
             None if last is None else SalePosition(utc(last.created_at), last.id),
         )
-
-    async def find_leads(self, field_name: str, value: str, limit: int) -> list[dict[str, object]]:
-        """Leads whose ``field_name`` had ``value`` (exact, after normalisation), newest first:
-        matched on keyed hashes, nothing is decrypted."""
-        hashes = self._personal.search_hashes(field_name, value)
-        leads, lookups = schema.leads.c, schema.lead_lookups.c
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                sa.select(leads.id, leads.created_at, leads.campaign_id, leads.status)
-                .join(schema.lead_lookups, lookups.lead_id == leads.id)
-                .where(lookups.field_name == field_name, lookups.hash.in_(hashes))
-                .order_by(leads.created_at.desc(), leads.id.desc())
-                .limit(limit)
-            )
-            return [
-                {
-                    "lead_id": r.id,
-                    "created_at": _iso(r.created_at),
-                    "campaign_id": r.campaign_id,
-                    "status": r.status,
-                }
-                for r in rows
-            ]
 
     async def ping(self, ping_id: str) -> dict[str, object] | None:
         """The ping as received, the bids offered, its buyer calls and its POSTs, if any."""
