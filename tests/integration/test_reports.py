@@ -286,7 +286,8 @@ def test_the_lead_list_filters_as_the_ledger_says(traffic: System) -> None:
     )
     assert ids(lead_id=lead_id) == ids(ping_id=ping_id) == {lead_id}
     dupes = sql("SELECT id FROM leads WHERE campaign_id = '1500'")
-    assert ids(phone="(512) 555-0199") == dupes and len(dupes) == 2
+    assert len(dupes) == 2
+    assert ids(phone="(512) 555-0199") == dupes
     assert ids(field_name="phone", field_value="512.555.0199") == dupes
     tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     assert ids(start_date=tomorrow, timezone="UTC") == set()

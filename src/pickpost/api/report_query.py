@@ -14,14 +14,14 @@ from pickpost.domain.fields import FieldError
 from pickpost.domain.lead import LeadStatus
 from pickpost.domain.lead_query import LeadPosition, LeadQuery
 from pickpost.domain.people import Principal
-from pickpost.domain.reports import Grouping, ReportQuery, TestLeads
+from pickpost.domain.reports import Grouping, LeadTestFilter, ReportQuery
 
 MAX_DAYS = 366
 MAX_IDS = 100
 _GROUPINGS = ", ".join(g.value for g in Grouping)
-_TESTS = ", ".join(t.value for t in TestLeads)
+_TESTS = ", ".join(t.value for t in LeadTestFilter)
 
-_E = TypeVar("_E", Grouping, TestLeads)
+_E = TypeVar("_E", Grouping, LeadTestFilter)
 
 
 class Reader:
@@ -102,7 +102,7 @@ def read_report_query(
                 groups.append(chosen)
     if Grouping.DAY in groups and Grouping.HOUR in groups:
         reader.fail("group_by", "day and hour cannot both be chosen")
-    tests = reader.choice("test", test or TestLeads.EXCLUDE.value, TestLeads, _TESTS)
+    tests = reader.choice("test", test or LeadTestFilter.EXCLUDE.value, LeadTestFilter, _TESTS)
     campaigns = reader.ids("campaign", campaign)
     suppliers = reader.ids("supplier", supplier)
     buyers = reader.ids("buyer", buyer)
@@ -150,7 +150,7 @@ def read_lead_query(
     unknown = statuses - LEAD_STATUSES
     if unknown:
         reader.fail("status", f"must be among {', '.join(sorted(LEAD_STATUSES))}")
-    tests = reader.choice("test", test or TestLeads.INCLUDE.value, TestLeads, _TESTS)
+    tests = reader.choice("test", test or LeadTestFilter.INCLUDE.value, LeadTestFilter, _TESTS)
     tz = zone(timezone or principal.time_zone)
     if tz is None:
         reader.fail("timezone", "must be an IANA time zone such as America/New_York")

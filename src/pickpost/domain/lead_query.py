@@ -9,9 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pickpost.domain.people import Principal
-from pickpost.domain.reports import TestLeads
-
-NOBODY = "\x00"  # an id no supplier or buyer has: a scoped filter on another finds nothing
+from pickpost.domain.reports import NOBODY, LeadTestFilter
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +32,7 @@ class LeadQuery:
     suppliers: frozenset[str] = frozenset()
     buyers: frozenset[str] = frozenset()  # leads with a sale (of any status) to one of these
     statuses: frozenset[str] = frozenset()
-    test: TestLeads = TestLeads.INCLUDE
+    test: LeadTestFilter = LeadTestFilter.INCLUDE
     since: datetime | None = None  # UTC, inclusive
     until: datetime | None = None  # UTC, exclusive
     after: LeadPosition | None = None

@@ -25,6 +25,7 @@ NO_BID = "no_bid"
 TIMEOUT = "timeout"
 ERROR = "error"
 REFUSED = "refused:"  # refused:<endpoint>:<code>, a supplier request answered with an error
+NOBODY = "\x00"  # an id no supplier or buyer has: a scoped filter on another finds nothing
 
 
 class Grouping(StrEnum):
@@ -39,13 +40,13 @@ class Grouping(StrEnum):
         return self in (Grouping.DAY, Grouping.HOUR)
 
 
-class TestLeads(StrEnum):
+class LeadTestFilter(StrEnum):
     EXCLUDE = "exclude"
     INCLUDE = "include"
     ONLY = "only"
 
     def admits(self, test: bool) -> bool:
-        return self is TestLeads.INCLUDE or test is (self is TestLeads.ONLY)
+        return self is LeadTestFilter.INCLUDE or test is (self is LeadTestFilter.ONLY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,7 @@ class ReportQuery:
     campaigns: frozenset[str] = frozenset()
     suppliers: frozenset[str] = frozenset()
     buyers: frozenset[str] = frozenset()
-    test: TestLeads = TestLeads.EXCLUDE
+    test: LeadTestFilter = LeadTestFilter.EXCLUDE
 
     def window(self) -> tuple[datetime, datetime]:
         """The UTC instants ``[start, end)`` the query covers."""
@@ -99,8 +100,8 @@ def _narrow(
     """``query`` limited to one supplier or buyer: asking for another one finds nothing."""
 
     def limit(asked: frozenset[str], only: frozenset[str]) -> frozenset[str]:
-        # An id no one has: a filter on another supplier must not widen to all of them.
-        return (asked & only or frozenset({"\x00"})) if asked else only
+        # A filter on another supplier must not widen to all of them.
+        return (asked & only or frozenset({NOBODY})) if asked else only
 
     return ReportQuery(
         query.start,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.lead_query import LeadPage, LeadPosition, LeadQuery
-from pickpost.domain.reports import TestLeads
+from pickpost.domain.reports import LeadTestFilter
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.rows import utc
@@ -97,8 +97,8 @@ class SqlLeadList:
             )
         if query.statuses:
             found.append(leads.status.in_(sorted(query.statuses)))
-        if query.test is not TestLeads.INCLUDE:
-            found.append(leads.test == (query.test is TestLeads.ONLY))
+        if query.test is not LeadTestFilter.INCLUDE:
+            found.append(leads.test == (query.test is LeadTestFilter.ONLY))
         if query.since is not None:
             found.append(leads.created_at >= query.since)
         if query.until is not None:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pickpost.domain.buckets import BUCKET_S
-from pickpost.domain.reports import LeadRollup, ReportQuery, TestLeads, TrafficRollup
+from pickpost.domain.reports import LeadRollup, LeadTestFilter, ReportQuery, TrafficRollup
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.rows import at, utc
 
@@ -251,8 +251,8 @@ def _summed(
         conditions.append(columns.supplier_id.in_(sorted(query.suppliers)))
     if query.buyers:
         conditions.append(columns.buyer_id.in_(sorted(query.buyers)))
-    if query.test is not TestLeads.INCLUDE:
-        conditions.append(columns.test == (query.test is TestLeads.ONLY))
+    if query.test is not LeadTestFilter.INCLUDE:
+        conditions.append(columns.test == (query.test is LeadTestFilter.ONLY))
     by = getattr(columns, kind)
     return (
         sa.select(*picked, columns.buyer_id, by)
