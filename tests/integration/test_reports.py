@@ -67,7 +67,7 @@ def drive(system: System) -> None:
     system.direct_post("1205")
     system.direct_post("1201")
     system.direct_post("1500", phone="5125550199")
-    system.direct_post("1500", phone="5125550199")
+    system.direct_post("1500", phone="5125550199", first_name="Robin")
     # Refused: a wrong key, an invalid field, an unknown ping.
     system.call("/ping", "100", "7", lp_key="wrong", zip_code="78701", state="TX")
     system.ping("100", state="Texas!")

@@ -209,11 +209,15 @@ def execute(database_url: str, statement: str, **params: Any) -> None:
     """A write straight to the database, committed (what another service of Pickpost, or an
     operator's fix, would do)."""
 
+    # Times bound as the application binds them (SQLite keeps them as text in one format).
+    times = [sa.bindparam(k, type_=sa.DateTime(timezone=True)) for k, v in params.items()
+             if isinstance(v, datetime)]  # fmt: skip
+
     async def run() -> None:
         engine = make_engine(database_url)
         try:
             async with engine.begin() as conn:
-                await conn.execute(sa.text(statement), params)
+                await conn.execute(sa.text(statement).bindparams(*times), params)
         finally:
             await engine.dispose()
 

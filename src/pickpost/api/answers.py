@@ -16,7 +16,7 @@ def unauthorised() -> Response:
     return refused(
         Refusal(
             Code.UNAUTHORIZED,
-            "valid credentials are required",
+            "a valid admin bearer token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
     )
