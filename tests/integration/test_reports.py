@@ -5,35 +5,23 @@ a count of the ledger made here with plain SQL (tests/support/ledger.py)."""
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from tests.support.fleet import ThreadedFleet
 from tests.support.ledger import (
-    execute,
-    expected,
-    facts,
-    refusals,
+    assert_reports_equal_the_ledger,
+    drive,
+    move_across_midnight,
     report,
-    reported,
-    without_empty,
+    return_two_sales,
 )
 from tests.support.server import ADMIN_TOKEN
 from tests.support.system import System, bid_of, running_system
-
-ZONES = ("UTC", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu")
-GROUPINGS: tuple[list[str], ...] = (
-    [],
-    ["campaign"],
-    ["supplier"],
-    ["buyer"],
-    ["campaign", "supplier", "buyer"],
-)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -45,110 +33,6 @@ def traffic(
     with running_system(request.param, fleet, directory) as system:
         drive(system)
         yield system
-
-
-def drive(system: System) -> None:
-    """Every kind of traffic a report counts."""
-    for supplier in ("7", "8"):
-        # One-to-One: sold, rejected by the buyer, a buyer's duplicate, never posted.
-        for picked in ("alpha", "rejecter", "dupe", None, "beta"):
-            ping = system.ping("100", supplier)
-            assert ping.json()["code"] == 0, ping.text
-            if picked is not None:
-                system.post(ping, [bid_of(ping, picked)], supplier=supplier)
-        system.ping("800", supplier)  # no bid above the floor
-    system.ping("200")  # timeouts, errors and garbage
-    # Test leads: a test ping sold, a test Direct Post.
-    ping = system.ping("100", lp_action="test")
-    system.post(ping, [bid_of(ping, "alpha")], lp_action="test")
-    system.direct_post("1200", lp_action="test")
-    # Direct Post: sold, rejected by every buyer, priced by a live ping, a duplicate.
-    system.direct_post("1200")
-    system.direct_post("1205")
-    system.direct_post("1201")
-    system.direct_post("1500", phone="5125550199")
-    system.direct_post("1500", phone="5125550199", first_name="Robin")
-    # Refused: a wrong key, an invalid field, an unknown ping.
-    system.call("/ping", "100", "7", lp_key="wrong", zip_code="78701", state="TX")
-    system.ping("100", state="Texas!")
-    system.post("p_unknown", ["b_unknown"])
-    # The logs are written behind the answers: an admin read flushes them.
-    (lead_id,) = system.query("SELECT id FROM leads LIMIT 1")[0]
-    system.lead(lead_id)
-
-
-def return_two_sales(system: System) -> None:
-    """An approved and a rejected return, written as the returns service writes them."""
-    sold = system.query(
-        "SELECT lead_id, buyer_id, buyer_price_cents, payout_cents FROM sales "
-        "WHERE status = 'sold' ORDER BY lead_id LIMIT 2"
-    )
-    now = datetime.now(UTC)
-    decisions = ("approved", "rejected")
-    for (lead_id, buyer_id, price, payout), status in zip(sold, decisions, strict=True):
-        execute(
-            system.database_url,
-            "INSERT INTO returns (lead_id, buyer_id, reason, note, status, opened_by, opened_at,"
-            " decided_by, decided_at, credit_cents, chargeback_cents) VALUES (:lead, :buyer,"
-            " 'bad phone', '', :status, 'buyer', :now, 'admin', :now, :credit, :chargeback)",
-            lead=lead_id,
-            buyer=buyer_id,
-            status=status,
-            now=now,
-            credit=price if status == "approved" else 0,
-            chargeback=payout if status == "approved" else 0,
-        )
-        bump = "UPDATE leads SET updated_at = :now WHERE id = :lead"
-        execute(system.database_url, bump, now=now, lead=lead_id)
-
-
-def move_across_midnight(system: System) -> None:
-    """Some leads made yesterday just before midnight (UTC, then Kolkata's), as a node with
-    a slow clock would stamp them; their changed ``updated_at`` is what refreshes the rollups."""
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    moves = (today - timedelta(minutes=5), today - timedelta(hours=5, minutes=40))
-    leads = system.query("SELECT id FROM leads ORDER BY id LIMIT 4")
-    for (lead_id,), moment in zip(leads, moves * 2, strict=True):
-        execute(
-            system.database_url,
-            "UPDATE leads SET created_at = :at, updated_at = :now WHERE id = :lead",
-            at=moment,
-            now=datetime.now(UTC),
-            lead=lead_id,
-        )
-
-
-def window(zone: ZoneInfo, days: tuple[date, date]) -> tuple[datetime, datetime]:
-    first, last = days
-    start = datetime(first.year, first.month, first.day, tzinfo=zone)
-    end = datetime(last.year, last.month, last.day, tzinfo=zone) + timedelta(days=1)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
-def assert_reports_equal_the_ledger(system: System, http: httpx.Client | None = None) -> None:
-    client = http or system.http
-    for zone_name in ZONES:
-        zone = ZoneInfo(zone_name)
-        today = datetime.now(zone).date()
-        days = (today - timedelta(days=2), today + timedelta(days=1))
-        span = window(zone, days)
-        params = {
-            "start_date": days[0].isoformat(),
-            "end_date": days[1].isoformat(),
-            "timezone": zone_name,
-        }
-        ledger = facts(system.query)
-        for groups in [*GROUPINGS, ["day"], ["day", "campaign"], ["hour"]]:
-            body = report(client, ADMIN_TOKEN, **params, group_by=",".join(groups))
-            rows, totals = reported(body, groups)
-            want = expected(ledger, groups, zone, span)
-            assert without_empty(rows) == without_empty(want), (zone_name, groups)
-            assert totals == expected(ledger, [], zone, span).get((), totals), zone_name
-        for test in ("include", "only"):
-            body = report(client, ADMIN_TOKEN, **params, test=test)
-            assert reported(body, [])[1] == expected(ledger, [], zone, span, test)[()], test
-        body = report(client, ADMIN_TOKEN, **params, test="include")
-        assert body["totals"]["refused_by_code"] == dict(sorted(refusals(system.query).items()))
 
 
 def test_every_report_equals_a_count_of_the_ledger(traffic: System) -> None:
