@@ -9,12 +9,11 @@ from fastapi import APIRouter, Request, Response
 
 from pickpost.api.answers import refused, unauthorised
 from pickpost.api.auth import principal_of
-from pickpost.api.report_query import encode_lead_cursor, read_lead_query
+from pickpost.api.report_query import bad_format, encode_lead_cursor, read_lead_query
 from pickpost.api.reports import csv_stream
 from pickpost.api.responses import json_response
 from pickpost.api.state import runtime_of
-from pickpost.domain.errors import Code, Refusal
-from pickpost.domain.fields import FieldError
+from pickpost.domain.errors import Refusal
 
 router = APIRouter(prefix="/api/v1")
 
@@ -60,14 +59,9 @@ async def list_leads(
     principal = await principal_of(request)
     if principal is None:
         return unauthorised()
-    if format not in ("json", "csv"):
-        return refused(
-            Refusal(
-                Code.MALFORMED,
-                "invalid query parameters: format",
-                (FieldError("format", "must be json or csv"),),
-            )
-        )
+    wrong_format = bad_format(format)
+    if wrong_format is not None:
+        return refused(wrong_format)
     query = read_lead_query(
         principal,
         lead_id=lead_id,

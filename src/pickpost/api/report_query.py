@@ -43,10 +43,12 @@ class Reader:
         if not text:
             return default
         try:
-            return date.fromisoformat(text) if len(text) == 10 else _bad()
+            if len(text) == 10:  # fromisoformat would take 20261127 too
+                return date.fromisoformat(text)
         except ValueError:
-            self.fail(name, "must be a date, YYYY-MM-DD")
-            return default
+            pass
+        self.fail(name, "must be a date, YYYY-MM-DD")
+        return default
 
     def ids(self, name: str, text: str | None) -> frozenset[str]:
         found = frozenset(part.strip() for part in (text or "").split(",") if part.strip())
@@ -63,8 +65,12 @@ class Reader:
             return None
 
 
-def _bad() -> date:
-    raise ValueError
+def bad_format(text: str) -> Refusal | None:
+    """``format`` must be ``json`` or ``csv``."""
+    reader = Reader()
+    if text not in ("json", "csv"):
+        reader.fail("format", "must be json or csv")
+    return reader.refusal()
 
 
 def read_report_query(
@@ -161,6 +167,9 @@ def read_lead_query(
         reader.fail("cursor", "is not a cursor this API returned")
     if not 1 <= limit <= 1000:
         reader.fail("limit", "must be from 1 to 1000")
+    campaigns = reader.ids("campaign", campaign)
+    suppliers = reader.ids("supplier", supplier)
+    buyers = reader.ids("buyer", buyer)
     refusal = reader.refusal()
     if refusal is not None or tz is None or tests is None:
         assert refusal is not None
@@ -169,9 +178,9 @@ def read_lead_query(
         lead_id=lead_id or None,
         ping_id=ping_id or None,
         fields=tuple(fields),
-        campaigns=reader.ids("campaign", campaign),
-        suppliers=reader.ids("supplier", supplier),
-        buyers=reader.ids("buyer", buyer),
+        campaigns=campaigns,
+        suppliers=suppliers,
+        buyers=buyers,
         statuses=statuses,
         test=tests,
         since=None if first is None else day_start(first, tz),
@@ -179,8 +188,7 @@ def read_lead_query(
         after=after,
         limit=limit,
     )
-    late = reader.refusal()
-    return late if late is not None else query.scoped(principal)
+    return query.scoped(principal)
 
 
 LEAD_STATUSES = frozenset(s.value for s in LeadStatus)

@@ -14,15 +14,13 @@ from fastapi.responses import StreamingResponse
 
 from pickpost.api.answers import refused, unauthorised
 from pickpost.api.auth import principal_of
-from pickpost.api.report_query import Reader, read_report_query
+from pickpost.api.report_query import bad_format, read_report_query
 from pickpost.api.responses import json_response
 from pickpost.api.state import runtime_of
 from pickpost.domain.errors import Refusal
 from pickpost.domain.reports import Report
 
 router = APIRouter(prefix="/api/v1")
-
-_MONEY = ("cents",)
 
 
 @router.get("/reports")
@@ -43,8 +41,9 @@ async def report(
     principal = await principal_of(request)
     if principal is None:
         return unauthorised()
-    reader = Reader()
-    as_csv = _format(reader, format)
+    wrong_format = bad_format(format)
+    if wrong_format is not None:
+        return refused(wrong_format)
     query = read_report_query(
         principal,
         datetime.now(UTC),
@@ -57,11 +56,10 @@ async def report(
         buyer=buyer,
         test=test,
     )
-    problem = reader.refusal()
-    if isinstance(query, Refusal) or problem is not None:
-        return refused(query if isinstance(query, Refusal) else problem)  # type: ignore[arg-type]
+    if isinstance(query, Refusal):
+        return refused(query)
     found = await runtime_of(request).reports.report(query)
-    if as_csv:
+    if format == "csv":
         names = [g.value for g in query.group_by]
         return _csv(report_lines(found, names), "report.csv")
     return json_response(
@@ -107,12 +105,6 @@ async def dashboard(
         return refused(query)
     found = await runtime_of(request).reports.dashboard(query)
     return json_response(found.as_json())
-
-
-def _format(reader: Reader, text: str) -> bool:
-    if text not in ("json", "csv"):
-        reader.fail("format", "must be json or csv")
-    return text == "csv"
 
 
 def report_lines(found: Report, names: Sequence[str]) -> Iterable[list[object]]:

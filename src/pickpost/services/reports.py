@@ -8,6 +8,7 @@ from pickpost.domain.reports import (
     Report,
     ReportQuery,
     ReportRow,
+    Tally,
     fold,
     series_grouping,
     top,
@@ -18,7 +19,7 @@ from pickpost.services.ports import RollupSource, TrafficFlush
 @dataclass(frozen=True, slots=True)
 class Dashboard:
     query: ReportQuery
-    summary: Report  # its totals are the summary
+    summary: Tally  # the range's totals
     series: Report  # by hour for one day, by day for longer
     tops: dict[str, list[ReportRow]]  # campaigns, suppliers, buyers
 
@@ -28,7 +29,7 @@ class Dashboard:
             "start": self.query.start.isoformat(),
             "end": self.query.end.isoformat(),
             "timezone": self.query.tz.key,
-            "summary": self.summary.totals.metrics(),
+            "summary": self.summary.metrics(),
             "series": {"step": step, "points": [r.as_json() for r in self.series.rows]},
             "top": {kind: [r.as_json() for r in rows] for kind, rows in self.tops.items()},
         }
@@ -53,25 +54,23 @@ class ReportService:
         await self._traffic.flush()
         await self._rollups.refresh()
 
-    async def report(self, query: ReportQuery, fresh: bool = True) -> Report:
+    async def report(self, query: ReportQuery) -> Report:
         """The query's rows and totals (already scoped: see ``ReportQuery.scoped``)."""
-        if fresh:
-            await self.bring_up_to_date()
+        await self.bring_up_to_date()
         return await self._read(query)
 
     async def dashboard(self, query: ReportQuery, top_n: int = 5) -> Dashboard:
         """Totals, a series over time and the top campaigns, suppliers and buyers."""
         await self.bring_up_to_date()
         series = await self._read(query.with_groups(series_grouping(query)))
-        tops = {}
+        tops: dict[str, list[ReportRow]] = {}
         for kind, grouping in (
             ("campaigns", Grouping.CAMPAIGN),
             ("suppliers", Grouping.SUPPLIER),
             ("buyers", Grouping.BUYER),
         ):
             tops[kind] = top(await self._read(query.with_groups(grouping)), top_n)
-        summary = Report([], series.totals)
-        return Dashboard(query, summary, series, tops)
+        return Dashboard(query, series.totals, series, tops)
 
     async def _read(self, query: ReportQuery) -> Report:
         dimensions = frozenset(_DIMENSION[g] for g in query.group_by if g in _DIMENSION)
