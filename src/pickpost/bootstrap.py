@@ -23,10 +23,13 @@ from pickpost.infra.sql.audit import SqlAuditLog
 from pickpost.infra.sql.counters import SqlCounters
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.keys import Masters, SqlKeyring
+from pickpost.infra.sql.lead_list import SqlLeadList
 from pickpost.infra.sql.logs import SqlLogStore
 from pickpost.infra.sql.people import SqlPeople, SqlSiteSecrets
 from pickpost.infra.sql.purge import PurgeReport, Retention, SqlPurger
 from pickpost.infra.sql.returns import SqlReturns
+from pickpost.infra.sql.rollups import SqlRollups
+from pickpost.infra.sql.traffic import SqlTrafficStore
 from pickpost.infra.sql.views import SqlViews
 from pickpost.infra.sql.workspace import SqlCatalogSource, SqlWorkspaceControl
 from pickpost.infra.transport import AiohttpTransport
@@ -41,10 +44,12 @@ from pickpost.services.ping import PingService
 from pickpost.services.ports import CounterStore, PingStore, SystemClock
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
+from pickpost.services.reports import ReportService
 from pickpost.services.returns import ReturnsService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
+from pickpost.services.traffic import TrafficCounter
 from pickpost.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -127,6 +132,14 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             purges.start()
             stack.push_async_callback(purges.close)
 
+        traffic = TrafficCounter(SqlTrafficStore(engine), settings.traffic_flush_s)
+        traffic.start()
+        stack.push_async_callback(traffic.close)
+        rollups = SqlRollups(engine, settings.rollup_overlap_s)
+        refreshes = Periodic("rollup-refresh", settings.rollup_refresh_s, rollups.refresh)
+        refreshes.start()
+        stack.push_async_callback(refreshes.close)
+
         auction = Auction(transport, AuctionTiming(reserve_ms=settings.reserve_ms), clock)
         caps, marks = Caps(counters), DuplicateMarks(counters)
         gate = Gate(caps, marks)
@@ -138,14 +151,17 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         returns = ReturnsService(SqlReturns(engine, personal), lambda: holder.current, audit, clock)
         yield Runtime(
             catalogs=catalogs.holder,
-            pings=PingService(auction, gate, pings, recorder, clock),
+            pings=PingService(auction, gate, pings, recorder, clock, traffic),
             posts=PostService(seller, gate, pings, leads, settler, clock=clock),
-            direct_posts=DirectPostService(auction, gate, seller, leads, counters, clock),
+            direct_posts=DirectPostService(auction, gate, seller, leads, counters, clock, traffic),
             views=SqlViews(engine, personal),
             control=SqlWorkspaceControl(engine),
             recorder=recorder,
             audit=audit,
             returns=returns,
+            traffic=traffic,
+            reports=ReportService(rollups, traffic),
+            lead_list=SqlLeadList(engine, personal),
             admin_token=token,
             people=People(SqlPeople(engine), Argon2Passwords(), audit, counters, clock),
             sessions=SessionPolicy(

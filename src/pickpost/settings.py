@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     trusted_proxy: bool = False
     # How often ``serve`` purges what the retention no longer keeps (when any is set).
     purge_every_s: float = Field(default=3600.0, gt=0)
+    # Reports (docs/reports.md): how often traffic counts are written, how often the lead
+    # rollups are refreshed in the background, and how far back each refresh looks again for
+    # leads committed late or stamped by a node whose clock is behind (seconds).
+    traffic_flush_s: float = Field(default=1.0, gt=0)
+    rollup_refresh_s: float = Field(default=10.0, gt=0)
+    rollup_overlap_s: float = Field(default=120.0, ge=0)
 
     def to_env(self) -> dict[str, str]:
         """These settings as the ``PICKPOST_*`` variables that rebuild them in a worker."""

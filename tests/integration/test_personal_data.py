@@ -99,6 +99,9 @@ def _raw(sut: System) -> str:
         *sut.query("SELECT lead, ping_values FROM pings"),
         *sut.query("SELECT request FROM requests"),
         *sut.query("SELECT hash FROM lead_lookups"),
+        *sut.query(
+            "SELECT request_headers, request_body, response_headers, response_body FROM buyer_calls"
+        ),
     ]
     return json.dumps([[str(value) for value in row] for row in rows])
 
@@ -233,7 +236,9 @@ def test_purge_blanks_personal_values_and_requests_keeping_the_ledger(vault: Sys
     assert _find(vault, "phone", "5125550191") == []
 
     again = purge(vault.database_url, *days, "--keep-consent-days", "0")
-    assert again == ("purged requests: 0, pings: 0, leads: 0, lookup hashes: 0, consents: 0"), again
+    assert again == (
+        "purged requests: 0, buyer calls: 0, pings: 0, leads: 0, lookup hashes: 0, consents: 0"
+    ), again
 
 
 def test_serve_purges_on_its_schedule(fleet: ThreadedFleet, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 import asyncio
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
 
@@ -22,9 +22,11 @@ from pickpost.domain.lead import (
     SaleStatus,
     StoredOutcome,
 )
+from pickpost.domain.lead_query import LeadPage, LeadQuery
 from pickpost.domain.outcomes import BuyerCall, Outcome
 from pickpost.domain.people import ApiToken, Role, User
 from pickpost.domain.ping import PingRecord
+from pickpost.domain.reports import LeadRollup, ReportQuery, TrafficRollup
 from pickpost.domain.returns import (
     KeyKind,
     LeadKey,
@@ -248,9 +250,6 @@ class NoViews:
     async def sales(self, query: SalesQuery) -> SalesPage:
         status = None if query.status is None else query.status.value
         return SalesPage([{"status": status, "limit": query.limit}], None)
-
-    async def find_leads(self, field_name: str, value: str, limit: int) -> list[dict[str, object]]:
-        return []
 
 
 class NoControl:
@@ -478,3 +477,31 @@ def _names(key: LeadKey, stored: StoredLead) -> bool:
     if key.kind is KeyKind.BID_ID:
         return any(s.bid_id == key.value for s in stored.lead.sales)
     return stored.fields.get(key.field or "") == key.value
+
+
+class EmptyRollups:
+    """Rollups with nothing in them."""
+
+    async def refresh(self) -> int:
+        return 0
+
+    async def read(
+        self, query: ReportQuery, dimensions: frozenset[str]
+    ) -> tuple[list[LeadRollup], list[TrafficRollup]]:
+        return [], []
+
+
+class NothingToFlush:
+    async def flush(self) -> None:
+        pass
+
+
+class NoLeads:
+    """A lead list with no leads."""
+
+    async def page(self, query: LeadQuery) -> LeadPage:
+        return LeadPage([], None)
+
+    async def stream(self, query: LeadQuery) -> AsyncIterator[dict[str, object]]:
+        for lead in (await self.page(query)).leads:
+            yield lead

@@ -20,8 +20,10 @@ from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
 from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
+from pickpost.services.ports import NO_TRAFFIC_COUNTS
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
+from pickpost.services.reports import ReportService
 from pickpost.services.returns import ReturnsService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
@@ -29,6 +31,7 @@ from pickpost.services.settle import Settler
 from tests.unit.factories import auth, make_catalog
 from tests.unit.fakes import (
     FAKE_SESSIONS,
+    EmptyRollups,
     FakeLeadStore,
     FakePingStore,
     FakeTransport,
@@ -36,6 +39,8 @@ from tests.unit.fakes import (
     MemoryAuditLog,
     MemoryReturns,
     NoControl,
+    NoLeads,
+    NothingToFlush,
     NoViews,
     answer,
     fake_people,
@@ -80,6 +85,9 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             people=fake_people(audit),
             sessions=FAKE_SESSIONS,
             returns=ReturnsService(MemoryReturns(), lambda: make_catalog(), audit),
+            traffic=NO_TRAFFIC_COUNTS,
+            reports=ReportService(EmptyRollups(), NothingToFlush()),
+            lead_list=NoLeads(),
             admin_token="admin-token-for-tests",
         )
 

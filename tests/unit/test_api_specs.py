@@ -17,8 +17,10 @@ from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
 from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
+from pickpost.services.ports import NO_TRAFFIC_COUNTS
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
+from pickpost.services.reports import ReportService
 from pickpost.services.returns import ReturnsService
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
@@ -26,6 +28,7 @@ from pickpost.services.settle import Settler
 from tests.unit.factories import OTHER_KEY, SUPPLIER_KEY, make_campaign, make_workspace
 from tests.unit.fakes import (
     FAKE_SESSIONS,
+    EmptyRollups,
     FakeLeadStore,
     FakePingStore,
     FakeTransport,
@@ -33,6 +36,8 @@ from tests.unit.fakes import (
     MemoryAuditLog,
     MemoryReturns,
     NoControl,
+    NoLeads,
+    NothingToFlush,
     NoViews,
     answer,
     fake_people,
@@ -101,6 +106,9 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             people=fake_people(audit),
             sessions=FAKE_SESSIONS,
             returns=ReturnsService(MemoryReturns(), lambda: catalog, audit),
+            traffic=NO_TRAFFIC_COUNTS,
+            reports=ReportService(EmptyRollups(), NothingToFlush()),
+            lead_list=NoLeads(),
             admin_token=None,
         )
 

@@ -105,31 +105,6 @@ async def _view(
     return json_response(shown)
 
 
-@router.get("/leads")
-async def find_leads(
-    request: Request,
-    field_name: Annotated[str, Query(min_length=1, max_length=64)],
-    field_value: Annotated[str, Query(min_length=1, max_length=1000)],
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> Response:
-    """Leads whose personal field ``field_name`` had ``field_value`` (exact match after the
-    field's normalisation), newest first. Answered from keyed hashes, so it works the same
-    with values encrypted at rest; the value is never logged nor echoed."""
-    runtime = runtime_of(request)
-    principal = await _allowed(request, Need.READ)
-    if isinstance(principal, Response):
-        return principal
-    found = await runtime.views.find_leads(field_name, field_value, limit)
-    if not principal.sees_everything:
-        found = [f for f in found if await _visible_lead(request, principal, str(f["lead_id"]))]
-    return json_response({"leads": found})
-
-
-async def _visible_lead(request: Request, principal: Principal, lead_id: str) -> bool:
-    found = await runtime_of(request).views.lead(lead_id)
-    return found is not None and shown_to(principal, found) is not None
-
-
 @router.get("/leads/{lead_id}", responses=openapi.NOT_FOUND)
 async def get_lead(lead_id: str, request: Request) -> Response:
     """A lead, its consent record, sales, requests and the timeline of every buyer call."""

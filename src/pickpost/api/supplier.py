@@ -13,6 +13,7 @@ from pickpost.api.state import runtime_of
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.ids import is_id, new_id
 from pickpost.domain.lead import RequestLog
+from pickpost.domain.traffic import Source, refusal_event
 from pickpost.domain.workspace import CampaignType
 from pickpost.services.intake import Admitted, SupplierRequest, admit
 from pickpost.services.ports import Recorder
@@ -83,15 +84,31 @@ async def _handle(
         data=payload if isinstance(payload, dict) else {},
         remote_addr=http.client.host if http.client else None,
     )
+    admitted: Admitted | None = None
     try:
-        reply = await _decide(runtime, request, payload, accepts, use_case(runtime))
+        reply, admitted = await _decide(runtime, request, payload, accepts, use_case(runtime))
     except Exception:
         # A bug or an outage, never the input: answer in the envelope and keep the record.
         log.exception("request %s failed", request_id)
         reply = Reply(Code.INTERNAL, "internal error; it is logged under this request_id")
     body = envelope(reply, request_id)
     _log(runtime.recorder, request, reply, body)
+    if Code.OK < reply.code < Code.NO_BIDS:
+        _count_refusal(runtime, request, admitted, reply.code)
     return json_response(body, reply.code.http_status, reply.headers)
+
+
+def _count_refusal(
+    runtime: Runtime, request: SupplierRequest, admitted: Admitted | None, code: Code
+) -> None:
+    """A refused request, under its campaign and supplier once they are known to be ours
+    (before that, under '': what a stranger sent names nothing)."""
+    if admitted is None:
+        source = Source("", "", False, request.received_at)
+    else:
+        campaign, supplier = admitted.campaign.id, admitted.supplier.id
+        source = Source(campaign, supplier, admitted.test, request.received_at)
+    runtime.traffic.count([refusal_event(source, request.endpoint, int(code))])
 
 
 async def _decide(
@@ -100,16 +117,16 @@ async def _decide(
     payload: dict[str, object] | Refusal,
     accepts: frozenset[CampaignType],
     use_case: UseCase,
-) -> Reply:
+) -> tuple[Reply, Admitted | None]:
     if isinstance(payload, Refusal):
-        return Reply.refused(payload)
+        return Reply.refused(payload), None
     admitted = admit(runtime.catalog, request)
     if isinstance(admitted, Refusal):
-        return Reply.refused(admitted)
+        return Reply.refused(admitted), None
     campaign_type = admitted.campaign.config.type
     if campaign_type not in accepts:
-        return Reply.refused(_wrong_endpoint(request.endpoint, campaign_type))
-    return await use_case(request, admitted)
+        return Reply.refused(_wrong_endpoint(request.endpoint, campaign_type)), admitted
+    return await use_case(request, admitted), admitted
 
 
 # Each endpoint also answers with a trailing slash, which suppliers' URLs sometimes have: the

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from pickpost.buyers import mapped, native
 from pickpost.buyers.answers import Invalid, PingAnswer, PostAnswer
+from pickpost.buyers.secrets import declared_secrets
 from pickpost.buyers.wire import InboundResponse, OutboundRequest, PingOrder, PostOrder
 from pickpost.domain.mapping import MappingConfig
 from pickpost.domain.workspace import BuyerConfig
@@ -50,6 +51,11 @@ class BuyerAdapter(Protocol):
 
     def read_post(self, response: InboundResponse) -> PostAnswer:
         """Accepted, rejected (perhaps as a duplicate) or an invalid answer."""
+        ...
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values the buyer's configuration writes into its requests that are never recorded
+        (its credentials headers are withheld by name besides)."""
         ...
 
 
@@ -97,6 +103,9 @@ class NativeAdapter:
     def read_post(self, response: InboundResponse) -> PostAnswer:
         return native.parse_post(response)
 
+    def secrets(self) -> tuple[str, ...]:
+        return ()  # the native protocol carries no credentials of the buyer's
+
 
 class MappedAdapter:
     """A buyer with its own API (docs/buyers.md): templates out, response rules in."""
@@ -133,6 +142,9 @@ class MappedAdapter:
 
     def read_post(self, response: InboundResponse) -> PostAnswer:
         return mapped.parse_post(self._mapping, response)
+
+    def secrets(self) -> tuple[str, ...]:
+        return declared_secrets(self._mapping)
 
 
 def adapter_for(buyer: BuyerConfig) -> BuyerAdapter:

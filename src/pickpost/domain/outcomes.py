@@ -1,6 +1,7 @@
 """What a buyer call ended in: every call yields exactly one of these, never an exception."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
@@ -21,6 +22,21 @@ class CallStep(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Exchange:
+    """What went over the wire on a call, as sent and as answered: references to the bytes the
+    call already holds, redacted and capped only when recorded (docs/reports.md)."""
+
+    request_headers: Mapping[str, str]
+    request_body: bytes
+    response_headers: Mapping[str, str] | None = None
+    response_body: bytes | None = None
+    secrets: tuple[str, ...] = ()  # values the buyer's configuration declares, never recorded
+
+    def answered(self, headers: Mapping[str, str], body: bytes) -> "Exchange":
+        return replace(self, response_headers=headers, response_body=body)
+
+
+@dataclass(frozen=True, slots=True)
 class BuyerCall:
     """One attempted (or deliberately skipped) call to a buyer, as recorded on the timeline."""
 
@@ -33,6 +49,7 @@ class BuyerCall:
     latency_ms: float
     status_code: int | None = None
     price_cents: int | None = None
+    exchange: Exchange | None = None  # None when nothing was sent
 
     @classmethod
     def unanswered(

@@ -41,6 +41,11 @@ class PersonalData:
             for key, value in values.items()
         }
 
+    def seal_call(self, values: dict[str, object]) -> dict[str, object]:
+        """Part of a buyer call as recorded (headers, a body's text): all of it is sealed, as
+        a request may carry any of the lead."""
+        return self.seal(None, values)
+
     async def open(self, values: Mapping[str, object]) -> dict[str, object]:
         """``values`` with encrypted ones decrypted (for the operator's views and for a POST
         whose ping the ledger has to supply)."""

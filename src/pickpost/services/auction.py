@@ -3,7 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pickpost.buyers import adapter
 from pickpost.buyers.answers import Invalid, NoBid, PingAnswer
@@ -11,7 +11,7 @@ from pickpost.buyers.wire import Delivery, InboundResponse, PingOrder
 from pickpost.domain.bids import RawBid
 from pickpost.domain.deadline import Deadline
 from pickpost.domain.money import Cents
-from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
+from pickpost.domain.outcomes import BuyerCall, CallStep, Exchange, Outcome
 from pickpost.domain.workspace import BuyerConfig
 from pickpost.services.ports import SYSTEM_CLOCK, BuyerTransport, Clock
 
@@ -60,7 +60,7 @@ class Auction:
     async def run(self, request: AuctionRequest) -> AuctionResult:
         bids: list[RawBid] = []
         calls: list[BuyerCall] = []
-        tasks: dict[asyncio.Task[Delivery], BuyerConfig] = {}
+        tasks: dict[asyncio.Task[Delivery], tuple[BuyerConfig, Exchange]] = {}
         clock = self._clock
         started = clock.now()
         for buyer in request.buyers:
@@ -99,7 +99,8 @@ class Auction:
                 reason = "test lead, and the buyer has no test endpoint"
                 calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, clock.now(), True))
                 continue
-            tasks[asyncio.create_task(self._transport.send(outbound, budget))] = buyer
+            sent = Exchange(outbound.headers, outbound.body, secrets=protocol.secrets())
+            tasks[asyncio.create_task(self._transport.send(outbound, budget))] = (buyer, sent)
         if tasks:
             # The transport enforces each buyer's budget; this bound only guards the deadline
             # against a transport that overruns it.
@@ -108,17 +109,17 @@ class Auction:
             for task in pending:
                 task.cancel()
             ended = clock.now()
-            for task, buyer in tasks.items():
+            for task, (buyer, sent) in tasks.items():
                 if task not in done:
                     reason = "no answer before the auction deadline"
                     cut = _unanswered(buyer, Outcome.TIMEOUT, reason, started, request.test, ended)
-                    calls.append(cut)
+                    calls.append(replace(cut, exchange=sent))
                 elif (failure := task.exception()) is not None:
                     reason = _failed("sending the ping", buyer, failure)
                     failed = _unanswered(buyer, Outcome.ERROR, reason, started, request.test, ended)
-                    calls.append(failed)
+                    calls.append(replace(failed, exchange=sent))
                 else:
-                    bid, call = _judge(buyer, task.result(), request.test)
+                    bid, call = _judge(buyer, task.result(), request.test, sent)
                     calls.append(call)
                     if bid is not None:
                         bids.append(bid)
@@ -154,7 +155,9 @@ def _failed(doing: str, buyer: BuyerConfig, error: BaseException) -> str:
     return f"internal error {doing} ({type(error).__name__})"
 
 
-def _judge(buyer: BuyerConfig, delivery: Delivery, test: bool) -> tuple[RawBid | None, BuyerCall]:
+def _judge(
+    buyer: BuyerConfig, delivery: Delivery, test: bool, sent: Exchange
+) -> tuple[RawBid | None, BuyerCall]:
     """The bid (if any) and the timeline entry for one ping delivery."""
     response = delivery.response
     status = response.status if response else None
@@ -180,6 +183,7 @@ def _judge(buyer: BuyerConfig, delivery: Delivery, test: bool) -> tuple[RawBid |
         latency_ms=delivery.latency_ms,
         status_code=status,
         price_cents=price,
+        exchange=sent if response is None else sent.answered(response.headers, response.body),
     )
     return bid, call
 

@@ -27,11 +27,19 @@ from pickpost.domain.money import Cents
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.pricing import price_for
 from pickpost.domain.shaping import ranking_price
+from pickpost.domain.traffic import Source, call_events
 from pickpost.domain.workspace import SupplierConfig
 from pickpost.services.auction import Auction, AuctionRequest
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, validation_refusal
-from pickpost.services.ports import SYSTEM_CLOCK, Clock, CounterStore, LeadStore
+from pickpost.services.ports import (
+    NO_TRAFFIC_COUNTS,
+    SYSTEM_CLOCK,
+    Clock,
+    CounterStore,
+    LeadStore,
+    TrafficCounts,
+)
 from pickpost.services.quotas import most_payable
 from pickpost.services.replies import Reply, SaleSummary, sale_reply
 from pickpost.services.selling import Sale, Seller, response_fields, shown
@@ -55,8 +63,10 @@ class DirectPostService:
         leads: LeadStore,
         counters: CounterStore,
         clock: Clock = SYSTEM_CLOCK,
+        traffic: TrafficCounts = NO_TRAFFIC_COUNTS,
     ) -> None:
         self._clock = clock
+        self._traffic = traffic
         self._auction = auction
         self._gate = gate
         self._seller = seller
@@ -159,6 +169,8 @@ class DirectPostService:
                 offers=eligible.offers,
             )
         )
+        source = Source(campaign.id, supplier.id, admitted.test, request.received_at)
+        self._traffic.count(call_events(source, result.calls))
         fixed = price_for(supplier.payout, fields) if supplier.payout is not None else None
         bids = [
             bid

@@ -9,10 +9,18 @@ from pickpost.domain.lead import PingLog
 from pickpost.domain.money import to_json_number
 from pickpost.domain.ping import PingRecord
 from pickpost.domain.shaping import shape_bids
+from pickpost.domain.traffic import Source, call_events, ping_events
 from pickpost.services.auction import Auction, AuctionRequest
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, validation_refusal
-from pickpost.services.ports import SYSTEM_CLOCK, Clock, PingStore, Recorder
+from pickpost.services.ports import (
+    NO_TRAFFIC_COUNTS,
+    SYSTEM_CLOCK,
+    Clock,
+    PingStore,
+    Recorder,
+    TrafficCounts,
+)
 from pickpost.services.replies import Offer, Reply, ping_reply
 
 
@@ -34,8 +42,10 @@ class PingService:
         pings: PingStore,
         recorder: Recorder,
         clock: Clock = SYSTEM_CLOCK,
+        traffic: TrafficCounts = NO_TRAFFIC_COUNTS,
     ) -> None:
         self._auction = auction
+        self._traffic = traffic
         self._gate = gate
         self._pings = pings
         self._recorder = recorder
@@ -90,6 +100,9 @@ class PingService:
         )
         await self._pings.save(record, campaign.config.ping_ttl_s)
         self._recorder.ping(PingLog(record, (*eligible.skipped, *result.calls)))
+        source = Source(campaign.id, supplier.id, admitted.test, request.received_at)
+        self._traffic.count(ping_events(source, with_bids=bool(offered)))
+        self._traffic.count(call_events(source, result.calls))
         offer = Offer(
             ping_id=ping_id,
             expires_at=iso_utc(record.expires_at),

@@ -3,7 +3,7 @@ transport, the stores (pings, leads, logs, counters, campaigns), the operators' 
 controls, the write-behind recorder, and the clock."""
 
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Literal, Protocol
 
 from pickpost.buyers.wire import Delivery, OutboundRequest
@@ -21,9 +21,11 @@ from pickpost.domain.lead import (
     SaleStatus,
     StoredOutcome,
 )
+from pickpost.domain.lead_query import LeadPage, LeadQuery
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.people import ApiToken, Role, User
 from pickpost.domain.ping import PingRecord
+from pickpost.domain.reports import LeadRollup, ReportQuery, TrafficRollup
 from pickpost.domain.returns import (
     LeadKey,
     LeadSales,
@@ -34,6 +36,7 @@ from pickpost.domain.returns import (
     ReturnsQuery,
 )
 from pickpost.domain.sales_query import SalesPage, SalesQuery
+from pickpost.domain.traffic import Delta, Event, TrafficKey
 
 
 class BuyerTransport(Protocol):
@@ -103,9 +106,16 @@ class AdminViews(Protocol):
     async def lead(self, lead_id: str) -> dict[str, object] | None: ...
     async def ping(self, ping_id: str) -> dict[str, object] | None: ...
     async def sales(self, query: SalesQuery) -> SalesPage: ...
-    async def find_leads(
-        self, field_name: str, value: str, limit: int
-    ) -> list[dict[str, object]]: ...
+
+
+class LeadList(Protocol):
+    """The lead list, newest first."""
+
+    async def page(self, query: LeadQuery) -> LeadPage: ...
+
+    def stream(self, query: LeadQuery) -> AsyncIterator[dict[str, object]]:
+        """Every matching lead, in constant memory whatever their number."""
+        ...
 
 
 PausableKind = Literal["campaign", "buyer", "supplier"]
@@ -215,6 +225,51 @@ class ReturnStore(Protocol):
 
     async def listing(self, query: ReturnsQuery) -> ReturnsPage:
         """Returns matching ``query``, newest opened first."""
+        ...
+
+
+class TrafficStore(Protocol):
+    async def add(self, deltas: dict[TrafficKey, Delta]) -> None:
+        """Add each delta into its traffic rollup row, all or none."""
+        ...
+
+
+class TrafficCounts(Protocol):
+    """Where the supplier services count what no ledger row will show (pings, buyers'
+    answers to pings, refused requests): in memory, never a round trip."""
+
+    def count(self, events: Iterable[Event]) -> None: ...
+
+
+class NoTrafficCounts:
+    """Counts nothing: for use cases built without reports (tests, tools)."""
+
+    def count(self, events: Iterable[Event]) -> None:
+        pass
+
+
+NO_TRAFFIC_COUNTS = NoTrafficCounts()
+
+
+class TrafficFlush(Protocol):
+    async def flush(self) -> None:
+        """Write every count taken so far."""
+        ...
+
+
+class RollupSource(Protocol):
+    """The rollups reports read."""
+
+    async def refresh(self) -> int:
+        """Recompute the lead rollups of every bucket whose leads changed since the last
+        refresh; the number of buckets recomputed."""
+        ...
+
+    async def read(
+        self, query: ReportQuery, dimensions: frozenset[str]
+    ) -> tuple[list[LeadRollup], list[TrafficRollup]]:
+        """Rollup rows matching ``query``, summed over every dimension not in ``dimensions``
+        (of bucket, campaign, supplier, buyer)."""
         ...
 
 

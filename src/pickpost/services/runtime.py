@@ -7,8 +7,16 @@ from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.people import People, SessionPolicy
 from pickpost.services.ping import PingService
-from pickpost.services.ports import AdminViews, AuditLog, FlushableRecorder, WorkspaceControl
+from pickpost.services.ports import (
+    AdminViews,
+    AuditLog,
+    FlushableRecorder,
+    LeadList,
+    TrafficCounts,
+    WorkspaceControl,
+)
 from pickpost.services.post import PostService
+from pickpost.services.reports import ReportService
 from pickpost.services.returns import ReturnsService
 
 
@@ -23,6 +31,9 @@ class Runtime:
     recorder: FlushableRecorder
     audit: AuditLog
     returns: ReturnsService
+    traffic: TrafficCounts  # pings, buyers' answers and refusals, counted as they happen
+    reports: ReportService
+    lead_list: LeadList
     admin_token: str | None
     people: People
     sessions: SessionPolicy

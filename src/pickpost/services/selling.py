@@ -29,7 +29,7 @@ from pickpost.domain.lead import (
     StoredOutcome,
 )
 from pickpost.domain.money import Cents, to_json_number
-from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
+from pickpost.domain.outcomes import BuyerCall, CallStep, Exchange, Outcome
 from pickpost.domain.workspace import BuyerConfig
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted
@@ -314,18 +314,22 @@ class Seller:
             )
             await self._leads.finish_sale(sale_id, SaleStatus.REJECTED, call)
             return SaleStatus.REJECTED, _rejected(bid, reason)
+        protocol = adapter.adapter_for(buyer)
         delivery = await self._transport.send(request, buyer.post_timeout_ms)
         status, outcome, reason, fields = judge_post(buyer, delivery)
+        sent = Exchange(request.headers, request.body, secrets=protocol.secrets())
+        answer = delivery.response
         call = BuyerCall(
             buyer_id=bid.buyer_id,
             step=CallStep.POST,
-            url=adapter.adapter_for(buyer).post_url(lead.test),  # unrendered: no lead values
+            url=protocol.post_url(lead.test),  # unrendered: no lead values
             outcome=outcome,
             reason=reason,
             started_at=delivery.started_at,
             latency_ms=delivery.latency_ms,
             status_code=delivery.response.status if delivery.response else None,
             price_cents=bid.buyer_price,
+            exchange=sent if answer is None else sent.answered(answer.headers, answer.body),
         )
         await self._leads.finish_sale(sale_id, status, call)
         if status is SaleStatus.SOLD:

@@ -208,7 +208,10 @@ class SqlLeadStore:
                     },
                 )
             ).scalar_one()
-            await conn.execute(schema.buyer_calls.insert(), [call_row(call, None, lead_id)])
+            await conn.execute(
+                schema.buyer_calls.insert(),
+                [call_row(call, None, lead_id, self._personal.seal_call)],
+            )
             await conn.execute(_PROGRESS, {"b_lead_id": lead_id, "b_updated_at": datetime.now(UTC)})
 
     async def finish_lead(
@@ -289,5 +292,6 @@ class SqlLeadStore:
             return
         async with self._engine.begin() as conn:
             await conn.execute(
-                schema.buyer_calls.insert(), [call_row(c, None, lead_id) for c in calls]
+                schema.buyer_calls.insert(),
+                [call_row(c, None, lead_id, self._personal.seal_call) for c in calls],
             )

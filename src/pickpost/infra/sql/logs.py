@@ -31,7 +31,11 @@ class SqlLogStore:
         async with self._engine.begin() as conn:
             if pings:
                 await conn.execute(schema.pings.insert(), [self._ping_row(p.record) for p in pings])
-            calls = [call_row(c, p.record.ping_id, None) for p in pings for c in p.calls]
+            calls = [
+                call_row(c, p.record.ping_id, None, self._personal.seal_call)
+                for p in pings
+                for c in p.calls
+            ]
             if calls:
                 await conn.execute(schema.buyer_calls.insert(), calls)
             if requests:

@@ -4,7 +4,8 @@ A purge blanks values, it never deletes records: a lead keeps its status, payout
 consent structure (bids shown and picked, times), so totals and payouts read the same after.
 What goes, per kind of record (docs/security.md):
 
-- raw supplier requests: the request and response bodies (``{}``);
+- raw supplier requests: the request and response bodies (``{}``); with them (the same
+  retention) the headers and bodies of buyer calls (null);
 - lead fields, and the ping records the leads came from: personal values become ``[purged]``,
   and the lead's lookup hashes are deleted (a hash of a phone number is personal data too);
 - consent evidence: personal values become ``[purged]``; its own, usually longer, retention.
@@ -53,11 +54,12 @@ class PurgeReport:
     leads: int = 0
     lookups: int = 0
     consents: int = 0
+    buyer_calls: int = 0
 
     def __str__(self) -> str:
         return (
-            f"requests: {self.requests}, pings: {self.pings}, leads: {self.leads}, "
-            f"lookup hashes: {self.lookups}, consents: {self.consents}"
+            f"requests: {self.requests}, buyer calls: {self.buyer_calls}, pings: {self.pings}, "
+            f"leads: {self.leads}, lookup hashes: {self.lookups}, consents: {self.consents}"
         )
 
 
@@ -73,15 +75,16 @@ class SqlPurger:
 
     async def purge(self, retention: Retention, now: float) -> PurgeReport:
         """Purge what ``retention`` no longer keeps at ``now`` (epoch seconds)."""
-        requests = pings = leads = lookups = consents = 0
+        requests = calls = pings = leads = lookups = consents = 0
         if retention.requests_days is not None:
             requests, _ = await self._run(self._requests, retention.requests_days, now)
+            calls, _ = await self._run(self._buyer_calls, retention.requests_days, now)
         if retention.lead_fields_days is not None:
             pings, _ = await self._run(self._pings, retention.lead_fields_days, now)
             leads, lookups = await self._run(self._leads, retention.lead_fields_days, now)
         if retention.consent_days is not None:
             consents, _ = await self._run(self._consents, retention.consent_days, now)
-        return PurgeReport(requests, pings, leads, lookups, consents)
+        return PurgeReport(requests, pings, leads, lookups, consents, calls)
 
     async def _run(self, batch: Batch, days: float, now: float) -> tuple[int, int]:
         cutoff, stamp = at(now - days * _DAY_S), at(now)
@@ -116,6 +119,26 @@ class SqlPurger:
             schema.requests.update()
             .where(c.id.in_(ids), c.purged_at.is_(None))
             .values(request={}, response={}, purged_at=now)
+        )
+        return len(ids), 0
+
+    async def _buyer_calls(
+        self, conn: AsyncConnection, cutoff: datetime, now: datetime
+    ) -> tuple[int, int]:
+        c = schema.buyer_calls.c
+        ids = [r.id for r in await self._due(conn, schema.buyer_calls, "started_at", cutoff, c.id)]
+        if not ids:
+            return 0, 0
+        await conn.execute(
+            schema.buyer_calls.update()
+            .where(c.id.in_(ids), c.purged_at.is_(None))
+            .values(
+                request_headers=None,
+                request_body=None,
+                response_headers=None,
+                response_body=None,
+                purged_at=now,
+            )
         )
         return len(ids), 0
 

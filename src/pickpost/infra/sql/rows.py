@@ -1,9 +1,11 @@
 """Conversions between domain values and table rows, shared by the SQL stores."""
 
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from pickpost.buyers.secrets import SECRET_NAME
 from pickpost.domain.bids import OfferedBid
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.ping import PingRecord
@@ -24,8 +26,59 @@ def epoch(value: datetime) -> float:
     return utc(value).timestamp()
 
 
-def call_row(call: BuyerCall, ping_id: str | None, lead_id: str | None) -> dict[str, Any]:
+BODY_CAP_BYTES = 16 * 1024  # of each body recorded; the rest is cut and the cut is marked
+WITHHELD = "[withheld]"
+
+Seal = Callable[[dict[str, object]], dict[str, object]]
+
+
+def _scrub(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, WITHHELD)
+    # No database keeps a NUL in text (PostgreSQL refuses it in JSON).
+    return text.replace("\x00", "\ufffd")
+
+
+def headers_record(
+    headers: Mapping[str, str], secrets: tuple[str, ...], seal: Seal
+) -> dict[str, object]:
+    """Headers as recorded: credentials withheld by name, declared secrets by value, the rest
+    sealed like personal values."""
+    return seal(
+        {
+            # str(): aiohttp's names are a subclass of str that JSON encoders refuse.
+            str(name): WITHHELD if SECRET_NAME.search(name) else _scrub(str(value), secrets)
+            for name, value in headers.items()
+        }
+    )
+
+
+def body_record(body: bytes, secrets: tuple[str, ...], seal: Seal) -> dict[str, object]:
+    """A body as recorded: its first ``BODY_CAP_BYTES`` as text (sealed), its size, and
+    whether it was cut."""
+    text = _scrub(body[:BODY_CAP_BYTES].decode("utf-8", errors="replace"), secrets)
+    return {**seal({"text": text}), "bytes": len(body), "truncated": len(body) > BODY_CAP_BYTES}
+
+
+def call_row(
+    call: BuyerCall, ping_id: str | None, lead_id: str | None, seal: Seal
+) -> dict[str, Any]:
+    """The call's row; what went over the wire recorded by ``headers_record`` and
+    ``body_record``."""
+    sent = call.exchange
+    secrets = () if sent is None else sent.secrets
     return {
+        "request_headers": None
+        if sent is None
+        else headers_record(sent.request_headers, secrets, seal),
+        "request_body": None if sent is None else body_record(sent.request_body, secrets, seal),
+        "response_headers": None
+        if sent is None or sent.response_headers is None
+        else headers_record(sent.response_headers, secrets, seal),
+        "response_body": None
+        if sent is None or sent.response_body is None
+        else body_record(sent.response_body, secrets, seal),
         "ping_id": ping_id,
         "lead_id": lead_id,
         "buyer_id": call.buyer_id,

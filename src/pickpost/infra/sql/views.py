@@ -1,6 +1,6 @@
 """What the admin API shows: a lead or a ping with everything recorded about it (personal
-values decrypted for the operator), the sales matching a query, page by page, and the leads
-whose field has a given value."""
+values decrypted for the operator), and the sales matching a query, page by page (the lead
+list is ``lead_list.py``)."""
 
 from datetime import datetime
 from typing import Any
@@ -48,7 +48,7 @@ class SqlViews:
                 )
             ).all()
             requests = await _requests(conn, lead.ping_id, lead_id)
-            timeline = await _timeline(conn, lead.ping_id, lead_id)
+            timeline = await _timeline(conn, lead.ping_id, lead_id, self._personal)
         open_ = self._personal.open
         return {
             "lead_id": lead.id,
@@ -138,29 +138,6 @@ class SqlViews:
             None if last is None else SalePosition(utc(last.created_at), last.id),
         )
 
-    async def find_leads(self, field_name: str, value: str, limit: int) -> list[dict[str, object]]:
-        """Leads whose ``field_name`` had ``value`` (exact, after normalisation), newest first:
-        matched on keyed hashes, nothing is decrypted."""
-        hashes = self._personal.search_hashes(field_name, value)
-        leads, lookups = schema.leads.c, schema.lead_lookups.c
-        async with self._engine.connect() as conn:
-            rows = await conn.execute(
-                sa.select(leads.id, leads.created_at, leads.campaign_id, leads.status)
-                .join(schema.lead_lookups, lookups.lead_id == leads.id)
-                .where(lookups.field_name == field_name, lookups.hash.in_(hashes))
-                .order_by(leads.created_at.desc(), leads.id.desc())
-                .limit(limit)
-            )
-            return [
-                {
-                    "lead_id": r.id,
-                    "created_at": _iso(r.created_at),
-                    "campaign_id": r.campaign_id,
-                    "status": r.status,
-                }
-                for r in rows
-            ]
-
     async def ping(self, ping_id: str) -> dict[str, object] | None:
         """The ping as received, the bids offered, its buyer calls and its POSTs, if any."""
         async with self._engine.connect() as conn:
@@ -175,7 +152,7 @@ class SqlViews:
                 )
             ).scalar()
             requests = await _requests(conn, ping_id, None)
-            timeline = await _timeline(conn, ping_id, None)
+            timeline = await _timeline(conn, ping_id, None, self._personal)
         return {
             "ping_id": ping.id,
             "campaign_id": ping.campaign_id,
@@ -235,14 +212,20 @@ async def _requests(
 
 
 async def _timeline(
-    conn: AsyncConnection, ping_id: str | None, lead_id: str | None
+    conn: AsyncConnection, ping_id: str | None, lead_id: str | None, personal: PersonalData
 ) -> list[dict[str, Any]]:
+    """Every buyer call, with what went over the wire as recorded (opened for the operator;
+    null when nothing was sent, or after the requests' retention purged it)."""
     calls = schema.buyer_calls.c
     rows = await conn.execute(
         sa.select(schema.buyer_calls)
         .where(_about(calls, ping_id, lead_id))
         .order_by(calls.started_at, calls.id)
     )
+
+    async def opened(recorded: dict[str, object] | None) -> dict[str, object] | None:
+        return None if recorded is None else await personal.open(recorded)
+
     return [
         {
             "step": c.step,
@@ -254,6 +237,14 @@ async def _timeline(
             "latency_ms": c.latency_ms,
             "price": _cents(c.price_cents),
             "started_at": _iso(c.started_at),
+            "request": {
+                "headers": await opened(c.request_headers),
+                "body": await opened(c.request_body),
+            },
+            "response": {
+                "headers": await opened(c.response_headers),
+                "body": await opened(c.response_body),
+            },
         }
         for c in rows
     ]

@@ -1,0 +1,131 @@
+"""The lead list: leads matching a :class:`LeadQuery`, newest first, a page at a time or all
+of them as a stream (fetched in pages, so any number in constant memory)."""
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from pickpost.domain.lead_query import LeadPage, LeadPosition, LeadQuery
+from pickpost.domain.reports import LeadTestFilter
+from pickpost.infra.personal_data import PersonalData
+from pickpost.infra.sql import schema
+from pickpost.infra.sql.rows import utc
+
+leads, sales, lookups = schema.leads.c, schema.sales.c, schema.lead_lookups.c
+STREAM_PAGE = 500
+
+
+class SqlLeadList:
+    def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
+        self._engine = engine
+        self._personal = personal
+
+    async def page(self, query: LeadQuery) -> LeadPage:
+        """One page; ``next`` is where the following one starts."""
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(
+                        leads.id,
+                        leads.ping_id,
+                        leads.created_at,
+                        leads.campaign_id,
+                        leads.supplier_id,
+                        leads.status,
+                        leads.test,
+                        leads.payout_cents,
+                    )
+                    .where(*self._conditions(query))
+                    .order_by(leads.created_at.desc(), leads.id.desc())
+                    # One more than asked: whether a next page exists.
+                    .limit(query.limit + 1)
+                )
+            ).all()
+            page, more = rows[: query.limit], len(rows) > query.limit
+            sold = await conn.execute(
+                sa.select(sales.lead_id, sales.buyer_id, sales.status, sales.buyer_price_cents)
+                .where(sales.lead_id.in_([r.id for r in page]))
+                .order_by(sales.id)
+            )
+            by_lead: dict[str, list[Any]] = {r.id: [] for r in page}
+            for sale in sold:
+                by_lead[sale.lead_id].append(sale)
+        last = page[-1] if more else None
+        return LeadPage(
+            [_lead(row, by_lead[row.id]) for row in page],
+            None if last is None else LeadPosition(utc(last.created_at), last.id),
+        )
+
+    async def stream(self, query: LeadQuery) -> AsyncIterator[dict[str, object]]:
+        """Every matching lead, page by page."""
+        query = replace(query, limit=STREAM_PAGE, after=query.after)
+        while True:
+            found = await self.page(query)
+            for lead in found.leads:
+                yield lead
+            if found.next is None:
+                return
+            query = replace(query, after=found.next)
+
+    def _conditions(self, query: LeadQuery) -> list[sa.ColumnElement[bool]]:
+        found: list[sa.ColumnElement[bool]] = []
+        if query.lead_id is not None:
+            found.append(leads.id == query.lead_id)
+        if query.ping_id is not None:
+            found.append(leads.ping_id == query.ping_id)
+        for name, value in query.fields:
+            hashes = self._personal.search_hashes(name, value)
+            found.append(
+                leads.id.in_(
+                    sa.select(lookups.lead_id).where(
+                        lookups.field_name == name, lookups.hash.in_(hashes)
+                    )
+                )
+            )
+        if query.campaigns:
+            found.append(leads.campaign_id.in_(sorted(query.campaigns)))
+        if query.suppliers:
+            found.append(leads.supplier_id.in_(sorted(query.suppliers)))
+        if query.buyers:
+            found.append(
+                leads.id.in_(
+                    sa.select(sales.lead_id).where(sales.buyer_id.in_(sorted(query.buyers)))
+                )
+            )
+        if query.statuses:
+            found.append(leads.status.in_(sorted(query.statuses)))
+        if query.test is not LeadTestFilter.INCLUDE:
+            found.append(leads.test == (query.test is LeadTestFilter.ONLY))
+        if query.since is not None:
+            found.append(leads.created_at >= query.since)
+        if query.until is not None:
+            found.append(leads.created_at < query.until)
+        if query.after is not None:
+            at, lead_id = query.after.created_at, query.after.lead_id
+            found.append(
+                sa.or_(leads.created_at < at, sa.and_(leads.created_at == at, leads.id < lead_id))
+            )
+        return found
+
+
+def _lead(row: Any, sales: list[Any]) -> dict[str, object]:
+    sold = [s for s in sales if s.status == "sold"]
+    return {
+        "lead_id": row.id,
+        "ping_id": row.ping_id,
+        "created_at": utc(row.created_at).isoformat().replace("+00:00", "Z"),
+        "campaign_id": row.campaign_id,
+        "supplier_id": row.supplier_id,
+        "status": row.status,
+        "test": bool(row.test),
+        "revenue_cents": sum(s.buyer_price_cents for s in sold),
+        "cost_cents": row.payout_cents,
+        "sold_to": [s.buyer_id for s in sold],
+        "sales": [
+            {"buyer_id": s.buyer_id, "status": s.status, "price_cents": s.buyer_price_cents}
+            for s in sales
+        ],
+    }
