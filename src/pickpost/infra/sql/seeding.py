@@ -1,0 +1,152 @@
+"""Writing a generated history (``pickpost seed``) into the ledger, in large chunks, with the
+rows the live path writes: personal values sealed and hashed for lookups as a POST stores
+them, outcomes as a finished sale stores them."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from pickpost.infra.personal_data import PersonalData
+from pickpost.infra.sql import schema
+from pickpost.infra.sql.leads import consent_row, lead_row
+from pickpost.infra.sql.logs import request_row, sealed_ping_row
+from pickpost.infra.sql.rows import at, call_row
+from pickpost.seed.history import DayHistory, SeededCall, SeededLead, SeededReturn, SeededSale
+
+CHUNK = 5000  # rows per statement
+
+
+async def has_leads(engine: AsyncEngine) -> bool:
+    async with engine.connect() as conn:
+        found = await conn.execute(sa.select(schema.leads.c.id).limit(1))
+        return found.first() is not None
+
+
+class SqlSeeder:
+    """Writes the batches of a history; ``written_at`` is every seeded lead's ``updated_at``,
+    so the rollups' next refresh (which reads the leads changed past its mark) takes in the
+    whole history, even one appended behind rollups that are up to date."""
+
+    def __init__(self, engine: AsyncEngine, personal: PersonalData, written_at: datetime) -> None:
+        self._engine = engine
+        self._personal = personal
+        self._written_at = written_at
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(schema.traffic_rollups)
+        self._add_traffic = insert.on_conflict_do_update(
+            index_elements=list(schema.traffic_rollups.primary_key.columns),
+            set_={
+                "count": schema.traffic_rollups.c.count + insert.excluded.count,
+                "sum_cents": schema.traffic_rollups.c.sum_cents + insert.excluded.sum_cents,
+                "sum_ms": schema.traffic_rollups.c.sum_ms + insert.excluded.sum_ms,
+            },
+        )
+
+    async def write(self, batch: DayHistory) -> None:
+        """One batch, in one transaction: its leads and everything that refers to them."""
+        personal = self._personal
+        async with self._engine.begin() as conn:
+            await _insert(conn, schema.pings, [sealed_ping_row(p, personal) for p in batch.pings])
+            await _insert(conn, schema.leads, [self._lead(s) for s in batch.leads])
+            await _insert(
+                conn,
+                schema.consents,
+                [consent_row(s.consent, s.lead, personal) for s in batch.leads],
+            )
+            await _insert(
+                conn,
+                schema.lead_lookups,
+                [
+                    {"lead_id": s.lead.lead_id, **row}
+                    for s in batch.leads
+                    for row in personal.lookups(s.lead.campaign_id, s.lead.fields)
+                ],
+            )
+            await _insert(conn, schema.sales, [_sale(s) for s in batch.sales])
+            await _insert(conn, schema.buyer_calls, [self._call(c) for c in batch.calls])
+            await _insert(conn, schema.requests, [request_row(r, personal) for r in batch.requests])
+            await _insert(conn, schema.returns, [_return(r) for r in batch.returns])
+            traffic = [
+                {
+                    "bucket": at(bucket),
+                    "campaign_id": campaign_id,
+                    "supplier_id": supplier_id,
+                    "buyer_id": buyer_id,
+                    "test": test,
+                    "metric": metric,
+                    "count": tally.count,
+                    "sum_cents": tally.sum_cents,
+                    "sum_ms": round(tally.sum_ms, 3),
+                }
+                for (bucket, campaign_id, supplier_id, buyer_id, test, metric), tally in sorted(
+                    batch.traffic.items()
+                )
+            ]
+            for start in range(0, len(traffic), CHUNK):
+                await conn.execute(self._add_traffic, traffic[start : start + CHUNK])
+
+    def _lead(self, seeded: SeededLead) -> dict[str, object]:
+        outcome = seeded.outcome
+        row = lead_row(seeded.lead, self._personal)
+        row.update(
+            status=outcome.status.value,
+            payout_cents=seeded.payout,
+            outcome={"code": outcome.code, "message": outcome.message, "body": outcome.body},
+            updated_at=self._written_at,
+        )
+        return row
+
+    def _call(self, seeded: SeededCall) -> dict[str, object]:
+        bodies = seeded.bodies
+        request_body = dict(bodies.request_body)
+        lead = request_body.get("lead")
+        if isinstance(lead, dict):  # the lead's fields, sealed as the lead's own are
+            request_body["lead"] = self._personal.seal(seeded.campaign_id, lead)
+        row = call_row(seeded.call, seeded.ping_id, seeded.lead_id)
+        row.update(
+            request_headers=bodies.request_headers,
+            request_body=request_body,
+            response_headers=bodies.response_headers,
+            response_body=bodies.response_body,
+        )
+        return row
+
+
+def _sale(seeded: SeededSale) -> dict[str, object]:
+    attempt = seeded.attempt
+    return {
+        "lead_id": attempt.lead_id,
+        "buyer_id": attempt.buyer_id,
+        "bid_id": attempt.bid_id,
+        "buyer_price_cents": attempt.buyer_price,
+        "payout_cents": attempt.payout,
+        "status": seeded.status.value,
+        "reason": seeded.reason,
+        "created_at": at(attempt.created_at),
+        "updated_at": at(seeded.finished_at),
+    }
+
+
+def _return(seeded: SeededReturn) -> dict[str, object]:
+    return {
+        "lead_id": seeded.lead_id,
+        "buyer_id": seeded.buyer_id,
+        "reason": seeded.reason,
+        "note": "",
+        "status": seeded.status,
+        "opened_by": f"buyer:{seeded.buyer_id}",
+        "opened_at": at(seeded.opened_at),
+        "decided_by": None if seeded.decided_at is None else "seed",
+        "decided_at": None if seeded.decided_at is None else at(seeded.decided_at),
+        "credit_cents": seeded.credit_cents,
+        "chargeback_cents": seeded.chargeback_cents,
+    }
+
+
+async def _insert(conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        await conn.execute(table.insert(), rows[start : start + CHUNK])
