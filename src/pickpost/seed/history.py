@@ -196,13 +196,16 @@ class History:
             for c in self._campaigns
         ]
         events = round(wanted * sum(weights) / len(weights))
+        # Ids come from their own stream, seeded by the clock too: the same seed appended twice
+        # writes the same traffic under new ids.
+        ids = random.Random(f"{self._seed}:{day.isoformat()}:{self._now}")
         history = DayHistory(day)
         done = 0
         for moment in self._shape.moments(day, events, rng):
             if not start <= moment <= self._now:
                 continue
             campaign = rng.choices(self._campaigns, weights)[0]
-            _Event(self, campaign, moment, rng, history).run()
+            _Event(self, campaign, moment, (rng, ids), history).run()
             done += 1
             if done % batch == 0:
                 yield history
@@ -274,9 +277,16 @@ class _Event:
     """One supplier request and everything it leaves behind."""
 
     def __init__(
-        self, history: History, campaign: Campaign, at: float, rng: random.Random, day: DayHistory
+        self,
+        history: History,
+        campaign: Campaign,
+        at: float,
+        streams: tuple[random.Random, random.Random],  # the traffic's, and the ids'
+        day: DayHistory,
     ) -> None:
-        self.h, self.c, self.at, self.rng, self.day = history, campaign, at, rng, day
+        self.h, self.c, self.at, self.day = history, campaign, at, day
+        self.rng, self.ids = streams
+        rng = self.rng
         suppliers = sorted(campaign.suppliers.values(), key=lambda s: s.id)
         self.supplier: SupplierConfig = rng.choice(suppliers)
         self.test = self.supplier.mode == "test" or rng.random() < TEST_SHARE
@@ -311,7 +321,7 @@ class _Event:
         lead_id: str | None = None,
         request_id: str | None = None,
     ) -> None:
-        request_id = request_id or new_id("r", self.rng)
+        request_id = request_id or new_id("r", self.ids)
         self.day.requests.append(
             RequestLog(
                 request_id=request_id,
@@ -345,7 +355,7 @@ class _Event:
         c, rng, supplier = self.c, self.rng, self.supplier
         asked = {spec.name for spec in c.fields if spec.ping is not None}
         ping_values = {name: value for name, value in values.items() if name in asked}
-        ping_id, request_id = new_id("p", rng), new_id("r", rng)
+        ping_id, request_id = new_id("p", self.ids), new_id("r", self.ids)
         raw_bids: list[RawBid] = []
         slowest = 0.0
         for buyer in sorted(c.buyers.values(), key=lambda b: b.id):
@@ -365,7 +375,7 @@ class _Event:
             [bid for bid in raw_bids if bid.price >= floor],
             c.shaping,
             lambda buyer_id: c.margin_for(buyer_id, supplier),
-            lambda: new_id("b", rng),
+            lambda: new_id("b", self.ids),
             c.penalty_of,
         )
         ms = slowest + rng.uniform(3, 12)
@@ -476,11 +486,11 @@ class _Event:
             chosen = [replace(b, price=min(b.price, quoted)) for b in tried]
         fields = {**record.lead, **values}
         lead = NewLead(
-            lead_id=new_id("l", rng),
+            lead_id=new_id("l", self.ids),
             campaign_id=c.id,
             supplier_id=self.supplier.id,
             ping_id=record.ping_id,
-            request_id=new_id("r", rng),
+            request_id=new_id("r", self.ids),
             created_at=at,
             test=self.test,
             fields=fields,
@@ -509,13 +519,13 @@ class _Event:
         self.finish(lead, consent, summary, ended, "post", sent)
 
     def direct_post(self, values: dict[str, object]) -> None:
-        c, rng, supplier = self.c, self.rng, self.supplier
+        c, supplier = self.c, self.supplier
         lead = NewLead(
-            lead_id=new_id("l", rng),
+            lead_id=new_id("l", self.ids),
             campaign_id=c.id,
             supplier_id=supplier.id,
             ping_id=None,
-            request_id=new_id("r", rng),
+            request_id=new_id("r", self.ids),
             created_at=self.at,
             test=self.test,
             fields=values,
@@ -535,7 +545,9 @@ class _Event:
             payout = fixed if fixed is not None else c.margin_for(buyer.id, supplier).apply(price)
             if 0 < payout <= price:
                 priced.append(
-                    OfferedBid(new_id("b", rng), buyer.id, payout, price, buyer.tcpa_entity_name)
+                    OfferedBid(
+                        new_id("b", self.ids), buyer.id, payout, price, buyer.tcpa_entity_name
+                    )
                 )
         priced.sort(key=lambda b: -b.buyer_price)
         consent = ConsentRecord(
