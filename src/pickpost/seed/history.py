@@ -287,6 +287,7 @@ class _Event:
         self.h, self.c, self.at, self.day = history, campaign, at, day
         self.rng, self.ids = streams
         rng = self.rng
+        self.bucket = float(math.floor(at / BUCKET_S) * BUCKET_S)
         suppliers = sorted(campaign.suppliers.values(), key=lambda s: s.id)
         self.supplier: SupplierConfig = rng.choice(suppliers)
         self.test = self.supplier.mode == "test" or rng.random() < TEST_SHARE
@@ -345,8 +346,7 @@ class _Event:
         self.count("", REFUSED)
 
     def count(self, buyer_id: str, metric: str, cents: int = 0, ms: float = 0.0) -> None:
-        bucket = math.floor(self.at / BUCKET_S) * BUCKET_S
-        key = (float(bucket), self.c.id, self.supplier.id, buyer_id, self.test, metric)
+        key = (self.bucket, self.c.id, self.supplier.id, buyer_id, self.test, metric)
         self.day.count(key, cents, ms)
 
     # --- PING and POST --------------------------------------------------------------------
@@ -456,9 +456,9 @@ class _Event:
             price_cents=price,
         )
         bodies = CallBodies(
-            dict(_HEADERS),
+            _HEADERS,
             sent,
-            None if answer is None else dict(_ANSWER_HEADERS),
+            None if answer is None else _ANSWER_HEADERS,
             answer,
         )
         self.day.calls.append(SeededCall(call, self.c.id, ping_id, lead_id, bodies))
@@ -645,8 +645,8 @@ class _Event:
                 status_code=code,
             )
             sent = {"lead_id": lead.lead_id, "test": lead.test, "token": bid.token, "lead": values}
-            answered = None if answer is None else dict(_ANSWER_HEADERS)
-            bodies = CallBodies(dict(_HEADERS), sent, answered, answer)
+            answered = None if answer is None else _ANSWER_HEADERS
+            bodies = CallBodies(_HEADERS, sent, answered, answer)
             self.day.calls.append(SeededCall(call, c.id, None, lead.lead_id, bodies))
             fields = (
                 {"redirect_url": answer["redirect_url"]}

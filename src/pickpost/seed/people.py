@@ -66,7 +66,7 @@ def _by_type(spec: FieldSpec, rng: random.Random) -> object:
     if kind is FieldType.IP:
         return f"{rng.choice(('192.0.2', '198.51.100', '203.0.113'))}.{rng.randrange(1, 255)}"
     if kind is FieldType.URL:
-        return f"https://supplier.example/{spec.name}/{rng.getrandbits(32):08x}"
+        return f"https://supplier.example/{spec.name}/{rng.randrange(1000):03d}"
     if kind is FieldType.NUMBER:
         return rng.randrange(550, 850) if "score" in spec.name else rng.randrange(1, 100)
     if kind is FieldType.BOOL:

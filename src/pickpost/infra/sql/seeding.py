@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -17,7 +18,7 @@ from pickpost.infra.sql.logs import request_row, sealed_ping_row
 from pickpost.infra.sql.rows import at, call_row
 from pickpost.seed.history import DayHistory, SeededCall, SeededLead, SeededReturn, SeededSale
 
-CHUNK = 5000  # rows per statement
+CHUNK = 5000  # rows per statement (SQLite)
 
 
 async def has_leads(engine: AsyncEngine) -> bool:
@@ -35,6 +36,7 @@ class SqlSeeder:
         self._engine = engine
         self._personal = personal
         self._written_at = written_at
+        self._postgres = engine.dialect.name == "postgresql"
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         insert = dialect.insert(schema.traffic_rollups)
         self._add_traffic = insert.on_conflict_do_update(
@@ -50,6 +52,7 @@ class SqlSeeder:
         """One batch, in one transaction: its leads and everything that refers to them."""
         personal = self._personal
         async with self._engine.begin() as conn:
+            _insert = self._insert
             await _insert(conn, schema.pings, [sealed_ping_row(p, personal) for p in batch.pings])
             await _insert(conn, schema.leads, [self._lead(s) for s in batch.leads])
             await _insert(
@@ -88,6 +91,17 @@ class SqlSeeder:
             ]
             for start in range(0, len(traffic), CHUNK):
                 await conn.execute(self._add_traffic, traffic[start : start + CHUNK])
+
+    async def _insert(
+        self, conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]
+    ) -> None:
+        if not rows:
+            return
+        if self._postgres:
+            await _copy(conn, table, rows)
+            return
+        for start in range(0, len(rows), CHUNK):
+            await conn.execute(table.insert(), rows[start : start + CHUNK])
 
     def _lead(self, seeded: SeededLead) -> dict[str, object]:
         outcome = seeded.outcome
@@ -147,6 +161,20 @@ def _return(seeded: SeededReturn) -> dict[str, object]:
     }
 
 
-async def _insert(conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        await conn.execute(table.insert(), rows[start : start + CHUNK])
+async def _copy(conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY through asyncpg: several times faster than INSERTs of many rows.
+    (The rows keep the same keys as the INSERTs would bind, so both write the same values.)"""
+    columns = list(rows[0])
+    json = {name for name in columns if isinstance(table.c[name].type, sa.JSON)}
+    records = [
+        tuple(
+            orjson.dumps(row[name]).decode()
+            if name in json and row[name] is not None
+            else row[name]
+            for name in columns
+        )
+        for row in rows
+    ]
+    raw = await conn.get_raw_connection()
+    copy = raw.driver_connection.copy_records_to_table  # type: ignore[union-attr]
+    await copy(table.name, records=records, columns=columns)
