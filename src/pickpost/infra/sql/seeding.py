@@ -100,8 +100,7 @@ class SqlSeeder:
         if self._postgres:
             await _copy(conn, table, rows)
             return
-        for start in range(0, len(rows), CHUNK):
-            await conn.execute(table.insert(), rows[start : start + CHUNK])
+        await _executemany(conn, table, rows)
 
     def _lead(self, seeded: SeededLead) -> dict[str, object]:
         outcome = seeded.outcome
@@ -159,6 +158,31 @@ def _return(seeded: SeededReturn) -> dict[str, object]:
         "credit_cents": seeded.credit_cents,
         "chargeback_cents": seeded.chargeback_cents,
     }
+
+
+async def _executemany(
+    conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Many INSERTs through the driver, each value encoded by its column type's own bind
+    processor (so stored exactly as ``conn.execute(table.insert(), rows)`` stores it), without
+    the per-row parameter building that costs more than SQLite's own work."""
+    columns = list(rows[0])
+    dialect = conn.dialect
+    encoders = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    )
+    for start in range(0, len(rows), CHUNK):
+        records = [
+            tuple(
+                value if encode is None or value is None else encode(value)
+                for value, encode in zip(row.values(), encoders, strict=True)
+            )
+            for row in rows[start : start + CHUNK]
+        ]
+        await conn.exec_driver_sql(statement, records)
 
 
 async def _copy(conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
