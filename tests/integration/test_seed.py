@@ -68,9 +68,9 @@ def test_a_seeded_history_is_in_the_ledger_and_searchable(database: str, tmp_pat
         assert scalar(database, "SELECT count(*) FROM sales") > 0
         orphans = "SELECT count(*) FROM sales s LEFT JOIN leads l ON l.id = s.lead_id "
         assert scalar(database, orphans + "WHERE l.id IS NULL") == 0
-        pings = "SELECT sum(count) FROM traffic_rollups WHERE metric = 'pings'"
+        pings = "SELECT sum(count) FROM traffic_rollups WHERE metric = 'ping'"
         assert scalar(database, pings) == scalar(database, "SELECT count(*) FROM pings")
-        pinged = "SELECT sum(count) FROM traffic_rollups WHERE metric = 'pinged'"
+        pinged = "SELECT sum(count) FROM traffic_rollups WHERE metric = 'call'"
         ping_calls = "SELECT count(*) FROM buyer_calls WHERE step = 'ping'"
         assert scalar(database, pinged) == scalar(database, ping_calls)
         unsold = (

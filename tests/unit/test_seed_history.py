@@ -15,7 +15,7 @@ from pickpost.domain.fields import Step, validate_lead
 from pickpost.domain.lead import LeadStatus, SaleStatus
 from pickpost.domain.outcomes import CallStep
 from pickpost.infra.workspace_file import read_workspace
-from pickpost.seed.history import PINGED, PINGS, DayHistory, History, Tally
+from pickpost.seed.history import CALL, PING, DayHistory, History, Tally
 from pickpost.seed.shape import Shape
 
 ZONE = ZoneInfo("America/New_York")
@@ -156,9 +156,16 @@ def test_traffic_counts_match_the_pings_and_calls(week: DayHistory) -> None:
     for key, tally in week.traffic.items():
         totals[key[5]] += tally.count
         assert key[0] % 900 == 0
-    assert totals[PINGS] == len(week.pings)
-    assert totals[PINGED] == sum(1 for c in week.calls if c.call.step is CallStep.PING)
-    assert totals["refused"] == sum(1 for r in week.requests if r.code in (1004, 1005))
+    assert totals[PING] == len(week.pings)
+    assert totals["ping_bid"] == sum(1 for p in week.pings if p.bids)
+    assert totals[CALL] == sum(1 for c in week.calls if c.call.step is CallStep.PING)
+    assert totals["bid"] == sum(1 for c in week.calls if c.call.price_cents)
+    # Refusals are the 1xxx answers (2xxx ones are sales that did not sell).
+    refused = Counter(
+        f"refused:{r.endpoint}:{r.code}" for r in week.requests if 1000 <= r.code < 2000
+    )
+    assert refused
+    assert {metric: n for metric, n in totals.items() if metric.startswith("refused:")} == refused
     # Every call records what was sent; answers are missing only when none came.
     assert all(c.bodies.request_body for c in week.calls)
     assert all((c.bodies.response_body is None) == (c.call.status_code is None) for c in week.calls)

@@ -58,17 +58,18 @@ RETURN_REASONS = ("bad phone number", "duplicate", "not interested", "wrong stat
 REJECT_REASONS = ("duplicate in buyer system", "outside service area", "phone failed check")
 BUCKET_S = 900  # traffic counts go into 15-minute UTC buckets, as the rollups keep them
 
-# The traffic_rollups metrics of pings: the supplier's side (buyer_id '') counts pings, those
-# answered with a bid (sum: the best payout offered) and refused requests; a buyer's side
-# counts the pings sent to it and what each answered (bid: sum of its prices, in cents).
-PINGS, PINGS_BID, REFUSED = "pings", "pings_bid", "refused"
+# The traffic_rollups metrics, as the live path counts them: the supplier's side (buyer_id '')
+# counts PINGs answered, those with a bid, and refused requests (refused:<endpoint>:<code>); a
+# buyer's side counts the pings sent to it (sum_ms: latency) and each answer (bid: sum_cents
+# of the prices).
+PING, PING_WITH_BIDS, REFUSED = "ping", "ping_bid", "refused:"
+CALL = "call"
 BUYER_METRICS = {
-    Outcome.BID: "bids",
-    Outcome.NO_BID: "no_bids",
-    Outcome.TIMEOUT: "timeouts",
-    Outcome.ERROR: "errors",
+    Outcome.BID: "bid",
+    Outcome.NO_BID: "no_bid",
+    Outcome.TIMEOUT: "timeout",
+    Outcome.ERROR: "error",
 }
-PINGED = "pinged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +344,7 @@ class _Event:
 
     def refused(self, endpoint: str, sent: dict[str, object], code: Code, message: str) -> None:
         self.request(endpoint, self.at, self.rng.uniform(1, 4), sent, Reply(code, message))
-        self.count("", REFUSED)
+        self.count("", f"{REFUSED}{endpoint}:{int(code)}")
 
     def count(self, buyer_id: str, metric: str, cents: int = 0, ms: float = 0.0) -> None:
         key = (self.bucket, self.c.id, self.supplier.id, buyer_id, self.test, metric)
@@ -402,9 +403,9 @@ class _Event:
         reply = ping_reply(c.policy, offer)
         self.request("ping", self.at, ms, dict(ping_values), reply, ping_id, None, request_id)
         self.day.pings.append(record)
-        self.count("", PINGS, ms=ms)
+        self.count("", PING)
         if offered:
-            self.count("", PINGS_BID, cents=offered[0].price)
+            self.count("", PING_WITH_BIDS)
         if offered and rng.random() < POST_RATE:
             self.post(record, values)
 
@@ -462,7 +463,7 @@ class _Event:
             answer,
         )
         self.day.calls.append(SeededCall(call, self.c.id, ping_id, lead_id, bodies))
-        self.count(buyer.id, PINGED, ms=latency)
+        self.count(buyer.id, CALL, ms=latency)
         self.count(buyer.id, BUYER_METRICS[outcome], cents=price or 0)
         bid = None
         if price is not None:
