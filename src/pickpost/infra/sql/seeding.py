@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from pickpost.domain.lead import NewLead
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.leads import consent_row, lead_row
@@ -37,6 +38,7 @@ class SqlSeeder:
         self._personal = personal
         self._written_at = written_at
         self._postgres = engine.dialect.name == "postgresql"
+        self._hashed: dict[tuple[str, str, object], list[dict[str, str]]] = {}
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         insert = dialect.insert(schema.traffic_rollups)
         self._add_traffic = insert.on_conflict_do_update(
@@ -63,11 +65,7 @@ class SqlSeeder:
             await _insert(
                 conn,
                 schema.lead_lookups,
-                [
-                    {"lead_id": s.lead.lead_id, **row}
-                    for s in batch.leads
-                    for row in personal.lookups(s.lead.campaign_id, s.lead.fields)
-                ],
+                [row for s in batch.leads for row in self._lookups(s.lead)],
             )
             await _insert(conn, schema.sales, [_sale(s) for s in batch.sales])
             await _insert(conn, schema.buyer_calls, [self._call(c) for c in batch.calls])
@@ -101,6 +99,20 @@ class SqlSeeder:
             await _copy(conn, table, rows)
             return
         await _executemany(conn, table, rows)
+
+    def _lookups(self, lead: NewLead) -> list[dict[str, object]]:
+        """The lead's lookup rows, hashed field by field by the live path's code; remembered,
+        as fake people's names and phones repeat and hashing is a large part of the cost."""
+        rows: list[dict[str, object]] = []
+        for name, value in lead.fields.items():
+            key = (lead.campaign_id, name, value)
+            found = self._hashed.get(key)
+            if found is None:
+                if len(self._hashed) > 500_000:
+                    self._hashed.clear()
+                found = self._hashed[key] = self._personal.lookups(lead.campaign_id, {name: value})
+            rows.extend({"lead_id": lead.lead_id, **row} for row in found)
+        return rows
 
     def _lead(self, seeded: SeededLead) -> dict[str, object]:
         outcome = seeded.outcome
