@@ -74,7 +74,8 @@ BUYER_METRICS = {
 
 @dataclass(frozen=True, slots=True)
 class CallBodies:
-    """What a buyer call sent and got back (secrets redacted, personal values unsealed)."""
+    """What a buyer call sent and got back, secrets redacted; personal values are in clear
+    until the writer seals them."""
 
     request_headers: dict[str, str]
     request_body: dict[str, object]  # the lead's fields under "lead", sealed when written
@@ -173,10 +174,6 @@ class History:
         self._now = now
         self._habits: dict[tuple[str, str], _Buyer] = {}
         self._normal: dict[tuple[str, str, object], object] = {}
-
-    @property
-    def campaigns(self) -> list[Campaign]:
-        return self._campaigns
 
     def days(self, days: int, batch: int = 20_000) -> Iterator[DayHistory]:
         """The history of the last ``days`` days, oldest first, one local day at a time, in
@@ -358,7 +355,7 @@ class _Event:
         ping_values = {name: value for name, value in values.items() if name in asked}
         ping_id, request_id = new_id("p", self.ids), new_id("r", self.ids)
         raw_bids: list[RawBid] = []
-        slowest = 0.0
+        slowest, pinged = 0.0, 0
         for buyer in sorted(c.buyers.values(), key=lambda b: b.id):
             if buyer.paused or not all(rule.passes(ping_values) for rule in buyer.filters):
                 continue
@@ -368,7 +365,7 @@ class _Event:
                     raw_bids.append(RawBid(buyer.id, price, buyer.tcpa_entity_name))
                 continue
             bid, latency = self.ping_buyer(buyer, ping_values, ping_id, None)
-            slowest = max(slowest, latency)
+            slowest, pinged = max(slowest, latency), pinged + 1
             if bid is not None:
                 raw_bids.append(bid)
         floor = supplier.min_buyer_bid_cents
@@ -391,7 +388,7 @@ class _Event:
             lead=dict(ping_values),
             ping_values=ping_values,
             bids=tuple(offered),
-            buyers_pinged=sum(1 for b in c.buyers.values() if _pings(b)),
+            buyers_pinged=pinged,
         )
         offer = Offer(
             ping_id=ping_id,
