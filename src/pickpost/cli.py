@@ -1,5 +1,5 @@
 """The ``pickpost`` command line: serve, load, migrate, campaigns, users, purge, keys,
-simbuyers, demo."""
+simbuyers, demo, seed."""
 
 import asyncio
 import base64
@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from importlib.resources import as_file
 from pathlib import Path
 from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 import uvicorn
@@ -45,12 +46,15 @@ from pickpost.infra.sql.engine import DatabaseUrlError, driver_url, make_engine
 from pickpost.infra.sql.keys import Masters, Rotation, SqlKeyring, rotate
 from pickpost.infra.sql.migrate import upgrade
 from pickpost.infra.sql.purge import PurgeReport, Retention, SqlPurger
+from pickpost.infra.sql.seeding import has_leads
 from pickpost.infra.sql.workspace import (
     ApplyReport,
     SqlCatalogSource,
     apply_workspace,
 )
 from pickpost.infra.workspace_file import WorkspaceError, read_workspace
+from pickpost.seed.run import SeedOptions, SeedRefused, SeedReport
+from pickpost.seed.run import seed as seed_history
 from pickpost.settings import Settings
 
 app = typer.Typer(
@@ -447,6 +451,9 @@ def _demo(port: int, database: str, workspace: Path, fleet_file: Path) -> None:
 
     check_port_free("127.0.0.1", port)  # before printing requests to a port it cannot serve
     load(workspace, database)
+    if not _on_database(database, has_leads):
+        # A fresh demo opens on a week of traffic, small enough to write in seconds.
+        _seed(database, SeedOptions(leads_per_day=DEMO_LEADS_PER_DAY))
     ports = [buyer.port for buyer in FleetConfig.from_file(fleet_file).buyers]
     busy = [port for port in ports if _accepts(port)]
     if busy:
@@ -553,6 +560,50 @@ def _print_exchange_and_direct_post(base: str) -> None:
     )
     console.print("\nDirect Post (campaign 103): the full lead in one call, to the highest bidder:")
     print(f"DIRECT=$(curl -s {base}/direct_post {json_header} -d '{lead}') && echo \"$DIRECT\"\n")
+
+
+DEMO_LEADS_PER_DAY = 150
+
+
+@app.command()
+def seed(
+    database: DatabaseOpt = DEFAULT_DB,
+    days: Annotated[int, typer.Option(min=1, max=366, help="days of history, ending now")] = 7,
+    leads_per_day: Annotated[
+        int, typer.Option(min=1, help="leads on a weekday (weekends bring about half)")
+    ] = 300,
+    seed: Annotated[int, typer.Option(help="the same seed writes the same history")] = 1,
+    zone: Annotated[
+        str, typer.Option(help="time zone of the traffic's daily curve")
+    ] = "America/New_York",
+    append: Annotated[
+        bool,
+        typer.Option("--append", "--yes", help="write even though the database has leads"),
+    ] = False,
+) -> None:
+    """Write a made-up but realistic history of traffic over the loaded workspace's campaigns.
+
+    Pings, bids, leads, consent, sales, buyer calls with bodies, requests and returns, with
+    fake people (555-01xx phones, @example.com emails). Personal values are encrypted when
+    PICKPOST_DATA_KEY is set, as live traffic's are. For demos and measurements: never into
+    a database that holds real leads.
+    """
+    try:
+        where = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Failure(f"--zone: unknown time zone {zone!r}", 2) from None
+    _migrated(database)
+    _seed(database, SeedOptions(days, leads_per_day, seed, where, append))
+
+
+def _seed(database: str, options: SeedOptions) -> None:
+    masters = _masters(Settings())
+
+    async def run(engine: AsyncEngine) -> SeedReport:
+        return await seed_history(engine, masters, options, console)
+
+    report = _on_database(database, run, SeedRefused, DataKeyError)
+    console.print(f"seeded {report}")
 
 
 @app.command()

@@ -86,6 +86,36 @@ _CUT_OFF_SALES = (
 )
 
 
+def lead_row(lead: NewLead, personal: PersonalData) -> dict[str, object]:
+    """A lead's row as its POST claims it: selling, nothing paid yet, personal fields sealed."""
+    created = at(lead.created_at)
+    return {
+        "id": lead.lead_id,
+        "campaign_id": lead.campaign_id,
+        "supplier_id": lead.supplier_id,
+        "ping_id": lead.ping_id,
+        "request_id": lead.request_id,
+        "created_at": created,
+        "updated_at": created,
+        "test": lead.test,
+        "status": LeadStatus.SELLING.value,
+        "payout_cents": 0,
+        "fields": personal.seal(lead.campaign_id, lead.fields),
+    }
+
+
+def consent_row(consent: ConsentRecord, lead: NewLead, personal: PersonalData) -> dict[str, object]:
+    """A lead's consent record, its evidence sealed as the lead's personal fields are."""
+    return {
+        "lead_id": consent.lead_id,
+        "ping_id": consent.ping_id,
+        "consented_at": at(consent.consented_at),
+        "bids_shown": consent.bids_shown,
+        "bids_picked": consent.bids_picked,
+        "evidence": personal.seal(lead.campaign_id, dict(consent.evidence)),
+    }
+
+
 class SqlLeadStore:
     def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
         self._engine = engine
@@ -125,39 +155,13 @@ class SqlLeadStore:
         )
 
     async def claim(self, lead: NewLead, consent: ConsentRecord) -> bool:
-        created = at(lead.created_at)
         personal = self._personal
         # Hashed from the values as given, before they are encrypted.
         lookups = personal.lookups(lead.campaign_id, lead.fields)
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(
-                    _INSERT_LEAD,
-                    {
-                        "id": lead.lead_id,
-                        "campaign_id": lead.campaign_id,
-                        "supplier_id": lead.supplier_id,
-                        "ping_id": lead.ping_id,
-                        "request_id": lead.request_id,
-                        "created_at": created,
-                        "updated_at": created,
-                        "test": lead.test,
-                        "status": LeadStatus.SELLING.value,
-                        "payout_cents": 0,
-                        "fields": personal.seal(lead.campaign_id, lead.fields),
-                    },
-                )
-                await conn.execute(
-                    _INSERT_CONSENT,
-                    {
-                        "lead_id": consent.lead_id,
-                        "ping_id": consent.ping_id,
-                        "consented_at": at(consent.consented_at),
-                        "bids_shown": consent.bids_shown,
-                        "bids_picked": consent.bids_picked,
-                        "evidence": personal.seal(lead.campaign_id, dict(consent.evidence)),
-                    },
-                )
+                await conn.execute(_INSERT_LEAD, lead_row(lead, personal))
+                await conn.execute(_INSERT_CONSENT, consent_row(consent, lead, personal))
                 if lookups:
                     await conn.execute(
                         _INSERT_LOOKUPS, [{"lead_id": lead.lead_id, **row} for row in lookups]
