@@ -6,6 +6,8 @@ Every time zone in use today is a whole number of quarter hours from UTC (India 
 summed by bucket give that zone's days and hours exactly (docs/reports.md).
 """
 
+import itertools
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,3 +51,67 @@ def local_hour(moment: datetime, tz: ZoneInfo) -> str:
     hour at the end of summer time is two hours, told apart by their offsets)."""
     local = moment.astimezone(tz)
     return local.replace(minute=0, second=0, microsecond=0).isoformat()
+
+
+HOUR_S = 3600
+DAY_S = 86400
+GRAINS = (BUCKET_S, HOUR_S, DAY_S)  # the rollup tiers: 15-minute, hourly and daily UTC rows
+_COARSER = {BUCKET_S: HOUR_S, HOUR_S: DAY_S}
+
+
+def cover(start: int, end: int) -> list[tuple[int, int, int]]:
+    """``[start, end)`` (epoch seconds on bucket boundaries) as ``(grain, first, stop)``
+    pieces that cover it exactly once: whole UTC days read from the daily tier, whole hours
+    at their edges from the hourly one, and 15-minute buckets only where the range starts or
+    ends inside an hour (a zone 30 or 45 minutes off the hour)."""
+    if start % BUCKET_S or end % BUCKET_S:
+        raise ValueError("a range to cover starts and ends on bucket boundaries")
+    pieces: list[tuple[int, int, int]] = []
+
+    def split(grain: int, first: int, stop: int) -> None:
+        coarser = _COARSER.get(grain)
+        inner_first = 0 if coarser is None else -(-first // coarser) * coarser
+        inner_stop = 0 if coarser is None else stop // coarser * coarser
+        if coarser is None or inner_first >= inner_stop:
+            pieces.append((grain, first, stop))
+            return
+        pieces.append((grain, first, inner_first))
+        split(coarser, inner_first, inner_stop)
+        pieces.append((grain, inner_stop, stop))
+
+    if start < end:
+        split(BUCKET_S, start, end)
+    return [piece for piece in pieces if piece[1] < piece[2]]
+
+
+def plan(bounds: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
+    """The rows to read for ``[bounds[0], bounds[-1])`` split at every bound (the starts of a
+    report's days or hours, epoch seconds): per tier's grain, its ranges, contiguous pieces
+    merged. No row read crosses a bound, so each falls in one day or hour of the report."""
+    ranges: dict[int, list[tuple[int, int]]] = {}
+    for first, stop in itertools.pairwise(bounds):
+        for grain, piece_first, piece_stop in cover(first, stop):
+            found = ranges.setdefault(grain, [])
+            if found and found[-1][1] == piece_first:
+                found[-1] = (found[-1][0], piece_stop)
+            else:
+                found.append((piece_first, piece_stop))
+    return ranges
+
+
+def day_starts(first: date, last: date, tz: ZoneInfo) -> list[datetime]:
+    """When each day ``first`` through ``last`` begins in ``tz``, and when the next begins."""
+    return [day_start(first + timedelta(days=n), tz) for n in range((last - first).days + 2)]
+
+
+def hour_starts(start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
+    """When each local hour in ``tz`` between ``start`` and ``end`` (UTC, on bucket
+    boundaries) begins, with ``start`` and ``end`` themselves."""
+    starts = [start]
+    moment = start + timedelta(seconds=BUCKET_S)
+    while moment < end:
+        if moment.astimezone(tz).minute == 0:
+            starts.append(moment)
+        moment += timedelta(seconds=BUCKET_S)
+    starts.append(end)
+    return starts

@@ -9,6 +9,7 @@ the traffic counter (``infra/sql/traffic.py``); both are read here.
 """
 
 import asyncio
+import bisect
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,28 +18,37 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from pickpost.domain.buckets import BUCKET_S
-from pickpost.domain.reports import LeadRollup, LeadTestFilter, ReportQuery, TrafficRollup
+from pickpost.domain.buckets import BUCKET_S, DAY_S, HOUR_S, day_starts, hour_starts, plan
+from pickpost.domain.reports import (
+    Grouping,
+    LeadRollup,
+    LeadTestFilter,
+    ReportQuery,
+    TrafficRollup,
+)
 from pickpost.infra.sql import schema
+from pickpost.infra.sql import traffic as traffic_tiers
 from pickpost.infra.sql.rows import at, utc
 
 MARK = "leads"
 _LOCK_ROW = "leads.lock"
 _LOCK_KEY = 0x70696B6C  # pg_advisory_xact_lock key of the lead rollup refresh
 _CHUNK = 200  # buckets recomputed per statement
+_CASE_UNITS = 400  # days or hours a read numbers in SQL; past that, by bucket in Python
 DIMENSIONS = frozenset({"bucket", "campaign", "supplier", "buyer"})
 
 leads, sales, returns = schema.leads.c, schema.sales.c, schema.returns.c
 lead_rollups, traffic_rollups = schema.lead_rollups.c, schema.traffic_rollups.c
 
 
-def _bucket_epoch(column: Any, dialect: str) -> sa.ColumnElement[int]:
-    """The start of the 15-minute UTC bucket of a timestamp column, in epoch seconds."""
+def _bucket_epoch(column: Any, dialect: str, grain: int = BUCKET_S) -> sa.ColumnElement[int]:
+    """The start of the UTC bucket of ``grain`` seconds of a timestamp column, in epoch
+    seconds."""
     if dialect == "sqlite":
         seconds: Any = sa.cast(sa.func.strftime("%s", column), sa.Integer)
-        return (seconds // BUCKET_S) * BUCKET_S  # type: ignore[no-any-return]
+        return (seconds // grain) * grain  # type: ignore[no-any-return]
     epoch = sa.extract("epoch", column)
-    return sa.cast(sa.func.floor(epoch / BUCKET_S) * BUCKET_S, sa.BigInteger)
+    return sa.cast(sa.func.floor(epoch / grain) * grain, sa.BigInteger)
 
 
 def _total(column: Any) -> sa.ColumnElement[int]:
@@ -68,6 +78,10 @@ class SqlRollups:
             buckets = sorted(int(b) for b in (await conn.execute(changed)).scalars())
             for start in range(0, len(buckets), _CHUNK):
                 await self._recompute(conn, buckets[start : start + _CHUNK])
+            hours = sorted({b // HOUR_S * HOUR_S for b in buckets})
+            await _roll_up(conn, schema.lead_rollups, schema.lead_rollups_hourly, HOUR_S, hours)
+            days = sorted({h // DAY_S * DAY_S for h in hours})
+            await _roll_up(conn, schema.lead_rollups_hourly, schema.lead_rollups_daily, DAY_S, days)
             await self._set_mark(conn, MARK, started)
         return len(buckets)
 
@@ -157,45 +171,132 @@ class SqlRollups:
     async def read(
         self, query: ReportQuery, dimensions: frozenset[str]
     ) -> tuple[list[LeadRollup], list[TrafficRollup]]:
+        """Sums of the query's rows, computed in SQL from the fewest rollup rows: whole UTC
+        days from the daily tier, whole hours from the hourly one, quarter hours at the
+        edges (``domain.buckets.plan``). With a time grouping, each row's bucket is the start
+        of the local day or hour it belongs to."""
         start, end = query.window()
+        timed = "bucket" in dimensions
+        if not timed:
+            bounds = [start, end]
+        elif Grouping.DAY in query.group_by:
+            bounds = day_starts(query.start, query.end, query.tz)
+        else:
+            bounds = hour_starts(start, end, query.tz)
+        edges = [int(b.timestamp()) for b in bounds]
+        ranges = plan(edges)
+        leads: dict[tuple[Any, ...], list[int]] = {}
+        traffic: dict[tuple[Any, ...], list[Any]] = {}
         async with self._engine.connect() as conn:
-            lead_rows = await conn.execute(
-                _summed(lead_rollups, query, dimensions, start, end, "status").add_columns(
-                    _total(lead_rollups.count),
-                    _total(lead_rollups.price_cents),
-                    _total(lead_rollups.payout_cents),
-                    _total(lead_rollups.returned),
-                    _total(lead_rollups.returned_price_cents),
-                    _total(lead_rollups.returned_payout_cents),
+            for grain, table in _LEAD_TIERS:
+                if grain not in ranges:
+                    continue
+                picked = _summed(table.c, query, dimensions, ranges[grain], edges, "status")
+                found = await conn.execute(
+                    picked.add_columns(
+                        *(
+                            _total(table.c[name])
+                            for name in (
+                                "count",
+                                "price_cents",
+                                "payout_cents",
+                                "returned",
+                                "returned_price_cents",
+                                "returned_payout_cents",
+                            )
+                        )
+                    )
                 )
-            )
-            found_leads = [
-                LeadRollup(
-                    None if r[0] is None else utc(r[0]), r[1], r[2], r[3], r[4], *map(int, r[5:])
+                for row in found:
+                    key = (_unit(row[0], edges), *row[1:5])
+                    _add(leads, key, [int(v) for v in row[5:]])
+            for grain, table in _TRAFFIC_TIERS:
+                if grain not in ranges:
+                    continue
+                picked = _summed(table.c, query, dimensions, ranges[grain], edges, "metric")
+                found = await conn.execute(
+                    picked.add_columns(
+                        _total(table.c.count),
+                        _total(table.c.sum_cents),
+                        sa.func.coalesce(sa.func.sum(table.c.sum_ms), 0.0),
+                    )
                 )
-                for r in lead_rows
-            ]
-            traffic_rows = await conn.execute(
-                _summed(traffic_rollups, query, dimensions, start, end, "metric").add_columns(
-                    _total(traffic_rollups.count),
-                    _total(traffic_rollups.sum_cents),
-                    sa.func.coalesce(sa.func.sum(traffic_rollups.sum_ms), 0.0),
-                )
-            )
-            found_traffic = [
+                for row in found:
+                    key = (_unit(row[0], edges), *row[1:5])
+                    _add(traffic, key, [int(row[5]), int(row[6]), float(row[7])])
+        return (
+            [LeadRollup(k[0], k[1], k[2], k[3], k[4], *v) for k, v in leads.items()],
+            [
                 TrafficRollup(
-                    None if r[0] is None else utc(r[0]),
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    int(r[5]),
-                    int(r[6]),
-                    float(r[7]),
+                    _unit(k[0], edges), k[1], k[2], k[3], k[4], int(v[0]), int(v[1]), v[2]
                 )
-                for r in traffic_rows
-            ]
-        return found_leads, found_traffic
+                for k, v in traffic.items()
+            ],
+        )
+
+
+_LEAD_TIERS = (
+    (BUCKET_S, schema.lead_rollups),
+    (HOUR_S, schema.lead_rollups_hourly),
+    (DAY_S, schema.lead_rollups_daily),
+)
+_TRAFFIC_TIERS = traffic_tiers.TIERS
+
+
+def _add(sums: dict[tuple[Any, ...], list[Any]], key: tuple[Any, ...], values: list[Any]) -> None:
+    found = sums.get(key)
+    if found is None:
+        sums[key] = values
+    else:
+        for n, value in enumerate(values):
+            found[n] += value
+
+
+def _unit(found: int | datetime | None, edges: Sequence[int]) -> datetime | None:
+    """The start of the report's day or hour numbered ``found``, or holding bucket
+    ``found``."""
+    if found is None:
+        return None
+    if isinstance(found, datetime):
+        return at(edges[bisect.bisect_right(edges, int(utc(found).timestamp())) - 1])
+    return at(edges[int(found)])
+
+
+async def _roll_up(
+    conn: AsyncConnection, source: sa.Table, target: sa.Table, grain: int, starts: Sequence[int]
+) -> None:
+    """Recompute ``target``'s rows of the buckets of ``grain`` seconds beginning at ``starts``
+    from the finer rows of ``source``."""
+    columns = source.c
+    bucket = _bucket_epoch(columns.bucket, conn.dialect.name, grain)
+    keys = (
+        columns.campaign_id,
+        columns.supplier_id,
+        columns.buyer_id,
+        columns.test,
+        columns.status,
+    )
+    sums = [c for c in columns if c.name not in target.primary_key.columns]
+    for n in range(0, len(starts), _CHUNK):
+        chunk = starts[n : n + _CHUNK]
+        found = await conn.execute(
+            sa.select(bucket, *keys, *(sa.func.sum(c) for c in sums))
+            .where(
+                columns.bucket >= at(chunk[0]),
+                columns.bucket < at(chunk[-1] + grain),
+                bucket.in_(list(chunk)),
+            )
+            .group_by(bucket, *keys)
+        )
+        names = ["bucket", *(k.name for k in keys), *(c.name for c in sums)]
+        rows = [dict(zip(names, row, strict=True)) for row in found]
+        for row in rows:
+            row["bucket"] = at(int(row["bucket"]))
+            for c in sums:
+                row[c.name] = int(row[c.name])
+        await conn.execute(target.delete().where(target.c.bucket.in_([at(b) for b in chunk])))
+        if rows:
+            await conn.execute(target.insert(), rows)
 
 
 def _row(
@@ -232,19 +333,35 @@ def _summed(
     columns: Any,
     query: ReportQuery,
     dimensions: frozenset[str],
-    start: datetime,
-    end: datetime,
+    ranges: Sequence[tuple[int, int]],
+    edges: Sequence[int],
     kind: str,
 ) -> sa.Select[Any]:
-    """A select of one rollup table's rows in the query's window and filters, grouped by
-    ``dimensions`` (the others read as NULL), the buyer and ``kind`` (status or metric)."""
+    """A select of one tier's rows in ``ranges`` and the query's filters, grouped by
+    ``dimensions`` (the others read as NULL; the bucket as the number of the report's day
+    or hour it falls in), the buyer and ``kind`` (status or metric)."""
+    unit: Any = sa.null()
+    if "bucket" in dimensions and len(edges) > _CASE_UNITS + 1:
+        unit = columns.bucket  # many hours: each bucket, placed in its hour by the caller
+    elif "bucket" in dimensions:
+        unit = sa.case(
+            *((columns.bucket < at(edge), n) for n, edge in enumerate(edges[1:-1])),
+            else_=len(edges) - 2,
+        )
     picked: list[Any] = [
-        columns.bucket if "bucket" in dimensions else sa.null(),
+        unit,
         columns.campaign_id if "campaign" in dimensions else sa.null(),
         columns.supplier_id if "supplier" in dimensions else sa.null(),
     ]
     grouped = [c for c in picked if not isinstance(c, sa.Null)]
-    conditions: list[sa.ColumnElement[bool]] = [columns.bucket >= start, columns.bucket < end]
+    if "bucket" in dimensions and unit is not columns.bucket:
+        # By the output column's name: the CASE's bound values would make a second copy of
+        # it in GROUP BY look like another expression to PostgreSQL.
+        picked[0] = unit.label("unit")
+        grouped[0] = sa.literal_column("unit")
+    conditions: list[sa.ColumnElement[bool]] = [
+        sa.or_(*(sa.and_(columns.bucket >= at(a), columns.bucket < at(b)) for a, b in ranges))
+    ]
     if query.campaigns:
         conditions.append(columns.campaign_id.in_(sorted(query.campaigns)))
     if query.suppliers:

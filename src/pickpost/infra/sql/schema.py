@@ -1,5 +1,7 @@
 """The tables. Migrations (``pickpost/migrations``) create them; this is what code queries."""
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -247,38 +249,50 @@ returns = sa.Table(
 # 15-minute UTC buckets: every time zone in use has its day boundaries on a quarter hour.
 # What the ledger holds (leads, sales, returns) by lead or sale status, recomputed from the
 # ledger for the buckets whose leads changed; buyer_id '' is the lead itself.
-lead_rollups = sa.Table(
-    "lead_rollups",
-    metadata,
-    sa.Column("bucket", Timestamp, primary_key=True),
-    sa.Column("campaign_id", sa.String(64), primary_key=True),
-    sa.Column("supplier_id", sa.String(64), primary_key=True),
-    sa.Column("buyer_id", sa.String(64), primary_key=True),
-    sa.Column("test", sa.Boolean, primary_key=True),
-    sa.Column("status", sa.String(16), primary_key=True),
-    sa.Column("count", sa.BigInteger, nullable=False),
-    sa.Column("price_cents", sa.BigInteger, nullable=False),
-    sa.Column("payout_cents", sa.BigInteger, nullable=False),
-    sa.Column("returned", sa.BigInteger, nullable=False),
-    sa.Column("returned_price_cents", sa.BigInteger, nullable=False),
-    sa.Column("returned_payout_cents", sa.BigInteger, nullable=False),
-)
+
+
+def _lead_rollup_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("bucket", Timestamp, primary_key=True),
+        sa.Column("campaign_id", sa.String(64), primary_key=True),
+        sa.Column("supplier_id", sa.String(64), primary_key=True),
+        sa.Column("buyer_id", sa.String(64), primary_key=True),
+        sa.Column("test", sa.Boolean, primary_key=True),
+        sa.Column("status", sa.String(16), primary_key=True),
+        sa.Column("count", sa.BigInteger, nullable=False),
+        sa.Column("price_cents", sa.BigInteger, nullable=False),
+        sa.Column("payout_cents", sa.BigInteger, nullable=False),
+        sa.Column("returned", sa.BigInteger, nullable=False),
+        sa.Column("returned_price_cents", sa.BigInteger, nullable=False),
+        sa.Column("returned_payout_cents", sa.BigInteger, nullable=False),
+    ]
+
+
+def _traffic_rollup_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("bucket", Timestamp, primary_key=True),
+        sa.Column("campaign_id", sa.String(64), primary_key=True),
+        sa.Column("supplier_id", sa.String(64), primary_key=True),
+        sa.Column("buyer_id", sa.String(64), primary_key=True),
+        sa.Column("test", sa.Boolean, primary_key=True),
+        sa.Column("metric", sa.String(24), primary_key=True),
+        sa.Column("count", sa.BigInteger, nullable=False),
+        sa.Column("sum_cents", sa.BigInteger, nullable=False),
+        sa.Column("sum_ms", sa.Float, nullable=False),
+    ]
+
+
+lead_rollups = sa.Table("lead_rollups", metadata, *_lead_rollup_columns())
+# The same sums by hour and by day (UTC), kept with the 15-minute rows so that a long range
+# reads few rows: whole days from the daily table, the edges from the finer ones.
+lead_rollups_hourly = sa.Table("lead_rollups_hourly", metadata, *_lead_rollup_columns())
+lead_rollups_daily = sa.Table("lead_rollups_daily", metadata, *_lead_rollup_columns())
 
 # What never becomes a ledger row (pings, bids, refused requests), counted as it happens and
-# added in; buyer_id '' is the supplier's side.
-traffic_rollups = sa.Table(
-    "traffic_rollups",
-    metadata,
-    sa.Column("bucket", Timestamp, primary_key=True),
-    sa.Column("campaign_id", sa.String(64), primary_key=True),
-    sa.Column("supplier_id", sa.String(64), primary_key=True),
-    sa.Column("buyer_id", sa.String(64), primary_key=True),
-    sa.Column("test", sa.Boolean, primary_key=True),
-    sa.Column("metric", sa.String(24), primary_key=True),
-    sa.Column("count", sa.BigInteger, nullable=False),
-    sa.Column("sum_cents", sa.BigInteger, nullable=False),
-    sa.Column("sum_ms", sa.Float, nullable=False),
-)
+# added in, to each tier; buyer_id '' is the supplier's side.
+traffic_rollups = sa.Table("traffic_rollups", metadata, *_traffic_rollup_columns())
+traffic_rollups_hourly = sa.Table("traffic_rollups_hourly", metadata, *_traffic_rollup_columns())
+traffic_rollups_daily = sa.Table("traffic_rollups_daily", metadata, *_traffic_rollup_columns())
 
 # How far the rollups have read the ledger.
 rollup_marks = sa.Table(

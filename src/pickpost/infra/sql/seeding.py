@@ -9,7 +9,6 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pickpost.domain.lead import NewLead
@@ -19,6 +18,7 @@ from pickpost.infra.sql import schema
 from pickpost.infra.sql.leads import consent_row, lead_row
 from pickpost.infra.sql.logs import request_row, sealed_ping_row
 from pickpost.infra.sql.rows import at, call_row
+from pickpost.infra.sql.traffic import TrafficTiers
 from pickpost.seed.history import DayHistory, SeededCall, SeededLead, SeededReturn, SeededSale
 
 CHUNK = 5000  # rows per statement (SQLite)
@@ -41,16 +41,7 @@ class SqlSeeder:
         self._written_at = written_at
         self._postgres = engine.dialect.name == "postgresql"
         self._hashed: dict[tuple[str, str, object], list[dict[str, str]]] = {}
-        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(schema.traffic_rollups)
-        self._add_traffic = insert.on_conflict_do_update(
-            index_elements=list(schema.traffic_rollups.primary_key.columns),
-            set_={
-                "count": schema.traffic_rollups.c.count + insert.excluded.count,
-                "sum_cents": schema.traffic_rollups.c.sum_cents + insert.excluded.sum_cents,
-                "sum_ms": schema.traffic_rollups.c.sum_ms + insert.excluded.sum_ms,
-            },
-        )
+        self._traffic = TrafficTiers(engine.dialect.name)
 
     async def write(self, batch: DayHistory) -> None:
         """One batch, in one transaction: its leads and everything that refers to them."""
@@ -85,12 +76,11 @@ class SqlSeeder:
                     "sum_cents": tally.sum_cents,
                     "sum_ms": round(tally.sum_ms, 3),
                 }
-                for (bucket, campaign_id, supplier_id, buyer_id, test, metric), tally in sorted(
+                for (bucket, campaign_id, supplier_id, buyer_id, test, metric), tally in (
                     batch.traffic.items()
                 )
             ]
-            for start in range(0, len(traffic), CHUNK):
-                await conn.execute(self._add_traffic, traffic[start : start + CHUNK])
+            await self._traffic.add(conn, traffic)
 
     async def _insert(
         self, conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]

@@ -1,35 +1,82 @@
-"""Traffic counts added into ``traffic_rollups``: one UPSERT that adds each delta to its row
-(``count = count + excluded.count``), so any number of nodes add into the same rows."""
+"""Traffic counts added into ``traffic_rollups`` and its hourly and daily tiers: one UPSERT per
+tier that adds each delta to its row (``count = count + excluded.count``), so any number of
+nodes add into the same rows."""
 
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from pickpost.domain.buckets import BUCKET_S, DAY_S, HOUR_S
 from pickpost.domain.traffic import Delta, TrafficKey
-from pickpost.infra.sql.rows import at
-from pickpost.infra.sql.schema import traffic_rollups as table
+from pickpost.infra.sql import schema
+from pickpost.infra.sql.rows import at, epoch
 
 _KEY = ("bucket", "campaign_id", "supplier_id", "buyer_id", "test", "metric")
+_CHUNK = 5000  # rows per statement
+TIERS = (
+    (BUCKET_S, schema.traffic_rollups),
+    (HOUR_S, schema.traffic_rollups_hourly),
+    (DAY_S, schema.traffic_rollups_daily),
+)
+
+
+class TrafficTiers:
+    """Adds rows of ``traffic_rollups`` (15-minute buckets) to it and to the coarser tiers,
+    in one transaction the caller holds."""
+
+    def __init__(self, dialect: str) -> None:
+        self._upserts = [(grain, _upsert(table, dialect)) for grain, table in TIERS]
+
+    async def add(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+        for grain, upsert in self._upserts:
+            tier = sorted(rows, key=_order) if grain == BUCKET_S else coarsened(rows, grain)
+            for start in range(0, len(tier), _CHUNK):
+                await conn.execute(upsert, tier[start : start + _CHUNK])
+
+
+def _upsert(table: sa.Table, dialect: str) -> Any:
+    insert = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
+    excluded = insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=list(_KEY),
+        set_={
+            "count": table.c.count + excluded.count,
+            "sum_cents": table.c.sum_cents + excluded.sum_cents,
+            "sum_ms": table.c.sum_ms + excluded.sum_ms,
+        },
+    )
+
+
+def _order(row: dict[str, Any]) -> tuple[Any, ...]:
+    # Rows in key order: two nodes adding to the same rows never wait on each other in a cycle.
+    return tuple(row[name] for name in _KEY)
+
+
+def coarsened(rows: Sequence[dict[str, Any]], grain: int) -> list[dict[str, Any]]:
+    """``rows`` summed into buckets of ``grain`` seconds, in key order."""
+    summed: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        bucket = at(int(epoch(row["bucket"])) // grain * grain)
+        key = (bucket, *(row[name] for name in _KEY[1:]))
+        found = summed.get(key)
+        if found is None:
+            summed[key] = {**row, "bucket": bucket}
+        else:
+            found["count"] += row["count"]
+            found["sum_cents"] += row["sum_cents"]
+            found["sum_ms"] = round(found["sum_ms"] + row["sum_ms"], 3)
+    return [summed[key] for key in sorted(summed)]
 
 
 class SqlTrafficStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        insert = (
-            sqlite.insert(table) if engine.dialect.name == "sqlite" else postgresql.insert(table)
-        )
-        excluded = insert.excluded
-        self._upsert = insert.on_conflict_do_update(
-            index_elements=list(_KEY),
-            set_={
-                "count": table.c.count + excluded.count,
-                "sum_cents": table.c.sum_cents + excluded.sum_cents,
-                "sum_ms": table.c.sum_ms + excluded.sum_ms,
-            },
-        )
+        self._tiers = TrafficTiers(engine.dialect.name)
 
     async def add(self, deltas: dict[TrafficKey, Delta]) -> None:
-        # Rows in key order: two nodes adding to the same rows never wait on each other in a
-        # cycle.
         rows = [
             {
                 "bucket": at(key.bucket),
@@ -42,17 +89,7 @@ class SqlTrafficStore:
                 "sum_cents": delta.sum_cents,
                 "sum_ms": round(delta.sum_ms, 3),
             }
-            for key, delta in sorted(
-                deltas.items(),
-                key=lambda item: (
-                    item[0].bucket,
-                    item[0].campaign_id,
-                    item[0].supplier_id,
-                    item[0].buyer_id,
-                    item[0].test,
-                    item[0].metric,
-                ),
-            )
+            for key, delta in deltas.items()
         ]
         async with self._engine.begin() as conn:
-            await conn.execute(self._upsert, rows)
+            await self._tiers.add(conn, rows)

@@ -97,38 +97,41 @@ def upgrade() -> None:
     op.create_index("ix_buyer_calls_purge", "buyer_calls", ["purged_at", "started_at"])
 
     # --- rollups ----------------------------------------------------------------------------
-    # 15-minute UTC buckets: every time zone in use has day boundaries on a quarter hour.
+    # 15-minute UTC buckets (every time zone in use has day boundaries on a quarter hour), and
+    # the same sums by UTC hour and day, so a long range reads few rows.
     # What the ledger holds (leads, sales, returns) by lead status or sale status, recomputed
     # from the ledger for the buckets whose leads changed; buyer_id '' is the lead itself.
-    op.create_table(
-        "lead_rollups",
-        sa.Column("bucket", Timestamp, primary_key=True),
-        sa.Column("campaign_id", sa.String(64), primary_key=True),
-        sa.Column("supplier_id", sa.String(64), primary_key=True),
-        sa.Column("buyer_id", sa.String(64), primary_key=True),
-        sa.Column("test", sa.Boolean, primary_key=True),
-        sa.Column("status", sa.String(16), primary_key=True),
-        sa.Column("count", sa.BigInteger, nullable=False),
-        sa.Column("price_cents", sa.BigInteger, nullable=False),
-        sa.Column("payout_cents", sa.BigInteger, nullable=False),
-        sa.Column("returned", sa.BigInteger, nullable=False),
-        sa.Column("returned_price_cents", sa.BigInteger, nullable=False),
-        sa.Column("returned_payout_cents", sa.BigInteger, nullable=False),
-    )
+    for name in ("lead_rollups", "lead_rollups_hourly", "lead_rollups_daily"):
+        op.create_table(
+            name,
+            sa.Column("bucket", Timestamp, primary_key=True),
+            sa.Column("campaign_id", sa.String(64), primary_key=True),
+            sa.Column("supplier_id", sa.String(64), primary_key=True),
+            sa.Column("buyer_id", sa.String(64), primary_key=True),
+            sa.Column("test", sa.Boolean, primary_key=True),
+            sa.Column("status", sa.String(16), primary_key=True),
+            sa.Column("count", sa.BigInteger, nullable=False),
+            sa.Column("price_cents", sa.BigInteger, nullable=False),
+            sa.Column("payout_cents", sa.BigInteger, nullable=False),
+            sa.Column("returned", sa.BigInteger, nullable=False),
+            sa.Column("returned_price_cents", sa.BigInteger, nullable=False),
+            sa.Column("returned_payout_cents", sa.BigInteger, nullable=False),
+        )
     # What never becomes a ledger row (pings, bids, refused requests), counted as it happens
     # and added in; buyer_id '' is the supplier's side.
-    op.create_table(
-        "traffic_rollups",
-        sa.Column("bucket", Timestamp, primary_key=True),
-        sa.Column("campaign_id", sa.String(64), primary_key=True),
-        sa.Column("supplier_id", sa.String(64), primary_key=True),
-        sa.Column("buyer_id", sa.String(64), primary_key=True),
-        sa.Column("test", sa.Boolean, primary_key=True),
-        sa.Column("metric", sa.String(24), primary_key=True),
-        sa.Column("count", sa.BigInteger, nullable=False),
-        sa.Column("sum_cents", sa.BigInteger, nullable=False),
-        sa.Column("sum_ms", sa.Float, nullable=False),
-    )
+    for name in ("traffic_rollups", "traffic_rollups_hourly", "traffic_rollups_daily"):
+        op.create_table(
+            name,
+            sa.Column("bucket", Timestamp, primary_key=True),
+            sa.Column("campaign_id", sa.String(64), primary_key=True),
+            sa.Column("supplier_id", sa.String(64), primary_key=True),
+            sa.Column("buyer_id", sa.String(64), primary_key=True),
+            sa.Column("test", sa.Boolean, primary_key=True),
+            sa.Column("metric", sa.String(24), primary_key=True),
+            sa.Column("count", sa.BigInteger, nullable=False),
+            sa.Column("sum_cents", sa.BigInteger, nullable=False),
+            sa.Column("sum_ms", sa.Float, nullable=False),
+        )
     # How far the rollups have read the ledger.
     op.create_table(
         "rollup_marks",
@@ -147,8 +150,9 @@ def downgrade() -> None:
     op.drop_index("ix_leads_updated", table_name="leads")
     op.drop_index("ix_leads_created_id", table_name="leads")
     op.drop_table("rollup_marks")
-    op.drop_table("traffic_rollups")
-    op.drop_table("lead_rollups")
+    for kind in ("traffic", "lead"):
+        for tier in ("_daily", "_hourly", ""):
+            op.drop_table(f"{kind}_rollups{tier}")
     op.drop_index("ix_buyer_calls_purge", table_name="buyer_calls")
     with op.batch_alter_table("buyer_calls") as batch:
         for column in (
