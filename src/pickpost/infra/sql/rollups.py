@@ -343,6 +343,8 @@ def _summed(
     unit: Any = sa.null()
     if "bucket" in dimensions and len(edges) > _CASE_UNITS + 1:
         unit = columns.bucket  # many hours: each bucket, placed in its hour by the caller
+    elif "bucket" in dimensions and len(edges) == 2:
+        unit = sa.literal_column("0")  # one day or hour
     elif "bucket" in dimensions:
         unit = sa.case(
             *((columns.bucket < at(edge), n) for n, edge in enumerate(edges[1:-1])),
