@@ -1,7 +1,7 @@
 """The dashboard and reports over a seeded history, timed (docs/benchmarks.md, "Console:
 dashboard over a seeded history").
 
-    python -m pickpost.bench.dashboard --database URL [--runs 20] [--port 8765]
+    python -m pickpost.bench.dashboard --database URL [--runs 20] [--port 8779]
 
 The database holds a history written by ``pickpost seed`` (its end is the latest lead). Times
 ``ReportService.dashboard`` and a grouped report directly and ``GET /api/v1/dashboard``
@@ -254,7 +254,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", required=True)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=8779)
     parser.add_argument("--no-http", action="store_true")
     options = parser.parse_args()
     asyncio.run(_main(options.database, options.runs, options.port, not options.no_http))

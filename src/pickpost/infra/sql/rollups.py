@@ -34,6 +34,7 @@ MARK = "leads"
 _LOCK_ROW = "leads.lock"
 _LOCK_KEY = 0x70696B6C  # pg_advisory_xact_lock key of the lead rollup refresh
 _CHUNK = 200  # buckets recomputed per statement
+_LISTED = 2000  # bucket starts a read lists; past that, ranges
 _CASE_UNITS = 400  # days or hours a read numbers in SQL; past that, by bucket in Python
 DIMENSIONS = frozenset({"bucket", "campaign", "supplier", "buyer"})
 
@@ -191,7 +192,7 @@ class SqlRollups:
             for grain, table in _LEAD_TIERS:
                 if grain not in ranges:
                     continue
-                picked = _summed(table.c, query, dimensions, ranges[grain], edges, "status")
+                picked = _summed(table.c, grain, query, dimensions, ranges[grain], edges, "status")
                 found = await conn.execute(
                     picked.add_columns(
                         *(
@@ -213,7 +214,7 @@ class SqlRollups:
             for grain, table in _TRAFFIC_TIERS:
                 if grain not in ranges:
                     continue
-                picked = _summed(table.c, query, dimensions, ranges[grain], edges, "metric")
+                picked = _summed(table.c, grain, query, dimensions, ranges[grain], edges, "metric")
                 found = await conn.execute(
                     picked.add_columns(
                         _total(table.c.count),
@@ -329,8 +330,25 @@ def _row(
     }
 
 
+def _within(bucket: Any, grain: int, ranges: Sequence[tuple[int, int]]) -> sa.ColumnElement[bool]:
+    """``bucket`` (of ``grain`` seconds) in one of ``ranges``: one range, or the buckets'
+    starts listed (each found through the index, where a disjunction of ranges makes SQLite
+    scan the table), or for very many, the ranges inside their common bounds."""
+    if len(ranges) == 1:
+        return sa.and_(bucket >= at(ranges[0][0]), bucket < at(ranges[0][1]))
+    starts = [at(b) for first, stop in ranges for b in range(first, stop, grain)]
+    if len(starts) <= _LISTED:
+        return bucket.in_(starts)  # type: ignore[no-any-return]
+    return sa.and_(
+        bucket >= at(ranges[0][0]),
+        bucket < at(ranges[-1][1]),
+        sa.or_(*(sa.and_(bucket >= at(a), bucket < at(b)) for a, b in ranges)),
+    )
+
+
 def _summed(
     columns: Any,
+    grain: int,
     query: ReportQuery,
     dimensions: frozenset[str],
     ranges: Sequence[tuple[int, int]],
@@ -361,9 +379,7 @@ def _summed(
         # it in GROUP BY look like another expression to PostgreSQL.
         picked[0] = unit.label("unit")
         grouped[0] = sa.literal_column("unit")
-    conditions: list[sa.ColumnElement[bool]] = [
-        sa.or_(*(sa.and_(columns.bucket >= at(a), columns.bucket < at(b)) for a, b in ranges))
-    ]
+    conditions = [_within(columns.bucket, grain, ranges)]
     if query.campaigns:
         conditions.append(columns.campaign_id.in_(sorted(query.campaigns)))
     if query.suppliers:
