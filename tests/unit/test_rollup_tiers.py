@@ -38,7 +38,7 @@ bucket_edges = st.integers(0, 2 * 366 * 96).map(lambda n: EPOCH_2026 + n * BUCKE
 
 def _buckets(ranges: dict[int, list[tuple[int, int]]]) -> list[int]:
     """The 15-minute buckets the planned rows hold, one entry per row that holds each."""
-    held = []
+    held: list[int] = []
     for grain, spans in ranges.items():
         for first, stop in spans:
             assert first % grain == 0, (grain, first)
@@ -51,7 +51,7 @@ def _buckets(ranges: dict[int, list[tuple[int, int]]]) -> list[int]:
 def test_any_range_is_covered_once_by_rows_aligned_to_their_tier(a: int, b: int) -> None:
     start, end = min(a, b), max(a, b)
     pieces = cover(start, end)
-    held = []
+    held: list[int] = []
     for grain, first, stop in pieces:
         assert grain in GRAINS
         assert first < stop
@@ -109,7 +109,10 @@ def test_new_york_s_hours_include_the_repeated_one_when_summer_time_ends() -> No
 
 
 def test_a_utc_month_reads_daily_rows_only() -> None:
-    starts = [int(s.timestamp()) for s in day_starts(date(2026, 11, 1), date(2026, 11, 30), UTC)]
+    starts = [
+        int(s.timestamp())
+        for s in day_starts(date(2026, 11, 1), date(2026, 11, 30), ZoneInfo("UTC"))
+    ]
     assert plan(starts) == {DAY_S: [(starts[0], starts[-1])]}
 
 
