@@ -39,6 +39,7 @@ class Dashboard:
 _DIMENSION = {
     Grouping.CAMPAIGN: "campaign",
     Grouping.SUPPLIER: "supplier",
+    Grouping.BUYER: "buyer",
     Grouping.DAY: "bucket",
     Grouping.HOUR: "bucket",
 }

@@ -64,7 +64,30 @@ class SqlRollups:
         self._turn = asyncio.Lock()  # one refresh at a time in this process
 
     async def refresh(self) -> int:
-        async with self._turn, self._engine.begin() as conn:
+        async with self._turn:
+            if await self._unchanged():
+                return 0
+            return await self._refresh()
+
+    async def _unchanged(self) -> bool:
+        """No lead changed since the last refresh's mark (less the overlap): the rollups are
+        what a refresh would make, found without writing (nor waiting for a turn)."""
+        async with self._engine.connect() as conn:
+            mark = (
+                await conn.execute(
+                    sa.select(schema.rollup_marks.c.at).where(schema.rollup_marks.c.name == MARK)
+                )
+            ).scalar()
+            if mark is None:
+                return False
+            since = utc(mark) - self._overlap
+            found = await conn.execute(
+                sa.select(leads.id).where(leads.updated_at >= since).limit(1)
+            )
+            return found.first() is None
+
+    async def _refresh(self) -> int:
+        async with self._engine.begin() as conn:
             started = datetime.now(UTC)
             await self._take_turn(conn, started)
             mark = (
@@ -185,6 +208,7 @@ class SqlRollups:
         else:
             bounds = hour_starts(start, end, query.tz)
         edges = [int(b.timestamp()) for b in bounds]
+        starts = [at(edge) for edge in edges]
         ranges = plan(edges)
         leads: dict[tuple[Any, ...], list[int]] = {}
         traffic: dict[tuple[Any, ...], list[Any]] = {}
@@ -209,7 +233,7 @@ class SqlRollups:
                     )
                 )
                 for row in found:
-                    key = (_unit(row[0], edges), *row[1:5])
+                    key = (_unit(row[0], edges, starts), *row[1:5])
                     _add(leads, key, [int(v) for v in row[5:]])
             for grain, table in _TRAFFIC_TIERS:
                 if grain not in ranges:
@@ -223,14 +247,12 @@ class SqlRollups:
                     )
                 )
                 for row in found:
-                    key = (_unit(row[0], edges), *row[1:5])
+                    key = (_unit(row[0], edges, starts), *row[1:5])
                     _add(traffic, key, [int(row[5]), int(row[6]), float(row[7])])
         return (
             [LeadRollup(k[0], k[1], k[2], k[3], k[4], *v) for k, v in leads.items()],
             [
-                TrafficRollup(
-                    _unit(k[0], edges), k[1], k[2], k[3], k[4], int(v[0]), int(v[1]), v[2]
-                )
+                TrafficRollup(k[0], k[1], k[2], k[3], k[4], int(v[0]), int(v[1]), v[2])
                 for k, v in traffic.items()
             ],
         )
@@ -253,14 +275,16 @@ def _add(sums: dict[tuple[Any, ...], list[Any]], key: tuple[Any, ...], values: l
             found[n] += value
 
 
-def _unit(found: int | datetime | None, edges: Sequence[int]) -> datetime | None:
+def _unit(
+    found: int | datetime | None, edges: Sequence[int], starts: Sequence[datetime]
+) -> datetime | None:
     """The start of the report's day or hour numbered ``found``, or holding bucket
     ``found``."""
     if found is None:
         return None
     if isinstance(found, datetime):
-        return at(edges[bisect.bisect_right(edges, int(utc(found).timestamp())) - 1])
-    return at(edges[int(found)])
+        return starts[bisect.bisect_right(edges, int(utc(found).timestamp())) - 1]
+    return starts[int(found)]
 
 
 async def _roll_up(
@@ -357,7 +381,8 @@ def _summed(
 ) -> sa.Select[Any]:
     """A select of one tier's rows in ``ranges`` and the query's filters, grouped by
     ``dimensions`` (the others read as NULL; the bucket as the number of the report's day
-    or hour it falls in), the buyer and ``kind`` (status or metric)."""
+    or hour it falls in; without the buyer, a lead's row apart from its sales) and ``kind``
+    (status or metric)."""
     unit: Any = sa.null()
     if "bucket" in dimensions and len(edges) > _CASE_UNITS + 1:
         unit = columns.bucket  # many hours: each bucket, placed in its hour by the caller
@@ -388,9 +413,14 @@ def _summed(
         conditions.append(columns.buyer_id.in_(sorted(query.buyers)))
     if query.test is not LeadTestFilter.INCLUDE:
         conditions.append(columns.test == (query.test is LeadTestFilter.ONLY))
+    buyer: Any = columns.buyer_id
+    if "buyer" in dimensions:
+        grouped.append(buyer)
+    elif kind == "status":
+        # Not by buyer: the lead's own row ('') apart from its sales to any buyer ('*').
+        buyer = sa.case((columns.buyer_id == "", ""), else_="*").label("side")
+        grouped.append(sa.literal_column("side"))
+    else:  # a traffic metric is one side's whatever the buyer
+        buyer = sa.literal_column("''")
     by = getattr(columns, kind)
-    return (
-        sa.select(*picked, columns.buyer_id, by)
-        .where(*conditions)
-        .group_by(*grouped, columns.buyer_id, by)
-    )
+    return sa.select(*picked, buyer, by).where(*conditions).group_by(*grouped, by)
