@@ -100,8 +100,8 @@ class SqlRollups:
             if mark is not None:
                 changed = changed.where(leads.updated_at >= utc(mark) - self._overlap)
             buckets = sorted(int(b) for b in (await conn.execute(changed)).scalars())
-            for start in range(0, len(buckets), _CHUNK):
-                await self._recompute(conn, buckets[start : start + _CHUNK])
+            for run in runs(buckets, BUCKET_S):
+                await self._recompute(conn, run)
             hours = sorted({b // HOUR_S * HOUR_S for b in buckets})
             await _roll_up(conn, schema.lead_rollups, schema.lead_rollups_hourly, HOUR_S, hours)
             days = sorted({h // DAY_S * DAY_S for h in hours})
@@ -129,10 +129,8 @@ class SqlRollups:
     async def _recompute(self, conn: AsyncConnection, buckets: Sequence[int]) -> None:
         bucket = _bucket_epoch(leads.created_at, self._dialect)
         first, last = at(buckets[0]), at(buckets[-1] + BUCKET_S)
-        # The range lets the index on created_at find the rows; the list picks the buckets.
-        within = sa.and_(
-            leads.created_at >= first, leads.created_at < last, bucket.in_(list(buckets))
-        )
+        # One run of consecutive buckets: the index on created_at finds its rows.
+        within = sa.and_(leads.created_at >= first, leads.created_at < last)
         lead_rows = await conn.execute(
             sa.select(
                 bucket,
@@ -287,6 +285,19 @@ def _unit(
     return starts[int(found)]
 
 
+def runs(starts: Sequence[int], grain: int) -> list[Sequence[int]]:
+    """Sorted bucket ``starts`` as runs of consecutive buckets (at most ``_CHUNK`` each): a
+    statement reads one run's range through the index, never the rows between two runs
+    far apart (a return on a month-old lead and today's leads)."""
+    found: list[Sequence[int]] = []
+    first = 0
+    for n in range(1, len(starts) + 1):
+        if n == len(starts) or starts[n] != starts[n - 1] + grain or n - first == _CHUNK:
+            found.append(starts[first:n])
+            first = n
+    return found
+
+
 async def _roll_up(
     conn: AsyncConnection, source: sa.Table, target: sa.Table, grain: int, starts: Sequence[int]
 ) -> None:
@@ -302,14 +313,12 @@ async def _roll_up(
         columns.status,
     )
     sums = [c for c in columns if c.name not in target.primary_key.columns]
-    for n in range(0, len(starts), _CHUNK):
-        chunk = starts[n : n + _CHUNK]
+    for chunk in runs(starts, grain):
         found = await conn.execute(
             sa.select(bucket, *keys, *(sa.func.sum(c) for c in sums))
             .where(
                 columns.bucket >= at(chunk[0]),
                 columns.bucket < at(chunk[-1] + grain),
-                bucket.in_(list(chunk)),
             )
             .group_by(bucket, *keys)
         )
