@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     keep_consent_days: float | None = Field(default=None, ge=0)
     # How often ``serve`` purges what the retention no longer keeps (when any is set).
     purge_every_s: float = Field(default=3600.0, gt=0)
+    # How often ``serve`` seals closed days of the consent ledger (docs/consent.md).
+    consent_seal_every_s: float = Field(default=900.0, gt=0)
 
     def to_env(self) -> dict[str, str]:
         """These settings as the ``PICKPOST_*`` variables that rebuild them in a worker."""

@@ -257,3 +257,10 @@ class MemoryAuditLog:
 
     async def record(self, entry: AuditEntry) -> None:
         self.entries.append(entry)
+
+
+class NoConsent:
+    """The consent ledger with no lead in it."""
+
+    async def bundle(self, lead_id: str) -> dict[str, object] | None:
+        return None

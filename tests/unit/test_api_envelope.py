@@ -32,6 +32,7 @@ from tests.unit.fakes import (
     FakeTransport,
     FlushingRecorder,
     MemoryAuditLog,
+    NoConsent,
     NoControl,
     NoViews,
     answer,
@@ -73,6 +74,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             recorder=recorder,
             audit=MemoryAuditLog(),
             admin_token="admin-token-for-tests",
+            consent=NoConsent(),
         )
 
     app = create_app(runtime)

@@ -29,6 +29,7 @@ from tests.unit.fakes import (
     FakeTransport,
     FlushingRecorder,
     MemoryAuditLog,
+    NoConsent,
     NoControl,
     NoViews,
     answer,
@@ -94,6 +95,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             recorder=recorder,
             audit=MemoryAuditLog(),
             admin_token=None,
+            consent=NoConsent(),
         )
 
     app = create_app(runtime)

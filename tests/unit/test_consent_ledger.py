@@ -16,6 +16,7 @@ from pickpost.domain.consent_ledger import (
     Draft,
     Entry,
     EntryKind,
+    Problem,
     Tamper,
     append,
     canonical,
@@ -46,8 +47,8 @@ def _chain(n: int, lead_id: str = "l_1") -> list[Entry]:
     return append(lead_id, None, drafts)
 
 
-def _kinds(problems: list[object]) -> set[Tamper]:
-    return {p.tamper for p in problems}  # type: ignore[attr-defined]
+def _kinds(problems: list[Problem]) -> set[Tamper]:
+    return {p.tamper for p in problems}
 
 
 def test_canonical_json_is_sorted_compact_utf8_and_refuses_floats() -> None:

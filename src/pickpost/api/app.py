@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from pickpost import __version__
-from pickpost.api import admin, docs_pages, home, openapi, specs, supplier
+from pickpost.api import admin, consent, docs_pages, home, openapi, specs, supplier
 from pickpost.api.responses import json_response
 from pickpost.domain.errors import Code
 from pickpost.domain.fields import FieldError
@@ -61,6 +61,7 @@ def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
     )
     app.include_router(supplier.router)
     app.include_router(admin.router)
+    app.include_router(consent.router)
     app.include_router(specs.router)
     app.include_router(home.router)
     docs_pages.install(app)

@@ -6,7 +6,13 @@ from pickpost.domain.catalog import Catalog
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.ping import PingService
-from pickpost.services.ports import AdminViews, AuditLog, FlushableRecorder, WorkspaceControl
+from pickpost.services.ports import (
+    AdminViews,
+    AuditLog,
+    ConsentEvidence,
+    FlushableRecorder,
+    WorkspaceControl,
+)
 from pickpost.services.post import PostService
 
 
@@ -21,6 +27,7 @@ class Runtime:
     recorder: FlushableRecorder
     audit: AuditLog
     admin_token: str | None
+    consent: ConsentEvidence
 
     @property
     def catalog(self) -> Catalog:
