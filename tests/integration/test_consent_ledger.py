@@ -15,7 +15,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from pickpost.domain.consent_ledger import append, delivered_draft
+from pickpost.domain.consent_ledger import Draft, Entry, EntryKind, append, delivered_draft
 from pickpost.domain.errors import Code
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.consent_ledger import SqlConsentLedger
@@ -26,6 +26,7 @@ from tests.support.fleet import ThreadedFleet
 from tests.support.personal import in_clear
 from tests.support.server import ADMIN_TOKEN, ServerProcess
 from tests.support.system import System, bid_of, workspace
+from tests.support.waiting import eventually
 
 DATA_KEY = base64.b64encode(os.urandom(32)).decode()
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -97,6 +98,14 @@ def _seal_today(sut: System) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def _row(entry: Entry) -> dict[str, Any]:
+    return {
+        "lead_id": entry.lead_id, "seq": entry.seq, "kind": entry.kind, "appended_at": entry.at,
+        "facts": dict(entry.facts), "commitment": None, "nonce": None,
+        "prev_hash": entry.prev_hash, "entry_hash": entry.entry_hash,
+    }  # fmt: skip
 
 
 def _entries(sut: System, lead_id: str) -> list[tuple[Any, ...]]:
@@ -225,28 +234,36 @@ def test_an_entry_forged_at_the_end_of_a_chain_is_caught_by_the_sales_and_the_ro
         id=lead_id,
     )
 
-    async def forge() -> None:
-
-        [entry] = append(
-            lead_id, (seq, head), [delivered_draft(9999, "beta", "b_x", datetime.now(UTC))]
-        )
-        engine = make_engine(sut.database_url)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(
-                    schema.consent_ledger.insert(),
-                    {
-                        "lead_id": lead_id, "seq": entry.seq, "kind": entry.kind,
-                        "appended_at": entry.at, "facts": dict(entry.facts),
-                        "commitment": None, "nonce": None, "prev_hash": entry.prev_hash,
-                        "entry_hash": entry.entry_hash,
-                    },
-                )  # fmt: skip
-        finally:
-            await engine.dispose()
-
-    asyncio.run(forge())
+    draft = delivered_draft(9999, "beta", "b_x", datetime.now(UTC))
+    [entry] = append(lead_id, (seq, head), [draft])
+    _run(sut, schema.consent_ledger.insert(), _row(entry))
     code, said = verify(sut)
     assert code == 1, said
     assert f"lead {lead_id}, entry {seq + 1}: mismatch: sale 9999 is not sold" in said
     assert "root mismatch: its entries no longer give its root" in said
+
+
+def test_serve_seals_closed_days_on_its_schedule(fleet: ThreadedFleet, tmp_path: Path) -> None:
+    path = tmp_path / "workspace.json"
+    path.write_text(json.dumps(workspace(fleet.base_urls)))
+    database_url = f"sqlite:///{tmp_path / 'pickpost.db'}"
+    env = {"PICKPOST_CONSENT_SEAL_EVERY_S": "0.2"}
+    server = ServerProcess(path, database_url, tmp_path / "server.log", env=env)
+    with server, httpx.Client(base_url=server.base_url, timeout=30) as http:
+        sut = System(server, fleet, database_url, http)
+        lead_id = _sell(sut, "alpha")
+        [(seq, head)] = sut.query(
+            "SELECT seq, entry_hash FROM consent_ledger WHERE lead_id = :id ORDER BY seq DESC "
+            "LIMIT 1",
+            id=lead_id,
+        )
+        # An entry of a day long closed (as a revocation of an old lead will be).
+        closed = datetime.now(UTC) - timedelta(days=2)
+        draft = Draft(EntryKind.REVOCATION_REQUESTED, closed, {"requested_by": "consumer"})
+        [entry] = append(lead_id, (seq, head), [draft])
+        _run(sut, schema.consent_ledger.insert(), _row(entry))
+        assert eventually(lambda: bool(sut.query("SELECT day FROM consent_roots")), 30)
+        [(day, entries)] = sut.query("SELECT day, entries FROM consent_roots")
+        assert (str(day), entries) == (closed.date().isoformat(), 1)
+        code, said = verify(sut)
+        assert code == 0, said
