@@ -21,6 +21,7 @@ from pickpost.infra.sql import schema
 from pickpost.infra.sql.consent_ledger import SqlConsentLedger
 from pickpost.infra.sql.engine import make_engine
 from tests.support.cli import pickpost
+from tests.support.consent_docs import documented_verifier
 from tests.support.databases import deployment_urls
 from tests.support.fleet import ThreadedFleet
 from tests.support.personal import in_clear
@@ -151,6 +152,12 @@ def test_sold_leads_verify_with_a_bundle_and_after_the_purge(sut: System) -> Non
     assert day["sealed"] is True
     assert len(day["inclusions"]) == 4
     assert all(inclusion["proven"] for inclusion in day["inclusions"])
+    # The verifier docs/consent.md prints, as a buyer or auditor would run it.
+    verify_bundle = documented_verifier()
+    bundle = sut.http.get(f"/api/v1/leads/{lead_id}/consent", headers=AUTH).json()
+    assert verify_bundle(bundle) == []
+    bundle["entries"][2]["facts"]["buyer_id"] = "gamma"
+    assert verify_bundle(bundle) == ["entry 2 was edited"]
     roots = pickpost("consent", "roots", "--database", sut.database_url)
     assert roots.returncode == 0, roots.stderr
     [line] = roots.stdout.splitlines()
