@@ -48,19 +48,21 @@ def canonical(value: object) -> bytes:
 
 
 def _check_encodable(value: object) -> None:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if not all(isinstance(key, str) for key in item):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return
+    if kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str:
                 raise TypeError("canonical JSON keys must be strings")
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-        elif isinstance(item, float):
-            raise TypeError("canonical JSON holds no floats (amounts are integer cents)")
-        elif item is not None and not isinstance(item, str | int | bool):
-            raise TypeError(f"canonical JSON cannot hold a {type(item).__name__}")
+            _check_encodable(item)
+    elif kind is list or kind is tuple:
+        for item in value:  # type: ignore[attr-defined]
+            _check_encodable(item)
+    elif isinstance(value, float):
+        raise TypeError("canonical JSON holds no floats (amounts are integer cents)")
+    elif not isinstance(value, str | int):  # subclasses: enums, NewTypes
+        raise TypeError(f"canonical JSON cannot hold a {kind.__name__}")
 
 
 def sha256_hex(data: bytes) -> str:
