@@ -36,7 +36,7 @@ from pickpost.cli_errors import (
     shown_url,
 )
 from pickpost.demo import FILES as DEMO
-from pickpost.domain.consent_ledger import DayRoot
+from pickpost.domain.consent_ledger import DayRoot, root_from_json, verify_escrowed
 from pickpost.infra.crypto import DataKeyError, new_data_key
 from pickpost.infra.metrics import MULTIPROC_ENV
 from pickpost.infra.personal_data import PersonalData
@@ -336,20 +336,27 @@ def _consent_ledger(database: str, work: Callable[[SqlConsentLedger], Awaitable[
 def consent_verify(
     lead: Annotated[str | None, typer.Option("--lead", help="one lead's chain only")] = None,
     since: SinceOpt = None,
+    against: Annotated[
+        Path | None,
+        typer.Option("--against", help="roots exported earlier (consent roots): still stored?"),
+    ] = None,
     database: DatabaseOpt = DEFAULT_DB,
 ) -> None:
     """Recompute the leads' chains and the sealed days' roots, and check them against the
-    consent records and sales they attest. Exits 1 naming each thing tampered with."""
+    consent records and sales they attest (and with --against, the stored roots against
+    copies published or escrowed). Exits 1 naming each thing tampered with."""
     if lead is not None and since is not None:
         raise Failure("give --lead or --since, not both", 2)
     day = _since(since)
+    escrowed = [] if against is None else _escrowed(against)
 
-    async def run(ledger: SqlConsentLedger) -> VerifyReport:
-        return await ledger.verify(lead, day)
+    async def run(ledger: SqlConsentLedger) -> tuple[VerifyReport, list[DayRoot]]:
+        return await ledger.verify(lead, day), await ledger.roots()
 
-    report = _consent_ledger(database, run)
+    report, stored = _consent_ledger(database, run)
     if lead is not None and not report.leads and not report.predating:
         raise Failure(f"no lead {lead} in the consent ledger", 2)
+    report.problems += verify_escrowed(stored, escrowed)
     for problem in report.problems:
         print(f"tampered: {problem}")
     print(
@@ -360,6 +367,17 @@ def consent_verify(
     if report.problems:
         raise Failure(f"the consent ledger does not verify: {len(report.problems)} problem(s)")
     console.print("the consent ledger verifies")
+
+
+def _escrowed(path: Path) -> list[DayRoot]:
+    """The roots of a ``consent roots`` export."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [root_from_json(json.loads(line)) for line in lines if line.strip()]
+    except OSError as error:
+        raise Failure(f"cannot read {path}: {error.strerror or error}", 2) from None
+    except (ValueError, TypeError) as error:
+        raise Failure(f"{path} is not an export of `pickpost consent roots`: {error}", 2) from None
 
 
 @consent_app.command("seal-days")

@@ -174,13 +174,16 @@ def test_sold_leads_verify_with_a_bundle_and_after_the_purge(sut: System) -> Non
     assert "evidence not opened (purged, or no key): 2" in said
 
 
-def test_tampering_is_reported_by_name(sut: System) -> None:
+def test_tampering_is_reported_by_name(sut: System, tmp_path: Path) -> None:
     edited, deleted, swapped, wiped, picked, untouched = (
         _sell(sut, "alpha", "beta", phone=f"51255501{n:02d}") for n in range(6)
     )
     _seal_today(sut)
     assert verify(sut)[0] == 0
     today = datetime.now(UTC).date().isoformat()
+    escrow = tmp_path / "escrowed-roots.jsonl"
+    exported = pickpost("consent", "roots", "--database", sut.database_url, "--out", str(escrow))
+    assert exported.returncode == 0, exported.stderr
 
     def where(lead_id: str, seq: int) -> Any:
         return sa.and_(LEDGER.lead_id == lead_id, LEDGER.seq == seq)
@@ -220,6 +223,12 @@ def test_tampering_is_reported_by_name(sut: System) -> None:
     assert reported(f"day {today}: root mismatch: its entries no longer give its root"), said
     assert not reported(f"lead {untouched}"), said
     assert "the consent ledger does not verify" in said
+
+    code, said = verify(sut, "--against", str(escrow))
+    assert f"day {today}: root mismatch: its root differs from the copy" in said
+    code, since_today = verify(sut, "--since", today)
+    assert code == 1
+    assert {line for line in lines if "tampered" in line} <= set(since_today.splitlines())
 
     # One lead's chain on its own, with the roots of the days it was appended on.
     code, said = verify(sut, "--lead", swapped)

@@ -32,6 +32,7 @@ from pickpost.domain.consent_ledger import (
     verify_attested,
     verify_chain,
     verify_day,
+    verify_escrowed,
 )
 from pickpost.domain.lead import ConsentRecord
 
@@ -249,3 +250,15 @@ def test_the_chain_attests_the_consent_record_and_the_sold_sales() -> None:
                            entries)  # fmt: skip
     assert verify_attested("l_1", replace(records, sold={}), entries)
     assert verify_attested("l_1", records, entries[1:])
+
+
+def test_stored_roots_are_checked_against_escrowed_copies() -> None:
+    hashes = [e.entry_hash for e in _chain(2)]
+    first = seal_day(date(2026, 11, 26), hashes[:1], GENESIS)
+    second = seal_day(date(2026, 11, 27), hashes[1:], first.root)
+    assert verify_escrowed([first, second], [first, second]) == []
+    assert verify_escrowed([first, second], [first]) == []  # sealed since the copy was taken
+    [gone] = verify_escrowed([second], [first, second])
+    assert (gone.day, "gone" in gone.detail) == (first.day, True)
+    [changed] = verify_escrowed([first, replace(second, entries=5)], [first, second])
+    assert (changed.day, "differs" in changed.detail) == (second.day, True)

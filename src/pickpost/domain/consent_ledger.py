@@ -415,6 +415,36 @@ def verify_day(stored: DayRoot, prev_root: str, entry_hashes: Sequence[str]) -> 
     return problems
 
 
+def verify_escrowed(stored: Sequence[DayRoot], escrowed: Sequence[DayRoot]) -> list[Problem]:
+    """Stored roots against copies published or escrowed earlier: each copy must still be
+    stored as it was (the stored roots are checked against their entries separately)."""
+    by_day = {root.day: root for root in stored}
+    problems = []
+    for copy in escrowed:
+        found = by_day.get(copy.day)
+        if found is None:
+            problems.append(
+                Problem(Tamper.ROOT, "its root is gone (the copy has it)", day=copy.day)
+            )
+        elif found != copy:
+            problems.append(Problem(Tamper.ROOT, "its root differs from the copy", day=copy.day))
+    return problems
+
+
+def root_from_json(line: Mapping[str, object]) -> DayRoot:
+    """A root as ``as_json`` writes it (ValueError if it is not one)."""
+    try:
+        return DayRoot(
+            day=date.fromisoformat(str(line["day"])),
+            entries=int(str(line["entries"])),
+            merkle_root=str(line["merkle_root"]),
+            prev_root=str(line["prev_root"]),
+            root=str(line["root"]),
+        )
+    except (KeyError, ValueError) as error:
+        raise ValueError(f"not a day root: {error}") from None
+
+
 def day_of(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 

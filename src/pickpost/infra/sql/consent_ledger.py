@@ -216,17 +216,18 @@ class SqlConsentLedger:
         report = VerifyReport()
         async with self._engine.connect() as conn:
             started = (await conn.execute(sa.select(sa.func.min(_ledger.appended_at)))).scalar()
-            roots = await self._roots_from(conn, since)
+            roots = await self._roots(conn)
             entry_days: set[date] = set()
             after = ""
             while True:
                 page = await self._lead_page(conn, lead_id, since, after)
                 if not page:
                     break
-                for problem_lead, entries, records in await self._read(conn, page):
-                    if not entries and records.consent is not None:
-                        consented = records.consent.consented_at
-                        if started is None or consented < epoch(started):
+                for found_lead, entries, records in await self._read(conn, page):
+                    if not entries:
+                        if records.consent is None:
+                            continue  # no such lead (--lead)
+                        if started is None or records.consent.consented_at < epoch(started):
                             report.predating += 1
                             continue
                     report.leads += 1
@@ -234,34 +235,30 @@ class SqlConsentLedger:
                     entry_days |= {e.day for e in entries}
                     if records.consent is not None and records.opening is None:
                         report.unopened += 1
-                    report.problems += verify_chain(problem_lead, entries)
-                    report.problems += verify_attested(problem_lead, records, entries)
+                    report.problems += verify_chain(found_lead, entries)
+                    report.problems += verify_attested(found_lead, records, entries)
                 if lead_id is not None:
                     break
                 after = page[-1]
-            checked = [(root, prev) for root, prev in roots
-                       if lead_id is None or root.day in entry_days]  # fmt: skip
+            checked = [
+                (root, prev)
+                for root, prev in roots
+                if (since is None or root.day >= since)
+                and (lead_id is None or root.day in entry_days)
+            ]
             report.days = len(checked)
-            report.problems += await self._verify_days(conn, checked, roots, entry_days)
+            sealed = {root.day for root, _ in roots}
+            report.problems += await self._verify_days(conn, checked, sealed, entry_days)
         return report
 
-    async def _roots_from(
-        self, conn: AsyncConnection, since: date | None
-    ) -> list[tuple[DayRoot, str]]:
-        """Sealed days (from ``since``), each with the root its predecessor stored."""
-        rows = [
-            _root(row)
-            for row in (
-                await conn.execute(
-                    sa.select(schema.consent_roots).order_by(schema.consent_roots.c.day)
-                )
-            ).all()
-        ]
+    async def _roots(self, conn: AsyncConnection) -> list[tuple[DayRoot, str]]:
+        """Every sealed day, oldest first, each with the root of the sealed day before it."""
+        query = sa.select(schema.consent_roots).order_by(schema.consent_roots.c.day)
         linked = []
         prev = GENESIS
-        for root in rows:
-            if since is None or root.day >= since:
-                linked.append((root, prev))
+        for row in (await conn.execute(query)).all():
+            root = _root(row)
+            linked.append((root, prev))
             prev = root.root
         return linked
 
@@ -269,18 +266,17 @@ class SqlConsentLedger:
         self,
         conn: AsyncConnection,
         checked: list[tuple[DayRoot, str]],
-        roots: list[tuple[DayRoot, str]],
+        sealed: set[date],
         entry_days: set[date],
     ) -> list[Problem]:
-        """The ``checked`` days recomputed; days of entries with no root among ``roots``
-        (all sealed days in scope) though a later day is sealed."""
+        """The ``checked`` days recomputed; and days entries are dated on that have no root
+        though a later day is sealed."""
         problems: list[Problem] = []
-        sealed = {root.day for root, _ in roots}
-        last = max(sealed) if sealed else None
         for root, prev in checked:
             problems += verify_day(root, prev, await self._day_hashes(conn, root.day))
-        if last is not None:
-            for day in sorted(d for d in entry_days if d <= last and d not in sealed):
+        last = max(sealed, default=None)
+        for day in sorted(d for d in entry_days if last is not None and d <= last):
+            if day not in sealed:
                 problems.append(
                     Problem(
                         Tamper.ROOT,
