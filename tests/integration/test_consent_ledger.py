@@ -158,6 +158,12 @@ def test_sold_leads_verify_with_a_bundle_and_after_the_purge(sut: System) -> Non
     assert verify_bundle(bundle) == []
     bundle["entries"][2]["facts"]["buyer_id"] = "gamma"
     assert verify_bundle(bundle) == ["entry 2 was edited"]
+    page = sut.http.get(f"/api/v1/leads/{lead_id}/consent?format=html", headers=AUTH)
+    assert page.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "The ledger verifies" in page.text
+    assert EVIDENCE["tcpa_text"] in page.text
+    assert day["root"] in page.text
     roots = pickpost("consent", "roots", "--database", sut.database_url)
     assert roots.returncode == 0, roots.stderr
     [line] = roots.stdout.splitlines()

@@ -121,8 +121,9 @@ class Entry:
 
     def computed_hash(self) -> str:
         """The hash this entry's content gives, whatever is stored in ``entry_hash``."""
-        return entry_hash(self.lead_id, self.kind, self.at, self.facts, self.commitment,
-                          self.prev_hash)  # fmt: skip
+        return entry_hash(
+            self.lead_id, self.kind, self.at, self.facts, self.commitment, self.prev_hash
+        )
 
     @property
     def day(self) -> date:
@@ -255,16 +256,21 @@ def _broken_link(
         if dead_end:
             problem(Tamper.INSERTED, before.seq, "nothing follows it: the chain steps over it")
         else:
-            problem(Tamper.REORDERED, entry.seq, f"it follows entry {linked}, not entry "
-                    f"{before.seq}")  # fmt: skip
+            problem(
+                Tamper.REORDERED, entry.seq, f"it follows entry {linked}, not entry {before.seq}"
+            )
     else:
         after = ordered[index + 1] if index + 1 < len(ordered) else None
         start = before.entry_hash if before is not None else GENESIS
         if entry.entry_hash not in linked_from and after is not None and after.prev_hash == start:
             problem(Tamper.INSERTED, entry.seq, "it links to nothing and the chain steps over it")
         else:
-            problem(Tamper.EDITED, entry.seq, "the entry it follows is not in the chain "
-                    "(rewritten, or deleted and the rest renumbered)")  # fmt: skip
+            problem(
+                Tamper.EDITED,
+                entry.seq,
+                "the entry it follows is not in the chain "
+                "(rewritten, or deleted and the rest renumbered)",
+            )
 
 
 # --- daily roots ---------------------------------------------------------------------------
@@ -535,8 +541,9 @@ def verify_attested(lead_id: str, records: Attested, entries: Sequence[Entry]) -
         if records.opening is not None and picks:
             evidence, nonce = records.opening
             if commitment(evidence, nonce) != picks[0].commitment:
-                problem("the consent evidence differs from what the pick committed to",
-                        picks[0].seq)  # fmt: skip
+                problem(
+                    "the consent evidence differs from what the pick committed to", picks[0].seq
+                )
     delivered = {}
     for entry in by_kind.get(EntryKind.CONSENT_DELIVERED, []):
         sale_id = entry.facts.get("sale_id")
