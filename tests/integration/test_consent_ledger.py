@@ -87,16 +87,19 @@ def _run(sut: System, statement: Any, params: dict[str, Any] | None = None) -> N
     asyncio.run(run())
 
 
-def _seal_today(sut: System) -> None:
-    """Seal every day through today, as serve does once today has closed."""
+def _seal_today(sut: System, nodes: int = 1) -> None:
+    """Seal every day through today, as serve does once today has closed (on ``nodes`` nodes
+    at once)."""
 
     async def run() -> None:
-        engine = make_engine(sut.database_url)
+        engines = [make_engine(sut.database_url) for _ in range(nodes)]
         try:
             tomorrow = datetime.now(UTC) + timedelta(days=1, hours=2)
-            await SqlConsentLedger(engine, in_clear(engine)).seal(tomorrow)
+            ledgers = [SqlConsentLedger(e, in_clear(e)) for e in engines]
+            await asyncio.gather(*(ledger.seal(tomorrow) for ledger in ledgers))
         finally:
-            await engine.dispose()
+            for engine in engines:
+                await engine.dispose()
 
     asyncio.run(run())
 
@@ -184,9 +187,10 @@ def test_tampering_is_reported_by_name(sut: System, tmp_path: Path) -> None:
     edited, deleted, swapped, wiped, picked, untouched = (
         _sell(sut, "alpha", "beta", phone=f"51255501{n:02d}") for n in range(6)
     )
-    _seal_today(sut)
+    _seal_today(sut, nodes=3)
     assert verify(sut)[0] == 0
     today = datetime.now(UTC).date().isoformat()
+    assert sut.query("SELECT count(*) FROM consent_roots") == [(1,)]
     escrow = tmp_path / "escrowed-roots.jsonl"
     exported = pickpost("consent", "roots", "--database", sut.database_url, "--out", str(escrow))
     assert exported.returncode == 0, exported.stderr

@@ -154,33 +154,31 @@ class SqlConsentLedger:
         prev = GENESIS if last is None else last.root
         start = None if last is None else _root(last).day + _DAY
         while True:
-            async with self._engine.begin() as conn:
+            async with self._engine.connect() as conn:
                 day = await self._next_day(conn, start, through)
                 if day is None:
                     return sealed
                 root = seal_day(day, await self._day_hashes(conn, day), prev)
-                try:
-                    async with conn.begin_nested():
-                        await conn.execute(
-                            schema.consent_roots.insert(),
-                            {
-                                "day": day,
-                                "entries": root.entries,
-                                "merkle_root": root.merkle_root,
-                                "prev_root": root.prev_root,
-                                "root": root.root,
-                                "sealed_at": datetime.now(UTC),
-                            },
-                        )
-                except IntegrityError:  # another node sealed it: go on from its root
-                    stored = (
-                        await conn.execute(
-                            sa.select(schema.consent_roots).where(schema.consent_roots.c.day == day)
-                        )
-                    ).one()
-                    root = _root(stored)
-                else:
-                    sealed.append(root)
+            try:
+                async with self._engine.begin() as conn:
+                    await conn.execute(
+                        schema.consent_roots.insert(),
+                        {
+                            "day": day,
+                            "entries": root.entries,
+                            "merkle_root": root.merkle_root,
+                            "prev_root": root.prev_root,
+                            "root": root.root,
+                            "sealed_at": datetime.now(UTC),
+                        },
+                    )
+                sealed.append(root)
+            except IntegrityError:  # another node sealed it: go on from its root
+                async with self._engine.connect() as conn:
+                    stored = await conn.execute(
+                        sa.select(schema.consent_roots).where(schema.consent_roots.c.day == day)
+                    )
+                    root = _root(stored.one())
             prev, start = root.root, day + _DAY
 
     async def _next_day(
