@@ -9,6 +9,7 @@ difference: the ledger's cost per sale. The database must be migrated (``pickpos
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -81,7 +82,10 @@ def main() -> None:
     parser.add_argument("--database", required=True)
     parser.add_argument("--rounds", type=int, default=500)
     args = parser.parse_args()
+    before = os.getloadavg()
     times = asyncio.run(measure(args.database, args.rounds))
+    after = os.getloadavg()
+    print(f"load average before {before[0]:.2f}, after {after[0]:.2f}; {args.rounds} rounds")
     for kind, values in times.items():
         ms = [v * 1000 for v in values]
         print(f"{kind:>8} the ledger: median {statistics.median(ms):.3f} ms, "
