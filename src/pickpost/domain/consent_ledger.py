@@ -218,10 +218,10 @@ def verify_chain(lead_id: str, entries: Sequence[Entry]) -> list[Problem]:
     for index, entry in enumerate(ordered):
         gap = entry.seq != expected_seq
         if gap:
-            missing = str(expected_seq)
+            missing = "it is missing from the chain"
             if entry.seq > expected_seq + 1:
-                missing = f"{expected_seq} to {entry.seq - 1}"
-            problem(Tamper.DELETED, expected_seq, f"entries {missing} are missing")
+                missing = f"entries {expected_seq} to {entry.seq - 1} are missing from the chain"
+            problem(Tamper.DELETED, expected_seq, missing)
         if entry.lead_id != lead_id:
             problem(Tamper.EDITED, entry.seq, f"it names lead {entry.lead_id}")
         if entry.computed_hash() != entry.entry_hash:
