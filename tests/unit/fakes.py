@@ -505,3 +505,10 @@ class NoLeads:
     async def stream(self, query: LeadQuery) -> AsyncIterator[dict[str, object]]:
         for lead in (await self.page(query)).leads:
             yield lead
+
+
+class NoConsent:
+    """The consent ledger with no lead in it."""
+
+    async def bundle(self, lead_id: str) -> dict[str, object] | None:
+        return None

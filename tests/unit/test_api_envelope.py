@@ -38,6 +38,7 @@ from tests.unit.fakes import (
     FlushingRecorder,
     MemoryAuditLog,
     MemoryReturns,
+    NoConsent,
     NoControl,
     NoLeads,
     NothingToFlush,
@@ -89,6 +90,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             reports=ReportService(EmptyRollups(), NothingToFlush()),
             lead_list=NoLeads(),
             admin_token="admin-token-for-tests",
+            consent=NoConsent(),
         )
 
     app = create_app(runtime)

@@ -340,3 +340,11 @@ class SystemClock:
 
 
 SYSTEM_CLOCK = SystemClock()
+
+
+class ConsentEvidence(Protocol):
+    """The consent ledger as operators read it (docs/consent.md)."""
+
+    async def bundle(self, lead_id: str) -> dict[str, object] | None:
+        """A lead's consent record, ledger entries and their proof; None for no such lead."""
+        ...
