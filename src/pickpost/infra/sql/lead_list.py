@@ -15,6 +15,7 @@ from pickpost.infra.sql import schema
 from pickpost.infra.sql.rows import utc
 
 leads, sales, lookups = schema.leads.c, schema.sales.c, schema.lead_lookups.c
+returns = schema.returns.c
 STREAM_PAGE = 500
 
 
@@ -69,6 +70,62 @@ class SqlLeadList:
             if found.next is None:
                 return
             query = replace(query, after=found.next)
+
+    async def details(self, lead_ids: list[str]) -> dict[str, dict[str, object]]:
+        """For each lead found: its fields (opened), the answer its supplier got (code and
+        message), its sales with their reasons and the reasons of its approved returns."""
+        if not lead_ids:
+            return {}
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(leads.id, leads.fields, leads.outcome).where(leads.id.in_(lead_ids))
+                )
+            ).all()
+            sold = (
+                await conn.execute(
+                    sa.select(
+                        sales.lead_id,
+                        sales.buyer_id,
+                        sales.status,
+                        sales.reason,
+                        sales.buyer_price_cents,
+                    )
+                    .where(sales.lead_id.in_(lead_ids))
+                    .order_by(sales.id)
+                )
+            ).all()
+            returned = (
+                await conn.execute(
+                    sa.select(returns.lead_id, returns.buyer_id, returns.reason)
+                    .where(returns.lead_id.in_(lead_ids), returns.status == "approved")
+                    .order_by(returns.id)
+                )
+            ).all()
+        found: dict[str, dict[str, object]] = {}
+        for row in rows:
+            outcome = row.outcome or {}
+            found[row.id] = {
+                "fields": await self._personal.open(row.fields),
+                "code": int(outcome.get("code", 0)),
+                "message": str(outcome.get("message", "")),
+                "sales": [
+                    {
+                        "buyer_id": s.buyer_id,
+                        "status": s.status,
+                        "reason": s.reason,
+                        "price_cents": s.buyer_price_cents,
+                    }
+                    for s in sold
+                    if s.lead_id == row.id
+                ],
+                "returns": [
+                    {"buyer_id": r.buyer_id, "reason": r.reason}
+                    for r in returned
+                    if r.lead_id == row.id
+                ],
+            }
+        return found
 
     def _conditions(self, query: LeadQuery) -> list[sa.ColumnElement[bool]]:
         found: list[sa.ColumnElement[bool]] = []
