@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.lead_query import LeadPage, LeadPosition, LeadQuery
-from pickpost.domain.reports import LeadTestFilter
+from pickpost.domain.reports import NOBODY, LeadTestFilter
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.rows import utc
@@ -145,11 +145,11 @@ class SqlLeadList:
         if query.campaigns:
             found.append(leads.campaign_id.in_(sorted(query.campaigns)))
         if query.suppliers:
-            found.append(leads.supplier_id.in_(sorted(query.suppliers)))
+            found.append(leads.supplier_id.in_(_real(query.suppliers)))
         if query.buyers:
             found.append(
                 leads.id.in_(
-                    sa.select(sales.lead_id).where(sales.buyer_id.in_(sorted(query.buyers)))
+                    sa.select(sales.lead_id).where(sales.buyer_id.in_(_real(query.buyers)))
                 )
             )
         if query.statuses:
@@ -166,6 +166,12 @@ class SqlLeadList:
                 sa.or_(leads.created_at < at, sa.and_(leads.created_at == at, leads.id < lead_id))
             )
         return found
+
+
+def _real(ids: frozenset[str]) -> list[str]:
+    """The ids as a filter: ``NOBODY`` (a scoped user asking for another's) matches nothing,
+    and is never sent, since PostgreSQL refuses NUL in text."""
+    return sorted(ids - {NOBODY})
 
 
 def _lead(row: Any, sales: list[Any]) -> dict[str, object]:
