@@ -289,7 +289,8 @@ def test_a_scoped_supplier_never_gets_another_suppliers_lead(ex: Exchange) -> No
     assert debug["leads"] == []
     assert "8" not in {s["id"] for s in ex.get("/public/stats/supplier", token).json()}
     asked_other = ex.get("/public/stats/supplier", token, supplier="8", **_range())
-    assert asked_other.status_code == 200 and asked_other.json() == []
+    assert asked_other.status_code == 200
+    assert asked_other.json() == []
     other_stats = ex.get("/public/stats", token, supplier="8", **_range()).json()
     assert all(c["leads_total"] == 0 and c["suppliers"] == [] for c in other_stats)
     own = ex.get(f"/public/lead/{ex.leads['returnable']}", token).json()
