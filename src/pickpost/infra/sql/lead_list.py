@@ -162,9 +162,10 @@ class SqlLeadList:
             found.append(leads.created_at < query.until)
         if query.after is not None:
             at, lead_id = query.after.created_at, query.after.lead_id
-            found.append(
-                sa.or_(leads.created_at < at, sa.and_(leads.created_at == at, leads.id < lead_id))
-            )
+            # The first condition bounds the index range, so a deep page starts where the last
+            # one ended instead of scanning every newer lead again.
+            found.append(leads.created_at <= at)
+            found.append(sa.or_(leads.created_at < at, leads.id < lead_id))
         return found
 
 
