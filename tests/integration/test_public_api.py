@@ -257,6 +257,15 @@ def test_a_return_opens_through_the_public_api(ex: Exchange) -> None:
     )
     assert several.status_code == 400
     assert "buyer_id" in several.json()["message"]
+    return_id = opened.json()["return_id"]
+    approved = ex.sut.http.post(f"/api/v1/returns/{return_id}/approve", json={}, headers=ADMIN)
+    assert approved.status_code == 200, approved.text
+    lead = ex.get(f"/public/lead/{ex.leads['returnable']}").json()
+    assert (lead["returned"], lead["return_reason"]) == (True, "Wrong number")
+    (campaign,) = ex.get("/public/stats", campaign="1900", **_range()).json()
+    (d1,) = campaign["buyers"]
+    assert d1["leads_returned"] == 1
+    assert d1["net_revenue"] == d1["gross_revenue"] - d1["returned_revenue"]
     bad = ex.post("/public/lead/return", {"lead_id": 7.5})
     assert bad.status_code == 400
     assert {e["field"] for e in bad.json()["errors"]} == {"lead_id", "reason"}
@@ -315,3 +324,18 @@ def test_bad_input_is_a_clear_400_without_the_value(ex: Exchange) -> None:
     assert ex.get("/public/stats", end_date="2000-01-01").status_code == 400
     raw = ex.sut.http.post("/public/leads/debug", content=b"{nope", headers=ADMIN)
     assert raw.status_code == 400
+
+
+def test_a_buyer_sees_its_own_sale_and_returns_it(ex: Exchange) -> None:
+    token = token_of(ex.sut, add_user(ex.sut, "buyer", scope="d2"))
+    lead = ex.get(f"/public/lead/{ex.leads['two_buyers']}", token).json()
+    assert [b["id"] for b in lead["buyers"]] == ["d2"]
+    assert lead["cost"] is None
+    assert lead["revenue"] == lead["buyers"][0]["sell_price"]
+    assert ex.get(f"/public/lead/{ex.leads['returnable']}", token).status_code == 404
+    opened = ex.post(
+        "/public/lead/return", {"lead_id": ex.leads["two_buyers"], "reason": "Bad data"}, token
+    )
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["buyer_id"] == "d2"
+    assert ex.get("/public/campaigns/1402/pause_buyer/beta", token).status_code == 403
