@@ -113,6 +113,10 @@ class LeadList(Protocol):
 
     async def page(self, query: LeadQuery) -> LeadPage: ...
 
+    async def details(self, lead_ids: list[str]) -> dict[str, dict[str, object]]:
+        """Fields (opened), the supplier's answer, sales and approved returns of these leads."""
+        ...
+
     def stream(self, query: LeadQuery) -> AsyncIterator[dict[str, object]]:
         """Every matching lead, in constant memory whatever their number."""
         ...
