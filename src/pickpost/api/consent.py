@@ -8,22 +8,16 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.responses import HTMLResponse
 
 from pickpost.api import openapi
+from pickpost.api.answers import refused
 from pickpost.api.auth import principal_of
 from pickpost.api.consent_certificate import render
 from pickpost.api.responses import json_response
 from pickpost.api.state import runtime_of
 from pickpost.domain.errors import Code, Refusal
-from pickpost.services.replies import Reply, envelope
 
 router = APIRouter(prefix="/api/v1")
 # The certificate is a page of its own: nothing it could load, nothing it could run.
 _PAGE_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
-
-
-def _refused(refusal: Refusal) -> Response:
-    """In the admin API's envelope, ``request_id: null`` (api/admin.py)."""
-    reply = Reply.refused(refusal)
-    return json_response(envelope(reply, None), refusal.code.http_status, reply.headers)
 
 
 @router.get("/leads/{lead_id}/consent", responses=openapi.NOT_FOUND)
@@ -38,7 +32,7 @@ async def get_consent(
     ``format=html`` (or a request that accepts HTML and not JSON): the printable certificate."""
     runtime = runtime_of(request)
     if await principal_of(request) is None:
-        return _refused(
+        return refused(
             Refusal(
                 Code.UNAUTHORIZED,
                 "a valid admin bearer token is required",
@@ -47,7 +41,7 @@ async def get_consent(
         )
     found = await runtime.consent.bundle(lead_id)
     if found is None:
-        return _refused(Refusal(Code.NOT_FOUND, f"no consent record of lead {lead_id}"))
+        return refused(Refusal(Code.NOT_FOUND, f"no consent record of lead {lead_id}"))
     accept = request.headers.get("accept", "")
     if output == "html" or (output is None and "text/html" in accept and "json" not in accept):
         return HTMLResponse(render(found), headers=_PAGE_HEADERS)
