@@ -3,6 +3,8 @@
 buyer mapping sends, credentials in URLs and values whose names say they are secret."""
 
 import re
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -43,9 +45,24 @@ def _masked_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def plain(value: Any) -> Any:
+    """A dumped model's values as YAML writes them in a workspace file: numbers unquoted."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Enum):
+        return value.value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)  # URLs, times
+
+
 def as_yaml(config: BaseModel) -> str:
     """The model as YAML, defaults left out and secrets masked."""
-    document = config.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
+    document = plain(config.model_dump(exclude_defaults=True, exclude_none=True))
     return yaml.safe_dump(
         masked(document), sort_keys=False, allow_unicode=True, default_flow_style=False
     )

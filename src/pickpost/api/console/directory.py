@@ -147,6 +147,7 @@ async def campaign_page(request: Request, campaign_id: str) -> Response:
         config_yaml=as_yaml(campaign.config), totals=buyers[""], buyers=buyers,
         suppliers=suppliers, caps=caps, health=await health(runtime, principal),
         member_status=member_status, done=request.query_params.get("done", ""),
+        names=names_of(runtime.catalog),
     )  # fmt: skip
 
 

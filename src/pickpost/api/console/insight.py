@@ -96,7 +96,7 @@ def _report_query(principal: Principal, params: QueryParams) -> tuple[ReportQuer
         "group": params.get("group", "campaign"),
         "then": params.get("then", ""),
         "from": params.get("from", "") or today,
-        "to": params.get("to", "") or params.get("from", "") or today,
+        "to": params.get("to", "") or today,
         "campaign": params.get("campaign", "").strip(),
         "supplier": params.get("supplier", "").strip(),
         "buyer": params.get("buyer", "").strip(),
