@@ -122,6 +122,24 @@ def test_a_supplier_user_sees_only_its_own_numbers(traffic: System) -> None:
     assert client.get("/console/suppliers/8").status_code == 403
 
 
+def test_a_buyer_user_sees_what_it_was_offered_and_bought(traffic: System) -> None:
+    client = signed_in(traffic, add_user(traffic, "buyer", scope="alpha"))
+    page = client.get("/console", params={"range": "7d"})
+    tiles = _tiles(page)
+    start, end = _days_back(7)
+    own = _api(traffic, "/api/v1/dashboard", ADMIN_TOKEN, start_date=start, end_date=end,
+               buyer="alpha")["summary"]  # fmt: skip
+    assert set(tiles) == {"buyer_pings", "bids", "average_bid_cents", "sales", "revenue_cents",
+                          "returns", "net_revenue_cents"}  # fmt: skip
+    assert tiles == {metric: _shown(own[metric]) for metric in tiles}
+    assert int(tiles["sales"]) > 0
+    # Not the exchange's margin: no cost or profit on its pages.
+    report = client.get("/console/reports", params={"group": "campaign"})
+    for shown in (page.text, report.text):
+        assert "Profit" not in shown
+        assert "Cost" not in shown
+
+
 def test_a_report_groups_by_two_and_its_csv_is_the_apis(traffic: System) -> None:
     name = add_user(traffic, "analyst")
     client = signed_in(traffic, name)

@@ -4,12 +4,13 @@ the charts of a report series (every hour or day of the range, zeros where nothi
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from markupsafe import Markup
 
 from pickpost.api.charts import Series, chart, legend
 from pickpost.domain.buckets import local_hour
+from pickpost.domain.people import Principal
 from pickpost.domain.reports import Grouping, Report, ReportQuery, Tally
 
 
@@ -75,18 +76,27 @@ def _short(label: str, grouping: Grouping) -> str:
     return label[11:16] if grouping is Grouping.HOUR else label[5:10]
 
 
-def figures(query: ReportQuery, grouping: Grouping, series: Report) -> list[Figure]:
-    """Revenue (bars) with cost and profit (lines), and leads (bars) with sold (line)."""
+View = Literal["operator", "supplier", "buyer"]
+
+
+def view_of(principal: Principal) -> View:
+    """Whose numbers a page shows: a supplier sees its leads and payouts, a buyer what it was
+    offered and bought, neither the exchange's margin."""
+    if principal.supplier_scope is not None:
+        return "supplier"
+    return "buyer" if principal.buyer_scope is not None else "operator"
+
+
+def figures(
+    query: ReportQuery, grouping: Grouping, series: Report, view: View = "operator"
+) -> list[Figure]:
+    """Money by step (operators: revenue bars with cost and profit lines; a supplier: its
+    payouts; a buyer: what it spent) and leads by step (leads and sold; a buyer: bought)."""
     by_key = {row.key[grouping.value]: row.tally for row in series.rows}
     keys = steps(query, grouping)
     tallies = [by_key.get(k, Tally()) for k in keys]
     labels = [_short(k, grouping) for k in keys]
     when = "Hour" if grouping is Grouping.HOUR else "Day"
-    revenue = Series("Revenue", [t.revenue_cents for t in tallies])
-    cost = Series("Cost", [t.cost_cents for t in tallies])
-    profit = Series("Profit", [t.revenue_cents - t.cost_cents for t in tallies])
-    leads = Series("Leads", [t.leads for t in tallies])
-    sold = Series("Sold", [t.sold for t in tallies])
 
     def figure(
         title: str, bars: Series, lines: list[Series], axis: Callable[[int], str], text: Any
@@ -100,15 +110,41 @@ def figures(query: ReportQuery, grouping: Grouping, series: Report) -> list[Figu
             [[k, *(text(s.values[i]) for s in every)] for i, k in enumerate(labels)],
         )
 
+    leads = Series("Leads", [t.leads for t in tallies])
+    sold = Series("Sold", [t.sold for t in tallies])
+    if view == "supplier":
+        payouts = Series("Payouts", [t.cost_cents for t in tallies])
+        return [
+            figure("Payouts", payouts, [], short_money, money),
+            figure("Leads and sold", leads, [sold], count, count),
+        ]
+    if view == "buyer":
+        spent = Series("Spent", [t.revenue_cents for t in tallies])
+        bought = Series("Bought", [t.sales for t in tallies])
+        return [
+            figure("Spent", spent, [], short_money, money),
+            figure("Leads bought", bought, [], count, count),
+        ]
+    revenue = Series("Revenue", [t.revenue_cents for t in tallies])
+    cost = Series("Cost", [t.cost_cents for t in tallies])
+    profit = Series("Profit", [t.revenue_cents - t.cost_cents for t in tallies])
     return [
         figure("Revenue, cost and profit", revenue, [cost, profit], short_money, money),
         figure("Leads and sold", leads, [sold], count, count),
     ]
 
 
-FILTERS = {
+FILTERS: dict[str, Callable[..., str]] = {
     "money": money,
     "percent": percent,
     "count": count,
     "ms": milliseconds,
 }
+
+
+def format_as(value: object, kind: str) -> str:
+    """``value`` written by the filter named ``kind`` (money, percent, count, ms)."""
+    return FILTERS[kind](value)
+
+
+FILTERS["format_as"] = format_as

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import QueryParams
 
-from pickpost.api.console.figures import FILTERS, figures
+from pickpost.api.console.figures import FILTERS, figures, view_of
 from pickpost.api.console.page import PREFIX, console_page, signed_in, templates
 from pickpost.api.report_query import read_report_query
 from pickpost.api.reports import report_csv, report_lines
@@ -24,6 +24,34 @@ from pickpost.domain.reports import Grouping, LeadTestFilter, ReportQuery, serie
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 templates.filters.update(FILTERS)
+
+# The report table's columns: label, metric, how it is written. A supplier sees its leads and
+# payouts, a buyer what it was offered and bought; neither sees the exchange's margin.
+Column = tuple[str, str, str]
+_TRAFFIC: list[Column] = [("Pings", "pings", "count"), ("Bids", "bids", "count"),
+                          ("Bid rate", "bid_rate", "percent")]  # fmt: skip
+_LEADS: list[Column] = [("Leads", "leads", "count"), ("Sold", "sold", "count"),
+                        ("Sell-through", "sell_through", "percent")]  # fmt: skip
+COLUMNS: dict[str, list[Column]] = {
+    "operator": [
+        *_TRAFFIC, *_LEADS,
+        ("Revenue", "revenue_cents", "money"), ("Cost", "cost_cents", "money"),
+        ("Profit", "profit_cents", "money"), ("Margin", "margin", "percent"),
+        ("Returns", "returns", "count"), ("Net revenue", "net_revenue_cents", "money"),
+        ("Net profit", "net_profit_cents", "money"),
+    ],
+    "supplier": [
+        *_TRAFFIC, *_LEADS,
+        ("Payouts", "cost_cents", "money"), ("Returns", "returns", "count"),
+        ("Net payouts", "net_cost_cents", "money"),
+    ],
+    "buyer": [
+        ("Pings", "buyer_pings", "count"), ("Bids", "bids", "count"),
+        ("Average bid", "average_bid_cents", "money"), ("Bought", "sales", "count"),
+        ("Spent", "revenue_cents", "money"), ("Returns", "returns", "count"),
+        ("Net spent", "net_revenue_cents", "money"),
+    ],
+}  # fmt: skip
 
 # The dashboard's ranges: how many days back from today, in the reader's time zone.
 RANGES = {"today": 1, "7d": 7, "30d": 30}
@@ -79,9 +107,10 @@ async def dashboard(request: Request) -> Response:
     if isinstance(query, Refusal):
         return console_page(request, "dashboard.html", 400, errors=problems(query), **context)
     found = await runtime.reports.dashboard(query)
+    view = view_of(principal)
     return console_page(
-        request, "dashboard.html", query=query, summary=found.summary.metrics(),
-        figures=figures(query, series_grouping(query), found.series),
+        request, "dashboard.html", query=query, summary=found.summary.metrics(), view=view,
+        figures=figures(query, series_grouping(query), found.series, view),
         tops={kind: [(row.key, row.tally.metrics()) for row in rows]
               for kind, rows in found.tops.items()},
         **context,
@@ -119,7 +148,8 @@ async def reports(request: Request) -> Response:
     runtime = runtime_of(request)
     query, form = _report_query(principal, request.query_params)
     context: dict[str, Any] = {"form": form, "groupings": GROUPINGS, "tests": TESTS,
-               "names": names_of(runtime.catalog), "csv": csv_link(form)}  # fmt: skip
+               "names": names_of(runtime.catalog), "csv": csv_link(form),
+               "columns": COLUMNS[view_of(principal)]}  # fmt: skip
     if isinstance(query, Refusal):
         return console_page(request, "reports.html", 400, errors=problems(query), **context)
     found = await runtime.reports.report(query)
