@@ -513,3 +513,10 @@ class NoCalls:
 
     async def since(self, moment: float, limit: int) -> list[CallSample]:
         return []
+
+
+class NoConsent:
+    """The consent ledger with no lead in it."""
+
+    async def bundle(self, lead_id: str) -> dict[str, object] | None:
+        return None

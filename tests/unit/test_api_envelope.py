@@ -40,6 +40,7 @@ from tests.unit.fakes import (
     MemoryAuditLog,
     MemoryReturns,
     NoCalls,
+    NoConsent,
     NoControl,
     NoLeads,
     NothingToFlush,
@@ -92,6 +93,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             lead_list=NoLeads(),
             health=HealthService(NoCalls(), counters, SystemClock()),
             admin_token="admin-token-for-tests",
+            consent=NoConsent(),
         )
 
     app = create_app(runtime)

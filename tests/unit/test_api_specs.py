@@ -37,6 +37,7 @@ from tests.unit.fakes import (
     MemoryAuditLog,
     MemoryReturns,
     NoCalls,
+    NoConsent,
     NoControl,
     NoLeads,
     NothingToFlush,
@@ -113,6 +114,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             lead_list=NoLeads(),
             health=HealthService(NoCalls(), counters, SystemClock()),
             admin_token=None,
+            consent=NoConsent(),
         )
 
     app = create_app(runtime)

@@ -353,3 +353,11 @@ class CallSamples(Protocol):
     async def since(self, moment: float, limit: int) -> list[CallSample]:
         """Up to ``limit`` calls started at or after ``moment`` (epoch seconds), newest first."""
         ...
+
+
+class ConsentEvidence(Protocol):
+    """The consent ledger as operators read it (docs/consent.md)."""
+
+    async def bundle(self, lead_id: str) -> dict[str, object] | None:
+        """A lead's consent record, ledger entries and their proof; None for no such lead."""
+        ...

@@ -11,6 +11,7 @@ from pickpost.services.ping import PingService
 from pickpost.services.ports import (
     AdminViews,
     AuditLog,
+    ConsentEvidence,
     FlushableRecorder,
     LeadList,
     TrafficCounts,
@@ -39,6 +40,7 @@ class Runtime:
     people: People
     sessions: SessionPolicy
     health: HealthService  # buyers' recent calls and the caps' counters
+    consent: ConsentEvidence
 
     @property
     def catalog(self) -> Catalog:
