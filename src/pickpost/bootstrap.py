@@ -21,6 +21,7 @@ from pickpost.infra.recorder import LogWriter
 from pickpost.infra.redaction import withhold_exception_messages
 from pickpost.infra.redis_counters import RedisCounters
 from pickpost.infra.sql.audit import SqlAuditLog
+from pickpost.infra.sql.call_samples import SqlCallSamples
 from pickpost.infra.sql.consent_ledger import SqlConsentLedger
 from pickpost.infra.sql.counters import SqlCounters
 from pickpost.infra.sql.engine import make_engine
@@ -39,6 +40,7 @@ from pickpost.services.auction import Auction, AuctionTiming
 from pickpost.services.catalog_refresh import CatalogHolder, CatalogRefresher
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
+from pickpost.services.health import HealthService
 from pickpost.services.marks import DuplicateMarks
 from pickpost.services.people import People, SessionPolicy
 from pickpost.services.periodic import Periodic
@@ -176,6 +178,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             lead_list=SqlLeadList(engine, personal),
             admin_token=token,
             people=People(SqlPeople(engine), Argon2Passwords(), audit, counters, clock),
+            health=HealthService(SqlCallSamples(engine), counters, clock),
             sessions=SessionPolicy(
                 key_bytes(session_key),
                 settings.session_idle_s,

@@ -9,6 +9,7 @@ import orjson
 
 from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest
 from pickpost.domain.audit import AuditEntry, AuditPage, AuditQuery
+from pickpost.domain.health import CallSample
 from pickpost.domain.lead import (
     ConsentRecord,
     InterruptedLead,
@@ -508,6 +509,13 @@ class NoLeads:
     async def stream(self, query: LeadQuery) -> AsyncIterator[dict[str, object]]:
         for lead in (await self.page(query)).leads:
             yield lead
+
+
+class NoCalls:
+    """No buyer calls recorded."""
+
+    async def since(self, moment: float, limit: int) -> list[CallSample]:
+        return []
 
 
 class NoConsent:

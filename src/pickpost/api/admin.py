@@ -165,18 +165,19 @@ async def _operator(request: Request) -> Principal | Response:
     return await _allowed(request, Need.OPERATE)
 
 
-async def _switch(
-    request: Request, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
-) -> Response:
-    runtime = runtime_of(request)
-    principal = await _operator(request)
-    if isinstance(principal, Response):
-        return principal
-    missing = await runtime.control.set_paused(campaign_id, kind, item_id, paused)
-    if missing == "campaign":
-        return _not_found(f"campaign {campaign_id}")
+async def switch(
+    request: Request,
+    principal: Principal,
+    campaign_id: str,
+    kind: PausableKind,
+    item_id: str,
+    paused: bool,
+) -> PausableKind | None:
+    """Pause or resume a campaign, or one of its buyers or suppliers, and audit it (the API
+    and the console alike); what does not exist, if anything (then nothing changed)."""
+    missing = await runtime_of(request).control.set_paused(campaign_id, kind, item_id, paused)
     if missing is not None:
-        return _not_found(f"{missing} {item_id} in campaign {campaign_id}")
+        return missing
     target = f"campaign {campaign_id}" + ("" if kind == "campaign" else f"/{kind} {item_id}")
     await _audit(
         request,
@@ -187,6 +188,20 @@ async def _switch(
         {"paused": not paused},
         {"paused": paused},
     )
+    return None
+
+
+async def _switch(
+    request: Request, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
+) -> Response:
+    principal = await _operator(request)
+    if isinstance(principal, Response):
+        return principal
+    missing = await switch(request, principal, campaign_id, kind, item_id, paused)
+    if missing == "campaign":
+        return _not_found(f"campaign {campaign_id}")
+    if missing is not None:
+        return _not_found(f"{missing} {item_id} in campaign {campaign_id}")
     return json_response({"campaign_id": campaign_id, kind: item_id, "paused": paused})
 
 

@@ -10,6 +10,7 @@ from pickpost.buyers.wire import Delivery, OutboundRequest
 from pickpost.domain.audit import AuditEntry, AuditPage, AuditQuery
 from pickpost.domain.caps import Charge
 from pickpost.domain.catalog import Catalog
+from pickpost.domain.health import CallSample
 from pickpost.domain.lead import (
     ConsentRecord,
     InterruptedLead,
@@ -285,6 +286,10 @@ class CounterStore(Protocol):
         the given order) that would take its counter above its limit."""
         ...
 
+    async def values(self, charges: Sequence[Charge]) -> dict[str, int]:
+        """The live values of the charges' counters (absent or expired ones left out)."""
+        ...
+
     async def exceeded(self, charges: Sequence[Charge]) -> Charge | None:
         """The first charge that would take its counter above its limit, changing nothing:
         an advisory check (the charge itself is what holds the cap)."""
@@ -344,6 +349,14 @@ class SystemClock:
 
 
 SYSTEM_CLOCK = SystemClock()
+
+
+class CallSamples(Protocol):
+    """Recent buyer calls, for live health."""
+
+    async def since(self, moment: float, limit: int) -> list[CallSample]:
+        """Up to ``limit`` calls started at or after ``moment`` (epoch seconds), newest first."""
+        ...
 
 
 class ConsentEvidence(Protocol):

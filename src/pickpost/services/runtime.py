@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pickpost.domain.catalog import Catalog
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
+from pickpost.services.health import HealthService
 from pickpost.services.people import People, SessionPolicy
 from pickpost.services.ping import PingService
 from pickpost.services.ports import (
@@ -38,6 +39,7 @@ class Runtime:
     admin_token: str | None
     people: People
     sessions: SessionPolicy
+    health: HealthService  # buyers' recent calls and the caps' counters
     consent: ConsentEvidence
 
     @property
