@@ -6,7 +6,14 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.staticfiles import StaticFiles
 
-from pickpost.api.console import audit_page, people_pages, sign_in
+from pickpost.api.console import (
+    audit_page,
+    lead_page,
+    leads_page,
+    people_pages,
+    returns_pages,
+    sign_in,
+)
 from pickpost.api.console.page import PREFIX, STATIC, console_page, signed_in
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -37,5 +44,8 @@ def install(app: FastAPI) -> None:
     app.include_router(sign_in.router)
     app.include_router(people_pages.router)
     app.include_router(audit_page.router)
+    app.include_router(leads_page.router)
+    app.include_router(lead_page.router)
+    app.include_router(returns_pages.router)
     assets = str(files("pickpost.api.console").joinpath("static"))
     app.mount(STATIC, _Assets(directory=assets), "console-static")
