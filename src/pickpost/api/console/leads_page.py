@@ -93,7 +93,9 @@ async def leads_csv(request: Request) -> Response:
     if isinstance(query, Refusal):
         context = {"search": search_of(request.query_params), "statuses": STATUSES}
         return console_page(request, "leads.html", 400, errors=errors_of(query), **context)
-    return csv_stream(csv_lines(runtime_of(request).lead_list.stream(query)), "leads.csv")
+    response = csv_stream(csv_lines(runtime_of(request).lead_list.stream(query)), "leads.csv")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 STATUSES = ("sold", "not_sold", "selling", "unknown", "interrupted")
