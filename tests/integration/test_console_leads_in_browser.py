@@ -64,6 +64,13 @@ def test_search_open_return_and_approve_in_the_browser(browser: webdriver.Chrome
                              landing_page_url="https://quotes.example/solar")  # fmt: skip
     lead_id = answer.json()["lead_id"]
     price = sut.lead(lead_id)["sales"][0]["buyer_price_cents"]
+    # Another lead's return, left open: the queue shows both.
+    waiting = sut.direct_post(CAMPAIGN, phone=f"737558{random.randrange(10_000):04d}").json()
+    sut.http.post(
+        "/api/v1/returns",
+        json={"lead_id": waiting["lead_id"], "reason": "Wrong number", "note": "left open"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
     before = _net_revenue(sut)
     name = add_user(sut, "admin")
     base = sut.server.base_url
