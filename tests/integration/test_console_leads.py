@@ -221,3 +221,25 @@ def test_bulk_returns_through_the_two_step_form(sut: System) -> None:
               "key": "field:phone", "reason_column": "Why"},
     )  # fmt: skip
     assert "the sale has a return already" in again.text
+
+
+def test_a_buyer_user_returns_its_own_purchase_and_sees_no_one_elses(sut: System) -> None:
+    phone = _phone()
+    lead_id = _sold(sut, phone)  # bought by xml
+    page = f"/console/leads/{lead_id}"
+    other = signed_in(sut, add_user(sut, "buyer", scope="d1"))
+    refused = other.get(page)
+    assert refused.status_code == 404
+    assert phone not in refused.text
+    assert _lead_links(other.get("/console/leads", params={"phone": phone})) == []
+
+    buyer = signed_in(sut, add_user(sut, "buyer", scope="xml"))
+    shown = buyer.get(page)
+    assert shown.status_code == 200
+    assert phone in shown.text  # it bought the lead
+    assert "Supplier direct post" not in shown.text  # the supplier's own request is not its
+    opened = post_form(buyer, page, f"{page}/returns", buyer_id="xml", reason="Bad data")
+    assert opened.status_code == 303, opened.text
+    queue = buyer.get("/console/returns")
+    assert f'href="/console/leads/{lead_id}"' in queue.text
+    assert "/approve" not in queue.text  # buyers open returns, operators decide them

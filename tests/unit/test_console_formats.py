@@ -4,6 +4,7 @@ import pytest
 from starlette.datastructures import FormData, UploadFile
 
 from pickpost.api.console.formats import local, money, pretty, tone
+from pickpost.api.console.page import templates
 from pickpost.api.console.returns_pages import mapping_of
 from pickpost.domain.returns import KeyKind
 
@@ -59,3 +60,20 @@ def test_an_incomplete_mapping_says_what_is_missing(
     fields: list[tuple[str, str | UploadFile]],
 ) -> None:
     assert isinstance(mapping_of(FormData(fields)), str)
+
+
+def test_a_recorded_body_is_shown_indented_or_marked_truncated() -> None:
+    wire = templates.get_template("_wire.html")
+    whole = wire.render(
+        label="Response", headers={"Authorization": "[withheld]"},
+        body={"text": '{"accepted":true}', "bytes": 17, "truncated": False},
+    )  # fmt: skip
+    assert "{\n  &#34;accepted&#34;: true\n}" in whole
+    assert '<span class="withheld">[withheld]</span>' in whole
+    assert "truncated" not in whole
+    cut = wire.render(
+        label="Request", headers=None, body={"text": '{"a": "xx', "bytes": 40000, "truncated": True}
+    )
+    assert "40000 bytes" in cut
+    assert "truncated: the first 9 characters are kept" in cut
+    assert "{&#34;a&#34;: &#34;xx&#10;… [truncated]</pre>" in cut
