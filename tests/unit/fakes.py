@@ -502,6 +502,16 @@ class NoLeads:
     async def page(self, query: LeadQuery) -> LeadPage:
         return LeadPage([], None)
 
+    async def details(self, lead_ids: list[str]) -> dict[str, dict[str, object]]:
+        return {}
+
     async def stream(self, query: LeadQuery) -> AsyncIterator[dict[str, object]]:
         for lead in (await self.page(query)).leads:
             yield lead
+
+
+class NoConsent:
+    """The consent ledger with no lead in it."""
+
+    async def bundle(self, lead_id: str) -> dict[str, object] | None:
+        return None

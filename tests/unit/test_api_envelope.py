@@ -38,6 +38,7 @@ from tests.unit.fakes import (
     FlushingRecorder,
     MemoryAuditLog,
     MemoryReturns,
+    NoConsent,
     NoControl,
     NoLeads,
     NothingToFlush,
@@ -89,6 +90,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             reports=ReportService(EmptyRollups(), NothingToFlush()),
             lead_list=NoLeads(),
             admin_token="admin-token-for-tests",
+            consent=NoConsent(),
         )
 
     app = create_app(runtime)
@@ -196,7 +198,10 @@ async def test_the_admin_routes_are_behind_the_bearer_scheme(client: httpx.Async
     for _, operation in admin:
         assert operation["security"] == [{name: []}]
         assert {"400", "401"} <= set(operation["responses"])
-    others = [op for p, op in _operations(spec) if not p.startswith("/api/")]
+    public = [op for p, op in _operations(spec) if p.startswith("/public/")]
+    assert len(public) >= 9
+    assert all(op["security"] == [{name: []}] for op in public)
+    others = [op for p, op in _operations(spec) if not p.startswith(("/api/", "/public/"))]
     assert others
     assert all("security" not in op for op in others)
 

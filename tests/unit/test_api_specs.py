@@ -35,6 +35,7 @@ from tests.unit.fakes import (
     FlushingRecorder,
     MemoryAuditLog,
     MemoryReturns,
+    NoConsent,
     NoControl,
     NoLeads,
     NothingToFlush,
@@ -110,6 +111,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             reports=ReportService(EmptyRollups(), NothingToFlush()),
             lead_list=NoLeads(),
             admin_token=None,
+            consent=NoConsent(),
         )
 
     app = create_app(runtime)

@@ -25,9 +25,7 @@ NO_BID = "no_bid"
 TIMEOUT = "timeout"
 ERROR = "error"
 REFUSED = "refused:"  # refused:<endpoint>:<code>, a supplier request answered with an error
-# An id no supplier or buyer has (ids are letters, digits, '_', '.' and '-'): a scoped filter
-# on another finds nothing. Not a NUL, which PostgreSQL refuses in text.
-NOBODY = "(nobody)"
+NOBODY = "\x00"  # an id no supplier or buyer has: a scoped filter on another finds nothing
 
 
 class Grouping(StrEnum):

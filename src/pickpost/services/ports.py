@@ -113,6 +113,10 @@ class LeadList(Protocol):
 
     async def page(self, query: LeadQuery) -> LeadPage: ...
 
+    async def details(self, lead_ids: list[str]) -> dict[str, dict[str, object]]:
+        """Fields (opened), the supplier's answer, sales and approved returns of these leads."""
+        ...
+
     def stream(self, query: LeadQuery) -> AsyncIterator[dict[str, object]]:
         """Every matching lead, in constant memory whatever their number."""
         ...
@@ -340,3 +344,11 @@ class SystemClock:
 
 
 SYSTEM_CLOCK = SystemClock()
+
+
+class ConsentEvidence(Protocol):
+    """The consent ledger as operators read it (docs/consent.md)."""
+
+    async def bundle(self, lead_id: str) -> dict[str, object] | None:
+        """A lead's consent record, ledger entries and their proof; None for no such lead."""
+        ...

@@ -10,6 +10,7 @@ from pickpost.services.ping import PingService
 from pickpost.services.ports import (
     AdminViews,
     AuditLog,
+    ConsentEvidence,
     FlushableRecorder,
     LeadList,
     TrafficCounts,
@@ -37,6 +38,7 @@ class Runtime:
     admin_token: str | None
     people: People
     sessions: SessionPolicy
+    consent: ConsentEvidence
 
     @property
     def catalog(self) -> Catalog:

@@ -22,6 +22,7 @@ from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.ping import PingRecord
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
+from pickpost.infra.sql.consent_ledger import append_claim, append_delivered, head_columns
 from pickpost.infra.sql.rows import at, call_row, epoch, ping_record
 
 # Statements of the POST path, built once: building one per call (``.values(**row)``) cost
@@ -38,7 +39,13 @@ _FINISH_SALE = (
         reason=sa.bindparam("b_reason"),
         updated_at=sa.bindparam("b_updated_at"),
     )
-    .returning(schema.sales.c.lead_id)
+    .returning(
+        schema.sales.c.lead_id,
+        schema.sales.c.buyer_id,
+        schema.sales.c.bid_id,
+        # The lead's consent chain head, for the consent_delivered entry of a sale sold.
+        *head_columns("sales.lead_id"),
+    )
 )
 
 _FIND_OUTCOME = sa.select(
@@ -86,6 +93,36 @@ _CUT_OFF_SALES = (
 )
 
 
+def lead_row(lead: NewLead, personal: PersonalData) -> dict[str, object]:
+    """A lead's row as its POST claims it: selling, nothing paid yet, personal fields sealed."""
+    created = at(lead.created_at)
+    return {
+        "id": lead.lead_id,
+        "campaign_id": lead.campaign_id,
+        "supplier_id": lead.supplier_id,
+        "ping_id": lead.ping_id,
+        "request_id": lead.request_id,
+        "created_at": created,
+        "updated_at": created,
+        "test": lead.test,
+        "status": LeadStatus.SELLING.value,
+        "payout_cents": 0,
+        "fields": personal.seal(lead.campaign_id, lead.fields),
+    }
+
+
+def consent_row(consent: ConsentRecord, lead: NewLead, personal: PersonalData) -> dict[str, object]:
+    """A lead's consent record, its evidence sealed as the lead's personal fields are."""
+    return {
+        "lead_id": consent.lead_id,
+        "ping_id": consent.ping_id,
+        "consented_at": at(consent.consented_at),
+        "bids_shown": consent.bids_shown,
+        "bids_picked": consent.bids_picked,
+        "evidence": personal.seal(lead.campaign_id, dict(consent.evidence)),
+    }
+
+
 class SqlLeadStore:
     def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
         self._engine = engine
@@ -125,43 +162,18 @@ class SqlLeadStore:
         )
 
     async def claim(self, lead: NewLead, consent: ConsentRecord) -> bool:
-        created = at(lead.created_at)
         personal = self._personal
         # Hashed from the values as given, before they are encrypted.
         lookups = personal.lookups(lead.campaign_id, lead.fields)
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(
-                    _INSERT_LEAD,
-                    {
-                        "id": lead.lead_id,
-                        "campaign_id": lead.campaign_id,
-                        "supplier_id": lead.supplier_id,
-                        "ping_id": lead.ping_id,
-                        "request_id": lead.request_id,
-                        "created_at": created,
-                        "updated_at": created,
-                        "test": lead.test,
-                        "status": LeadStatus.SELLING.value,
-                        "payout_cents": 0,
-                        "fields": personal.seal(lead.campaign_id, lead.fields),
-                    },
-                )
-                await conn.execute(
-                    _INSERT_CONSENT,
-                    {
-                        "lead_id": consent.lead_id,
-                        "ping_id": consent.ping_id,
-                        "consented_at": at(consent.consented_at),
-                        "bids_shown": consent.bids_shown,
-                        "bids_picked": consent.bids_picked,
-                        "evidence": personal.seal(lead.campaign_id, dict(consent.evidence)),
-                    },
-                )
+                await conn.execute(_INSERT_LEAD, lead_row(lead, personal))
+                await conn.execute(_INSERT_CONSENT, consent_row(consent, lead, personal))
                 if lookups:
                     await conn.execute(
                         _INSERT_LOOKUPS, [{"lead_id": lead.lead_id, **row} for row in lookups]
                     )
+                await append_claim(conn, consent)
         except IntegrityError:
             return False
         return True
@@ -197,7 +209,7 @@ class SqlLeadStore:
 
     async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
         async with self._engine.begin() as conn:
-            lead_id = (
+            sale = (
                 await conn.execute(
                     _FINISH_SALE,
                     {
@@ -207,12 +219,16 @@ class SqlLeadStore:
                         "b_updated_at": datetime.now(UTC),
                     },
                 )
-            ).scalar_one()
+            ).one()
+            lead_id = sale.lead_id
             await conn.execute(
                 schema.buyer_calls.insert(),
                 [call_row(call, None, lead_id, self._personal.seal_call)],
             )
             await conn.execute(_PROGRESS, {"b_lead_id": lead_id, "b_updated_at": datetime.now(UTC)})
+            if status is SaleStatus.SOLD:
+                head = None if sale.head_seq is None else (sale.head_seq, sale.head_hash)
+                await append_delivered(conn, lead_id, head, sale_id, sale.buyer_id, sale.bid_id)
 
     async def finish_lead(
         self, outcome: StoredOutcome, payout: int, stale_before: float | None = None

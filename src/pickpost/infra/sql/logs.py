@@ -11,6 +11,34 @@ from pickpost.infra.sql import schema
 from pickpost.infra.sql.rows import at, call_row, ping_row
 
 
+def sealed_ping_row(record: PingRecord, personal: PersonalData) -> dict[str, object]:
+    """A ping's row with its personal values sealed."""
+    row = ping_row(record)
+    row["lead"] = personal.seal(record.campaign_id, record.lead)
+    row["ping_values"] = personal.seal(record.campaign_id, record.ping_values)
+    return row
+
+
+def request_row(log: RequestLog, personal: PersonalData) -> dict[str, object]:
+    """A supplier request's row. Refused requests too: what a supplier sent is personal until
+    a campaign's fields say otherwise."""
+    return {
+        "id": log.request_id,
+        "endpoint": log.endpoint,
+        "received_at": at(log.received_at),
+        "duration_ms": round(log.duration_ms, 3),
+        "http_status": log.http_status,
+        "code": log.code,
+        "campaign_id": log.campaign_id,
+        "supplier_id": log.supplier_id,
+        "ping_id": log.ping_id,
+        "lead_id": log.lead_id,
+        "remote_addr": log.remote_addr,
+        "request": personal.seal(log.campaign_id, log.request),
+        "response": log.response,
+    }
+
+
 class SqlLogStore:
     """Writes the logs in batches, behind the responses: encrypting their personal values
     here keeps that cost off the PING and POST answers."""
@@ -19,20 +47,15 @@ class SqlLogStore:
         self._engine = engine
         self._personal = personal
 
-    def _ping_row(self, record: PingRecord) -> dict[str, object]:
-        seal = self._personal.seal
-        row = ping_row(record)
-        row["lead"] = seal(record.campaign_id, record.lead)
-        row["ping_values"] = seal(record.campaign_id, record.ping_values)
-        return row
-
     async def write_logs(self, pings: Sequence[PingLog], requests: Sequence[RequestLog]) -> None:
-        seal = self._personal.seal
+        personal = self._personal
         async with self._engine.begin() as conn:
             if pings:
-                await conn.execute(schema.pings.insert(), [self._ping_row(p.record) for p in pings])
+                await conn.execute(
+                    schema.pings.insert(), [sealed_ping_row(p.record, personal) for p in pings]
+                )
             calls = [
-                call_row(c, p.record.ping_id, None, self._personal.seal_call)
+                call_row(c, p.record.ping_id, None, personal.seal_call)
                 for p in pings
                 for c in p.calls
             ]
@@ -40,25 +63,5 @@ class SqlLogStore:
                 await conn.execute(schema.buyer_calls.insert(), calls)
             if requests:
                 await conn.execute(
-                    schema.requests.insert(),
-                    [
-                        {
-                            "id": r.request_id,
-                            "endpoint": r.endpoint,
-                            "received_at": at(r.received_at),
-                            "duration_ms": round(r.duration_ms, 3),
-                            "http_status": r.http_status,
-                            "code": r.code,
-                            "campaign_id": r.campaign_id,
-                            "supplier_id": r.supplier_id,
-                            "ping_id": r.ping_id,
-                            "lead_id": r.lead_id,
-                            "remote_addr": r.remote_addr,
-                            # Refused requests too: what a supplier sent is personal until a
-                            # campaign's fields say otherwise.
-                            "request": seal(r.campaign_id, r.request),
-                            "response": r.response,
-                        }
-                        for r in requests
-                    ],
+                    schema.requests.insert(), [request_row(r, personal) for r in requests]
                 )

@@ -18,7 +18,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pickpost.domain.buckets import BUCKET_S
-from pickpost.domain.reports import LeadRollup, LeadTestFilter, ReportQuery, TrafficRollup
+from pickpost.domain.reports import (
+    NOBODY,
+    LeadRollup,
+    LeadTestFilter,
+    ReportQuery,
+    TrafficRollup,
+)
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.rows import at, utc
 
@@ -248,9 +254,10 @@ def _summed(
     if query.campaigns:
         conditions.append(columns.campaign_id.in_(sorted(query.campaigns)))
     if query.suppliers:
-        conditions.append(columns.supplier_id.in_(sorted(query.suppliers)))
+        # NOBODY (a scoped user asking for another's) matches nothing; PostgreSQL refuses NUL.
+        conditions.append(columns.supplier_id.in_(sorted(query.suppliers - {NOBODY})))
     if query.buyers:
-        conditions.append(columns.buyer_id.in_(sorted(query.buyers)))
+        conditions.append(columns.buyer_id.in_(sorted(query.buyers - {NOBODY})))
     if query.test is not LeadTestFilter.INCLUDE:
         conditions.append(columns.test == (query.test is LeadTestFilter.ONLY))
     by = getattr(columns, kind)

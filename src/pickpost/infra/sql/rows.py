@@ -1,7 +1,7 @@
 """Conversions between domain values and table rows, shared by the SQL stores."""
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,6 +93,14 @@ def call_row(
     }
 
 
+_BID_FIELDS = tuple(f.name for f in fields(OfferedBid))
+
+
+def bid_dict(bid: OfferedBid) -> dict[str, Any]:
+    """``asdict(bid)`` without its deep copy (the row is only serialised): many times faster."""
+    return {name: getattr(bid, name) for name in _BID_FIELDS}
+
+
 def ping_row(record: PingRecord) -> dict[str, Any]:
     return {
         "id": record.ping_id,
@@ -104,7 +112,7 @@ def ping_row(record: PingRecord) -> dict[str, Any]:
         "test": record.test,
         "lead": record.lead,
         "ping_values": record.ping_values,
-        "bids": [asdict(bid) for bid in record.bids],
+        "bids": [bid_dict(bid) for bid in record.bids],
         "buyers_pinged": record.buyers_pinged,
     }
 
