@@ -151,7 +151,7 @@ async def list_returns(
         errors.append(FieldError("since", DATE_FORMAT))
     if until and end is None:
         errors.append(FieldError("until", DATE_FORMAT))
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_return_cursor(cursor) if cursor else None
     if cursor and after is None:
         errors.append(FieldError("cursor", "is not a cursor this API returned"))
     if errors:
@@ -161,7 +161,7 @@ async def list_returns(
         chosen, campaign or None, buyer or None, supplier or None, start, end, after, limit
     )
     page = await runtime_of(request).returns.listing(principal, query)
-    next_cursor = None if page.next is None else _encode_cursor(page.next)
+    next_cursor = None if page.next is None else encode_return_cursor(page.next)
     return json_response({"returns": [shown(r) for r in page.returns], "next_cursor": next_cursor})
 
 
@@ -323,13 +323,13 @@ def _report(report: BulkReport) -> dict[str, object]:
     }
 
 
-def _encode_cursor(position: ReturnPosition) -> str:
+def encode_return_cursor(position: ReturnPosition) -> str:
     """Opaque to clients: the position of the last return of a page."""
     text = f"{position.opened_at.astimezone(UTC).isoformat()}|{position.return_id}"
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> ReturnPosition | None:
+def decode_return_cursor(cursor: str) -> ReturnPosition | None:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, return_id = text.partition("|")

@@ -6,7 +6,16 @@ from typing import Any
 from fastapi import FastAPI, Response
 from starlette.staticfiles import StaticFiles
 
-from pickpost.api.console import audit_page, directory, insight, people_pages, sign_in
+from pickpost.api.console import (
+    audit_page,
+    directory,
+    insight,
+    lead_page,
+    leads_page,
+    people_pages,
+    returns_pages,
+    sign_in,
+)
 from pickpost.api.console.page import STATIC
 
 
@@ -27,5 +36,8 @@ def install(app: FastAPI) -> None:
     app.include_router(sign_in.router)
     app.include_router(people_pages.router)
     app.include_router(audit_page.router)
+    app.include_router(leads_page.router)
+    app.include_router(lead_page.router)
+    app.include_router(returns_pages.router)
     assets = str(files("pickpost.api.console").joinpath("static"))
     app.mount(STATIC, _Assets(directory=assets), "console-static")
