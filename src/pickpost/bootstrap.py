@@ -4,6 +4,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -20,6 +21,8 @@ from pickpost.infra.recorder import LogWriter
 from pickpost.infra.redaction import withhold_exception_messages
 from pickpost.infra.redis_counters import RedisCounters
 from pickpost.infra.sql.audit import SqlAuditLog
+from pickpost.infra.sql.call_samples import SqlCallSamples
+from pickpost.infra.sql.consent_ledger import SqlConsentLedger
 from pickpost.infra.sql.counters import SqlCounters
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.keys import Masters, SqlKeyring
@@ -37,6 +40,7 @@ from pickpost.services.auction import Auction, AuctionTiming
 from pickpost.services.catalog_refresh import CatalogHolder, CatalogRefresher
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
+from pickpost.services.health import HealthService
 from pickpost.services.marks import DuplicateMarks
 from pickpost.services.people import People, SessionPolicy
 from pickpost.services.periodic import Periodic
@@ -139,6 +143,16 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         refreshes = Periodic("rollup-refresh", settings.rollup_refresh_s, rollups.refresh)
         refreshes.start()
         stack.push_async_callback(refreshes.close)
+        consent = SqlConsentLedger(engine, personal)
+        # Closed days get their consent root on whichever node comes first (docs/consent.md).
+        seals = Periodic(
+            "consent-seal",
+            settings.consent_seal_every_s,
+            lambda: consent.seal(datetime.now(UTC)),
+            at_start=True,
+        )
+        seals.start()
+        stack.push_async_callback(seals.close)
 
         auction = Auction(transport, AuctionTiming(reserve_ms=settings.reserve_ms), clock)
         caps, marks = Caps(counters), DuplicateMarks(counters)
@@ -164,11 +178,13 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             lead_list=SqlLeadList(engine, personal),
             admin_token=token,
             people=People(SqlPeople(engine), Argon2Passwords(), audit, counters, clock),
+            health=HealthService(SqlCallSamples(engine), counters, clock),
             sessions=SessionPolicy(
                 key_bytes(session_key),
                 settings.session_idle_s,
                 settings.session_absolute_s,
             ),
+            consent=consent,
         )
 
 

@@ -1,8 +1,9 @@
 """The ``pickpost`` command line: serve, load, migrate, campaigns, users, purge, keys,
-simbuyers, demo, seed."""
+consent, simbuyers, demo, seed."""
 
 import asyncio
 import base64
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
 from importlib.resources import as_file
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -37,11 +39,13 @@ from pickpost.cli_errors import (
 from pickpost.cli_users import users_app
 from pickpost.demo import FILES as DEMO
 from pickpost.domain.audit import AuditEntry
+from pickpost.domain.consent_ledger import DayRoot, root_from_json, verify_escrowed
 from pickpost.infra.crypto import DataKeyError, new_data_key
 from pickpost.infra.metrics import MULTIPROC_ENV
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql.audit import SqlAuditLog
 from pickpost.infra.sql.campaigns import list_campaigns, set_archived
+from pickpost.infra.sql.consent_ledger import SqlConsentLedger, VerifyReport
 from pickpost.infra.sql.engine import DatabaseUrlError, driver_url, make_engine
 from pickpost.infra.sql.keys import Masters, Rotation, SqlKeyring, rotate
 from pickpost.infra.sql.migrate import upgrade
@@ -314,6 +318,127 @@ def keys_rotate(database: DatabaseOpt = DEFAULT_DB) -> None:
         f"data keys re-wrapped: {rotation.rewrapped}; new values use data key "
         f"{rotation.new_value_key}"
     )
+
+
+consent_app = typer.Typer(
+    help="The consent ledger (docs/consent.md): verify it, seal closed days, export the roots."
+)
+app.add_typer(consent_app, name="consent")
+SinceOpt = Annotated[str | None, typer.Option("--since", help="from this UTC day on (YYYY-MM-DD)")]
+
+
+def _since(since: str | None) -> date | None:
+    if since is None:
+        return None
+    try:
+        return date.fromisoformat(since)
+    except ValueError:
+        raise Failure(f"--since: {since!r} is not a day (YYYY-MM-DD)", 2) from None
+
+
+def _consent_ledger(database: str, work: Callable[[SqlConsentLedger], Awaitable[T]]) -> T:
+    """Run ``work`` on the ledger of ``database``; evidence is opened with PICKPOST_DATA_KEY
+    when set (without it, encrypted evidence is not compared with its commitment)."""
+    masters = _masters(Settings())
+    _migrated(database)
+
+    async def run(engine: AsyncEngine) -> T:
+        catalog = await SqlCatalogSource(engine).load()
+        keys = SqlKeyring(engine, masters)
+        if masters.current is not None:
+            keys = await SqlKeyring.open(engine, masters)
+        return await work(SqlConsentLedger(engine, PersonalData(lambda: catalog, keys)))
+
+    return _on_database(database, run, DataKeyError)
+
+
+@consent_app.command("verify")
+def consent_verify(
+    lead: Annotated[str | None, typer.Option("--lead", help="one lead's chain only")] = None,
+    since: SinceOpt = None,
+    against: Annotated[
+        Path | None,
+        typer.Option("--against", help="roots exported earlier (consent roots): still stored?"),
+    ] = None,
+    database: DatabaseOpt = DEFAULT_DB,
+) -> None:
+    """Recompute the leads' chains and the sealed days' roots, and check them against the
+    consent records and sales they attest (and with --against, the stored roots against
+    copies published or escrowed). Exits 1 naming each thing tampered with."""
+    if lead is not None and since is not None:
+        raise Failure("give --lead or --since, not both", 2)
+    day = _since(since)
+    escrowed = [] if against is None else _escrowed(against)
+
+    async def run(ledger: SqlConsentLedger) -> tuple[VerifyReport, list[DayRoot]]:
+        return await ledger.verify(lead, day), await ledger.roots()
+
+    report, stored = _consent_ledger(database, run)
+    if lead is not None and not report.leads and not report.predating:
+        raise Failure(f"no lead {lead} in the consent ledger", 2)
+    report.problems += verify_escrowed(stored, escrowed)
+    for problem in report.problems:
+        print(f"tampered: {problem}")
+    print(
+        f"leads: {report.leads}, entries: {report.entries}, sealed days: {report.days}, "
+        f"evidence not opened (purged, or no key): {report.unopened}, "
+        f"leads from before the ledger: {report.predating}"
+    )
+    if report.problems:
+        raise Failure(f"the consent ledger does not verify: {len(report.problems)} problem(s)")
+    console.print("the consent ledger verifies")
+
+
+def _escrowed(path: Path) -> list[DayRoot]:
+    """The roots of a ``consent roots`` export."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [root_from_json(json.loads(line)) for line in lines if line.strip()]
+    except OSError as error:
+        raise Failure(f"cannot read {path}: {error.strerror or error}", 2) from None
+    except (ValueError, TypeError) as error:
+        raise Failure(f"{path} is not an export of `pickpost consent roots`: {error}", 2) from None
+
+
+@consent_app.command("seal-days")
+def consent_seal_days(database: DatabaseOpt = DEFAULT_DB) -> None:
+    """Compute the root of every closed UTC day (an hour's grace after midnight) not sealed
+    yet; serve does this every PICKPOST_CONSENT_SEAL_EVERY_S seconds."""
+
+    async def run(ledger: SqlConsentLedger) -> list[DayRoot]:
+        return await ledger.seal(datetime.now(UTC))
+
+    sealed = _consent_ledger(database, run)
+    for root in sealed:
+        console.print(f"sealed {root.day}: {root.entries} entries, root {root.root}")
+    console.print(f"days sealed: {len(sealed)}")
+
+
+@consent_app.command("roots")
+def consent_roots(
+    since: SinceOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="write to this file (default: print)")
+    ] = None,
+    database: DatabaseOpt = DEFAULT_DB,
+) -> None:
+    """Export the sealed days' roots, one JSON object a line, to publish or escrow: the
+    newest root pins every day before it."""
+    day = _since(since)
+
+    async def run(ledger: SqlConsentLedger) -> list[DayRoot]:
+        return await ledger.roots(day)
+
+    lines = [json.dumps(root.as_json(), sort_keys=True) for root in _consent_ledger(database, run)]
+    text = "".join(f"{line}\n" for line in lines)
+    if out is None:
+        print(text, end="")
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise Failure(f"cannot write {out}: {error.strerror or error}", 2) from None
+    console.print(f"roots of {len(lines)} day(s) written to {out}")
 
 
 campaigns_app = typer.Typer(

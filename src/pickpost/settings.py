@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     traffic_flush_s: float = Field(default=1.0, gt=0)
     rollup_refresh_s: float = Field(default=10.0, gt=0)
     rollup_overlap_s: float = Field(default=120.0, ge=0)
+    # How often ``serve`` seals closed days of the consent ledger (docs/consent.md).
+    consent_seal_every_s: float = Field(default=900.0, gt=0)
 
     def to_env(self) -> dict[str, str]:
         """These settings as the ``PICKPOST_*`` variables that rebuild them in a worker."""

@@ -67,6 +67,9 @@ ENTITY = {
 }
 
 
+SECRET_HEADER_VALUE = "sk-console-secret-4242"  # never shown: buyer calls record it withheld
+
+
 def _buyer(urls: dict[str, str], buyer_id: str, **extra: Any) -> dict[str, Any]:
     script = next(b for b in FLEET["buyers"] if b["id"] == buyer_id)
     entity = ENTITY.get(buyer_id) or script.get("tcpa_entity_name") or f"{buyer_id.title()} LLC"
@@ -139,6 +142,12 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
             "timeout_ms": 2000,
             "mapping": mapping(urls[buyer_id]),
         }
+
+    def secret_mapped(buyer_id: str) -> dict[str, Any]:
+        """A mapped buyer whose ping carries an API key in a header: recorded withheld."""
+        buyer = mapped(buyer_id)
+        buyer["mapping"]["ping"]["headers"] = {"X-Api-Key": SECRET_HEADER_VALUE}
+        return buyer
 
     def exchange(campaign_id: str, buyers: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
         return campaign(campaign_id, buyers, type="exchange", **extra)
@@ -239,6 +248,10 @@ def workspace(urls: dict[str, str]) -> dict[str, Any]:
                    "send_to_all", returns={"reasons": ["Wrong number", "Bad data"]}),
             direct("1902", [static("d1", 20)], "waterfall", returns={"window_days": 0}),
             campaign("1903", [b("alpha"), b("beta")]),
+            # The console's lead and returns pages (test_console_leads*.py): a buyer called
+            # with a secret header, pinged then posted.
+            direct("2000", [secret_mapped("xml")], "highest_bidder",
+                   returns={"reasons": ["Wrong number", "Bad data"]}),
             # Test mode.
             direct("1600", [static("d1", 20, caps={"leads": {"total": 1}},
                                    test_post_url=f"{urls['d2']}/post")], "waterfall",

@@ -9,6 +9,7 @@ import orjson
 
 from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest
 from pickpost.domain.audit import AuditEntry, AuditPage, AuditQuery
+from pickpost.domain.health import CallSample
 from pickpost.domain.lead import (
     ConsentRecord,
     InterruptedLead,
@@ -502,6 +503,23 @@ class NoLeads:
     async def page(self, query: LeadQuery) -> LeadPage:
         return LeadPage([], None)
 
+    async def details(self, lead_ids: list[str]) -> dict[str, dict[str, object]]:
+        return {}
+
     async def stream(self, query: LeadQuery) -> AsyncIterator[dict[str, object]]:
         for lead in (await self.page(query)).leads:
             yield lead
+
+
+class NoCalls:
+    """No buyer calls recorded."""
+
+    async def since(self, moment: float, limit: int) -> list[CallSample]:
+        return []
+
+
+class NoConsent:
+    """The consent ledger with no lead in it."""
+
+    async def bundle(self, lead_id: str) -> dict[str, object] | None:
+        return None

@@ -18,9 +18,10 @@ from pickpost.services.auction import Auction
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
+from pickpost.services.health import HealthService
 from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
-from pickpost.services.ports import NO_TRAFFIC_COUNTS
+from pickpost.services.ports import NO_TRAFFIC_COUNTS, SystemClock
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
 from pickpost.services.reports import ReportService
@@ -38,6 +39,8 @@ from tests.unit.fakes import (
     FlushingRecorder,
     MemoryAuditLog,
     MemoryReturns,
+    NoCalls,
+    NoConsent,
     NoControl,
     NoLeads,
     NothingToFlush,
@@ -88,7 +91,9 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             traffic=NO_TRAFFIC_COUNTS,
             reports=ReportService(EmptyRollups(), NothingToFlush()),
             lead_list=NoLeads(),
+            health=HealthService(NoCalls(), counters, SystemClock()),
             admin_token="admin-token-for-tests",
+            consent=NoConsent(),
         )
 
     app = create_app(runtime)
@@ -196,7 +201,10 @@ async def test_the_admin_routes_are_behind_the_bearer_scheme(client: httpx.Async
     for _, operation in admin:
         assert operation["security"] == [{name: []}]
         assert {"400", "401"} <= set(operation["responses"])
-    others = [op for p, op in _operations(spec) if not p.startswith("/api/")]
+    public = [op for p, op in _operations(spec) if p.startswith("/public/")]
+    assert len(public) >= 9
+    assert all(op["security"] == [{name: []}] for op in public)
+    others = [op for p, op in _operations(spec) if not p.startswith(("/api/", "/public/"))]
     assert others
     assert all("security" not in op for op in others)
 

@@ -15,9 +15,10 @@ from pickpost.services.auction import Auction
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
+from pickpost.services.health import HealthService
 from pickpost.services.marks import DuplicateMarks
 from pickpost.services.ping import PingService
-from pickpost.services.ports import NO_TRAFFIC_COUNTS
+from pickpost.services.ports import NO_TRAFFIC_COUNTS, SystemClock
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
 from pickpost.services.reports import ReportService
@@ -35,6 +36,8 @@ from tests.unit.fakes import (
     FlushingRecorder,
     MemoryAuditLog,
     MemoryReturns,
+    NoCalls,
+    NoConsent,
     NoControl,
     NoLeads,
     NothingToFlush,
@@ -109,7 +112,9 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             traffic=NO_TRAFFIC_COUNTS,
             reports=ReportService(EmptyRollups(), NothingToFlush()),
             lead_list=NoLeads(),
+            health=HealthService(NoCalls(), counters, SystemClock()),
             admin_token=None,
+            consent=NoConsent(),
         )
 
     app = create_app(runtime)

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from pickpost.api import openapi
+from pickpost.api.answers import refused, unauthorised
 from pickpost.api.auth import Need, allows, bearer_of, client_address, principal_of
 from pickpost.api.responses import json_response
 from pickpost.api.sales_query import encode_cursor, read_sales_query
@@ -24,39 +25,23 @@ from pickpost.domain.audit import AuditEntry
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.people import Principal
 from pickpost.services.ports import PausableKind
-from pickpost.services.replies import Reply, envelope
 
 router = APIRouter(prefix="/api/v1")
 Action = Literal["pause", "resume"]
 
 
-def _refused(refusal: Refusal) -> Response:
-    reply = Reply.refused(refusal)
-    return json_response(envelope(reply, None), refusal.code.http_status, reply.headers)
-
-
-def _unauthorised() -> Response:
-    return _refused(
-        Refusal(
-            Code.UNAUTHORIZED,
-            "a valid admin bearer token is required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    )
-
-
 def _not_found(what: str) -> Response:
-    return _refused(Refusal(Code.NOT_FOUND, f"no {what}"))
+    return refused(Refusal(Code.NOT_FOUND, f"no {what}"))
 
 
 async def _allowed(request: Request, need: Need) -> Principal | Response:
     """The request's principal if it may do what ``need`` names, else the refusal."""
     principal = await principal_of(request)
     if principal is None:
-        return _unauthorised()
+        return unauthorised()
     if not allows(principal, need):
         message = f"the {principal.role} role may not {need.value}"
-        return _refused(Refusal(Code.NOT_PERMITTED, message))
+        return refused(Refusal(Code.NOT_PERMITTED, message))
     return principal
 
 
@@ -146,7 +131,7 @@ async def list_sales(
         limit=limit,
     )
     if isinstance(query, Refusal):
-        return _refused(query)
+        return refused(query)
     if principal.buyer_scope is not None:
         query = dataclasses.replace(query, buyer_id=principal.buyer_scope)
     page = await runtime.views.sales(query)
@@ -176,22 +161,23 @@ async def _audit(
 async def _operator(request: Request) -> Principal | Response:
     """The principal of a change: by bearer token only, with a role that operates."""
     if bearer_of(request) is None:
-        return _unauthorised()
+        return unauthorised()
     return await _allowed(request, Need.OPERATE)
 
 
-async def _switch(
-    request: Request, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
-) -> Response:
-    runtime = runtime_of(request)
-    principal = await _operator(request)
-    if isinstance(principal, Response):
-        return principal
-    missing = await runtime.control.set_paused(campaign_id, kind, item_id, paused)
-    if missing == "campaign":
-        return _not_found(f"campaign {campaign_id}")
+async def switch(
+    request: Request,
+    principal: Principal,
+    campaign_id: str,
+    kind: PausableKind,
+    item_id: str,
+    paused: bool,
+) -> PausableKind | None:
+    """Pause or resume a campaign, or one of its buyers or suppliers, and audit it (the API
+    and the console alike); what does not exist, if anything (then nothing changed)."""
+    missing = await runtime_of(request).control.set_paused(campaign_id, kind, item_id, paused)
     if missing is not None:
-        return _not_found(f"{missing} {item_id} in campaign {campaign_id}")
+        return missing
     target = f"campaign {campaign_id}" + ("" if kind == "campaign" else f"/{kind} {item_id}")
     await _audit(
         request,
@@ -202,6 +188,20 @@ async def _switch(
         {"paused": not paused},
         {"paused": paused},
     )
+    return None
+
+
+async def _switch(
+    request: Request, campaign_id: str, kind: PausableKind, item_id: str, paused: bool
+) -> Response:
+    principal = await _operator(request)
+    if isinstance(principal, Response):
+        return principal
+    missing = await switch(request, principal, campaign_id, kind, item_id, paused)
+    if missing == "campaign":
+        return _not_found(f"campaign {campaign_id}")
+    if missing is not None:
+        return _not_found(f"{missing} {item_id} in campaign {campaign_id}")
     return json_response({"campaign_id": campaign_id, kind: item_id, "paused": paused})
 
 

@@ -11,7 +11,19 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from pickpost import __version__
-from pickpost.api import admin, docs_pages, home, leads, openapi, reports, returns, specs, supplier
+from pickpost.api import (
+    admin,
+    consent,
+    docs_pages,
+    home,
+    leads,
+    openapi,
+    public,
+    reports,
+    returns,
+    specs,
+    supplier,
+)
 from pickpost.api.console import routes as console
 from pickpost.api.responses import json_response
 from pickpost.domain.errors import Code
@@ -65,6 +77,8 @@ def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
     app.include_router(returns.router)
     app.include_router(reports.router)
     app.include_router(leads.router)
+    app.include_router(consent.router)
+    app.include_router(public.router)
     app.include_router(specs.router)
     app.include_router(home.router)
     docs_pages.install(app)

@@ -31,6 +31,23 @@ CSV_COLUMNS = (
 )
 
 
+async def csv_lines(leads: AsyncIterator[dict[str, object]]) -> AsyncIterator[str]:
+    """The leads as CSV text, a line at a time: the header, then one row each."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    async for lead in leads:
+        sold = lead["sold_to"]
+        buyers = ";".join(sold) if isinstance(sold, list) else ""
+        writer.writerow([*(lead[c] for c in CSV_COLUMNS[:-1]), buyers])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
 @router.get("/leads")
 async def list_leads(
     request: Request,
@@ -85,23 +102,7 @@ async def list_leads(
         return refused(query)
     leads = runtime_of(request).lead_list
     if format == "csv":
-
-        async def lines() -> AsyncIterator[str]:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(CSV_COLUMNS)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            async for lead in leads.stream(query):
-                sold = lead["sold_to"]
-                buyers = ";".join(sold) if isinstance(sold, list) else ""
-                writer.writerow([*(lead[c] for c in CSV_COLUMNS[:-1]), buyers])
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-
-        return csv_stream(lines(), "leads.csv")
+        return csv_stream(csv_lines(leads.stream(query)), "leads.csv")
     page = await leads.page(query)
     next_cursor = None if page.next is None else encode_lead_cursor(page.next)
     return json_response({"leads": page.leads, "next_cursor": next_cursor})

@@ -143,7 +143,8 @@ _BEARER = "adminToken"
 
 def finish(document: dict[str, Any]) -> dict[str, Any]:
     """FastAPI's document made true to the server: no 422 (nothing answers it), the envelope
-    declared, and the admin routes (``/api/…``) behind the bearer token. Idempotent: FastAPI
+    declared, and the admin routes (``/api/…``) and Lead Prosper's (``/public/…``) behind the
+    bearer token. Idempotent: FastAPI
     caches the document this changes."""
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
@@ -165,4 +166,6 @@ def finish(document: dict[str, Any]) -> dict[str, Any]:
             if path.startswith("/api/"):
                 operation["security"] = [{_BEARER: []}]
                 responses.update(_ADMIN)
+            elif path.startswith("/public/"):  # Lead Prosper's API: its own error bodies
+                operation["security"] = [{_BEARER: []}]
     return document

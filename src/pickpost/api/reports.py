@@ -61,7 +61,7 @@ async def report(
     found = await runtime_of(request).reports.report(query)
     if format == "csv":
         names = [g.value for g in query.group_by]
-        return _csv(report_lines(found, names), "report.csv")
+        return report_csv(report_lines(found, names), "report.csv")
     return json_response(
         {
             "start_date": query.start.isoformat(),
@@ -122,7 +122,7 @@ def _cell(value: object) -> object:
     return "" if value is None else value
 
 
-def _csv(lines: Iterable[list[object]], filename: str) -> StreamingResponse:
+def report_csv(lines: Iterable[list[object]], filename: str) -> StreamingResponse:
     async def stream() -> AsyncIterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData, UploadFile
 
 from pickpost.api import openapi
+from pickpost.api.answers import refused, unauthorised
 from pickpost.api.auth import principal_of
 from pickpost.api.responses import json_response
 from pickpost.api.sales_query import DATE_FORMAT, moment
@@ -29,7 +30,6 @@ from pickpost.domain.returns import (
     ReturnStatus,
 )
 from pickpost.infra.csv_file import CsvFile
-from pickpost.services.replies import Reply, envelope
 
 router = APIRouter(prefix="/api/v1")
 
@@ -67,21 +67,6 @@ class _Decision(BaseModel):
     note: Annotated[Text, Field(max_length=NOTE_MAX)] = ""
 
 
-def _refused(refusal: Refusal) -> Response:
-    reply = Reply.refused(refusal)
-    return json_response(envelope(reply, None), refusal.code.http_status, reply.headers)
-
-
-def _unauthorised() -> Response:
-    return _refused(
-        Refusal(
-            Code.UNAUTHORIZED,
-            "a valid admin bearer token is required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    )
-
-
 def _remote(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -114,7 +99,7 @@ def shown(record: ReturnRecord) -> dict[str, object]:
 
 
 def _answer(result: ReturnRecord | Refusal) -> Response:
-    return _refused(result) if isinstance(result, Refusal) else json_response(shown(result))
+    return refused(result) if isinstance(result, Refusal) else json_response(shown(result))
 
 
 @router.post("/returns")
@@ -123,7 +108,7 @@ async def open_return(opening: _Opening, request: Request) -> Response:
     omitted: the lead's only sale). Answers the return, status ``open``."""
     principal = await principal_of(request)
     if principal is None:
-        return _unauthorised()
+        return unauthorised()
     result = await runtime_of(request).returns.open(
         principal,
         opening.lead_id,
@@ -152,7 +137,7 @@ async def list_returns(
     ``next_cursor`` fetches the next page."""
     principal = await principal_of(request)
     if principal is None:
-        return _unauthorised()
+        return unauthorised()
     errors: list[FieldError] = []
     chosen = None
     if status:
@@ -166,19 +151,17 @@ async def list_returns(
         errors.append(FieldError("since", DATE_FORMAT))
     if until and end is None:
         errors.append(FieldError("until", DATE_FORMAT))
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_return_cursor(cursor) if cursor else None
     if cursor and after is None:
         errors.append(FieldError("cursor", "is not a cursor this API returned"))
     if errors:
         names = ", ".join(e.field for e in errors)
-        return _refused(
-            Refusal(Code.MALFORMED, f"invalid query parameters: {names}", tuple(errors))
-        )
+        return refused(Refusal(Code.MALFORMED, f"invalid query parameters: {names}", tuple(errors)))
     query = ReturnsQuery(
         chosen, campaign or None, buyer or None, supplier or None, start, end, after, limit
     )
     page = await runtime_of(request).returns.listing(principal, query)
-    next_cursor = None if page.next is None else _encode_cursor(page.next)
+    next_cursor = None if page.next is None else encode_return_cursor(page.next)
     return json_response({"returns": [shown(r) for r in page.returns], "next_cursor": next_cursor})
 
 
@@ -187,7 +170,7 @@ async def get_return(return_id: ReturnId, request: Request) -> Response:
     """One return."""
     principal = await principal_of(request)
     if principal is None:
-        return _unauthorised()
+        return unauthorised()
     return _answer(await runtime_of(request).returns.get(principal, return_id))
 
 
@@ -202,7 +185,7 @@ async def decide_return(
     its price and, when the campaign charges back, takes back the supplier's payout."""
     principal = await principal_of(request)
     if principal is None:
-        return _unauthorised()
+        return unauthorised()
     returns = runtime_of(request).returns
     decide = returns.approve if action == "approve" else returns.reject
     note = decision.note if decision is not None else ""
@@ -253,7 +236,7 @@ async def bulk_returns(request: Request) -> Response:
     token is known good."""
     principal = await principal_of(request)
     if principal is None:
-        return _unauthorised()
+        return unauthorised()
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_BYTES + _FORM_OVERHEAD:
         return _too_large()
@@ -270,7 +253,7 @@ async def bulk_returns(request: Request) -> Response:
             principal, CsvFile(upload.file), mapping, _remote(request)
         )
     if isinstance(result, Refusal):
-        return _refused(result)
+        return refused(result)
     return json_response(_report(result))
 
 
@@ -311,11 +294,11 @@ def _mapping(form: FormData) -> CsvMapping | list[FieldError]:
 
 def _malformed(errors: list[FieldError]) -> Response:
     names = ", ".join(e.field for e in errors)
-    return _refused(Refusal(Code.MALFORMED, f"malformed request: {names}", tuple(errors)))
+    return refused(Refusal(Code.MALFORMED, f"malformed request: {names}", tuple(errors)))
 
 
 def _too_large() -> Response:
-    return _refused(Refusal(Code.TOO_LARGE, f"the file is larger than {_MB} MB"))
+    return refused(Refusal(Code.TOO_LARGE, f"the file is larger than {_MB} MB"))
 
 
 _MB = MAX_BYTES // (1024 * 1024)
@@ -340,13 +323,13 @@ def _report(report: BulkReport) -> dict[str, object]:
     }
 
 
-def _encode_cursor(position: ReturnPosition) -> str:
+def encode_return_cursor(position: ReturnPosition) -> str:
     """Opaque to clients: the position of the last return of a page."""
     text = f"{position.opened_at.astimezone(UTC).isoformat()}|{position.return_id}"
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> ReturnPosition | None:
+def decode_return_cursor(cursor: str) -> ReturnPosition | None:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, return_id = text.partition("|")

@@ -273,3 +273,38 @@ def first_over(charges: Sequence[Charge], values: Mapping[str, int]) -> Charge |
             return charge
         pending[charge.key] = total
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class CapUse:
+    """How much of one cap is used in its current window."""
+
+    cap: Cap
+    window: str  # the period's label: 2026-11-27, 2026-W48, all …
+    used: int
+    limit: int
+
+
+def counters_of(
+    campaign_id: str,
+    whose: Literal["buyer", "supplier"],
+    owner_id: str,
+    caps: BuyerCaps,
+    windows: Windows,
+) -> list[Charge]:
+    """The counters (as zero charges) that hold a buyer's or supplier's caps now."""
+    held = _lead_and_budget(campaign_id, whose, owner_id, caps, 0, windows)
+    if isinstance(caps, SupplierCaps):
+        held += _charges(
+            campaign_id, whose, owner_id, Counted.PINGS, caps.pings.limits(), 0, windows
+        )
+    return held
+
+
+def uses(held: Sequence[Charge], values: Mapping[str, int], windows: Windows) -> list[CapUse]:
+    """Each held counter's value against its limit (absent counters are unused)."""
+    return [
+        CapUse(c.cap, windows[c.cap.period].label, values.get(c.key, 0), c.limit)
+        for c in held
+        if c.cap is not None
+    ]

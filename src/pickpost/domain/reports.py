@@ -25,7 +25,9 @@ NO_BID = "no_bid"
 TIMEOUT = "timeout"
 ERROR = "error"
 REFUSED = "refused:"  # refused:<endpoint>:<code>, a supplier request answered with an error
-NOBODY = "\x00"  # an id no supplier or buyer has: a scoped filter on another finds nothing
+# An id no supplier or buyer has (ids are letters, digits, "_", "." and "-"), and one every
+# database can compare (PostgreSQL refuses NUL in text): a scoped filter on another finds nothing.
+NOBODY = "(nobody)"
 
 
 class Grouping(StrEnum):

@@ -253,6 +253,7 @@ class ReturnsQuery:
     until: datetime | None = None  # UTC
     after: ReturnPosition | None = None
     limit: int = 100
+    lead_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from pickpost.buyers.wire import Delivery, OutboundRequest
 from pickpost.domain.audit import AuditEntry, AuditPage, AuditQuery
 from pickpost.domain.caps import Charge
 from pickpost.domain.catalog import Catalog
+from pickpost.domain.health import CallSample
 from pickpost.domain.lead import (
     ConsentRecord,
     InterruptedLead,
@@ -112,6 +113,10 @@ class LeadList(Protocol):
     """The lead list, newest first."""
 
     async def page(self, query: LeadQuery) -> LeadPage: ...
+
+    async def details(self, lead_ids: list[str]) -> dict[str, dict[str, object]]:
+        """Fields (opened), the supplier's answer, sales and approved returns of these leads."""
+        ...
 
     def stream(self, query: LeadQuery) -> AsyncIterator[dict[str, object]]:
         """Every matching lead, in constant memory whatever their number."""
@@ -281,6 +286,10 @@ class CounterStore(Protocol):
         the given order) that would take its counter above its limit."""
         ...
 
+    async def values(self, charges: Sequence[Charge]) -> dict[str, int]:
+        """The live values of the charges' counters (absent or expired ones left out)."""
+        ...
+
     async def exceeded(self, charges: Sequence[Charge]) -> Charge | None:
         """The first charge that would take its counter above its limit, changing nothing:
         an advisory check (the charge itself is what holds the cap)."""
@@ -340,3 +349,19 @@ class SystemClock:
 
 
 SYSTEM_CLOCK = SystemClock()
+
+
+class CallSamples(Protocol):
+    """Recent buyer calls, for live health."""
+
+    async def since(self, moment: float, limit: int) -> list[CallSample]:
+        """Up to ``limit`` calls started at or after ``moment`` (epoch seconds), newest first."""
+        ...
+
+
+class ConsentEvidence(Protocol):
+    """The consent ledger as operators read it (docs/consent.md)."""
+
+    async def bundle(self, lead_id: str) -> dict[str, object] | None:
+        """A lead's consent record, ledger entries and their proof; None for no such lead."""
+        ...

@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from pickpost.domain.catalog import Catalog
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
+from pickpost.services.health import HealthService
 from pickpost.services.people import People, SessionPolicy
 from pickpost.services.ping import PingService
 from pickpost.services.ports import (
     AdminViews,
     AuditLog,
+    ConsentEvidence,
     FlushableRecorder,
     LeadList,
     TrafficCounts,
@@ -37,6 +39,8 @@ class Runtime:
     admin_token: str | None
     people: People
     sessions: SessionPolicy
+    health: HealthService  # buyers' recent calls and the caps' counters
+    consent: ConsentEvidence
 
     @property
     def catalog(self) -> Catalog:

@@ -3,22 +3,20 @@
 from importlib.resources import files
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from starlette.staticfiles import StaticFiles
 
-from pickpost.api.console import audit_page, people_pages, sign_in
-from pickpost.api.console.page import PREFIX, STATIC, console_page, signed_in
-
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
-
-
-@router.get("")
-async def landing(request: Request) -> Response:
-    # A signed-in landing page linking to the sections: the dashboard replaces its content.
-    principal = await signed_in(request)
-    if isinstance(principal, Response):
-        return principal
-    return console_page(request, "landing.html")
+from pickpost.api.console import (
+    audit_page,
+    directory,
+    insight,
+    lead_page,
+    leads_page,
+    people_pages,
+    returns_pages,
+    sign_in,
+)
+from pickpost.api.console.page import STATIC
 
 
 class _Assets(StaticFiles):
@@ -33,9 +31,13 @@ class _Assets(StaticFiles):
 
 
 def install(app: FastAPI) -> None:
-    app.include_router(router)
+    app.include_router(insight.router)
+    app.include_router(directory.router)
     app.include_router(sign_in.router)
     app.include_router(people_pages.router)
     app.include_router(audit_page.router)
+    app.include_router(leads_page.router)
+    app.include_router(lead_page.router)
+    app.include_router(returns_pages.router)
     assets = str(files("pickpost.api.console").joinpath("static"))
     app.mount(STATIC, _Assets(directory=assets), "console-static")

@@ -9,12 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.lead_query import LeadPage, LeadPosition, LeadQuery
-from pickpost.domain.reports import LeadTestFilter
+from pickpost.domain.reports import NOBODY, LeadTestFilter
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.rows import utc
 
 leads, sales, lookups = schema.leads.c, schema.sales.c, schema.lead_lookups.c
+returns = schema.returns.c
 STREAM_PAGE = 500
 
 
@@ -70,6 +71,62 @@ class SqlLeadList:
                 return
             query = replace(query, after=found.next)
 
+    async def details(self, lead_ids: list[str]) -> dict[str, dict[str, object]]:
+        """For each lead found: its fields (opened), the answer its supplier got (code and
+        message), its sales with their reasons and the reasons of its approved returns."""
+        if not lead_ids:
+            return {}
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(leads.id, leads.fields, leads.outcome).where(leads.id.in_(lead_ids))
+                )
+            ).all()
+            sold = (
+                await conn.execute(
+                    sa.select(
+                        sales.lead_id,
+                        sales.buyer_id,
+                        sales.status,
+                        sales.reason,
+                        sales.buyer_price_cents,
+                    )
+                    .where(sales.lead_id.in_(lead_ids))
+                    .order_by(sales.id)
+                )
+            ).all()
+            returned = (
+                await conn.execute(
+                    sa.select(returns.lead_id, returns.buyer_id, returns.reason)
+                    .where(returns.lead_id.in_(lead_ids), returns.status == "approved")
+                    .order_by(returns.id)
+                )
+            ).all()
+        found: dict[str, dict[str, object]] = {}
+        for row in rows:
+            outcome = row.outcome or {}
+            found[row.id] = {
+                "fields": await self._personal.open(row.fields),
+                "code": int(outcome.get("code", 0)),
+                "message": str(outcome.get("message", "")),
+                "sales": [
+                    {
+                        "buyer_id": s.buyer_id,
+                        "status": s.status,
+                        "reason": s.reason,
+                        "price_cents": s.buyer_price_cents,
+                    }
+                    for s in sold
+                    if s.lead_id == row.id
+                ],
+                "returns": [
+                    {"buyer_id": r.buyer_id, "reason": r.reason}
+                    for r in returned
+                    if r.lead_id == row.id
+                ],
+            }
+        return found
+
     def _conditions(self, query: LeadQuery) -> list[sa.ColumnElement[bool]]:
         found: list[sa.ColumnElement[bool]] = []
         if query.lead_id is not None:
@@ -88,11 +145,11 @@ class SqlLeadList:
         if query.campaigns:
             found.append(leads.campaign_id.in_(sorted(query.campaigns)))
         if query.suppliers:
-            found.append(leads.supplier_id.in_(sorted(query.suppliers)))
+            found.append(leads.supplier_id.in_(_real(query.suppliers)))
         if query.buyers:
             found.append(
                 leads.id.in_(
-                    sa.select(sales.lead_id).where(sales.buyer_id.in_(sorted(query.buyers)))
+                    sa.select(sales.lead_id).where(sales.buyer_id.in_(_real(query.buyers)))
                 )
             )
         if query.statuses:
@@ -105,10 +162,17 @@ class SqlLeadList:
             found.append(leads.created_at < query.until)
         if query.after is not None:
             at, lead_id = query.after.created_at, query.after.lead_id
-            found.append(
-                sa.or_(leads.created_at < at, sa.and_(leads.created_at == at, leads.id < lead_id))
-            )
+            # The first condition bounds the index range, so a deep page starts where the last
+            # one ended instead of scanning every newer lead again.
+            found.append(leads.created_at <= at)
+            found.append(sa.or_(leads.created_at < at, leads.id < lead_id))
         return found
+
+
+def _real(ids: frozenset[str]) -> list[str]:
+    """The ids as a filter: ``NOBODY`` (a scoped user asking for another's) matches nothing,
+    and is never sent, since PostgreSQL refuses NUL in text."""
+    return sorted(ids - {NOBODY})
 
 
 def _lead(row: Any, sales: list[Any]) -> dict[str, object]:

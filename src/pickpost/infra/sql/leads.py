@@ -22,6 +22,7 @@ from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.ping import PingRecord
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
+from pickpost.infra.sql.consent_ledger import append_claim, append_delivered, head_columns
 from pickpost.infra.sql.rows import at, call_row, epoch, ping_record
 
 # Statements of the POST path, built once: building one per call (``.values(**row)``) cost
@@ -38,7 +39,13 @@ _FINISH_SALE = (
         reason=sa.bindparam("b_reason"),
         updated_at=sa.bindparam("b_updated_at"),
     )
-    .returning(schema.sales.c.lead_id)
+    .returning(
+        schema.sales.c.lead_id,
+        schema.sales.c.buyer_id,
+        schema.sales.c.bid_id,
+        # The lead's consent chain head, for the consent_delivered entry of a sale sold.
+        *head_columns("sales.lead_id"),
+    )
 )
 
 _FIND_OUTCOME = sa.select(
@@ -166,6 +173,7 @@ class SqlLeadStore:
                     await conn.execute(
                         _INSERT_LOOKUPS, [{"lead_id": lead.lead_id, **row} for row in lookups]
                     )
+                await append_claim(conn, consent)
         except IntegrityError:
             return False
         return True
@@ -201,7 +209,7 @@ class SqlLeadStore:
 
     async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
         async with self._engine.begin() as conn:
-            lead_id = (
+            sale = (
                 await conn.execute(
                     _FINISH_SALE,
                     {
@@ -211,12 +219,16 @@ class SqlLeadStore:
                         "b_updated_at": datetime.now(UTC),
                     },
                 )
-            ).scalar_one()
+            ).one()
+            lead_id = sale.lead_id
             await conn.execute(
                 schema.buyer_calls.insert(),
                 [call_row(call, None, lead_id, self._personal.seal_call)],
             )
             await conn.execute(_PROGRESS, {"b_lead_id": lead_id, "b_updated_at": datetime.now(UTC)})
+            if status is SaleStatus.SOLD:
+                head = None if sale.head_seq is None else (sale.head_seq, sale.head_hash)
+                await append_delivered(conn, lead_id, head, sale_id, sale.buyer_id, sale.bid_id)
 
     async def finish_lead(
         self, outcome: StoredOutcome, payout: int, stale_before: float | None = None

@@ -8,7 +8,8 @@ What goes, per kind of record (docs/security.md):
   retention) the headers and bodies of buyer calls (null);
 - lead fields, and the ping records the leads came from: personal values become ``[purged]``,
   and the lead's lookup hashes are deleted (a hash of a phone number is personal data too);
-- consent evidence: personal values become ``[purged]``; its own, usually longer, retention.
+- consent evidence: personal values become ``[purged]``, and the consent ledger's nonces that
+  open commitments to them are cleared; its own, usually longer, retention.
 
 Work goes in batches of ``batch_size`` rows, one short transaction each, so a big table is
 never locked for long. Each purged row gets ``purged_at``, which is what makes a second run a
@@ -232,5 +233,13 @@ class SqlPurger:
                 }
                 for r in rows
             ],
+        )
+        # The nonce opens the consent ledger's commitment to this evidence: it goes with it
+        # (docs/consent.md), the ledger's hashes stay and still verify.
+        ledger = schema.consent_ledger.c
+        await conn.execute(
+            schema.consent_ledger.update()
+            .where(ledger.lead_id.in_([r.lead_id for r in rows]), ledger.nonce.is_not(None))
+            .values(nonce=None)
         )
         return len(rows), 0

@@ -164,6 +164,8 @@ class SqlReturns:
             conditions.append(_returns.buyer_id == query.buyer_id)
         if query.supplier_id is not None:
             conditions.append(_leads.supplier_id == query.supplier_id)
+        if query.lead_id is not None:
+            conditions.append(_returns.lead_id == query.lead_id)
         if query.since is not None:
             conditions.append(_returns.opened_at >= query.since)
         if query.until is not None:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pickpost.domain.buckets import BUCKET_S, DAY_S, HOUR_S, day_starts, hour_starts, plan
 from pickpost.domain.reports import (
+    NOBODY,
     Grouping,
     LeadRollup,
     LeadTestFilter,
@@ -417,9 +418,10 @@ def _summed(
     if query.campaigns:
         conditions.append(columns.campaign_id.in_(sorted(query.campaigns)))
     if query.suppliers:
-        conditions.append(columns.supplier_id.in_(sorted(query.suppliers)))
+        # NOBODY (a scoped user asking for another's) matches nothing; PostgreSQL refuses NUL.
+        conditions.append(columns.supplier_id.in_(sorted(query.suppliers - {NOBODY})))
     if query.buyers:
-        conditions.append(columns.buyer_id.in_(sorted(query.buyers)))
+        conditions.append(columns.buyer_id.in_(sorted(query.buyers - {NOBODY})))
     if query.test is not LeadTestFilter.INCLUDE:
         conditions.append(columns.test == (query.test is LeadTestFilter.ONLY))
     buyer: Any = columns.buyer_id

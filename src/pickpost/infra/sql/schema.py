@@ -301,3 +301,35 @@ rollup_marks = sa.Table(
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("at", Timestamp, nullable=False),
 )
+
+# The consent ledger (docs/consent.md): each lead's chain of consent events, appended in the
+# transactions of the ledger rows they attest. ``nonce`` opens the pick's commitment to the
+# consent evidence; the retention purge clears it with the evidence, no hash depends on it.
+consent_ledger = sa.Table(
+    "consent_ledger",
+    metadata,
+    sa.Column("lead_id", sa.String(40), sa.ForeignKey("leads.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("appended_at", Timestamp, nullable=False),
+    sa.Column("facts", Json, nullable=False),
+    sa.Column("commitment", sa.String(64), nullable=True),
+    sa.Column("nonce", sa.String(32), nullable=True),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("entry_hash", sa.String(64), nullable=False),
+    # The daily roots read a day's entries by append time.
+    sa.Index("ix_consent_ledger_appended", "appended_at"),
+)
+
+# One row per sealed UTC day: the Merkle root of the entries appended that day, chained to the
+# previous sealed day's root.
+consent_roots = sa.Table(
+    "consent_roots",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("entries", sa.BigInteger, nullable=False),
+    sa.Column("merkle_root", sa.String(64), nullable=False),
+    sa.Column("prev_root", sa.String(64), nullable=False),
+    sa.Column("root", sa.String(64), nullable=False),
+    sa.Column("sealed_at", Timestamp, nullable=False),
+)

@@ -47,7 +47,7 @@ class SqlViews:
                     .order_by(schema.sales.c.id)
                 )
             ).all()
-            requests = await _requests(conn, lead.ping_id, lead_id)
+            requests = await _requests(conn, lead.ping_id, lead_id, self._personal)
             timeline = await _timeline(conn, lead.ping_id, lead_id, self._personal)
         open_ = self._personal.open
         return {
@@ -60,6 +60,7 @@ class SqlViews:
             "test": lead.test,
             "status": lead.status,
             "payout": _cents(lead.payout_cents),
+            "payout_cents": lead.payout_cents,
             "fields": await open_(lead.fields),
             "consent": None
             if consent is None
@@ -77,6 +78,8 @@ class SqlViews:
                     "reason": s.reason,
                     "buyer_price": _cents(s.buyer_price_cents),
                     "payout": _cents(s.payout_cents),
+                    "buyer_price_cents": s.buyer_price_cents,
+                    "payout_cents": s.payout_cents,
                     "created_at": _iso(s.created_at),
                 }
                 for s in sales
@@ -151,7 +154,7 @@ class SqlViews:
                     sa.select(schema.leads.c.id).where(schema.leads.c.ping_id == ping_id)
                 )
             ).scalar()
-            requests = await _requests(conn, ping_id, None)
+            requests = await _requests(conn, ping_id, None, self._personal)
             timeline = await _timeline(conn, ping_id, None, self._personal)
         return {
             "ping_id": ping.id,
@@ -190,8 +193,10 @@ def _about(columns: Any, ping_id: str | None, lead_id: str | None) -> sa.ColumnE
 
 
 async def _requests(
-    conn: AsyncConnection, ping_id: str | None, lead_id: str | None
+    conn: AsyncConnection, ping_id: str | None, lead_id: str | None, personal: PersonalData
 ) -> list[dict[str, Any]]:
+    """The supplier's requests: what it sent (``lp_key`` left out, personal values opened)
+    and what it was answered; both empty after the requests' retention purged them."""
     requests = schema.requests.c
     rows = await conn.execute(
         sa.select(schema.requests)
@@ -206,6 +211,8 @@ async def _requests(
             "duration_ms": r.duration_ms,
             "http_status": r.http_status,
             "code": r.code,
+            "request": await personal.open(r.request),
+            "response": r.response,
         }
         for r in rows
     ]
@@ -236,6 +243,7 @@ async def _timeline(
             "status_code": c.status_code,
             "latency_ms": c.latency_ms,
             "price": _cents(c.price_cents),
+            "price_cents": c.price_cents,
             "started_at": _iso(c.started_at),
             "request": {
                 "headers": await opened(c.request_headers),
