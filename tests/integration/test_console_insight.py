@@ -120,6 +120,19 @@ def test_a_supplier_user_sees_only_its_own_numbers(traffic: System) -> None:
     assert dict(_TOTAL.findall(report.text))["leads"] == "0"
     assert client.get("/console/campaigns").status_code == 403
     assert client.get("/console/suppliers/8").status_code == 403
+    # Over the API too: its payouts, never what buyers paid nor the margin.
+    token = token_of(traffic, name)
+    api = _api(traffic, "/api/v1/dashboard", token, start_date=start, end_date=end)["summary"]
+    assert api["cost_cents"] == own["cost_cents"] > 0
+    assert "revenue_cents" not in api
+    assert "profit_cents" not in api
+    csv_head = traffic.http.get(
+        "/api/v1/reports",
+        params={"start_date": start, "end_date": end, "format": "csv"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).text.splitlines()[0]
+    assert "cost_cents" in csv_head
+    assert "revenue_cents" not in csv_head
 
 
 def test_a_buyer_user_sees_what_it_was_offered_and_bought(traffic: System) -> None:

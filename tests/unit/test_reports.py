@@ -14,9 +14,11 @@ from pickpost.domain.reports import (
     LeadRollup,
     LeadTestFilter,
     ReportQuery,
+    Tally,
     TrafficRollup,
     average,
     fold,
+    withheld_from,
 )
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -207,3 +209,22 @@ def test_a_lead_search_names_a_field_and_its_value_together() -> None:
     assert found.fields == (("phone", "(512) 555-0142"),)
     assert found.since == datetime(2026, 10, 31, 18, 30, tzinfo=UTC)
     assert found.until is None
+
+
+def test_scoped_principals_are_not_shown_the_margin() -> None:
+    tally = Tally(leads=3, sold=2, revenue_cents=9_000, cost_cents=7_000)
+    supplier = tally.metrics(withheld_from(SUPPLIER))
+    buyer = tally.metrics(withheld_from(Principal("b", Role.BUYER, scope_id="alpha")))
+    everything = tally.metrics(withheld_from(BOOTSTRAP_OWNER))
+    assert everything == tally.metrics()
+    assert everything["profit_cents"] == 2_000
+    assert supplier["cost_cents"] == 7_000  # its own payouts
+    assert buyer["revenue_cents"] == 9_000  # what it paid
+    for hidden in ("profit_cents", "margin", "net_profit_cents", "net_margin"):
+        assert hidden not in supplier
+        assert hidden not in buyer
+    assert "revenue_cents" not in supplier
+    assert "net_revenue_cents" not in supplier
+    assert "cost_cents" not in buyer
+    assert "net_cost_cents" not in buyer
+    assert supplier["leads"] == buyer["leads"] == 3

@@ -18,7 +18,7 @@ from pickpost.api.report_query import bad_format, read_report_query
 from pickpost.api.responses import json_response
 from pickpost.api.state import runtime_of
 from pickpost.domain.errors import Refusal
-from pickpost.domain.reports import Report
+from pickpost.domain.reports import Report, withheld_from
 
 router = APIRouter(prefix="/api/v1")
 
@@ -61,14 +61,14 @@ async def report(
     found = await runtime_of(request).reports.report(query)
     if format == "csv":
         names = [g.value for g in query.group_by]
-        return report_csv(report_lines(found, names), "report.csv")
+        return report_csv(report_lines(found, names, withheld_from(principal)), "report.csv")
     return json_response(
         {
             "start_date": query.start.isoformat(),
             "end_date": query.end.isoformat(),
             "timezone": query.tz.key,
             "group_by": [g.value for g in query.group_by],
-            **found.as_json(),
+            **found.as_json(withheld_from(principal)),
         }
     )
 
@@ -104,18 +104,21 @@ async def dashboard(
     if isinstance(query, Refusal):
         return refused(query)
     found = await runtime_of(request).reports.dashboard(query)
-    return json_response(found.as_json())
+    return json_response(found.as_json(withheld_from(principal)))
 
 
-def report_lines(found: Report, names: Sequence[str]) -> Iterable[list[object]]:
-    """The report as CSV lines: a header, a line per row, and the totals (keys ``TOTAL``)."""
-    columns = [m for m, v in found.totals.metrics().items() if not isinstance(v, dict)]
+def report_lines(
+    found: Report, names: Sequence[str], withheld: frozenset[str] = frozenset()
+) -> Iterable[list[object]]:
+    """The report as CSV lines: a header, a line per row, and the totals (keys ``TOTAL``),
+    without the ``withheld`` metrics."""
+    metrics = found.totals.metrics(withheld)
+    columns = [m for m, v in metrics.items() if not isinstance(v, dict)]
     yield [*names, *columns]
     for row in found.rows:
-        metrics = row.tally.metrics()
-        yield [*row.key.values(), *(_cell(metrics[c]) for c in columns)]
-    totals = found.totals.metrics()
-    yield [*(["TOTAL"] * len(names)), *(_cell(totals[c]) for c in columns)]
+        values = row.tally.metrics()
+        yield [*row.key.values(), *(_cell(values[c]) for c in columns)]
+    yield [*(["TOTAL"] * len(names)), *(_cell(metrics[c]) for c in columns)]
 
 
 def _cell(value: object) -> object:

@@ -220,8 +220,11 @@ class Tally:
             else:
                 setattr(self, item.name, mine + theirs)
 
-    def metrics(self) -> dict[str, object]:
-        """The counted metrics and those derived from them (docs/reports.md)."""
+    def metrics(self, withheld: frozenset[str] = frozenset()) -> dict[str, object]:
+        """The counted metrics and those derived from them (docs/reports.md), but for the
+        ``withheld`` ones (see :func:`withheld_from`)."""
+        if withheld:
+            return {k: v for k, v in self.metrics().items() if k not in withheld}
         profit = self.revenue_cents - self.cost_cents
         net_revenue = self.revenue_cents - self.returned_revenue_cents
         net_cost = self.cost_cents - self.returned_cost_cents
@@ -279,8 +282,8 @@ class ReportRow:
     key: dict[str, str]  # grouping name → value (a day, a local hour, an id)
     tally: Tally
 
-    def as_json(self) -> dict[str, object]:
-        return {**self.key, **self.tally.metrics()}
+    def as_json(self, withheld: frozenset[str] = frozenset()) -> dict[str, object]:
+        return {**self.key, **self.tally.metrics(withheld)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,10 +291,10 @@ class Report:
     rows: list[ReportRow]
     totals: Tally
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self, withheld: frozenset[str] = frozenset()) -> dict[str, object]:
         return {
-            "rows": [row.as_json() for row in self.rows],
-            "totals": self.totals.metrics(),
+            "rows": [row.as_json(withheld) for row in self.rows],
+            "totals": self.totals.metrics(withheld),
         }
 
 
@@ -339,3 +342,21 @@ def top(report: Report, n: int) -> list[ReportRow]:
     ranked = [row for row in report.rows if all(row.key.values())]
     ranked.sort(key=lambda r: (-r.tally.revenue_cents, -r.tally.leads, -r.tally.posts))
     return ranked[:n]
+
+
+# What a buyer pays is the supplier's business only through its payout, and what a supplier
+# is paid the buyer's not at all: together they would show the exchange's margin.
+_MARGIN = frozenset({"profit_cents", "margin", "net_profit_cents", "net_margin"})
+_REVENUE = frozenset({"revenue_cents", "returned_revenue_cents", "net_revenue_cents"})
+_COST = frozenset({"cost_cents", "returned_cost_cents", "net_cost_cents"})
+
+
+def withheld_from(principal: Principal) -> frozenset[str]:
+    """The metrics a principal is not shown: a supplier user sees its payouts (cost) but not
+    what buyers paid, a buyer user what it paid (revenue) but not the supplier's payout, and
+    neither the margin between them. Operators and analysts see every metric."""
+    if principal.supplier_scope is not None:
+        return _MARGIN | _REVENUE
+    if principal.buyer_scope is not None:
+        return _MARGIN | _COST
+    return frozenset()

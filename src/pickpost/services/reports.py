@@ -24,15 +24,15 @@ class Dashboard:
     series: Report  # by hour for one day, by day for longer
     tops: dict[str, list[ReportRow]]  # campaigns, suppliers, buyers
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self, withheld: frozenset[str] = frozenset()) -> dict[str, object]:
         step = series_grouping(self.query).value
         return {
             "start": self.query.start.isoformat(),
             "end": self.query.end.isoformat(),
             "timezone": self.query.tz.key,
-            "summary": self.summary.metrics(),
-            "series": {"step": step, "points": [r.as_json() for r in self.series.rows]},
-            "top": {kind: [r.as_json() for r in rows] for kind, rows in self.tops.items()},
+            "summary": self.summary.metrics(withheld),
+            "series": {"step": step, "points": [r.as_json(withheld) for r in self.series.rows]},
+            "top": {kind: [r.as_json(withheld) for r in rows] for kind, rows in self.tops.items()},
         }
 
 

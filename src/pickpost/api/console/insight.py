@@ -20,7 +20,13 @@ from pickpost.api.state import runtime_of
 from pickpost.domain.catalog import Catalog
 from pickpost.domain.errors import Refusal
 from pickpost.domain.people import Principal
-from pickpost.domain.reports import Grouping, LeadTestFilter, ReportQuery, series_grouping
+from pickpost.domain.reports import (
+    Grouping,
+    LeadTestFilter,
+    ReportQuery,
+    series_grouping,
+    withheld_from,
+)
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 templates.filters.update(FILTERS)
@@ -175,4 +181,5 @@ async def reports_csv(request: Request) -> Response:
         return console_page(request, "refused.html", 400, message="; ".join(problems(query)))
     found = await runtime_of(request).reports.report(query)
     names = [g.value for g in query.group_by]
-    return report_csv(report_lines(found, names), f"report-{query.start}-{query.end}.csv")
+    lines = report_lines(found, names, withheld_from(principal))
+    return report_csv(lines, f"report-{query.start}-{query.end}.csv")
