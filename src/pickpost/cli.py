@@ -36,10 +36,11 @@ from pickpost.cli_errors import (
     first_line,
     shown_url,
 )
-from pickpost.cli_users import users_app
+from pickpost.cli_users import people_of, users_app
 from pickpost.demo import FILES as DEMO
 from pickpost.domain.audit import AuditEntry
 from pickpost.domain.consent_ledger import DayRoot, root_from_json, verify_escrowed
+from pickpost.domain.people import Role
 from pickpost.infra.crypto import DataKeyError, new_data_key
 from pickpost.infra.metrics import MULTIPROC_ENV
 from pickpost.infra.personal_data import PersonalData
@@ -59,6 +60,7 @@ from pickpost.infra.sql.workspace import (
 from pickpost.infra.workspace_file import WorkspaceError, read_workspace
 from pickpost.seed.run import SeedOptions, SeedRefused, SeedReport
 from pickpost.seed.run import seed as seed_history
+from pickpost.services.people import CLI
 from pickpost.settings import Settings
 
 app = typer.Typer(
@@ -579,6 +581,7 @@ def _demo(port: int, database: str, workspace: Path, fleet_file: Path) -> None:
     if not _on_database(database, has_leads):
         # A fresh demo opens on a week of traffic, small enough to write in seconds.
         _seed(database, SeedOptions(leads_per_day=DEMO_LEADS_PER_DAY))
+    _on_database(database, _demo_owner)
     ports = [buyer.port for buyer in FleetConfig.from_file(fleet_file).buyers]
     busy = [port for port in ports if _accepts(port)]
     if busy:
@@ -601,6 +604,13 @@ def _demo(port: int, database: str, workspace: Path, fleet_file: Path) -> None:
     finally:
         fleet.terminate()
         fleet.wait(timeout=10)
+
+
+async def _demo_owner(engine: AsyncEngine) -> None:
+    """The demo's console user (an owner), made when the demo database has no user yet."""
+    people = people_of(engine)
+    if not await people.users():
+        await people.add(CLI, DEMO_USER, DEMO_PASSWORD, Role.OWNER)
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
@@ -657,6 +667,8 @@ def _print_demo_requests(port: int, token: str) -> None:
         f"-H 'Authorization: Bearer {token}'\n"
     )
     _print_exchange_and_direct_post(base)
+    # Plain print: Rich would wrap the line at the terminal's width, splitting the password.
+    print(f"\nConsole: {base}/console – sign in as {DEMO_USER} / {DEMO_PASSWORD}")
 
 
 def _print_exchange_and_direct_post(base: str) -> None:
@@ -688,6 +700,8 @@ def _print_exchange_and_direct_post(base: str) -> None:
 
 
 DEMO_LEADS_PER_DAY = 150
+# The demo's console owner: an obviously made-up password, like the demo's admin token.
+DEMO_USER, DEMO_PASSWORD = "demo", "demo-password-not-a-secret"
 
 
 @app.command()

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -125,6 +126,18 @@ def test_demo_prints_requests_that_work(tmp_path: Path) -> None:
         assert xpost["code"] == 0
         assert 0 < xpost["payout"] <= xping["payout"]  # a fallback never pays more than quoted
         assert (direct["code"], direct["meta"]["buyers_priced"]) == (0, 3)
+        # The console, signed in as the printed demo user, opens on the seeded week.
+        printed = next(line for line in lines if "sign in as" in line)
+        user, password = printed.split("sign in as ")[1].strip().split(" / ")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            form = client.get("/console/sign-in")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert csrf is not None, form.text
+            data = {"csrf": csrf.group(1), "name": user, "password": password}
+            assert client.post("/console/sign-in", data=data).status_code == 303
+            dashboard = client.get("/console", params={"range": "7d"})
+        assert dashboard.status_code == 200
+        assert "Revenue, cost and profit" in dashboard.text
     finally:
         demo.terminate()
         # The demo must stop its simulated buyers too: they share its output pipe, so an
