@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -39,8 +42,20 @@ def _net_revenue(sut: System) -> int:
     return int(answer.json()["totals"]["net_revenue_cents"])
 
 
+def _wait(browser: webdriver.Chrome) -> WebDriverWait[webdriver.Chrome]:
+    # An element read while the next page replaces the current one goes stale: read again.
+    return WebDriverWait(browser, WAIT_S, ignored_exceptions=(StaleElementReferenceException,))
+
+
 def _heading(browser: webdriver.Chrome, text: str) -> None:
-    WebDriverWait(browser, WAIT_S).until(lambda d: text in d.find_element(By.TAG_NAME, "h1").text)
+    _wait(browser).until(lambda d: text in d.find_element(By.TAG_NAME, "h1").text)
+
+
+def _load(browser: webdriver.Chrome, control: WebElement) -> None:
+    """Click ``control`` and wait until the page it loads has replaced this one."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    control.click()
+    _wait(browser).until(staleness_of(page))
 
 
 def _screenshot(browser: webdriver.Chrome, sut: System, name: str, height: int) -> None:
@@ -79,20 +94,20 @@ def test_search_open_return_and_approve_in_the_browser(browser: webdriver.Chrome
     browser.get(f"{base}/console/leads")
     browser.find_element(By.ID, "name").send_keys(name)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    _load(browser, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     _heading(browser, "Leads")
     browser.find_element(By.ID, "campaign").send_keys(CAMPAIGN)
-    browser.find_element(By.XPATH, "//button[text()='Search']").click()
-    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.CSS_SELECTOR, "table.leads"))
+    _load(browser, browser.find_element(By.XPATH, "//button[text()='Search']"))
+    _wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "table.leads"))
     _screenshot(browser, sut, "leads.png", 1000)
     browser.find_element(By.ID, "campaign").clear()
     browser.find_element(By.ID, "phone").send_keys(phone)
-    browser.find_element(By.XPATH, "//button[text()='Search']").click()
-    WebDriverWait(browser, WAIT_S).until(lambda d: "phone=" in d.current_url)
+    _load(browser, browser.find_element(By.XPATH, "//button[text()='Search']"))
+    assert "phone=" in browser.current_url
     links = browser.find_elements(By.CSS_SELECTOR, "table.leads td a[href^='/console/leads/']")
     assert [a.text for a in links] == [lead_id]
 
-    links[0].click()
+    _load(browser, links[0])
     _heading(browser, lead_id)
     ping = browser.find_element(By.XPATH, "//details[.//strong[text()='Buyer xml ping']]")
     bodies = ping.find_elements(By.CSS_SELECTOR, "pre.body")
@@ -104,16 +119,16 @@ def test_search_open_return_and_approve_in_the_browser(browser: webdriver.Chrome
     _screenshot(browser, sut, "lead.png", 2300)
 
     Select(browser.find_element(By.ID, "reason-1")).select_by_visible_text("Bad data")
-    browser.find_element(By.XPATH, "//button[text()='Open a return']").click()
-    WebDriverWait(browser, WAIT_S).until(lambda d: "opened=" in d.current_url)
+    _load(browser, browser.find_element(By.XPATH, "//button[text()='Open a return']"))
+    assert "opened=" in browser.current_url
     assert "opened" in browser.find_element(By.CSS_SELECTOR, ".notice").text
 
-    browser.find_element(By.LINK_TEXT, "Returns").click()
+    _load(browser, browser.find_element(By.LINK_TEXT, "Returns"))
     _heading(browser, "Returns")
     row = browser.find_element(By.XPATH, f"//tr[.//a[@href='/console/leads/{lead_id}']]")
     row.find_element(By.NAME, "note").send_keys("customer hung up twice")
-    row.find_element(By.XPATH, ".//button[text()='Approve']").click()
-    WebDriverWait(browser, WAIT_S).until(lambda d: "decided=" in d.current_url)
+    _load(browser, row.find_element(By.XPATH, ".//button[text()='Approve']"))
+    assert "decided=" in browser.current_url
     assert "approved" in browser.find_element(By.CSS_SELECTOR, ".notice").text
     _screenshot(browser, sut, "returns.png", 1000)
     assert _net_revenue(sut) == before - price
