@@ -3,7 +3,9 @@ by phone, open its page and a buyer call's body, open a return, approve it on th
 page and see the report's net revenue drop; nothing is loaded from another host. Saves the
 screenshots of docs/console/ (leads.png, lead.png, returns.png)."""
 
+import os
 import random
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +23,6 @@ from tests.support.console import PASSWORD, add_user
 from tests.support.server import ADMIN_TOKEN
 from tests.support.system import System
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
 WAIT_S = 20
 CAMPAIGN = "2000"
 
@@ -59,12 +60,15 @@ def _load(browser: webdriver.Chrome, control: WebElement) -> None:
 
 
 def _screenshot(browser: webdriver.Chrome, sut: System, name: str, height: int) -> None:
-    """A 1280 px wide picture of the page, once (from the SQLite run)."""
+    """A 1280 px wide picture of the page, once (from the SQLite run): into a temporary
+    directory, or into ``PICKPOST_SCREENSHOTS`` when set (docs/console/ to update the docs)."""
     if not sut.database_url.startswith("sqlite"):
         return
+    chosen = os.environ.get("PICKPOST_SCREENSHOTS")
+    shots = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="pickpost-shots-"))
     browser.set_window_size(1280, height)
     browser.execute_script("window.scrollTo(0, 0)")
-    browser.save_screenshot(str(SHOTS / name))
+    browser.save_screenshot(str(shots / name))
     browser.set_window_size(1280, 1000)
 
 
