@@ -5,7 +5,6 @@ screenshots of docs/console/ (leads.png, lead.png, returns.png)."""
 
 import os
 import random
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,21 +58,29 @@ def _load(browser: webdriver.Chrome, control: WebElement) -> None:
     _wait(browser).until(staleness_of(page))
 
 
-def _screenshot(browser: webdriver.Chrome, sut: System, name: str, height: int) -> None:
-    """A 1280 px wide picture of the page, once (from the SQLite run): into a temporary
-    directory, or into ``PICKPOST_SCREENSHOTS`` when set (docs/console/ to update the docs)."""
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: ``PICKPOST_SCREENSHOTS`` when set (docs/console/ to update the
+    docs), else a temporary directory."""
+    chosen = os.environ.get("PICKPOST_SCREENSHOTS")
+    return Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+
+
+def _screenshot(
+    browser: webdriver.Chrome, sut: System, shots: Path, name: str, height: int
+) -> None:
+    """A 1280 px wide picture of the page, once (from the SQLite run)."""
     if not sut.database_url.startswith("sqlite"):
         return
-    chosen = os.environ.get("PICKPOST_SCREENSHOTS")
-    shots = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="pickpost-shots-"))
     browser.set_window_size(1280, height)
     browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(shots / name))
     browser.set_window_size(1280, 1000)
 
 
-def test_search_open_return_and_approve_in_the_browser(browser: webdriver.Chrome,
-                                                       sut: System) -> None:  # fmt: skip
+def test_search_open_return_and_approve_in_the_browser(
+    browser: webdriver.Chrome, sut: System, shots: Path
+) -> None:
     phone = f"737556{random.randrange(10_000):04d}"
     for _ in range(3):  # neighbours in the list
         sut.direct_post(CAMPAIGN, phone=f"737557{random.randrange(10_000):04d}")
@@ -103,7 +110,7 @@ def test_search_open_return_and_approve_in_the_browser(browser: webdriver.Chrome
     browser.find_element(By.ID, "campaign").send_keys(CAMPAIGN)
     _load(browser, browser.find_element(By.XPATH, "//button[text()='Search']"))
     _wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "table.leads"))
-    _screenshot(browser, sut, "leads.png", 1000)
+    _screenshot(browser, sut, shots, "leads.png", 1000)
     browser.find_element(By.ID, "campaign").clear()
     browser.find_element(By.ID, "phone").send_keys(phone)
     _load(browser, browser.find_element(By.XPATH, "//button[text()='Search']"))
@@ -120,7 +127,7 @@ def test_search_open_return_and_approve_in_the_browser(browser: webdriver.Chrome
     assert bodies[0].is_displayed()
     assert "zip=78701" in bodies[0].text
     assert "<response>" in bodies[1].text
-    _screenshot(browser, sut, "lead.png", 2300)
+    _screenshot(browser, sut, shots, "lead.png", 2300)
 
     Select(browser.find_element(By.ID, "reason-1")).select_by_visible_text("Bad data")
     _load(browser, browser.find_element(By.XPATH, "//button[text()='Open a return']"))
@@ -134,7 +141,7 @@ def test_search_open_return_and_approve_in_the_browser(browser: webdriver.Chrome
     _load(browser, row.find_element(By.XPATH, ".//button[text()='Approve']"))
     assert "decided=" in browser.current_url
     assert "approved" in browser.find_element(By.CSS_SELECTOR, ".notice").text
-    _screenshot(browser, sut, "returns.png", 1000)
+    _screenshot(browser, sut, shots, "returns.png", 1000)
     assert _net_revenue(sut) == before - price
 
     urls = [u for u in requested_urls(browser) if not u.startswith(("data:", "blob:"))]
