@@ -178,3 +178,13 @@ def test_the_lead_list_filters_as_the_ledger_says(traffic: System) -> None:
     bad = _leads(traffic, status="lost", cursor="nope", limit=0)
     assert bad.status_code == 400
     assert [e["field"] for e in bad.json()["errors"]] == ["status", "cursor", "limit"]
+
+
+def test_traffic_after_a_zone_is_kept_lands_in_its_days(traffic: System) -> None:
+    """The first report read in a zone fills that zone's own day rows; pings, leads and sales
+    after it are added to them as to the finer tiers."""
+    assert_reports_equal_the_ledger(traffic)
+    kept = {row[0] for row in traffic.query("SELECT zone FROM report_zones")}
+    assert kept == {"America/New_York", "Asia/Kolkata", "Asia/Kathmandu"}  # not UTC: its days
+    drive(traffic)
+    assert_reports_equal_the_ledger(traffic)

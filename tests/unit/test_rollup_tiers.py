@@ -15,7 +15,10 @@ from pickpost.domain.buckets import (
     GRAINS,
     HOUR_S,
     cover,
+    day_start,
+    day_start_of,
     day_starts,
+    differs_from_utc,
     hour_starts,
     plan,
 )
@@ -122,3 +125,21 @@ def test_kolkata_s_days_read_quarter_hours_only_at_their_half_hour_edges() -> No
     ranges = plan(starts)
     assert sum(stop - first for first, stop in ranges[BUCKET_S]) == 2 * HOUR_S  # ½ h, 1 h, ½ h
     assert set(ranges) == {BUCKET_S, HOUR_S}  # no UTC day lies inside a day in India
+
+
+def test_only_zones_whose_days_are_not_utc_days_get_rows_of_their_own() -> None:
+    assert not differs_from_utc(ZoneInfo("UTC"), 2026)
+    assert not differs_from_utc(ZoneInfo("Africa/Abidjan"), 2026)  # UTC all year
+    assert differs_from_utc(ZoneInfo("Europe/London"), 2026)  # UTC in winter only
+    assert differs_from_utc(ZoneInfo("Asia/Kolkata"), 2026)
+
+
+@given(st.integers(0, 3 * 365 * 96))
+def test_a_moment_s_local_day_begins_at_or_before_it_and_ends_after(quarter: int) -> None:
+    moment = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp()) + quarter * BUCKET_S
+    for name in ("America/New_York", "Asia/Kolkata", "Pacific/Chatham"):
+        tz = ZoneInfo(name)
+        start = day_start_of(moment, tz)
+        day = datetime.fromtimestamp(moment, tz).date()
+        assert start <= moment < int(day_start(day + timedelta(days=1), tz).timestamp())
+        assert start % BUCKET_S == 0

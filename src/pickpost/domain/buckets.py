@@ -41,6 +41,18 @@ def window(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return day_start(first, tz), day_start(last + timedelta(days=1), tz)
 
 
+def day_start_of(epoch: int, tz: ZoneInfo) -> int:
+    """When the day of ``tz`` holding the instant ``epoch`` began, in epoch seconds."""
+    local = datetime.fromtimestamp(epoch, tz).date()
+    return int(day_start(local, tz).timestamp())
+
+
+def differs_from_utc(tz: ZoneInfo, year: int) -> bool:
+    """Whether ``tz``'s days begin elsewhere than UTC's in ``year`` (summer or winter): only
+    such a zone needs rows of its own days; UTC's daily rows serve the others."""
+    return any(tz.utcoffset(datetime(year, month, 1)) != timedelta(0) for month in (1, 4, 7, 10))
+
+
 def local_day(moment: datetime, tz: ZoneInfo) -> str:
     """The day (ISO) ``moment`` falls on in ``tz``."""
     return moment.astimezone(tz).date().isoformat()

@@ -5,20 +5,30 @@
 overlap window (clocks of nodes differ, and a transaction may commit seconds after it stamped
 its rows). Refreshers take turns (an advisory lock on PostgreSQL, the write lock on SQLite), so
 a slow one never writes stale numbers over a fresh one's. ``traffic_rollups`` is added to by
-the traffic counter (``infra/sql/traffic.py``); both are read here.
+the traffic counter (``infra/sql/traffic.py``); both are read here, with their hourly, daily and
+local-day tiers (``infra/sql/zoned.py``).
 """
 
 import asyncio
 import bisect
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from pickpost.domain.buckets import BUCKET_S, DAY_S, HOUR_S, day_starts, hour_starts, plan
+from pickpost.domain.buckets import (
+    BUCKET_S,
+    DAY_S,
+    HOUR_S,
+    day_starts,
+    differs_from_utc,
+    hour_starts,
+    plan,
+)
 from pickpost.domain.reports import (
     NOBODY,
     Grouping,
@@ -30,6 +40,7 @@ from pickpost.domain.reports import (
 from pickpost.infra.sql import schema
 from pickpost.infra.sql import traffic as traffic_tiers
 from pickpost.infra.sql.rows import at, utc
+from pickpost.infra.sql.zoned import MAX_ZONES, fill_turn, kept_zones
 
 MARK = "leads"
 _LOCK_ROW = "leads.lock"
@@ -63,6 +74,7 @@ class SqlRollups:
         self._dialect = engine.dialect.name
         self._overlap = timedelta(seconds=overlap_s)
         self._turn = asyncio.Lock()  # one refresh at a time in this process
+        self._kept: set[str] = set()  # zones with rows of their own days (never unkept)
 
     async def refresh(self) -> int:
         async with self._turn:
@@ -107,6 +119,7 @@ class SqlRollups:
             await _roll_up(conn, schema.lead_rollups, schema.lead_rollups_hourly, HOUR_S, hours)
             days = sorted({h // DAY_S * DAY_S for h in hours})
             await _roll_up(conn, schema.lead_rollups_hourly, schema.lead_rollups_daily, DAY_S, days)
+            await _refresh_zoned(conn, buckets)
             await self._set_mark(conn, MARK, started)
         return len(buckets)
 
@@ -194,60 +207,24 @@ class SqlRollups:
     async def read(
         self, query: ReportQuery, dimensions: frozenset[str]
     ) -> tuple[list[LeadRollup], list[TrafficRollup]]:
-        """Sums of the query's rows, computed in SQL from the fewest rollup rows: whole UTC
-        days from the daily tier, whole hours from the hourly one, quarter hours at the
-        edges (``domain.buckets.plan``). With a time grouping, each row's bucket is the start
-        of the local day or hour it belongs to."""
+        """Sums of the query's rows, computed in SQL from the fewest rollup rows: whole local
+        days of a kept zone from its own rows, else whole UTC days from the daily tier, whole
+        hours from the hourly one, quarter hours at the edges (``domain.buckets.plan``). With
+        a time grouping, each row's bucket is the start of the local day or hour it belongs
+        to."""
         start, end = query.window()
-        timed = "bucket" in dimensions
-        if not timed:
-            bounds = [start, end]
-        elif Grouping.DAY in query.group_by:
+        by_hour = "bucket" in dimensions and Grouping.DAY not in query.group_by
+        if by_hour:
+            bounds = hour_starts(start, end, query.tz)
+        elif "bucket" in dimensions:
             bounds = day_starts(query.start, query.end, query.tz)
         else:
-            bounds = hour_starts(start, end, query.tz)
-        edges = [int(b.timestamp()) for b in bounds]
-        starts = [at(edge) for edge in edges]
-        ranges = plan(edges)
-        leads: dict[tuple[Any, ...], list[int]] = {}
-        traffic: dict[tuple[Any, ...], list[Any]] = {}
+            bounds = [start, end]
+        span = _Span([int(b.timestamp()) for b in bounds], bounds)
+        zoned = not by_hour and await self._keeps(query.tz)
         async with self._engine.connect() as conn:
-            for grain, table in _LEAD_TIERS:
-                if grain not in ranges:
-                    continue
-                picked = _summed(table.c, grain, query, dimensions, ranges[grain], edges, "status")
-                found = await conn.execute(
-                    picked.add_columns(
-                        *(
-                            _total(table.c[name])
-                            for name in (
-                                "count",
-                                "price_cents",
-                                "payout_cents",
-                                "returned",
-                                "returned_price_cents",
-                                "returned_payout_cents",
-                            )
-                        )
-                    )
-                )
-                for row in found:
-                    key = (_unit(row[0], edges, starts), *row[1:5])
-                    _add(leads, key, [int(v) for v in row[5:]])
-            for grain, table in _TRAFFIC_TIERS:
-                if grain not in ranges:
-                    continue
-                picked = _summed(table.c, grain, query, dimensions, ranges[grain], edges, "metric")
-                found = await conn.execute(
-                    picked.add_columns(
-                        _total(table.c.count),
-                        _total(table.c.sum_cents),
-                        sa.func.coalesce(sa.func.sum(table.c.sum_ms), 0.0),
-                    )
-                )
-                for row in found:
-                    key = (_unit(row[0], edges, starts), *row[1:5])
-                    _add(traffic, key, [int(row[5]), int(row[6]), float(row[7])])
+            leads = await _lead_sums(conn, query, dimensions, span, zoned)
+            traffic = await _traffic_sums(conn, query, dimensions, span, zoned)
         return (
             [LeadRollup(k[0], k[1], k[2], k[3], k[4], *v) for k, v in leads.items()],
             [
@@ -255,6 +232,218 @@ class SqlRollups:
                 for k, v in traffic.items()
             ],
         )
+
+    async def _keeps(self, tz: ZoneInfo) -> bool:
+        """Whether ``tz`` has rows of its own days, keeping it from now on if it has not and
+        there is room (its days differ from UTC's, fewer than ``MAX_ZONES`` kept)."""
+        if tz.key in self._kept:
+            return True
+        if not differs_from_utc(tz, datetime.now(UTC).year):
+            return False
+        async with self._engine.connect() as conn:
+            self._kept.update(await kept_zones(conn))
+        if tz.key in self._kept or len(self._kept) >= MAX_ZONES:
+            return tz.key in self._kept
+        async with self._turn:
+            if tz.key not in self._kept:
+                await self._keep(tz)
+        return True
+
+    async def _keep(self, tz: ZoneInfo) -> None:
+        """Fill ``tz``'s rows from the finer tiers and list it as kept, in one transaction
+        that neither a refresh nor a traffic flush runs beside."""
+        async with self._engine.begin() as conn:
+            now = datetime.now(UTC)
+            await self._take_turn(conn, now)
+            await fill_turn(conn)
+            table = schema.report_zones
+            insert = sqlite.insert(table) if self._dialect == "sqlite" else postgresql.insert(table)
+            added = await conn.execute(
+                insert.values(zone=tz.key, kept_since=now).on_conflict_do_nothing()
+            )
+            if added.rowcount:  # else another node kept it first
+                await _fill(conn, tz)
+        self._kept.add(tz.key)
+
+
+class _Span:
+    """A read's bounds (the starts of its days or hours, and the end), in epoch seconds and
+    as instants, and the finer tiers' rows that cover them (``domain.buckets.plan``)."""
+
+    def __init__(self, edges: Sequence[int], starts: Sequence[datetime]) -> None:
+        self.edges = edges
+        self.starts = starts
+        self.ranges = plan(edges)
+
+    def unit(self, found: int | datetime | None) -> datetime | None:
+        """The start of the day or hour numbered ``found``, or holding bucket ``found``."""
+        if found is None:
+            return None
+        if isinstance(found, datetime):
+            moment = int(utc(found).timestamp())
+            return self.starts[bisect.bisect_right(self.edges, moment) - 1]
+        return self.starts[int(found)]
+
+
+_ALL = frozenset({"bucket", "campaign", "supplier", "buyer"})
+_LEAD_SUMS = (
+    "count",
+    "price_cents",
+    "payout_cents",
+    "returned",
+    "returned_price_cents",
+    "returned_payout_cents",
+)
+
+
+def _sources(
+    tiers: Sequence[tuple[int, sa.Table]], zoned: sa.Table, tz: ZoneInfo, span: _Span, kept: bool
+) -> list[tuple[Any, int, Sequence[tuple[int, int]], list[Any]]]:
+    """The tables a read sums: a kept zone's own rows over the whole span, else the tiers'
+    rows of ``span.ranges``."""
+    if kept:
+        whole = [(span.edges[0], span.edges[-1])]
+        return [(zoned.c, DAY_S, whole, [zoned.c.zone == tz.key])]
+    return [(t.c, grain, span.ranges[grain], []) for grain, t in tiers if grain in span.ranges]
+
+
+async def _lead_sums(
+    conn: AsyncConnection,
+    query: ReportQuery,
+    dimensions: frozenset[str],
+    span: _Span,
+    kept: bool,
+) -> dict[tuple[Any, ...], list[int]]:
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    zoned = schema.lead_rollups_zoned
+    for columns, grain, ranges, extra in _sources(_LEAD_TIERS, zoned, query.tz, span, kept):
+        picked = _summed(columns, grain, query, dimensions, ranges, span.edges, "status")
+        found = await conn.execute(
+            picked.where(*extra).add_columns(*(_total(columns[name]) for name in _LEAD_SUMS))
+        )
+        for row in found:
+            _add(sums, (span.unit(row[0]), *row[1:5]), [int(v) for v in row[5:]])
+    return sums
+
+
+async def _traffic_sums(
+    conn: AsyncConnection,
+    query: ReportQuery,
+    dimensions: frozenset[str],
+    span: _Span,
+    kept: bool,
+) -> dict[tuple[Any, ...], list[Any]]:
+    sums: dict[tuple[Any, ...], list[Any]] = {}
+    zoned = schema.traffic_rollups_zoned
+    for columns, grain, ranges, extra in _sources(_TRAFFIC_TIERS, zoned, query.tz, span, kept):
+        picked = _summed(columns, grain, query, dimensions, ranges, span.edges, "metric")
+        found = await conn.execute(
+            picked.where(*extra).add_columns(
+                _total(columns.count),
+                _total(columns.sum_cents),
+                sa.func.coalesce(sa.func.sum(columns.sum_ms), 0.0),
+            )
+        )
+        for row in found:
+            key = (span.unit(row[0]), *row[1:5])
+            _add(sums, key, [int(row[5]), int(row[6]), float(row[7])])
+    return sums
+
+
+def _days_span(first: date, last: date, tz: ZoneInfo) -> _Span:
+    bounds = day_starts(first, last, tz)
+    return _Span([int(b.timestamp()) for b in bounds], bounds)
+
+
+async def _zoned_leads(
+    conn: AsyncConnection, tz: ZoneInfo, first: date, last: date
+) -> list[dict[str, Any]]:
+    """``tz``'s local-day lead rows of days ``first`` through ``last``, summed from the
+    finer tiers (as they stand in this transaction)."""
+    rows: list[dict[str, Any]] = []
+    span = _days_span(first, last, tz)
+    for test in (LeadTestFilter.ONLY, LeadTestFilter.EXCLUDE):
+        query = ReportQuery(first, last, tz, (Grouping.DAY,), test=test)
+        for key, values in (await _lead_sums(conn, query, _ALL, span, kept=False)).items():
+            rows.append(
+                {
+                    "zone": tz.key,
+                    "bucket": key[0],
+                    "campaign_id": key[1],
+                    "supplier_id": key[2],
+                    "buyer_id": key[3],
+                    "test": test is LeadTestFilter.ONLY,
+                    "status": key[4],
+                    **dict(zip(_LEAD_SUMS, values, strict=True)),
+                }
+            )
+    return rows
+
+
+async def _zoned_traffic(
+    conn: AsyncConnection, tz: ZoneInfo, first: date, last: date
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    span = _days_span(first, last, tz)
+    for test in (LeadTestFilter.ONLY, LeadTestFilter.EXCLUDE):
+        query = ReportQuery(first, last, tz, (Grouping.DAY,), test=test)
+        for key, values in (await _traffic_sums(conn, query, _ALL, span, kept=False)).items():
+            rows.append(
+                {
+                    "zone": tz.key,
+                    "bucket": key[0],
+                    "campaign_id": key[1],
+                    "supplier_id": key[2],
+                    "buyer_id": key[3],
+                    "test": test is LeadTestFilter.ONLY,
+                    "metric": key[4],
+                    "count": values[0],
+                    "sum_cents": values[1],
+                    "sum_ms": round(values[2], 3),
+                }
+            )
+    return rows
+
+
+async def _insert(conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), 5000):
+        await conn.execute(table.insert(), rows[start : start + 5000])
+
+
+async def _fill(conn: AsyncConnection, tz: ZoneInfo) -> None:
+    """Every local day of ``tz`` that the finer tiers hold, written as its rows."""
+    firsts, lasts = [], []
+    for table in (schema.lead_rollups, schema.traffic_rollups):
+        low, high = (
+            await conn.execute(sa.select(sa.func.min(table.c.bucket), sa.func.max(table.c.bucket)))
+        ).one()
+        if low is not None:
+            firsts.append(utc(low))
+            lasts.append(utc(high))
+    if not firsts:
+        return
+    first, last = min(firsts).astimezone(tz).date(), max(lasts).astimezone(tz).date()
+    await _insert(conn, schema.lead_rollups_zoned, await _zoned_leads(conn, tz, first, last))
+    await _insert(conn, schema.traffic_rollups_zoned, await _zoned_traffic(conn, tz, first, last))
+
+
+async def _refresh_zoned(conn: AsyncConnection, buckets: Sequence[int]) -> None:
+    """Recompute the local-day lead rows of every kept zone's days holding ``buckets``."""
+    table = schema.lead_rollups_zoned
+    for zone in await kept_zones(conn):
+        tz = ZoneInfo(zone)
+        days = sorted({at(b).astimezone(tz).date() for b in buckets})
+        for run in _date_runs(days):
+            starts = [at(b) for b in _days_span(run[0], run[-1], tz).edges[:-1]]
+            await conn.execute(
+                table.delete().where(table.c.zone == zone, table.c.bucket.in_(starts))
+            )
+            await _insert(conn, table, await _zoned_leads(conn, tz, run[0], run[-1]))
+
+
+def _date_runs(days: Sequence[date]) -> list[Sequence[date]]:
+    """Sorted ``days`` as runs of consecutive days."""
+    return [[date.fromordinal(n) for n in run] for run in runs([d.toordinal() for d in days], 1)]
 
 
 _LEAD_TIERS = (
@@ -272,18 +461,6 @@ def _add(sums: dict[tuple[Any, ...], list[Any]], key: tuple[Any, ...], values: l
     else:
         for n, value in enumerate(values):
             found[n] += value
-
-
-def _unit(
-    found: int | datetime | None, edges: Sequence[int], starts: Sequence[datetime]
-) -> datetime | None:
-    """The start of the report's day or hour numbered ``found``, or holding bucket
-    ``found``."""
-    if found is None:
-        return None
-    if isinstance(found, datetime):
-        return starts[bisect.bisect_right(edges, int(utc(found).timestamp())) - 1]
-    return starts[int(found)]
 
 
 def runs(starts: Sequence[int], grain: int) -> list[Sequence[int]]:

@@ -294,6 +294,28 @@ traffic_rollups = sa.Table("traffic_rollups", metadata, *_traffic_rollup_columns
 traffic_rollups_hourly = sa.Table("traffic_rollups_hourly", metadata, *_traffic_rollup_columns())
 traffic_rollups_daily = sa.Table("traffic_rollups_daily", metadata, *_traffic_rollup_columns())
 
+# The same sums by local day of each time zone reports are read in (``report_zones``): a
+# 30-day range in New York or Kolkata reads 30 rows per combination, as one in UTC does from
+# the daily table. ``bucket`` is the UTC instant the zone's day begins.
+lead_rollups_zoned = sa.Table(
+    "lead_rollups_zoned",
+    metadata,
+    sa.Column("zone", sa.String(64), primary_key=True),
+    *_lead_rollup_columns(),
+)
+traffic_rollups_zoned = sa.Table(
+    "traffic_rollups_zoned",
+    metadata,
+    sa.Column("zone", sa.String(64), primary_key=True),
+    *_traffic_rollup_columns(),
+)
+report_zones = sa.Table(
+    "report_zones",
+    metadata,
+    sa.Column("zone", sa.String(64), primary_key=True),
+    sa.Column("kept_since", Timestamp, nullable=False),
+)
+
 # How far the rollups have read the ledger.
 rollup_marks = sa.Table(
     "rollup_marks",

@@ -1,6 +1,7 @@
-"""Traffic counts added into ``traffic_rollups`` and its hourly and daily tiers: one UPSERT per
-tier that adds each delta to its row (``count = count + excluded.count``), so any number of
-nodes add into the same rows."""
+"""Traffic counts added into ``traffic_rollups``, its hourly and daily tiers and the local days
+of the zones reports are kept for (``infra/sql/zoned.py``): one UPSERT per tier that adds each
+delta to its row (``count = count + excluded.count``), so any number of nodes add into the same
+rows."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -13,8 +14,10 @@ from pickpost.domain.buckets import BUCKET_S, DAY_S, HOUR_S
 from pickpost.domain.traffic import Delta, TrafficKey
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.rows import at, epoch
+from pickpost.infra.sql.zoned import by_local_day, kept_zones, traffic_turn
 
 _KEY = ("bucket", "campaign_id", "supplier_id", "buyer_id", "test", "metric")
+_SUMS = ("count", "sum_cents", "sum_ms")
 _CHUNK = 5000  # rows per statement
 TIERS = (
     (BUCKET_S, schema.traffic_rollups),
@@ -28,20 +31,30 @@ class TrafficTiers:
     in one transaction the caller holds."""
 
     def __init__(self, dialect: str) -> None:
-        self._upserts = [(grain, _upsert(table, dialect)) for grain, table in TIERS]
+        self._upserts = [(grain, _upsert(table, dialect, _KEY)) for grain, table in TIERS]
+        self._zoned = _upsert(schema.traffic_rollups_zoned, dialect, ("zone", *_KEY))
 
     async def add(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+        await traffic_turn(conn)
         for grain, upsert in self._upserts:
             tier = sorted(rows, key=_order) if grain == BUCKET_S else coarsened(rows, grain)
-            for start in range(0, len(tier), _CHUNK):
-                await conn.execute(upsert, tier[start : start + _CHUNK])
+            await _chunked(conn, upsert, tier)
+        # Read after the first write: on SQLite the write lock is held, so a zone being filled
+        # has committed (and is listed) or waits for this flush to commit first.
+        for zone in await kept_zones(conn):
+            await _chunked(conn, self._zoned, by_local_day(rows, zone, _KEY[1:], _SUMS))
 
 
-def _upsert(table: sa.Table, dialect: str) -> Any:
+async def _chunked(conn: AsyncConnection, statement: Any, rows: Sequence[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), _CHUNK):
+        await conn.execute(statement, rows[start : start + _CHUNK])
+
+
+def _upsert(table: sa.Table, dialect: str, key: Sequence[str]) -> Any:
     insert = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
     excluded = insert.excluded
     return insert.on_conflict_do_update(
-        index_elements=list(_KEY),
+        index_elements=list(key),
         set_={
             "count": table.c.count + excluded.count,
             "sum_cents": table.c.sum_cents + excluded.sum_cents,
