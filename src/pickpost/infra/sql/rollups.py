@@ -286,6 +286,8 @@ class _Span:
 
 
 _ALL = frozenset({"bucket", "campaign", "supplier", "buyer"})
+_ONLY = LeadTestFilter.ONLY
+_TRAFFIC_SUMS = ("count", "sum_cents", "sum_ms")
 _LEAD_SUMS = (
     "count",
     "price_cents",
@@ -355,53 +357,23 @@ def _days_span(first: date, last: date, tz: ZoneInfo) -> _Span:
     return _Span([int(b.timestamp()) for b in bounds], bounds)
 
 
-async def _zoned_leads(
-    conn: AsyncConnection, tz: ZoneInfo, first: date, last: date
+async def _zoned_rows(
+    conn: AsyncConnection, tz: ZoneInfo, first: date, last: date, kind: str
 ) -> list[dict[str, Any]]:
-    """``tz``'s local-day lead rows of days ``first`` through ``last``, summed from the
-    finer tiers (as they stand in this transaction)."""
+    """``tz``'s local-day rows of days ``first`` through ``last`` – lead rows (``kind``
+    "status") or traffic rows ("metric") – summed from the finer tiers as they stand in this
+    transaction."""
     rows: list[dict[str, Any]] = []
     span = _days_span(first, last, tz)
+    sums, names = (_lead_sums, _LEAD_SUMS) if kind == "status" else (_traffic_sums, _TRAFFIC_SUMS)
     for test in (LeadTestFilter.ONLY, LeadTestFilter.EXCLUDE):
         query = ReportQuery(first, last, tz, (Grouping.DAY,), test=test)
-        for key, values in (await _lead_sums(conn, query, _ALL, span, kept=False)).items():
-            rows.append(
-                {
-                    "zone": tz.key,
-                    "bucket": key[0],
-                    "campaign_id": key[1],
-                    "supplier_id": key[2],
-                    "buyer_id": key[3],
-                    "test": test is LeadTestFilter.ONLY,
-                    "status": key[4],
-                    **dict(zip(_LEAD_SUMS, values, strict=True)),
-                }
+        for key, values in (await sums(conn, query, _ALL, span, False)).items():
+            row = dict(
+                zip(("bucket", "campaign_id", "supplier_id", "buyer_id", kind), key, strict=True)
             )
-    return rows
-
-
-async def _zoned_traffic(
-    conn: AsyncConnection, tz: ZoneInfo, first: date, last: date
-) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    span = _days_span(first, last, tz)
-    for test in (LeadTestFilter.ONLY, LeadTestFilter.EXCLUDE):
-        query = ReportQuery(first, last, tz, (Grouping.DAY,), test=test)
-        for key, values in (await _traffic_sums(conn, query, _ALL, span, kept=False)).items():
-            rows.append(
-                {
-                    "zone": tz.key,
-                    "bucket": key[0],
-                    "campaign_id": key[1],
-                    "supplier_id": key[2],
-                    "buyer_id": key[3],
-                    "test": test is LeadTestFilter.ONLY,
-                    "metric": key[4],
-                    "count": values[0],
-                    "sum_cents": values[1],
-                    "sum_ms": round(values[2], 3),
-                }
-            )
+            row.update(zip(names, values, strict=True), zone=tz.key, test=test is _ONLY)
+            rows.append({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
     return rows
 
 
@@ -423,8 +395,10 @@ async def _fill(conn: AsyncConnection, tz: ZoneInfo) -> None:
     if not firsts:
         return
     first, last = min(firsts).astimezone(tz).date(), max(lasts).astimezone(tz).date()
-    await _insert(conn, schema.lead_rollups_zoned, await _zoned_leads(conn, tz, first, last))
-    await _insert(conn, schema.traffic_rollups_zoned, await _zoned_traffic(conn, tz, first, last))
+    zoned = await _zoned_rows(conn, tz, first, last, "status")
+    await _insert(conn, schema.lead_rollups_zoned, zoned)
+    zoned = await _zoned_rows(conn, tz, first, last, "metric")
+    await _insert(conn, schema.traffic_rollups_zoned, zoned)
 
 
 async def _refresh_zoned(conn: AsyncConnection, buckets: Sequence[int]) -> None:
@@ -438,7 +412,7 @@ async def _refresh_zoned(conn: AsyncConnection, buckets: Sequence[int]) -> None:
             await conn.execute(
                 table.delete().where(table.c.zone == zone, table.c.bucket.in_(starts))
             )
-            await _insert(conn, table, await _zoned_leads(conn, tz, run[0], run[-1]))
+            await _insert(conn, table, await _zoned_rows(conn, tz, run[0], run[-1], "status"))
 
 
 def _date_runs(days: Sequence[date]) -> list[Sequence[date]]:
