@@ -534,6 +534,10 @@ def _uvicorn(settings: Settings) -> None:
         log_level=settings.log_level,
         access_log=False,
         server_header=False,
+        # uvicorn's httptools protocol with read deadlines, a connection cap and arrival
+        # stamps (docs/configuration.md, "Overload and slow clients"); uvloop as before.
+        http="pickpost.infra.server_protocol:GuardedProtocol",
+        loop="uvloop",
         # Forwarded headers are believed only behind a proxy the operator says it trusts.
         proxy_headers=settings.trusted_proxy,
     )

@@ -1,0 +1,113 @@
+"""Admission in front of the supplier endpoints: a request the server cannot answer in time is
+refused at once with 1090, HTTP 503 and ``Retry-After`` (docs/supplier-api.md, "Overload").
+
+It wraps the whole application, so a refusal costs no routing, no body read and no log row;
+it is counted in /metrics only. Other paths (console, admin, /metrics) pass untouched.
+"""
+
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+
+from pickpost.domain.admission import Admission, AdmissionPolicy, Verdict
+from pickpost.domain.errors import Code
+from pickpost.infra.metrics import ADMISSION_LIMIT, ADMISSIONS, IN_FLIGHT, SUPPLIER_QUEUE_WAIT
+from pickpost.infra.server_protocol import Arrival, arrival_of
+from pickpost.services.replies import Reply, envelope
+from pickpost.settings import Settings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+RECEIVED_KEY = "pickpost.received"
+OVERLOADED_MESSAGE = "the server is overloaded: retry after the Retry-After header's seconds"
+# Each endpoint as the metrics name it (the aliases count under the endpoint they serve).
+_ENDPOINTS = {
+    "/ping": "/ping",
+    "/post": "/post",
+    "/direct_post": "/direct_post",
+    "/ingest": "/direct_post",
+}
+_SALES = frozenset({"/post", "/direct_post"})
+
+
+def policy_of(settings: Settings) -> AdmissionPolicy:
+    return AdmissionPolicy(
+        max_in_flight=settings.max_in_flight,
+        min_in_flight=min(settings.min_in_flight, settings.max_in_flight),
+        queue_target_s=settings.queue_target_ms / 1000,
+        max_queue_s=settings.max_queue_ms / 1000,
+    )
+
+
+def received_of(scope: Scope) -> float:
+    """When the server read the request (monotonic seconds): the admission's stamp, else now."""
+    received = scope.get(RECEIVED_KEY)
+    return received if isinstance(received, float) else time.monotonic()
+
+
+class AdmissionGate:
+    """The ASGI application ``app`` behind the admission rule of one server process."""
+
+    def __init__(self, app: ASGIApp, admission: Admission, retry_after_s: int) -> None:
+        self._app = app
+        self._admission = admission
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"retry-after", str(retry_after_s).encode()),
+        ]
+        body = orjson.dumps(envelope(Reply(Code.OVERLOADED, OVERLOADED_MESSAGE), None))
+        self._refusal_start = {
+            "type": "http.response.start",
+            "status": Code.OVERLOADED.http_status,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+        self._refusal_body = {"type": "http.response.body", "body": body}
+        ADMISSION_LIMIT.set(admission.limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = _endpoint(scope)
+        if endpoint is None:
+            await self._app(scope, receive, send)
+            return
+        now = time.monotonic()
+        arrival = arrival_of(scope)
+        received = arrival.received if arrival is not None else now
+        scope[RECEIVED_KEY] = received
+        verdict = self._decide(arrival, received, now, endpoint in _SALES)
+        SUPPLIER_QUEUE_WAIT.labels(endpoint).observe(now - received)
+        ADMISSIONS.labels(endpoint, verdict.value).inc()
+        ADMISSION_LIMIT.set(self._admission.limit)
+        if verdict is Verdict.GONE:
+            return  # no one to answer, nothing to do
+        if verdict is not Verdict.ADMITTED:
+            await send(self._refusal_start)
+            await send(self._refusal_body)
+            return
+        IN_FLIGHT.inc()
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            self._admission.release()
+            IN_FLIGHT.dec()
+
+    def _decide(self, arrival: Arrival | None, received: float, now: float, sale: bool) -> Verdict:
+        if arrival is not None and arrival.lost:
+            return Verdict.GONE
+        return self._admission.admit(now - received, now, sale)
+
+
+def _endpoint(scope: Scope) -> str | None:
+    if scope["type"] != "http" or scope.get("method") != "POST":
+        return None
+    path = str(scope.get("path", ""))
+    return _ENDPOINTS.get(path.removesuffix("/") if len(path) > 1 else path)
+
+
+def guarded(app: ASGIApp, settings: Settings) -> AdmissionGate:
+    return AdmissionGate(app, Admission(policy_of(settings)), settings.overload_retry_after_s)
