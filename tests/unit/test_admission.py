@@ -200,3 +200,34 @@ def test_the_gate_starts_nothing_for_a_client_that_has_gone() -> None:
     app, admission = App(), Admission(POLICY)
     sent = call(AdmissionGate(app, admission, 1), "/ping", Arrival(received=1.0, lost=True))
     assert (sent, app.scopes, admission.in_flight) == ([], [], 0)
+
+
+def test_the_gate_reads_a_body_still_coming_before_deciding_and_replays_it() -> None:
+    admission = Admission(AdmissionPolicy(max_in_flight=1, min_in_flight=1))
+    chunks = [
+        {"type": "http.request", "body": b'{"a":', "more_body": True},
+        {"type": "http.request", "body": b" 1}", "more_body": False},
+    ]
+    seen: list[bytes] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert admission.in_flight == 1
+        while True:
+            message = await receive()
+            seen.append(message["body"])
+            if not message["more_body"]:
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def receive() -> dict[str, Any]:
+        return chunks.pop(0)
+
+    async def send(message: Any) -> None:
+        pass
+
+    scope = {"type": "http", "method": "POST", "path": "/ping", "extensions": {
+        SCOPE_KEY: Arrival(received=1.0)}}  # fmt: skip
+    asyncio.run(AdmissionGate(app, admission, 1)(scope, receive, send))
+    assert seen == [b'{"a":', b" 1}"]
+    assert admission.in_flight == 0

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from pickpost.api.payload import MAX_BODY_BYTES
 from pickpost.domain.admission import Admission, AdmissionPolicy, Verdict
 from pickpost.domain.errors import Code
 from pickpost.infra.metrics import ADMISSION_LIMIT, ADMISSIONS, IN_FLIGHT, SUPPLIER_QUEUE_WAIT
@@ -75,12 +76,17 @@ class AdmissionGate:
         if endpoint is None:
             await self._app(scope, receive, send)
             return
-        now = time.monotonic()
         arrival = arrival_of(scope)
-        received = arrival.received if arrival is not None else now
-        scope[RECEIVED_KEY] = received
-        verdict = self._decide(arrival, received, now, endpoint in _SALES)
-        SUPPLIER_QUEUE_WAIT.labels(endpoint).observe(now - received)
+        if arrival is not None and arrival.complete is None:
+            # A body still coming holds a connection (until PICKPOST_BODY_TIMEOUT_S), never a
+            # place among the requests in flight.
+            receive = await _buffered(receive)
+        now = time.monotonic()
+        scope[RECEIVED_KEY] = arrival.received if arrival is not None else now
+        # The queue: from the request being whole (its last byte read) to this decision.
+        ready = arrival.complete if arrival is not None and arrival.complete else now
+        verdict = self._decide(arrival, now - ready, now, endpoint in _SALES)
+        SUPPLIER_QUEUE_WAIT.labels(endpoint).observe(now - ready)
         ADMISSIONS.labels(endpoint, verdict.value).inc()
         ADMISSION_LIMIT.set(self._admission.limit)
         if verdict is Verdict.GONE:
@@ -96,10 +102,29 @@ class AdmissionGate:
             self._admission.release()
             IN_FLIGHT.dec()
 
-    def _decide(self, arrival: Arrival | None, received: float, now: float, sale: bool) -> Verdict:
+    def _decide(self, arrival: Arrival | None, waited: float, now: float, sale: bool) -> Verdict:
         if arrival is not None and arrival.lost:
             return Verdict.GONE
-        return self._admission.admit(now - received, now, sale)
+        return self._admission.admit(waited, now, sale)
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """``receive`` after reading the body up to ``MAX_BODY_BYTES`` past its end (the handler
+    refuses a larger one): the messages read are replayed first."""
+    read: list[Message] = []
+    size = 0
+    while size <= MAX_BODY_BYTES:
+        message = await receive()
+        read.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+        size += len(message.get("body", b""))
+    pending = iter(read)
+
+    async def replay() -> Message:
+        return next(pending, None) or await receive()
+
+    return replay
 
 
 def _endpoint(scope: Scope) -> str | None:

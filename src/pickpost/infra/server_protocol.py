@@ -1,8 +1,9 @@
 """uvicorn's httptools protocol with what it lacks for a server on the open internet
 (docs/configuration.md, "Overload and slow clients"):
 
-- every request is stamped when its first byte is read (``Arrival`` in the ASGI scope), so the
-  time it then waits for the event loop counts in its deadline, its admission and /metrics;
+- every request is stamped when its first and last bytes are read (``Arrival`` in the ASGI
+  scope), so the time it then waits for the event loop counts in its deadline, its admission
+  and /metrics;
 - request headers must arrive within ``header_timeout_s`` and the body within
   ``body_timeout_s`` of them, or the connection is closed (a silent new connection too);
 - past ``max_connections`` open connections, a new one is closed as soon as it is accepted.
@@ -32,9 +33,11 @@ _TIMED_OUT = (
 
 @dataclass(slots=True)
 class Arrival:
-    """When the server read a request's first byte, and whether its client has gone since."""
+    """When the server read a request's first and last bytes (monotonic seconds), and whether
+    its client has gone since."""
 
-    received: float  # monotonic seconds
+    received: float
+    complete: float | None = None
     lost: bool = False
 
 
@@ -96,6 +99,8 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        if self._arrival is not None:
+            self._arrival.complete = time.monotonic()
         self._disarm()
 
     def _arm(self, seconds: float, reason: str) -> None:
