@@ -535,7 +535,7 @@ def _uvicorn(settings: Settings) -> None:
         access_log=False,
         server_header=False,
         # uvicorn's httptools protocol with read deadlines, a connection cap and arrival
-        # stamps (docs/configuration.md, "Overload and slow clients"); uvloop as before.
+        # stamps (docs/deploy.md, "Overload and slow clients"); uvloop as before.
         http="pickpost.infra.server_protocol:GuardedProtocol",
         loop="uvloop",
         # Forwarded headers are believed only behind a proxy the operator says it trusts.

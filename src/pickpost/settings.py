@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     rollup_overlap_s: float = Field(default=120.0, ge=0)
     # How often ``serve`` seals closed days of the consent ledger (docs/consent.md).
     consent_seal_every_s: float = Field(default=900.0, gt=0)
-    # Overload and slow clients (docs/configuration.md, "Overload and slow clients"), per
+    # Overload and slow clients (docs/deploy.md, "Overload and slow clients"), per
     # server process. Supplier requests in flight: the adaptive limit's ceiling and floor.
     max_in_flight: int = Field(default=256, ge=1)
     min_in_flight: int = Field(default=4, ge=1)

@@ -1,5 +1,5 @@
 """Admission control: which supplier requests a busy server starts, and which it refuses at
-once (docs/supplier-api.md, "Overload"; docs/configuration.md, "Overload and slow clients").
+once (docs/supplier-api.md, "Overload"; docs/deploy.md, "Overload and slow clients").
 
 One process runs every request on one event loop, so the signal of overload is the time a
 request waits between the server reading it and its handler starting: the loop's queue. Below

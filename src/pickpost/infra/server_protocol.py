@@ -1,5 +1,5 @@
 """uvicorn's httptools protocol with what it lacks for a server on the open internet
-(docs/configuration.md, "Overload and slow clients"):
+(docs/deploy.md, "Overload and slow clients"):
 
 - every request is stamped when its first and last bytes are read (``Arrival`` in the ASGI
   scope), so the time it then waits for the event loop counts in its deadline, its admission
