@@ -9,7 +9,7 @@ import pytest
 
 from pickpost.api.admission import RECEIVED_KEY, AdmissionGate
 from pickpost.domain.admission import Admission, AdmissionPolicy, Verdict
-from pickpost.infra.server_protocol import SCOPE_KEY, Arrival
+from pickpost.infra.server_protocol import SCOPE_KEY, SHEDDER_KEY, Arrival
 
 POLICY = AdmissionPolicy(
     max_in_flight=16, min_in_flight=2, queue_target_s=0.01, max_queue_s=0.25, cooldown_s=0.1
@@ -231,3 +231,32 @@ def test_the_gate_reads_a_body_still_coming_before_deciding_and_replays_it() -> 
     asyncio.run(AdmissionGate(app, admission, 1)(scope, receive, send))
     assert seen == [b'{"a":', b" 1}"]
     assert admission.in_flight == 0
+
+
+def test_the_gate_sheds_pings_on_their_path_alone_while_the_limit_is_full() -> None:
+    gate = AdmissionGate(App(), full_admission(), retry_after_s=1)
+    refusal = gate.shed("POST", "/ping/")
+    assert refusal is not None
+    headers, body = refusal
+    assert dict(headers)[b"retry-after"] == b"1"
+    assert int(dict(headers)[b"content-length"]) == len(body)
+    assert orjson.loads(body)["code"] == 1090
+    # Sales and other paths are left to the gate; a limit not full sheds nothing.
+    assert gate.shed("POST", "/post") is None
+    assert gate.shed("GET", "/ping") is None
+    assert gate.shed("POST", "/healthz") is None
+    assert AdmissionGate(App(), Admission(POLICY), 1).shed("POST", "/ping") is None
+
+
+def test_the_gate_offers_itself_to_the_server_in_the_lifespan_state() -> None:
+    gate = AdmissionGate(App(), Admission(POLICY), 1)
+    state: dict[str, object] = {}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: Any) -> None:
+        pass
+
+    asyncio.run(gate({"type": "lifespan", "state": state}, receive, send))
+    assert state[SHEDDER_KEY] is gate

@@ -15,7 +15,7 @@ from pickpost.api.payload import MAX_BODY_BYTES
 from pickpost.domain.admission import Admission, AdmissionPolicy, Verdict
 from pickpost.domain.errors import Code
 from pickpost.infra.metrics import ADMISSION_LIMIT, ADMISSIONS, IN_FLIGHT, SUPPLIER_QUEUE_WAIT
-from pickpost.infra.server_protocol import Arrival, arrival_of
+from pickpost.infra.server_protocol import SHEDDER_KEY, Arrival, arrival_of
 from pickpost.services.replies import Reply, envelope
 from pickpost.settings import Settings
 
@@ -58,20 +58,36 @@ class AdmissionGate:
     def __init__(self, app: ASGIApp, admission: Admission, retry_after_s: int) -> None:
         self._app = app
         self._admission = admission
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"retry-after", str(retry_after_s).encode()),
-        ]
         body = orjson.dumps(envelope(Reply(Code.OVERLOADED, OVERLOADED_MESSAGE), None))
+        self._refusal = (
+            [
+                (b"content-type", b"application/json"),
+                (b"retry-after", str(retry_after_s).encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+            body,
+        )
         self._refusal_start = {
             "type": "http.response.start",
             "status": Code.OVERLOADED.http_status,
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            "headers": self._refusal[0],
         }
         self._refusal_body = {"type": "http.response.body", "body": body}
         ADMISSION_LIMIT.set(admission.limit)
 
+    def shed(self, method: str, path: str) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        """A PING refused on its path alone, by the server as soon as its headers are read:
+        while the limit is full there is no need to wait for a task to say so."""
+        if method != "POST" or _ENDPOINTS.get(_trimmed(path)) != "/ping":
+            return None
+        if not self._admission.full():
+            return None
+        ADMISSIONS.labels("/ping", Verdict.BUSY.value).inc()
+        return self._refusal
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" and isinstance(scope.get("state"), dict):
+            scope["state"][SHEDDER_KEY] = self  # for the server's protocol (server_protocol.py)
         endpoint = _endpoint(scope)
         if endpoint is None:
             await self._app(scope, receive, send)
@@ -130,8 +146,11 @@ async def _buffered(receive: Receive) -> Receive:
 def _endpoint(scope: Scope) -> str | None:
     if scope["type"] != "http" or scope.get("method") != "POST":
         return None
-    path = str(scope.get("path", ""))
-    return _ENDPOINTS.get(path.removesuffix("/") if len(path) > 1 else path)
+    return _ENDPOINTS.get(_trimmed(str(scope.get("path", ""))))
+
+
+def _trimmed(path: str) -> str:
+    return path.removesuffix("/") if len(path) > 1 else path
 
 
 def guarded(app: ASGIApp, settings: Settings) -> AdmissionGate:

@@ -67,6 +67,10 @@ class Admission:
     def in_flight(self) -> int:
         return self._in_flight
 
+    def full(self) -> bool:
+        """Whether a PING arriving now would be refused as busy, whatever its wait."""
+        return self._in_flight >= self.limit
+
     def admit(self, waited_s: float, now: float, sale: bool = False) -> Verdict:
         """Decide on a request that waited ``waited_s`` before this call at ``now`` (monotonic
         seconds). An admitted request must be :meth:`release`d when it is answered."""

@@ -6,7 +6,10 @@
   and /metrics;
 - request headers must arrive within ``header_timeout_s`` and the body within
   ``body_timeout_s`` of them, or the connection is closed (a silent new connection too);
-- past ``max_connections`` open connections, a new one is closed as soon as it is accepted.
+- past ``max_connections`` open connections, a new one is closed as soon as it is accepted;
+- a request the application's ``Shedder`` refuses on its path alone is answered as soon as its
+  headers are read, with no task and no handler, and its body is read and dropped (the
+  connection stays open for the next request).
 
 uvicorn has no read deadline of its own: a client sending half a request would hold its
 connection, and a file descriptor, for ever.
@@ -17,14 +20,16 @@ import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import httptools
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from pickpost.infra.metrics import CONNECTIONS_CLOSED
 from pickpost.settings import Settings
 
 SCOPE_KEY = "pickpost.arrival"
+SHEDDER_KEY = "pickpost.shedder"  # in the lifespan state, where the application puts it
 _TIMED_OUT = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"content-length: 29\r\nconnection: close\r\n\r\nthe request came too slowly\r\n"
@@ -44,6 +49,11 @@ class Arrival:
 def arrival_of(scope: Mapping[str, Any]) -> Arrival | None:
     found = scope.get("extensions", {}).get(SCOPE_KEY)
     return found if isinstance(found, Arrival) else None
+
+
+class Shedder(Protocol):
+    def shed(self, method: str, path: str) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        """The headers and body to refuse this request with at once, or None to serve it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +80,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._limits = _limits()
         self._timer: asyncio.TimerHandle | None = None
         self._arrival: Arrival | None = None
+        self._dropping = False  # the body of a request already refused
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[arg-type]
@@ -94,14 +105,54 @@ class GuardedProtocol(HttpToolsProtocol):
         self._arm(self._limits.header_timeout_s, "header_timeout")
 
     def on_headers_complete(self) -> None:
-        super().on_headers_complete()
         self._arm(self._limits.body_timeout_s, "body_timeout")
+        refusal = self._refusal()
+        if refusal is None:
+            super().on_headers_complete()
+            return
+        headers, body = refusal
+        # A client waiting for "100 Continue" sends no body, and one that asked to close
+        # sends nothing more: either way the connection ends with this answer.
+        close = self.expect_100_continue or not self.parser.should_keep_alive()
+        if close:
+            headers = [*headers, (b"connection", b"close")]
+        lines = [STATUS_LINE[503]]
+        for name, value in [*self.server_state.default_headers, *headers]:
+            lines += [name, b": ", value, b"\r\n"]
+        self.transport.write(b"".join([*lines, b"\r\n", body]))
+        if close:
+            self.transport.close()
+        else:
+            self._dropping = True
+
+    def _refusal(self) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        shedder = self.app_state.get(SHEDDER_KEY)
+        # Only when no earlier request on this connection is still being answered: a response
+        # must not overtake another.
+        if shedder is None or not (self.cycle is None or self.cycle.response_complete):
+            return None
+        path = httptools.parse_url(self.url).path.decode("ascii", "replace")
+        found: tuple[list[tuple[bytes, bytes]], bytes] | None = shedder.shed(
+            self.parser.get_method().decode("ascii", "replace"), path
+        )
+        return found
+
+    def on_body(self, body: bytes) -> None:
+        if not self._dropping:
+            super().on_body(body)
 
     def on_message_complete(self) -> None:
+        self._disarm()
+        if self._dropping:
+            self._dropping = False
+            # As uvicorn does after a response: the connection may idle this long.
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
+            return
         super().on_message_complete()
         if self._arrival is not None:
             self._arrival.complete = time.monotonic()
-        self._disarm()
 
     def _arm(self, seconds: float, reason: str) -> None:
         self._disarm()
