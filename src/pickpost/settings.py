@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     # Overload and slow clients (docs/deploy.md, "Overload and slow clients"), per
     # server process. Supplier requests in flight: the adaptive limit's ceiling and floor.
     max_in_flight: int = Field(default=256, ge=1)
-    min_in_flight: int = Field(default=4, ge=1)
+    min_in_flight: int = Field(default=16, ge=1)
     # The wait before a handler starts that the limit adapts to, and the wait past which a
     # supplier request is refused instead of started (milliseconds).
     queue_target_ms: float = Field(default=10.0, gt=0)

@@ -49,17 +49,27 @@ def test_a_request_that_waited_past_the_budget_is_refused_whatever_the_limit() -
     assert admission.in_flight == 0
 
 
-def test_waits_over_the_target_cut_the_limit_in_proportion() -> None:
+def test_waits_over_the_target_cut_what_is_in_flight_in_proportion() -> None:
     admission, clock = Admission(POLICY), Clock()
-    # Four times the target would cut to a quarter; one cut is at most a half.
+    fill(admission, clock, 11)
+    # Four times the target would cut the 12 in flight to a quarter; one cut is at most a half.
     fill(admission, clock, 1, waited=SLOW)
-    assert admission.limit == 8
+    assert admission.limit == 6
+    for _ in range(10):
+        admission.release()
     # Within the cooldown the same backlog is not counted again.
     fill(admission, clock, 1, waited=SLOW)
-    assert admission.limit == 8
-    clock.advance(0.1)
-    fill(admission, clock, 1, waited=0.0125)  # 1.25 × the target: cut to 80 %
     assert admission.limit == 6
+    clock.advance(0.1)
+    fill(admission, clock, 1, waited=0.0125)  # 1.25 × the target: 4 in flight, cut to 80 %
+    assert admission.limit == 3
+
+
+def test_a_limit_far_above_what_is_in_flight_falls_in_one_cut() -> None:
+    admission, clock = Admission(POLICY), Clock()
+    fill(admission, clock, 3)
+    fill(admission, clock, 1, waited=0.011)
+    assert admission.limit == 3  # 4 in flight × 10/11, not the limit of 16 × 10/11
 
 
 def test_the_limit_never_falls_under_its_floor() -> None:
@@ -105,9 +115,8 @@ def test_the_limit_never_grows_past_its_ceiling() -> None:
 
 def test_a_sale_is_admitted_up_to_the_ceiling_when_pings_are_refused() -> None:
     admission, clock = Admission(POLICY), Clock()
-    clock.advance(1)
-    admission.admit(SLOW, clock.now)  # the limit is cut to 8, with one in flight
     fill(admission, clock, 7)
+    fill(admission, clock, 1, waited=SLOW)  # 8 in flight, the limit cut to 4
     assert admission.admit(FAST, clock.now) is Verdict.BUSY
     for _ in range(8):
         assert admission.admit(FAST, clock.now, sale=True) is Verdict.ADMITTED

@@ -13,9 +13,10 @@ decrease, as TCP adapts its window to delay):
   answered in time, and starting it would only delay the next;
 - a PING is refused while ``limit`` requests are in flight; a POST or Direct Post (a sale, the
   money of a ping already paid for) only at the ceiling ``max_in_flight``;
-- each admitted request's wait moves the limit: above ``queue_target_s`` the limit shrinks in
-  proportion (at most once per ``cooldown_s``, so one backlog counts once); at or under it, and
-  while the limit is what holds requests back, it grows by one per ``limit`` admissions.
+- each admitted request's wait moves the limit: above ``queue_target_s`` it is set to the
+  requests in flight cut in proportion (at most once per ``cooldown_s``, so one backlog counts
+  once), never under ``min_in_flight``; at or under the target, while the limit is what holds
+  requests back, it grows by one per ``limit`` admissions.
 
 The limit thus settles near what the loop serves at the target wait (Little's law: requests
 in flight = rate × time in the server), wherever CPU per request, the buyers' latency or the
@@ -37,7 +38,7 @@ class Verdict(StrEnum):
 @dataclass(frozen=True, slots=True)
 class AdmissionPolicy:
     max_in_flight: int = 256
-    min_in_flight: int = 4
+    min_in_flight: int = 16
     queue_target_s: float = 0.01
     max_queue_s: float = 0.25
     cooldown_s: float = 0.1
@@ -93,7 +94,10 @@ class Admission:
         if waited_s > policy.queue_target_s:
             if now - self._last_cut >= policy.cooldown_s:
                 factor = max(1 - policy.max_cut, policy.queue_target_s / waited_s)
-                self._limit = max(float(policy.min_in_flight), self._limit * factor)
+                # From what is in flight, not from a limit that has not held anything back
+                # (at the start of a surge it is far above): one cut takes effect at once.
+                used = min(self._limit, float(self._in_flight + 1))
+                self._limit = max(float(policy.min_in_flight), used * factor)
                 self._last_cut = now
         elif self._in_flight + 1 >= self.limit:
             self._limit = min(float(policy.max_in_flight), self._limit + 1 / self._limit)
