@@ -47,19 +47,22 @@ def test_phase_numbers_keep_answered_and_refused_apart() -> None:
     assert numbers.refused_ms.max == 3.0
 
 
-def test_recovery_is_the_first_after_ping_from_which_all_are_normal() -> None:
-    before = [Shot("before", 0, 100.0, ANSWERED)]  # normal: up to 100 + 20 ms
+def test_recovery_is_the_first_window_from_which_all_are_normal() -> None:
+    before = [Shot("before", 0, 100.0, ANSWERED)]  # normal: a median up to 100 ms
     after = [
-        Shot("after", 10.0, 90.0, ANSWERED),
-        Shot("after", 10.5, 400.0, ANSWERED),  # slow: not yet recovered
-        Shot("after", 11.0, 5.0, REFUSED),  # refused: not yet either
-        Shot("after", 11.5, 119.0, ANSWERED),
-        Shot("after", 12.0, 80.0, ANSWERED),
+        Shot("after", 10.0, 90.0, ANSWERED),  # window 0: normal
+        Shot("after", 10.6, 400.0, ANSWERED),  # window 1: slow, its median 400 ms
+        Shot("after", 11.0, 5.0, REFUSED),  # window 2: a refusal
+        Shot("after", 11.1, 90.0, ANSWERED),
+        Shot("after", 11.5, 90.0, ANSWERED),  # windows 3 and 4: normal,
+        Shot("after", 11.6, 300.0, ANSWERED),  # one slow answer among them
+        Shot("after", 11.7, 80.0, ANSWERED),
+        Shot("after", 12.2, 80.0, ANSWERED),
     ]
     assert recovered_after_s([*before, *reversed(after)], dropped_at=10.0) == 1.5
 
 
-def test_no_recovery_when_the_last_ping_is_still_refused() -> None:
+def test_no_recovery_when_the_last_window_still_refuses() -> None:
     shots = [Shot("before", 0, 100.0, ANSWERED), Shot("after", 10.0, 5.0, REFUSED)]
     assert recovered_after_s(shots, dropped_at=10.0) is None
     assert recovered_after_s([Shot("after", 10.0, 5.0, ANSWERED)], dropped_at=10.0) is None

@@ -17,16 +17,18 @@ import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
 from pickpost.bench.loadgen import no_bids, ping_failed
-from pickpost.bench.stats import Summary, summarize
+from pickpost.bench.stats import Summary, percentile, summarize
 from pickpost.bench.workspace import BenchCampaign
 
 OVERLOAD_FACTOR = 3.0
 _OVERLOADED = 1090
 _JSON = {"Content-Type": "application/json"}
 _CLIENT_TIMEOUT_S = 30.0
-# After the load drops, a ping is back to normal when it is answered within this much of the
-# slowest normal answer before the overload (and the server refuses nothing any more).
-RECOVERY_SLACK_MS = 20.0
+# After the load drops, the "after" phase is cut into windows this long; a window is normal
+# when nothing in it was refused or failed and its median answer is no slower than the
+# "before" phase's 99th percentile (a median, so that one slow answer on a shared machine does
+# not count as a backlog).
+RECOVERY_WINDOW_S = 0.5
 
 
 class Outcome(StrEnum):
@@ -44,13 +46,15 @@ class Phase:
 
 @dataclass(frozen=True, slots=True)
 class Shot:
-    """One ping as the generator saw it: due (monotonic), latency from due, outcome."""
+    """One ping as the generator saw it: due (monotonic), latency from due, outcome, and how
+    late the generator itself began sending it (its own share of the latency)."""
 
     phase: str
     due: float
     latency_ms: float
     outcome: Outcome
     no_bids: bool = False
+    sent_late_ms: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,7 @@ class PhaseNumbers:
     no_bids: int
     answered_ms: Summary | None
     refused_ms: Summary | None
+    sent_late_ms: Summary | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,24 +139,35 @@ def phase_numbers(phase: Phase, shots: Sequence[Shot]) -> PhaseNumbers:
         no_bids=sum(s.no_bids for s in mine),
         answered_ms=summarize(answered),
         refused_ms=summarize(refused),
+        sent_late_ms=summarize([s.sent_late_ms for s in mine]),
     )
 
 
 def recovered_after_s(shots: Sequence[Shot], dropped_at: float) -> float | None:
-    """Seconds from ``dropped_at`` to the due time of the first "after" ping from which every
-    later one is answered within ``RECOVERY_SLACK_MS`` of the slowest "before" answer."""
-    before = [s.latency_ms for s in shots if s.phase == "before" and s.outcome is Outcome.ANSWERED]
-    if not before:
+    """Seconds from ``dropped_at`` to the start of the first window of the "after" phase from
+    which every window is normal (see ``RECOVERY_WINDOW_S``); None if none is."""
+    before = summarize(
+        [s.latency_ms for s in shots if s.phase == "before" and s.outcome is Outcome.ANSWERED]
+    )
+    after = [s for s in shots if s.phase == "after"]
+    if before is None or not after:
         return None
-    normal_ms = max(before) + RECOVERY_SLACK_MS
-    after = sorted((s for s in shots if s.phase == "after"), key=lambda s: s.due)
-    first_normal: float | None = None
+    windows: dict[int, list[Shot]] = {}
     for shot in after:
-        if shot.outcome is Outcome.ANSWERED and shot.latency_ms <= normal_ms:
-            first_normal = shot.due if first_normal is None else first_normal
-        else:
-            first_normal = None
-    return None if first_normal is None else max(0.0, first_normal - dropped_at)
+        windows.setdefault(int((shot.due - dropped_at) // RECOVERY_WINDOW_S), []).append(shot)
+
+    def normal(window: list[Shot]) -> bool:
+        if any(s.outcome is not Outcome.ANSWERED for s in window):
+            return False
+        return percentile([s.latency_ms for s in window], 0.5) <= before.p99
+
+    recovered: int | None = None
+    for index in sorted(windows):
+        if not normal(windows[index]):
+            recovered = None
+        elif recovered is None:
+            recovered = index
+    return None if recovered is None else recovered * RECOVERY_WINDOW_S
 
 
 class OverloadLoad:
@@ -188,6 +204,7 @@ class OverloadLoad:
 
     async def _ping(self, phase: str, due: float) -> None:
         body = orjson.dumps(self._campaign.ping_body())
+        sent_late_ms = (time.monotonic() - due) * 1000
         timeout = aiohttp.ClientTimeout(total=_CLIENT_TIMEOUT_S)
         status, envelope = 0, None
         try:
@@ -205,4 +222,5 @@ class OverloadLoad:
             outcome = Outcome.ERROR
         else:
             outcome = Outcome.ANSWERED
-        self._shots.append(Shot(phase, due, latency_ms, outcome, no_bids(envelope)))
+        shot = Shot(phase, due, latency_ms, outcome, no_bids(envelope), sent_late_ms)
+        self._shots.append(shot)

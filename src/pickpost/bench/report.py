@@ -73,7 +73,7 @@ def overload_table(numbers: OverloadNumbers) -> Table:
     )
     for column in ("phase", "rate/s", "sent", "answered", "refused 1090", "errors"):
         table.add_column(column)
-    for column in ("answered p50", "p99", "max", "refused p50", "p99", "max"):
+    for column in ("answered p50", "p99", "max", "refused p50", "p99", "max", "sent late p99"):
         table.add_column(column, justify="right")
     for phase in numbers.phases:
         table.add_row(
@@ -85,6 +85,7 @@ def overload_table(numbers: OverloadNumbers) -> Table:
             str(phase.errors),
             *(_ms(phase.answered_ms, key) for key in ("p50", "p99", "max")),
             *(_ms(phase.refused_ms, key) for key in ("p50", "p99", "max")),
+            _ms(phase.sent_late_ms, "p99"),
         )
     return table
 
