@@ -752,8 +752,9 @@ def _seed(database: str, options: SeedOptions) -> None:
 @app.command()
 def bench(
     scenarios: Annotated[
-        str, typer.Option(help="comma-separated: rates, hanging, fanout50, backends, workers")
-    ] = "rates,hanging,fanout50,backends,workers",
+        str,
+        typer.Option(help="comma-separated: rates, hanging, fanout50, backends, workers, overload"),
+    ] = "rates,hanging,fanout50,backends,workers,overload",
     quick: Annotated[bool, typer.Option(help="a few seconds per scenario (CI smoke test)")] = False,
     duration: Annotated[float | None, typer.Option(help="seconds per measured step")] = None,
     rates: Annotated[str | None, typer.Option(help="pings/s to climb, e.g. 50,100,200")] = None,
