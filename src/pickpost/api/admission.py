@@ -1,8 +1,9 @@
 """Admission in front of the supplier endpoints: a request the server cannot answer in time is
 refused at once with 1090, HTTP 503 and ``Retry-After`` (docs/supplier-api.md, "Overload").
 
-It wraps the whole application, so a refusal costs no routing, no body read and no log row;
-it is counted in /metrics only. Other paths (console, admin, /metrics) pass untouched.
+It wraps the whole application, so a refusal costs no routing, no parsing and no log row; it
+is counted in /metrics only. While the PING limit is full, the server's protocol refuses a
+PING before even this runs (``shed``). Other paths (console, admin, /metrics) pass untouched.
 """
 
 import time
@@ -125,8 +126,8 @@ class AdmissionGate:
 
 
 async def _buffered(receive: Receive) -> Receive:
-    """``receive`` after reading the body up to ``MAX_BODY_BYTES`` past its end (the handler
-    refuses a larger one): the messages read are replayed first."""
+    """A ``receive`` replaying the body read here – to its end, or until it passes
+    ``MAX_BODY_BYTES`` (the handler refuses a larger one) – before reading on."""
     read: list[Message] = []
     size = 0
     while size <= MAX_BODY_BYTES:

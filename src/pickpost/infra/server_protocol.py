@@ -126,16 +126,13 @@ class GuardedProtocol(HttpToolsProtocol):
             self._dropping = True
 
     def _refusal(self) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
-        shedder = self.app_state.get(SHEDDER_KEY)
+        shedder: Shedder | None = self.app_state.get(SHEDDER_KEY)
         # Only when no earlier request on this connection is still being answered: a response
         # must not overtake another.
         if shedder is None or not (self.cycle is None or self.cycle.response_complete):
             return None
         path = httptools.parse_url(self.url).path.decode("ascii", "replace")
-        found: tuple[list[tuple[bytes, bytes]], bytes] | None = shedder.shed(
-            self.parser.get_method().decode("ascii", "replace"), path
-        )
-        return found
+        return shedder.shed(self.parser.get_method().decode("ascii", "replace"), path)
 
     def on_body(self, body: bytes) -> None:
         if not self._dropping:
