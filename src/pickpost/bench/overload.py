@@ -17,6 +17,7 @@ import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
 from pickpost.bench.loadgen import no_bids, ping_failed
+from pickpost.bench.processes import ProcessTree, cpu_between
 from pickpost.bench.stats import Summary, percentile, summarize
 from pickpost.bench.workspace import BenchCampaign
 
@@ -24,6 +25,9 @@ OVERLOAD_FACTOR = 3.0
 _OVERLOADED = 1090
 _JSON = {"Content-Type": "application/json"}
 _CLIENT_TIMEOUT_S = 30.0
+_RSS_EVERY_S = 0.2
+# After the last phase: how long the server is left to settle before its memory is read.
+_SETTLE_S = 2.0
 # After the load drops, the "after" phase is cut into windows this long; a window is normal
 # when nothing in it was refused or failed and its median answer is no slower than the
 # "before" phase's 99th percentile (a median, so that one slow answer on a shared machine does
@@ -224,3 +228,42 @@ class OverloadLoad:
             outcome = Outcome.ANSWERED
         shot = Shot(phase, due, latency_ms, outcome, no_bids(envelope), sent_late_ms)
         self._shots.append(shot)
+
+
+async def measure_overload(
+    load: OverloadLoad,
+    phases: Sequence[Phase],
+    server: ProcessTree,
+    deadline_ms: int,
+    on_sent: Callable[[int], None],
+) -> OverloadNumbers:
+    """Run ``phases`` against a warmed-up server and take its numbers."""
+    rss_start, peak_rss = server.rss_bytes(), 0
+
+    async def sample_rss() -> None:
+        nonlocal peak_rss
+        while True:
+            peak_rss = max(peak_rss, server.rss_bytes())
+            await asyncio.sleep(_RSS_EVERY_S)
+
+    began, cpu_before = time.monotonic(), server.cpu_s()
+    sampler = asyncio.create_task(sample_rss())
+    try:
+        dropped_at, shots = await load.run(phases, on_sent)
+        await asyncio.sleep(_SETTLE_S)
+    finally:
+        sampler.cancel()
+    cpu_s = cpu_between(cpu_before, server.cpu_s())
+    wall_s = time.monotonic() - began
+    verdicts, queue_wait_p99_ms = server_view(await load.scrape())
+    return OverloadNumbers(
+        deadline_ms=deadline_ms,
+        phases=[phase_numbers(phase, shots) for phase in phases],
+        recovered_after_s=recovered_after_s(shots, dropped_at),
+        rss_mb_start=rss_start / 2**20,
+        rss_mb_peak=peak_rss / 2**20,
+        rss_mb_end=server.rss_bytes() / 2**20,
+        server_cpu_percent=100 * cpu_s / wall_s,
+        server_verdicts=verdicts,
+        server_queue_wait_p99_ms=queue_wait_p99_ms,
+    )

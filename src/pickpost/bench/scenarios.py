@@ -22,10 +22,8 @@ from pickpost.bench.overload import (
     OverloadLoad,
     OverloadNumbers,
     Phase,
-    phase_numbers,
+    measure_overload,
     phases_for,
-    recovered_after_s,
-    server_view,
 )
 from pickpost.bench.processes import (
     ProcessTree,
@@ -49,8 +47,6 @@ _RSS_EVERY_S = 0.2
 # The overload scenario's sustained rate when the rates scenario did not measure it in the same
 # run: what the project's bench measured (docs/benchmarks.md).
 OVERLOAD_BASE_RATE = 50.0
-# After the last phase: how long the server is left to settle before its memory is read.
-_SETTLE_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,46 +165,22 @@ class Bench:
         phases = phases_for(sustained, options.duration_s)
         fleet, urls = await start_fleet(plan, self._workdir)
         with fleet:
-            async with self._serving(SQLITE, plan, urls, _DEADLINE_MS) as (url, campaign, tree):
-                connector = aiohttp.TCPConnector(limit=0)
-                async with aiohttp.ClientSession(connector=connector) as session:
-                    load = OverloadLoad(session, url, campaign)
-                    warm_up = [Phase("warm-up", sustained, options.warmup_s)]
-                    await load.run(warm_up, lambda sent: None)
-                    rss_start, peak_rss = tree.rss_bytes(), 0
-
-                    async def sample_rss() -> None:
-                        nonlocal peak_rss
-                        while True:
-                            peak_rss = max(peak_rss, tree.rss_bytes())
-                            await asyncio.sleep(_RSS_EVERY_S)
-
-                    total = sum(round(p.rate * p.duration_s) for p in phases)
-                    task = self._progress.add_task("overload", total=total)
-                    began, cpu_before = time.monotonic(), tree.cpu_s()
-                    sampler = asyncio.create_task(sample_rss())
-                    try:
-                        dropped_at, shots = await load.run(
-                            phases, lambda sent: self._progress.update(task, completed=sent)
-                        )
-                        await asyncio.sleep(_SETTLE_S)
-                    finally:
-                        sampler.cancel()
-                    cpu_s = cpu_between(cpu_before, tree.cpu_s())
-                    wall_s = time.monotonic() - began
-                    self._progress.remove_task(task)
-                    verdicts, queue_wait_p99_ms = server_view(await load.scrape())
-                    result.overload = OverloadNumbers(
-                        deadline_ms=_DEADLINE_MS,
-                        phases=[phase_numbers(phase, shots) for phase in phases],
-                        recovered_after_s=recovered_after_s(shots, dropped_at),
-                        rss_mb_start=rss_start / 2**20,
-                        rss_mb_peak=peak_rss / 2**20,
-                        rss_mb_end=tree.rss_bytes() / 2**20,
-                        server_cpu_percent=100 * cpu_s / wall_s,
-                        server_verdicts=verdicts,
-                        server_queue_wait_p99_ms=queue_wait_p99_ms,
-                    )
+            async with (
+                self._serving(SQLITE, plan, urls, _DEADLINE_MS) as (url, campaign, tree),
+                aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session,
+            ):
+                load = OverloadLoad(session, url, campaign)
+                await load.run([Phase("warm-up", sustained, options.warmup_s)], lambda _: None)
+                total = sum(round(p.rate * p.duration_s) for p in phases)
+                task = self._progress.add_task("overload", total=total)
+                result.overload = await measure_overload(
+                    load,
+                    phases,
+                    tree,
+                    _DEADLINE_MS,
+                    lambda sent: self._progress.update(task, completed=sent),
+                )
+                self._progress.remove_task(task)
         source = "the rates scenario's" if self._sustained else "the documented"
         result.notes.append(f"sustained rate {sustained:g}/s ({source}), overload at 3×")
 
