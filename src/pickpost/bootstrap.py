@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pickpost.api.admission import AdmissionGate, guarded
 from pickpost.api.app import create_app
 from pickpost.api.sessions import key_bytes, new_key
 from pickpost.infra.crypto import parse_master_key
@@ -192,8 +193,10 @@ def build_app(settings: Settings) -> FastAPI:
     return create_app(lambda: open_runtime(settings))
 
 
-def app_from_env() -> FastAPI:
+def app_from_env() -> AdmissionGate:
     """The app of one server process, from ``PICKPOST_*`` variables (``pickpost serve``
-    exports its settings so each worker it starts builds the same app)."""
+    exports its settings so each worker it starts builds the same app), behind the admission
+    rule of its supplier endpoints."""
     withhold_exception_messages()
-    return build_app(Settings())
+    settings = Settings()
+    return guarded(build_app(settings), settings)

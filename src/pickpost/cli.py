@@ -534,6 +534,10 @@ def _uvicorn(settings: Settings) -> None:
         log_level=settings.log_level,
         access_log=False,
         server_header=False,
+        # uvicorn's httptools protocol with read deadlines, a connection cap and arrival
+        # stamps (docs/deploy.md, "Overload and slow clients"); uvloop as before.
+        http="pickpost.infra.server_protocol:GuardedProtocol",
+        loop="uvloop",
         # Forwarded headers are believed only behind a proxy the operator says it trusts.
         proxy_headers=settings.trusted_proxy,
     )
@@ -748,8 +752,9 @@ def _seed(database: str, options: SeedOptions) -> None:
 @app.command()
 def bench(
     scenarios: Annotated[
-        str, typer.Option(help="comma-separated: rates, hanging, fanout50, backends, workers")
-    ] = "rates,hanging,fanout50,backends,workers",
+        str,
+        typer.Option(help="comma-separated: rates, hanging, fanout50, backends, workers, overload"),
+    ] = "rates,hanging,fanout50,backends,workers,overload",
     quick: Annotated[bool, typer.Option(help="a few seconds per scenario (CI smoke test)")] = False,
     duration: Annotated[float | None, typer.Option(help="seconds per measured step")] = None,
     rates: Annotated[str | None, typer.Option(help="pings/s to climb, e.g. 50,100,200")] = None,

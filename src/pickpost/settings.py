@@ -49,6 +49,22 @@ class Settings(BaseSettings):
     rollup_overlap_s: float = Field(default=120.0, ge=0)
     # How often ``serve`` seals closed days of the consent ledger (docs/consent.md).
     consent_seal_every_s: float = Field(default=900.0, gt=0)
+    # Overload and slow clients (docs/deploy.md, "Overload and slow clients"), per
+    # server process. Supplier requests in flight: the adaptive limit's ceiling and floor.
+    max_in_flight: int = Field(default=256, ge=1)
+    min_in_flight: int = Field(default=16, ge=1)
+    # The wait before a handler starts that the limit adapts to, and the wait past which a
+    # supplier request is refused instead of started (milliseconds).
+    queue_target_ms: float = Field(default=10.0, gt=0)
+    max_queue_ms: float = Field(default=250.0, gt=0)
+    # What a refused supplier is told to wait before retrying (seconds, Retry-After).
+    overload_retry_after_s: int = Field(default=1, ge=1)
+    # A connection's request headers must arrive within this long of its first byte (or of
+    # the connection opening), and its body within this long of the headers (seconds).
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    # Open connections per server process; past it a new connection is closed at once.
+    max_connections: int = Field(default=2048, ge=1)
 
     def to_env(self) -> dict[str, str]:
         """These settings as the ``PICKPOST_*`` variables that rebuild them in a worker."""

@@ -1,23 +1,7 @@
 """`GET /metrics` over HTTP: the samples move with the traffic."""
 
-from prometheus_client.parser import text_string_to_metric_families
-
+from tests.support.metrics import key, scrape
 from tests.support.system import System, bid_of
-
-
-def scrape(sut: System) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    response = sut.http.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
-
-
-def key(name: str, **labels: str) -> tuple[str, frozenset[tuple[str, str]]]:
-    return name, frozenset(labels.items())
 
 
 def test_a_ping_and_its_post_move_the_counts(sut: System) -> None:

@@ -12,6 +12,7 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
+from pickpost.bench.overload import OverloadNumbers
 from pickpost.bench.scenarios import ScenarioResult
 from pickpost.bench.stats import Summary
 from pickpost.bench.targets import Target
@@ -66,6 +67,42 @@ def summary_table(scenarios: Sequence[ScenarioResult]) -> Table:
     return table
 
 
+def overload_table(numbers: OverloadNumbers) -> Table:
+    table = Table(
+        title=f"Overload (deadline {numbers.deadline_ms} ms; ms from each ping's due time)"
+    )
+    for column in ("phase", "rate/s", "sent", "answered", "refused 1090", "errors"):
+        table.add_column(column)
+    for column in ("answered p50", "p99", "max", "refused p50", "p99", "max", "sent late p99"):
+        table.add_column(column, justify="right")
+    for phase in numbers.phases:
+        table.add_row(
+            phase.name,
+            f"{phase.rate:g}",
+            str(phase.sent),
+            str(phase.answered) + (f" ({phase.no_bids} no bids)" if phase.no_bids else ""),
+            str(phase.refused),
+            str(phase.errors),
+            *(_ms(phase.answered_ms, key) for key in ("p50", "p99", "max")),
+            *(_ms(phase.refused_ms, key) for key in ("p50", "p99", "max")),
+            _ms(phase.sent_late_ms, "p99"),
+        )
+    return table
+
+
+def _overload_lines(numbers: OverloadNumbers) -> str:
+    recovered = numbers.recovered_after_s
+    shown = "not within the run" if recovered is None else f"{recovered:.2f} s"
+    bound = numbers.server_queue_wait_p99_ms
+    wait = "–" if bound is None else f"{bound:g} ms"
+    return (
+        f"back to normal {shown} after the load dropped; server RSS start "
+        f"{numbers.rss_mb_start:.0f} MiB, peak {numbers.rss_mb_peak:.0f}, end "
+        f"{numbers.rss_mb_end:.0f}; server CPU {numbers.server_cpu_percent:.0f} %; the "
+        f"server's PING verdicts {numbers.server_verdicts}, queue wait p99 ≤ {wait}"
+    )
+
+
 def print_summary(
     console: Console, scenarios: Sequence[ScenarioResult], targets: Sequence[Target]
 ) -> None:
@@ -73,6 +110,9 @@ def print_summary(
     wide = console if console.is_terminal else Console(file=console.file, width=160)
     wide.print(summary_table(scenarios))
     for scenario in scenarios:
+        if scenario.overload is not None:
+            wide.print(overload_table(scenario.overload))
+            console.print(_overload_lines(scenario.overload))
         for label, rate in scenario.max_sustained.items():
             console.print(f"{scenario.name}: {label} sustains {rate:g}/s")
         for note in scenario.notes:

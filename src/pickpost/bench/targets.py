@@ -93,6 +93,31 @@ def _post_overhead(scenarios: Mapping[str, ScenarioResult]) -> Target:
     return Target(name, goal, f"p99 {p99:.2f} ms", p99 <= 10)
 
 
+def _overload(scenarios: Mapping[str, ScenarioResult]) -> Target:
+    name = "overload at 3× the sustained rate"
+    goal = "answered p99 ≤ deadline + 50 ms, refused p99 ≤ 10 ms, normal within 2 s"
+    found = scenarios.get("overload")
+    numbers = found.overload if found else None
+    phase = next((p for p in numbers.phases if p.name == "overload"), None) if numbers else None
+    if numbers is None or phase is None or phase.answered_ms is None:
+        return _unmeasured(name, goal)
+    answered, refused = phase.answered_ms.p99, phase.refused_ms.p99 if phase.refused_ms else 0.0
+    recovered = numbers.recovered_after_s
+    measured = (
+        f"answered p99 {answered:.0f} ms, refused p99 {refused:.1f} ms ({phase.refused} of "
+        f"{phase.sent}), errors {phase.errors}, normal after "
+        + ("never" if recovered is None else f"{recovered:.2f} s")
+    )
+    met = (
+        answered <= numbers.deadline_ms + 50
+        and refused <= 10
+        and phase.errors == 0
+        and recovered is not None
+        and recovered <= 2
+    )
+    return Target(name, goal, measured, met)
+
+
 def evaluate(scenarios: Mapping[str, ScenarioResult]) -> list[Target]:
     """Every target, met or not, with the number it was judged on."""
     return [
@@ -115,4 +140,5 @@ def evaluate(scenarios: Mapping[str, ScenarioResult]) -> list[Target]:
             1.8,
         ),
         _post_overhead(scenarios),
+        _overload(scenarios),
     ]

@@ -38,6 +38,8 @@ class Code(IntEnum):
     ALREADY_RETURNED = 1043  # this sale has a return already
     ALREADY_DECIDED = 1044  # the return was approved or rejected already
     TOO_LARGE = 1045  # an upload past its size or row limit
+    # The server is past what it can answer in time: refused at once, retry after Retry-After.
+    OVERLOADED = 1090
     INTERNAL = 1099
     NO_BIDS = 2001
     NOT_SOLD = 2002
@@ -78,6 +80,7 @@ _HTTP_STATUS = {
     Code.ALREADY_RETURNED: 409,
     Code.ALREADY_DECIDED: 409,
     Code.TOO_LARGE: 413,
+    Code.OVERLOADED: 503,
     Code.INTERNAL: 500,
 }
 

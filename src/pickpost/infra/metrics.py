@@ -14,6 +14,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -58,6 +59,34 @@ BUYER_CALLS = Counter(
 LOG_ENTRIES_DROPPED = Counter(
     "pickpost_log_entries_dropped",
     "Request or ping log entries not written to the database (logged at ERROR instead).",
+)
+SUPPLIER_QUEUE_WAIT = Histogram(
+    "pickpost_supplier_queue_wait_seconds",
+    "Supplier API requests: from the server reading the request to its admission decision.",
+    ["endpoint"],
+    buckets=_OVERHEAD,
+)
+ADMISSIONS = Counter(
+    "pickpost_supplier_admissions",
+    "Supplier API requests by endpoint and verdict: admitted, or refused with 1090 as busy "
+    "(in-flight limit) or late (waited past the queue budget); gone: the client left first.",
+    ["endpoint", "verdict"],
+)
+ADMISSION_LIMIT = Gauge(
+    "pickpost_supplier_admission_limit",
+    "The adaptive in-flight limit of PINGs (summed over the node's processes).",
+    multiprocess_mode="livesum",
+)
+IN_FLIGHT = Gauge(
+    "pickpost_supplier_in_flight",
+    "Supplier API requests admitted and not yet answered (summed over the node's processes).",
+    multiprocess_mode="livesum",
+)
+CONNECTIONS_CLOSED = Counter(
+    "pickpost_connections_closed",
+    "Connections the server closed itself: header_timeout, body_timeout, or over_limit "
+    "(past PICKPOST_MAX_CONNECTIONS).",
+    ["reason"],
 )
 CATALOG_REFRESHES = Counter(
     "pickpost_catalog_refreshes",
