@@ -64,7 +64,7 @@ class Posted:
 def _outcome(answer: dict[str, Any]) -> tuple[object, ...]:
     """What a retry must repeat: the code and which bids sold, were rejected or are unknown."""
 
-    def ids(name: str) -> list[object]:
+    def ids(name: str) -> list[str]:
         return sorted(str(b.get("bid_id")) for b in answer.get(name) or [])
 
     return (
@@ -264,8 +264,12 @@ def machine_system(
 
 
 def test_no_sequence_of_events_sells_outside_the_consumer_s_pick(machine_system: System) -> None:
+    class OnThisSystem(ConsentMachine):
+        def __init__(self) -> None:
+            super().__init__(machine_system)
+
     run_state_machine_as_test(
-        lambda: ConsentMachine(machine_system),
+        OnThisSystem,
         settings=settings(
             max_examples=5,
             stateful_step_count=10,
