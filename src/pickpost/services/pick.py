@@ -83,8 +83,15 @@ class PickService:
     async def open(self, token: str, origin: str | None, own_origin: str) -> PickView | Refusal:
         """The pick a token gives, if it still works and ``origin`` may show it."""
         ping_id = ping_of(token)
-        record = None if ping_id is None else await self._pings.get(ping_id)
-        if record is None or not token_matches(token, record.pick_token_sha256):
+        if ping_id is None:
+            return token_refused("unknown")
+        record = await self._pings.get(ping_id)
+        if record is None:
+            # The ping store forgets a ping when it expires; the ledger still knows it was.
+            stored = await self._leads.find_ping(ping_id)
+            past = stored is not None and stored.expires_at <= self._clock.now()
+            return token_refused("expired" if past else "unknown")
+        if not token_matches(token, record.pick_token_sha256):
             return token_refused("unknown")
         campaign = self._campaigns(record.campaign_id)
         if campaign is None:
