@@ -14,6 +14,7 @@ import pytest
 
 from pickpost.domain.errors import Code
 from tests.support.cli import pickpost
+from tests.support.console import add_user, close_browsers, signed_in
 from tests.support.fleet import ThreadedFleet
 from tests.support.picks import DATA_KEY, PICK, REQUIRED, SHORT, names, new_phone, pick_system
 from tests.support.server import ADMIN_TOKEN
@@ -147,6 +148,15 @@ def test_the_pick_is_first_party_evidence_sealed_in_the_record_and_the_ledger(
         env={**os.environ, "PICKPOST_DATA_KEY": DATA_KEY},
     )  # fmt: skip
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    console = signed_in(sut, add_user(sut, "admin"))
+    try:
+        page = console.get(f"/console/leads/{lead_id}")
+    finally:
+        close_browsers()
+    assert page.status_code == 200, page.text
+    assert "Recorded first-hand by Pickpost" in page.text
+    assert first_party["rendered_sha256"] in page.text
 
 
 def test_a_post_whose_consent_is_not_the_pick_is_refused_and_sells_nothing(sut: System) -> None:
