@@ -167,7 +167,7 @@ def test_a_post_whose_consent_is_not_the_pick_is_refused_and_sells_nothing(sut: 
     for tampered in ([picked[1], picked[0]], picked[:1], [picked[0], gamma], [*picked, gamma]):
         answer = sut.post(ping, tampered, PICK, phone=new_phone())
         assert answer.status_code == 409, answer.text
-        assert answer.json()["code"] == Code.PICK_MISMATCH == 1016, answer.text
+        assert answer.json()["code"] == 1016, answer.text
     assert {b: len(sut.posts_received(b)) for b in ("alpha", "beta", "gamma")} == before
     assert _leads_of(sut, ping) == []
     # The ping is still there for the POST that matches.
@@ -178,7 +178,7 @@ def test_a_campaign_that_requires_a_pick_refuses_a_post_without_one(sut: System)
     ping = _ping(sut, REQUIRED)
     bids = [bid_of(ping, "alpha")]
     answer = sut.post(ping, bids, REQUIRED, phone=new_phone())
-    assert answer.json()["code"] == Code.PICK_REQUIRED == 1017, answer.text
+    assert answer.json()["code"] == 1017, answer.text
     assert _leads_of(sut, ping) == []
     assert _sold(_post(sut, ping, _pick(sut, ping, "alpha"), REQUIRED)) == bids
 
