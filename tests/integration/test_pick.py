@@ -292,3 +292,19 @@ def test_the_widget_script_and_styles_are_served_from_here(sut: System) -> None:
     assert script.headers["content-type"].startswith("text/javascript")
     assert "PickpostPick" in script.text
     assert sut.http.get("/pick.css").status_code == 200
+
+
+def test_text_no_database_stores_is_refused_never_a_5xx(sut: System) -> None:
+    ping = _ping(sut)
+    token = _token(ping)
+    for path in ("/pick/%00/bids", f"/pick/{token}%00/bids", "/pick/p_%00.x/bids"):
+        assert sut.http.get(path).status_code == 410, path
+    body = {"picked": [bid_of(ping, "alpha")], "disclosure": names("Alpha Energy LLC"),
+            "page_url": "https://supplier.example/\x00"}  # fmt: skip
+    answer = sut.http.post(
+        f"/pick/{token}/submit", content=httpx.Request("POST", "/", json=body).content
+    )
+    assert (answer.status_code, answer.json()["code"]) == (400, Code.MALFORMED)
+    page = sut.http.get(f"/pick/{token}", params={"return_url": f"{PAGE}/\x00"})
+    assert page.status_code == 400
+    assert _submit(sut, token, body["picked"], body["disclosure"]).json()["code"] == 0

@@ -6,6 +6,7 @@ from pydantic import ValidationError
 
 from pickpost.domain.bids import OfferedBid
 from pickpost.domain.consent_ledger import canonical, sha256_hex
+from pickpost.domain.ids import new_id
 from pickpost.domain.pick import (
     PickRefused,
     RecordedPick,
@@ -32,16 +33,31 @@ BIDS = (
 )  # fmt: skip
 
 
+PING = new_id("p")
+
+
 def test_a_token_names_its_ping_and_only_its_hash_matches_it() -> None:
-    token = new_token("p_abc")
-    assert ping_of(token) == "p_abc"
+    token = new_token(PING)
+    assert ping_of(token) == PING
     assert token_matches(token, token_hash(token))
-    assert not token_matches(token, token_hash(new_token("p_abc")))
+    assert not token_matches(token, token_hash(new_token(PING)))
     assert not token_matches(token, None)
-    assert new_token("p_abc") != token  # random: unguessable, one per ping
+    assert new_token(PING) != token  # random: unguessable, one per ping
 
 
-@pytest.mark.parametrize("text", ["", "p_abc", "p_abc.", ".secret-secret-secret", "p_a.short"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        PING,
+        f"{PING}.",
+        ".secret-secret-secret",
+        f"{PING}.short",
+        f"{PING}.secret\x00secret-secret",
+        "p_abc.secret-secret-secret",  # no ping id of ours
+        f"l_{PING[2:]}.secret-secret-secret",
+    ],
+)
 def test_text_that_is_no_token_names_no_ping(text: str) -> None:
     assert ping_of(text) is None
 

@@ -142,6 +142,8 @@ def _return_url(value: str | None, view: PickView) -> str | Refusal | None:
     """Where the page sends the consumer back: a page of an origin the campaign allows."""
     if not value:
         return None
+    if len(value) > 2048 or any(ord(c) < 32 for c in value):
+        return Refusal(Code.MALFORMED, "return_url must be a URL of at most 2048 characters")
     parts = urlsplit(value)
     origin = f"{parts.scheme}://{parts.netloc}".lower()
     if parts.scheme not in ("http", "https") or origin not in view.settings.origins:

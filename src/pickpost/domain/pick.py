@@ -7,12 +7,14 @@ Pure: stdlib and the domain's bids and ledger encoding.
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pickpost.domain.bids import OfferedBid
 from pickpost.domain.consent_ledger import canonical, sha256_hex
+from pickpost.domain.ids import is_id
 
 NAMES = "{names}"
 """Where a disclosure template takes the names the consumer picked."""
@@ -37,10 +39,13 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_SECRET = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
 def ping_of(token: str) -> str | None:
     """The ping a token names, or None when the text is no token's shape."""
-    ping_id, sep, secret = token.partition(".")
-    if not sep or not ping_id or len(secret) < 16 or len(token) > 200:
+    ping_id, _, secret = token.partition(".")
+    if not is_id("p", ping_id) or _SECRET.fullmatch(secret) is None:
         return None
     return ping_id
 

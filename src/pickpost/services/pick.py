@@ -123,8 +123,11 @@ class PickService:
         if submitted.shown_disclosure is not None and submitted.shown_disclosure != text:
             return Refusal(Code.MALFORMED, "the disclosure sent is not the one these picks show")
         page_url = submitted.page_url
-        if page_url is not None and len(page_url) > LONGEST_PAGE_URL:
-            return Refusal(Code.MALFORMED, f"page_url is longer than {LONGEST_PAGE_URL}")
+        if page_url is not None and not _plain(page_url, LONGEST_PAGE_URL):
+            return Refusal(
+                Code.MALFORMED,
+                f"page_url must be at most {LONGEST_PAGE_URL} characters, without control ones",
+            )
         personal = {
             "ip_address": submitted.ip_address,
             "user_agent": (submitted.user_agent or "")[:LONGEST_USER_AGENT] or None,
@@ -143,3 +146,9 @@ class PickService:
         if not await self._picks.record(pick):
             return token_refused("already used")
         return pick
+
+
+def _plain(text: str, longest: int) -> bool:
+    """Text of at most ``longest`` characters and no control character (no database stores
+    NUL, and no URL holds one)."""
+    return len(text) <= longest and not any(ord(c) < 32 for c in text)
