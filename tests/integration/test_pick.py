@@ -308,3 +308,18 @@ def test_text_no_database_stores_is_refused_never_a_5xx(sut: System) -> None:
     page = sut.http.get(f"/pick/{token}", params={"return_url": f"{PAGE}/\x00"})
     assert page.status_code == 400
     assert _submit(sut, token, body["picked"], body["disclosure"]).json()["code"] == 0
+
+
+def test_the_recorded_ping_answer_withholds_the_pick_token(sut: System) -> None:
+    ping = _ping(sut)
+    token = _token(ping)
+    query = "SELECT response FROM requests WHERE ping_id = :p AND endpoint = '/ping'"
+
+    def recorded() -> list[tuple[Any, ...]]:
+        return sut.query(query, p=ping.json()["ping_id"])
+
+    assert eventually(lambda: bool(recorded()))
+    text = str(recorded())
+    assert token not in text
+    assert token.split(".")[1] not in text
+    assert "[withheld]" in text

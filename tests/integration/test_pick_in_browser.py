@@ -177,3 +177,38 @@ def test_picking_two_in_the_widget_sells_to_exactly_those_in_that_order(
     assert evidence["landing_page_url"] == f"{pages.origin}/form?token={token}"
     assert "Chrome" in evidence["user_agent"]
     assert evidence["tcpa_text"] == disclosure
+
+
+def test_the_hosted_page_keeps_the_order_and_returns_to_the_supplier(
+    sut: System, pages: _Pages, browser: webdriver.Chrome
+) -> None:
+    ping = sut.ping(PICK)
+    assert ping.json()["code"] == 0, ping.text
+    alpha, gamma = bid_of(ping, "alpha"), bid_of(ping, "gamma")
+    requested_urls(browser)
+    browser.get(f"{ping.json()['pick']['url']}?return_url={pages.origin}/done")
+    wait = WebDriverWait(browser, WAIT_S)
+    wait.until(lambda d: "1999" in d.find_element(By.CLASS_NAME, "pp-pick-list").text)
+    _box(browser, gamma).click()
+    _box(browser, alpha).send_keys(Keys.SPACE)
+    # Its script keeps the order of ticking (without it, the order on screen).
+    wait.until(lambda d: _badge(d, alpha) == "2nd")
+    assert _badge(browser, gamma) == "1st"
+    disclosure = browser.find_element(By.CLASS_NAME, "pp-pick-disclosure").text
+    assert disclosure == names("alpha energy llc", "Alpha Energy LLC")
+
+    browser.find_element(By.CLASS_NAME, "pp-page-submit").click()
+    wait.until(lambda d: d.current_url.startswith(f"{pages.origin}/done"))
+    query = parse_qs(urlsplit(browser.current_url).query)
+    assert query["lp_consent_bids"] == [f"{gamma},{alpha}"]
+    assert query["pick"] == ["recorded"]
+    foreign = [
+        url
+        for url in requested_urls(browser)
+        if not url.startswith((pages.origin, sut.server.base_url))
+    ]
+    assert foreign == []
+
+    answer = sut.post(ping, query["lp_consent_bids"][0], PICK, phone=new_phone()).json()
+    assert answer["code"] == 0, answer
+    assert [b["bid_id"] for b in answer["sold_bids"]] == [gamma, alpha]

@@ -194,8 +194,11 @@ async def pick_page(request: Request, token: str) -> Response:
 async def pick_page_submit(request: Request, token: str) -> Response:
     """The hosted page's form: boxes ticked (in the order kept by its script, else in the
     order on screen), then back to ``return_url`` with ``lp_consent_bids`` or a thank-you."""
+    # The form is this server's own page, whose no-referrer policy makes browsers send
+    # ``Origin: null``: the token is the authority here, and only the campaign's pages may
+    # frame the page (its Content-Security-Policy).
     picks, own = runtime_of(request).picks, _own_origin(request)
-    view = await picks.open(token, request.headers.get("origin"), own)
+    view = await picks.open(token, None, own)
     if isinstance(view, Refusal):
         return _refused_page(view)
     form = await request.form()
@@ -213,7 +216,7 @@ async def pick_page_submit(request: Request, token: str) -> Response:
         ip_address=client_address(request),
         user_agent=request.headers.get("user-agent"),
     )
-    pick = await picks.record(token, request.headers.get("origin"), own, submitted)
+    pick = await picks.record(token, None, own, submitted)
     if isinstance(pick, Refusal):
         if pick.code is Code.INVALID_BID_SELECTION:
             return _form_page(request, view, back, pick.message, 400)
