@@ -299,15 +299,15 @@ def test_text_no_database_stores_is_refused_never_a_5xx(sut: System) -> None:
     token = _token(ping)
     for path in ("/pick/%00/bids", f"/pick/{token}%00/bids", "/pick/p_%00.x/bids"):
         assert sut.http.get(path).status_code == 410, path
-    body = {"picked": [bid_of(ping, "alpha")], "disclosure": names("Alpha Energy LLC"),
-            "page_url": "https://supplier.example/\x00"}  # fmt: skip
+    picked, text = [bid_of(ping, "alpha")], names("Alpha Energy LLC")
+    body = {"picked": picked, "disclosure": text, "page_url": "https://supplier.example/\x00"}
     answer = sut.http.post(
         f"/pick/{token}/submit", content=httpx.Request("POST", "/", json=body).content
     )
     assert (answer.status_code, answer.json()["code"]) == (400, Code.MALFORMED)
     page = sut.http.get(f"/pick/{token}", params={"return_url": f"{PAGE}/\x00"})
     assert page.status_code == 400
-    assert _submit(sut, token, body["picked"], body["disclosure"]).json()["code"] == 0
+    assert _submit(sut, token, picked, text).json()["code"] == 0
 
 
 def test_the_recorded_ping_answer_withholds_the_pick_token(sut: System) -> None:
