@@ -4,6 +4,7 @@ first-party evidence (sealed, in the consent record and the ledger), and the POS
 a tampered consent refused (1016) without selling, a required pick missing (1017), a used,
 unknown or expired token (1018), a page of another origin refused."""
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -323,3 +324,22 @@ def test_the_recorded_ping_answer_withholds_the_pick_token(sut: System) -> None:
     assert token not in text
     assert token.split(".")[1] not in text
     assert "[withheld]" in text
+
+
+def test_the_consent_retention_blanks_a_picks_personal_values_and_the_ledger_verifies(
+    sut: System,
+) -> None:
+    """Last in the module: it purges every consent of this server."""
+    ping = _ping(sut)
+    lead_id = _post(sut, ping, _pick(sut, ping, "beta"))["lead_id"]
+    env = {**os.environ, "PICKPOST_DATA_KEY": DATA_KEY}
+    purged = pickpost("purge", "--database", sut.database_url, "--keep-consent-days", "0", env=env)
+    assert purged.returncode == 0, purged.stderr
+    rows = sut.query("SELECT personal FROM picks WHERE ping_id = :p", p=ping.json()["ping_id"])
+    personal = rows[0][0] if isinstance(rows[0][0], dict) else json.loads(rows[0][0])
+    assert set(personal.values()) == {"[purged]"}
+    assert set(personal) == {"ip_address", "user_agent", "landing_page_url"}
+    verified = pickpost(
+        "consent", "verify", "--lead", lead_id, "--database", sut.database_url, env=env
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
