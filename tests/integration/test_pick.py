@@ -281,6 +281,10 @@ def test_the_hosted_page_records_the_pick_and_returns_to_the_supplier(sut: Syste
 def test_the_hosted_page_without_its_script_takes_the_boxes_in_screen_order(sut: System) -> None:
     ping = _ping(sut)
     alpha, gamma = bid_of(ping, "alpha"), bid_of(ping, "gamma")
+    nothing = sut.http.post(f"/pick/{_token(ping)}", data={})
+    assert nothing.status_code == 400
+    assert "pick at least one company" in nothing.text
+    assert 'type="checkbox"' in nothing.text  # the choice again, the token still usable
     done = sut.http.post(f"/pick/{_token(ping)}", data={"bid": [alpha, gamma]})
     assert done.status_code == 200, done.text
     assert "Thank you" in done.text
