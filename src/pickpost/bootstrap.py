@@ -30,6 +30,7 @@ from pickpost.infra.sql.keys import Masters, SqlKeyring
 from pickpost.infra.sql.lead_list import SqlLeadList
 from pickpost.infra.sql.logs import SqlLogStore
 from pickpost.infra.sql.people import SqlPeople, SqlSiteSecrets
+from pickpost.infra.sql.picks import SqlPickStore
 from pickpost.infra.sql.purge import PurgeReport, Retention, SqlPurger
 from pickpost.infra.sql.returns import SqlReturns
 from pickpost.infra.sql.rollups import SqlRollups
@@ -45,6 +46,7 @@ from pickpost.services.health import HealthService
 from pickpost.services.marks import DuplicateMarks
 from pickpost.services.people import People, SessionPolicy
 from pickpost.services.periodic import Periodic
+from pickpost.services.pick import PickService
 from pickpost.services.ping import PingService
 from pickpost.services.ports import CounterStore, PingStore, SystemClock
 from pickpost.services.post import PostService
@@ -164,10 +166,12 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         session_key = await SqlSiteSecrets(engine).secret("session_key", new_key(), clock.now())
         holder = catalogs.holder
         returns = ReturnsService(SqlReturns(engine, personal), lambda: holder.current, audit, clock)
+        picks = SqlPickStore(engine, personal)
         yield Runtime(
             catalogs=catalogs.holder,
             pings=PingService(auction, gate, pings, recorder, clock, traffic),
-            posts=PostService(seller, gate, pings, leads, settler, clock=clock),
+            posts=PostService(seller, gate, pings, leads, settler, picks, clock=clock),
+            picks=PickService(holder.campaign, pings, picks, leads, clock),
             direct_posts=DirectPostService(auction, gate, seller, leads, counters, clock, traffic),
             views=SqlViews(engine, personal),
             control=SqlWorkspaceControl(engine),

@@ -26,6 +26,7 @@ from pickpost.domain.lead import (
 from pickpost.domain.lead_query import LeadPage, LeadQuery
 from pickpost.domain.outcomes import BuyerCall, Outcome
 from pickpost.domain.people import ApiToken, Role, User
+from pickpost.domain.pick import RecordedPick
 from pickpost.domain.ping import PingRecord
 from pickpost.domain.reports import LeadRollup, ReportQuery, TrafficRollup
 from pickpost.domain.returns import (
@@ -92,6 +93,22 @@ class FakePingStore:
 
     async def get(self, ping_id: str) -> PingRecord | None:
         return self.records.get(ping_id)
+
+
+class MemoryPickStore:
+    """Recorded picks in a dict; a second pick for a ping is refused, as the table's key does."""
+
+    def __init__(self) -> None:
+        self.picks: dict[str, RecordedPick] = {}
+
+    async def record(self, pick: RecordedPick) -> bool:
+        if pick.ping_id in self.picks:
+            return False
+        self.picks[pick.ping_id] = pick
+        return True
+
+    async def find(self, ping_id: str) -> RecordedPick | None:
+        return self.picks.get(ping_id)
 
 
 class FakeRecorder:

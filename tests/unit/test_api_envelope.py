@@ -20,6 +20,7 @@ from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
 from pickpost.services.health import HealthService
 from pickpost.services.marks import DuplicateMarks
+from pickpost.services.pick import PickService
 from pickpost.services.ping import PingService
 from pickpost.services.ports import NO_TRAFFIC_COUNTS, SystemClock
 from pickpost.services.post import PostService
@@ -38,6 +39,7 @@ from tests.unit.fakes import (
     FakeTransport,
     FlushingRecorder,
     MemoryAuditLog,
+    MemoryPickStore,
     MemoryReturns,
     NoCalls,
     NoConsent,
@@ -68,6 +70,7 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
     transport = FakeTransport(no_bid)
     pings = BrokenPingStore()
     leads = FakeLeadStore()
+    picks = MemoryPickStore()
     counters = MemoryCounters()
     gate = Gate(Caps(counters), DuplicateMarks(counters))
     auction = Auction(transport)
@@ -79,7 +82,8 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
         yield Runtime(
             catalogs=CatalogHolder(make_catalog()),
             pings=PingService(auction, gate, pings, recorder),
-            posts=PostService(seller, gate, pings, leads, Settler(leads, lambda _: None)),
+            posts=PostService(seller, gate, pings, leads, Settler(leads, lambda _: None), picks),
+            picks=PickService(lambda _: None, pings, picks, leads),
             direct_posts=DirectPostService(auction, gate, seller, leads, counters),
             views=NoViews(),
             control=NoControl(),

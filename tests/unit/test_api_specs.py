@@ -17,6 +17,7 @@ from pickpost.services.direct import DirectPostService
 from pickpost.services.gate import Gate
 from pickpost.services.health import HealthService
 from pickpost.services.marks import DuplicateMarks
+from pickpost.services.pick import PickService
 from pickpost.services.ping import PingService
 from pickpost.services.ports import NO_TRAFFIC_COUNTS, SystemClock
 from pickpost.services.post import PostService
@@ -35,6 +36,7 @@ from tests.unit.fakes import (
     FakeTransport,
     FlushingRecorder,
     MemoryAuditLog,
+    MemoryPickStore,
     MemoryReturns,
     NoCalls,
     NoConsent,
@@ -89,6 +91,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
     transport = FakeTransport(no_bid)
     leads, counters, pings = FakeLeadStore(), MemoryCounters(), FakePingStore()
+    picks = MemoryPickStore()
     gate, auction = Gate(Caps(counters), DuplicateMarks(counters)), Auction(transport)
     seller = Seller(transport, leads, gate, Caps(counters), DuplicateMarks(counters))
     recorder = FlushingRecorder()
@@ -100,7 +103,8 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield Runtime(
             catalogs=CatalogHolder(catalog),
             pings=PingService(auction, gate, pings, recorder),
-            posts=PostService(seller, gate, pings, leads, Settler(leads, lambda _: None)),
+            posts=PostService(seller, gate, pings, leads, Settler(leads, lambda _: None), picks),
+            picks=PickService(lambda _: None, pings, picks, leads),
             direct_posts=DirectPostService(auction, gate, seller, leads, counters),
             views=NoViews(),
             control=NoControl(),

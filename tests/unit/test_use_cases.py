@@ -22,7 +22,14 @@ from pickpost.services.quotas import Caps
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from tests.unit.factories import auth, make_campaign, make_catalog
-from tests.unit.fakes import FakeLeadStore, FakePingStore, FakeRecorder, FakeTransport, answer
+from tests.unit.fakes import (
+    FakeLeadStore,
+    FakePingStore,
+    FakeRecorder,
+    FakeTransport,
+    MemoryPickStore,
+    answer,
+)
 
 BUYERS = [
     {"id": b, "tcpa_entity_name": f"{b.title()} LLC", "ping_url": f"http://{b}.test/ping",
@@ -49,6 +56,7 @@ class World:
         self.transport = FakeTransport(handler, self.events)
         self.pings = FakePingStore()
         self.leads = FakeLeadStore(self.events)
+        self.picks = MemoryPickStore()
         self.recorder = FakeRecorder()
         self.catalog = make_catalog(campaign(**campaign_overrides))
         self.counters = MemoryCounters()
@@ -68,7 +76,7 @@ class World:
             DuplicateMarks(self.counters),
         )
         settler = Settler(self.leads, self.catalog.campaigns.get)
-        return PostService(seller, self.gate, self.pings, self.leads, settler, wait)
+        return PostService(seller, self.gate, self.pings, self.leads, settler, self.picks, wait)
 
     def request(self, endpoint: str, **data: Any) -> tuple[SupplierRequest, Admitted]:
         body = {**auth(), "zip_code": "78701", "state": "TX", "phone": "5125550142", **data}

@@ -28,6 +28,7 @@ from tests.unit.fakes import (
     FakePingStore,
     FakeRecorder,
     FakeTransport,
+    MemoryPickStore,
     Unreachable,
     answer,
 )
@@ -121,6 +122,7 @@ class World:
         self.transport = FakeTransport(self.script)
         self.pings = FakePingStore()
         self.leads = FakeLeadStore()
+        self.picks = MemoryPickStore()
         self.recorder = FakeRecorder()
         self.catalog = make_catalog(make_campaign(**{"margin": None, **campaign}))
         self.counters: CounterStore = MemoryCounters(clock=lambda: 0.0)  # nothing expires
@@ -138,7 +140,14 @@ class World:
         settler = Settler(self.leads, self.catalog.campaigns.get, clock=clock)
         self.ping_service = PingService(auction, self.gate, self.pings, self.recorder, clock)
         self.post_service = PostService(
-            seller, self.gate, self.pings, self.leads, settler, wait or ReplayWait(), clock
+            seller,
+            self.gate,
+            self.pings,
+            self.leads,
+            settler,
+            self.picks,
+            wait or ReplayWait(),
+            clock,
         )
         self.direct_service = DirectPostService(
             auction, self.gate, seller, self.leads, self.counters, clock

@@ -49,9 +49,18 @@ def _log(
             lead_id=str(lead_id) if lead_id else None,
             remote_addr=request.remote_addr,
             request=request.loggable(),
-            response=envelope_body,
+            response=_without_pick_token(envelope_body),
         )
     )
+
+
+def _without_pick_token(body: dict[str, object]) -> dict[str, object]:
+    """The answer as recorded: a PING's pick token (and the page URL holding it) withheld, as
+    the token is what lets a browser record a consumer's pick."""
+    pick = body.get("pick")
+    if not isinstance(pick, dict):
+        return body
+    return {**body, "pick": {"expires_at": pick.get("expires_at"), "token": "[withheld]"}}
 
 
 def _wrong_endpoint(endpoint: str, campaign_type: CampaignType) -> Refusal:
@@ -86,6 +95,7 @@ async def _handle(
         received_at=time.time() - (time.monotonic() - arrived),
         data=payload if isinstance(payload, dict) else {},
         remote_addr=http.client.host if http.client else None,
+        base_url=str(http.base_url),
     )
     admitted: Admitted | None = None
     try:

@@ -493,10 +493,16 @@ def bids_shown_facts(consent: ConsentRecord) -> dict[str, object]:
 
 
 def pick_facts(consent: ConsentRecord) -> dict[str, object]:
-    return {
+    """The consumer's picks in order; with ``first_party`` when Pickpost recorded the pick
+    itself (its widget or page): source, when, hashes of the disclosure and of what was
+    rendered, and the bid ids shown and picked in order."""
+    facts: dict[str, object] = {
         "consented_at": stamp(now_ms(datetime.fromtimestamp(consent.consented_at, UTC))),
         "picked": [shown_bid(b, priced=False) for b in consent.bids_picked],
     }
+    if consent.pick is not None:
+        facts["first_party"] = dict(consent.pick)
+    return facts
 
 
 def delivered_draft(sale_id: int, buyer_id: str, bid_id: str, at: datetime) -> Draft:

@@ -27,6 +27,10 @@ class Code(IntEnum):
     INVALID_BID_SELECTION = 1013
     POST_IN_PROGRESS = 1014
     THIRD_PARTY_VALIDATION = 1015
+    # The Pick recorded by Pickpost (docs/consent.md, "The pick widget").
+    PICK_MISMATCH = 1016  # the POST's lp_consent_bids is not the recorded pick (set or order)
+    PICK_REQUIRED = 1017  # the campaign requires a recorded pick and the ping has none
+    PICK_TOKEN = 1018  # pick endpoints: the token is unknown, expired or used
     WRONG_ENDPOINT = 1020
     ARCHIVED = 1021  # the campaign takes no more leads; its history is kept
     NOT_FOUND = 1030  # admin API: no such lead, ping, campaign, buyer or supplier
@@ -71,6 +75,9 @@ _HTTP_STATUS = {
     Code.PING_EXPIRED: 410,
     Code.INVALID_BID_SELECTION: 400,
     Code.POST_IN_PROGRESS: 409,
+    Code.PICK_MISMATCH: 409,
+    Code.PICK_REQUIRED: 409,
+    Code.PICK_TOKEN: 410,
     Code.WRONG_ENDPOINT: 400,
     Code.NOT_FOUND: 404,
     Code.NOT_PERMITTED: 403,

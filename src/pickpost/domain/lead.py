@@ -52,6 +52,8 @@ class ConsentRecord:
     bids_shown: list[dict[str, object]]
     bids_picked: list[dict[str, object]]  # in the consumer's order
     evidence: dict[str, str]  # tcpa_text, ip_address, user_agent, landing_page_url, …
+    # The non-personal facts of the pick Pickpost recorded itself (RecordedPick.facts).
+    pick: dict[str, object] | None = None
 
 
 @dataclass(frozen=True, slots=True)

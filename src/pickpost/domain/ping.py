@@ -19,6 +19,9 @@ class PingRecord:
     ping_values: dict[str, object]  # the validated ping fields, as forwarded to buyers
     bids: tuple[OfferedBid, ...]
     buyers_pinged: int
+    # One-to-One: the hash of the pick token the PING handed out, and until when it works.
+    pick_token_sha256: str | None = None
+    pick_expires_at: float | None = None
 
     def owned_by(self, campaign_id: str, supplier_id: str) -> bool:
         return self.campaign_id == campaign_id and self.supplier_id == supplier_id

@@ -77,6 +77,45 @@ class ExchangeConfig(Model):
         return ShapingRules(min_bid=to_cents(self.min_bid), max_bids=self.max_bids)
 
 
+DEFAULT_DISCLOSURE = (
+    "By ticking the boxes above and clicking Submit, I agree that {names} may contact me at "
+    "the number I gave, including by autodialed calls, prerecorded messages and texts, about "
+    "my request. Consent is not a condition of purchase."
+)
+
+Origin = Annotated[
+    str,
+    Field(max_length=300),
+    matching(
+        r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?",
+        "must be an origin: scheme and host, optional port, no path (https://www.example.com)",
+    ),
+]
+
+
+class PickConfig(Model):
+    """The Pick recorded by Pickpost (docs/consent.md, "The pick widget"): the disclosure the
+    consumer reads, whether a POST needs a recorded pick, how long a pick token lives and the
+    pages that may embed the widget."""
+
+    disclosure: Annotated[str, Field(min_length=1, max_length=5000)] = DEFAULT_DISCLOSURE
+    required: bool = False
+    token_ttl_s: Annotated[int, Field(ge=30, le=86400)] = 900
+    origins: tuple[Origin, ...] = ()
+
+    @field_validator("disclosure")
+    @classmethod
+    def _names_placeholder(cls, value: str) -> str:
+        if "{names}" not in value:
+            raise ValueError("must contain {names}, where the companies picked are inserted")
+        return value
+
+    @field_validator("origins")
+    @classmethod
+    def _lowercase(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(origin.lower() for origin in value)
+
+
 DEFAULT_RETURN_REASONS = ("Wrong number", "Disconnected", "Duplicate", "Did not request", "Fraud")
 
 ReturnReason = Annotated[
@@ -256,6 +295,7 @@ class CampaignConfig(Model):
     paused: bool = False
     filters: tuple[FilterRule, ...] = ()
     returns: ReturnsConfig = ReturnsConfig()
+    pick: PickConfig | None = None  # One-to-One only; None: the defaults
 
     @field_validator("timezone")
     @classmethod
@@ -265,6 +305,16 @@ class CampaignConfig(Model):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    @model_validator(mode="after")
+    def _pick_one_to_one(self) -> Self:
+        if self.pick is not None and self.type is not CampaignType.ONE_TO_ONE:
+            raise ValueError("pick applies to one_to_one campaigns only")
+        return self
+
+    @property
+    def pick_settings(self) -> PickConfig:
+        return self.pick or PickConfig()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Self:

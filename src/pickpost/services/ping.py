@@ -7,9 +7,11 @@ from pickpost.domain.fields import Step, validate_lead
 from pickpost.domain.ids import iso_utc, new_id
 from pickpost.domain.lead import PingLog
 from pickpost.domain.money import to_json_number
+from pickpost.domain.pick import new_token, token_hash
 from pickpost.domain.ping import PingRecord
 from pickpost.domain.shaping import shape_bids
 from pickpost.domain.traffic import Source, call_events, ping_events
+from pickpost.domain.workspace import CampaignType
 from pickpost.services.auction import Auction, AuctionRequest
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, validation_refusal
@@ -85,18 +87,27 @@ class PingService:
             lambda: new_id("b"),
             campaign.penalty_of,
         )
+        expires_at = request.received_at + campaign.config.ping_ttl_s
+        # One-to-One: a pick token for the widget and the hosted page, never past the ping.
+        token = None
+        token_ttl = campaign.config.pick_settings.token_ttl_s
+        pick_expires = min(expires_at, request.received_at + token_ttl)
+        if campaign.config.type is CampaignType.ONE_TO_ONE and offered:
+            token = new_token(ping_id)
         record = PingRecord(
             ping_id=ping_id,
             campaign_id=campaign.id,
             supplier_id=supplier.id,
             request_id=request.request_id,
             created_at=request.received_at,
-            expires_at=request.received_at + campaign.config.ping_ttl_s,
+            expires_at=expires_at,
             test=admitted.test,
             lead=lead,
             ping_values=values,
             bids=tuple(offered),
             buyers_pinged=result.pinged,
+            pick_token_sha256=None if token is None else token_hash(token),
+            pick_expires_at=None if token is None else pick_expires,
         )
         await self._pings.save(record, campaign.config.ping_ttl_s)
         self._recorder.ping(PingLog(record, (*eligible.skipped, *result.calls)))
@@ -109,5 +120,16 @@ class PingService:
             bids=[bid_json(b) for b in offered],
             buyers_pinged=record.buyers_pinged,
             execution_ms=round((self._clock.monotonic() - request.arrived) * 1000),
+            pick=None if token is None else _pick_offer(request, token, pick_expires),
         )
         return ping_reply(campaign.policy, offer)
+
+
+def _pick_offer(request: SupplierRequest, token: str, expires_at: float) -> dict[str, object]:
+    """The PING answer's ``pick``: the token the widget takes, the hosted page and when both
+    stop working (docs/consent.md, "The pick widget")."""
+    return {
+        "token": token,
+        "url": f"{request.base_url.rstrip('/')}/pick/{token}",
+        "expires_at": iso_utc(expires_at),
+    }

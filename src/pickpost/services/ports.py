@@ -25,6 +25,7 @@ from pickpost.domain.lead import (
 from pickpost.domain.lead_query import LeadPage, LeadQuery
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.people import ApiToken, Role, User
+from pickpost.domain.pick import RecordedPick
 from pickpost.domain.ping import PingRecord
 from pickpost.domain.reports import LeadRollup, ReportQuery, TrafficRollup
 from pickpost.domain.returns import (
@@ -49,6 +50,18 @@ class BuyerTransport(Protocol):
 class PingStore(Protocol):
     async def save(self, record: PingRecord, ttl_s: int) -> None: ...
     async def get(self, ping_id: str) -> PingRecord | None: ...
+
+
+class PickStore(Protocol):
+    """Picks recorded by the pick widget or page (one per ping)."""
+
+    async def record(self, pick: RecordedPick) -> bool:
+        """Store ``pick``; False when its ping has a pick already (the token was used)."""
+        ...
+
+    async def find(self, ping_id: str) -> RecordedPick | None:
+        """The pick recorded for a ping, its personal values opened."""
+        ...
 
 
 class LeadStore(Protocol):

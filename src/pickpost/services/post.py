@@ -19,10 +19,12 @@ from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import Step, validate_lead
 from pickpost.domain.ids import new_id
 from pickpost.domain.lead import ConsentRecord, LeadStatus, NewLead, StoredOutcome
+from pickpost.domain.pick import RecordedPick, consent_differs
 from pickpost.domain.ping import PingRecord
+from pickpost.domain.workspace import CampaignType
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, validation_refusal
-from pickpost.services.ports import SYSTEM_CLOCK, Clock, LeadStore, PingStore
+from pickpost.services.ports import SYSTEM_CLOCK, Clock, LeadStore, PickStore, PingStore
 from pickpost.services.quotas import most_payable
 from pickpost.services.replies import Reply, SaleSummary, sale_reply
 from pickpost.services.selling import Sale, Seller, response_fields, shown
@@ -59,9 +61,11 @@ class PostService:
         pings: PingStore,
         leads: LeadStore,
         settler: Settler,
+        picks: PickStore,
         wait: ReplayWait = ReplayWait(),
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self._picks = picks
         self._seller = seller
         self._gate = gate
         self._pings = pings
@@ -91,6 +95,12 @@ class PostService:
         if isinstance(selection, Reply):
             return selection
         chosen, picked = selection
+        first_party = None
+        if campaign.config.type is CampaignType.ONE_TO_ONE:
+            checked = await self._recorded_pick(campaign, ping_id, picked)
+            if isinstance(checked, Reply):
+                return checked
+            first_party = checked
         validated = validate_lead(campaign.fields, request.data, Step.POST)
         # Buyers get the post step's fields, validated. The lead keeps everything, declared
         # values winning over raw ones: the ping's over a raw re-send, the post's over both.
@@ -129,7 +139,7 @@ class PostService:
             test=admitted.test,
             fields=fields,
         )
-        consent = _consent(lead, record, chosen, request.received_at)
+        consent = _consent(lead, record, chosen, request.received_at, first_party)
         if not await self._seller.claim(lead, consent, reservation):
             await self._seller.settle(reservation, [])
             winner = await self._leads.find_outcome(ping_id)
@@ -155,6 +165,26 @@ class PostService:
         await self._seller.record(sale, reply, summary.payout)
         await self._seller.settle(reservation, attempts)
         return reply
+
+    async def _recorded_pick(
+        self, campaign: Campaign, ping_id: str, picked: list[str]
+    ) -> RecordedPick | Reply | None:
+        """The pick Pickpost recorded for the ping, which the POST's consent must be exactly
+        (same bids, same order); a refusal when it is not, or when the campaign requires one
+        and there is none. Either refusal leaves the ping usable for a POST that matches."""
+        pick = await self._picks.find(ping_id)
+        if pick is None:
+            if campaign.config.pick_settings.required:
+                return Reply(
+                    Code.PICK_REQUIRED,
+                    "this campaign requires the consumer's pick recorded by Pickpost's pick "
+                    "widget or page, and none was recorded for this ping",
+                )
+            return None
+        differs = consent_differs(pick.picked, picked)
+        if differs is not None:
+            return Reply(Code.PICK_MISMATCH, f"{differs}; nothing was sold")
+        return pick
 
     async def _replay(
         self, outcome: StoredOutcome, ping_id: str, campaign: Campaign, supplier_id: str
@@ -233,13 +263,23 @@ def _unknown_ping() -> Refusal:
 
 
 def _consent(
-    lead: NewLead, record: PingRecord, chosen: list[OfferedBid], at: float
+    lead: NewLead,
+    record: PingRecord,
+    chosen: list[OfferedBid],
+    at: float,
+    first_party: RecordedPick | None,
 ) -> ConsentRecord:
+    """The consent record; a pick Pickpost recorded gives the disclosure, IP, user agent and
+    page first-hand, over what the supplier's POST says."""
+    evidence = collect_evidence(lead.fields)
+    if first_party is not None:
+        evidence |= first_party.evidence()
     return ConsentRecord(
         lead_id=lead.lead_id,
         ping_id=record.ping_id,
         consented_at=at,
         bids_shown=[shown(b) for b in record.bids],
         bids_picked=[shown(b) for b in chosen],
-        evidence=collect_evidence(lead.fields),
+        evidence=evidence,
+        pick=None if first_party is None else first_party.facts(),
     )

@@ -80,6 +80,7 @@ class Offer:
     bids: Sequence[Mapping[str, object]]
     buyers_pinged: int
     execution_ms: int
+    pick: Mapping[str, object] | None = None  # One-to-One: token, url, expires_at
 
 
 def ping_reply(policy: SalePolicy, offer: Offer) -> Reply:
@@ -91,6 +92,8 @@ def ping_reply(policy: SalePolicy, offer: Offer) -> Reply:
     else:
         shown = list(offer.bids)
         body["bids"] = shown
+    if offer.pick is not None and offer.bids:
+        body["pick"] = dict(offer.pick)
     body["meta"] = {
         "buyers_pinged": offer.buyers_pinged,
         # What the POST may sell to: for an exclusive exchange the quote and its fallbacks.

@@ -7,6 +7,7 @@ from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.health import HealthService
 from pickpost.services.people import People, SessionPolicy
+from pickpost.services.pick import PickService
 from pickpost.services.ping import PingService
 from pickpost.services.ports import (
     AdminViews,
@@ -26,6 +27,7 @@ from pickpost.services.returns import ReturnsService
 class Runtime:
     catalogs: CatalogHolder
     pings: PingService
+    picks: PickService  # the pick widget and page
     posts: PostService
     direct_posts: DirectPostService
     views: AdminViews

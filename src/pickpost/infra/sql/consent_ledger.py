@@ -342,6 +342,7 @@ class SqlConsentLedger:
                 bids_shown=row.bids_shown,
                 bids_picked=row.bids_picked,
                 evidence={k: v for k, v in evidence.items() if isinstance(v, str)},
+                pick=row.pick,
             )
             opened = row.purged_at is None and not any(map(token_parts, evidence.values()))
             consent_of[row.lead_id] = (record, evidence if opened else None)
@@ -386,6 +387,7 @@ class SqlConsentLedger:
                 "bids_shown": consent.bids_shown,
                 "bids_picked": consent.bids_picked,
                 "evidence": consent.evidence,
+                "pick": consent.pick,
             },
             "entries": [
                 {

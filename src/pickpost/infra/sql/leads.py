@@ -120,6 +120,7 @@ def consent_row(consent: ConsentRecord, lead: NewLead, personal: PersonalData) -
         "bids_shown": consent.bids_shown,
         "bids_picked": consent.bids_picked,
         "evidence": personal.seal(lead.campaign_id, dict(consent.evidence)),
+        "pick": consent.pick,
     }
 
 

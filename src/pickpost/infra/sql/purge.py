@@ -8,8 +8,9 @@ What goes, per kind of record (docs/security.md):
   retention) the headers and bodies of buyer calls (null);
 - lead fields, and the ping records the leads came from: personal values become ``[purged]``,
   and the lead's lookup hashes are deleted (a hash of a phone number is personal data too);
-- consent evidence: personal values become ``[purged]``, and the consent ledger's nonces that
-  open commitments to them are cleared; its own, usually longer, retention.
+- consent evidence: personal values become ``[purged]`` (those of recorded picks too), and the
+  consent ledger's nonces that open commitments to them are cleared; its own, usually longer,
+  retention.
 
 Work goes in batches of ``batch_size`` rows, one short transaction each, so a big table is
 never locked for long. Each purged row gets ``purged_at``, which is what makes a second run a
@@ -85,6 +86,9 @@ class SqlPurger:
             leads, lookups = await self._run(self._leads, retention.lead_fields_days, now)
         if retention.consent_days is not None:
             consents, _ = await self._run(self._consents, retention.consent_days, now)
+            # Recorded picks are consent evidence too, counted with the consent records.
+            picks, _ = await self._run(self._picks, retention.consent_days, now)
+            consents += picks
         return PurgeReport(requests, pings, leads, lookups, consents, calls)
 
     async def _run(self, batch: Batch, days: float, now: float) -> tuple[int, int]:
@@ -203,6 +207,33 @@ class SqlPurger:
             )
         )
         return len(rows), deleted.rowcount
+
+    async def _picks(
+        self, conn: AsyncConnection, cutoff: datetime, now: datetime
+    ) -> tuple[int, int]:
+        c = schema.picks.c
+        rows = await self._due(
+            conn, schema.picks, "recorded_at", cutoff, c.ping_id, c.campaign_id, c.personal
+        )
+        if not rows:
+            return 0, 0
+        await conn.execute(
+            schema.picks.update()
+            .where(c.ping_id == sa.bindparam("b_id"), c.purged_at.is_(None))
+            .values(
+                personal=sa.bindparam("b_personal", type_=schema.Json),
+                purged_at=sa.bindparam("b_now"),
+            ),
+            [
+                {
+                    "b_id": r.ping_id,
+                    "b_personal": self._personal.blank(r.campaign_id, r.personal),
+                    "b_now": now,
+                }
+                for r in rows
+            ],
+        )
+        return len(rows), 0
 
     async def _consents(
         self, conn: AsyncConnection, cutoff: datetime, now: datetime

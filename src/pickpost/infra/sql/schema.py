@@ -75,6 +75,8 @@ consents = sa.Table(
     sa.Column("bids_picked", Json, nullable=False),
     sa.Column("evidence", Json, nullable=False),
     sa.Column("purged_at", Timestamp, nullable=True),
+    # The non-personal facts of the pick Pickpost recorded itself, when it did (RecordedPick).
+    sa.Column("pick", Json, nullable=True),
     sa.Index("ix_consents_purge", "purged_at", "consented_at"),
 )
 
@@ -341,6 +343,24 @@ consent_ledger = sa.Table(
     sa.Column("entry_hash", sa.String(64), nullable=False),
     # The daily roots read a day's entries by append time.
     sa.Index("ix_consent_ledger_appended", "appended_at"),
+)
+
+# Picks recorded by the pick widget or page, one per ping (its primary key makes a token single
+# use). ``personal`` holds the consumer's IP, user agent and page URL, sealed and purged as
+# consent evidence is.
+picks = sa.Table(
+    "picks",
+    metadata,
+    sa.Column("ping_id", sa.String(40), primary_key=True),
+    sa.Column("campaign_id", sa.String(64), nullable=False),
+    sa.Column("recorded_at", Timestamp, nullable=False),
+    sa.Column("disclosure", sa.Text, nullable=False),
+    sa.Column("shown", Json, nullable=False),
+    sa.Column("picked", Json, nullable=False),
+    sa.Column("rendered_sha256", sa.String(64), nullable=False),
+    sa.Column("personal", Json, nullable=False),
+    sa.Column("purged_at", Timestamp, nullable=True),
+    sa.Index("ix_picks_purge", "purged_at", "recorded_at"),
 )
 
 # One row per sealed UTC day: the Merkle root of the entries appended that day, chained to the

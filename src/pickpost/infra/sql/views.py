@@ -69,6 +69,8 @@ class SqlViews:
                 "bids_shown": consent.bids_shown,
                 "bids_picked": consent.bids_picked,
                 **await open_(consent.evidence),
+                # A pick Pickpost recorded itself (docs/consent.md, "The pick widget").
+                **({} if consent.pick is None else {"pick": consent.pick}),
             },
             "sales": [
                 {

@@ -1,0 +1,56 @@
+"""Picks recorded by the pick widget and page: one row per ping, its primary key what makes a
+pick token single use; the consumer's IP, user agent and page URL sealed as consent evidence
+is (docs/consent.md, "The pick widget")."""
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from pickpost.domain.pick import RecordedPick
+from pickpost.infra.personal_data import PersonalData
+from pickpost.infra.sql import schema
+from pickpost.infra.sql.rows import at, epoch
+
+_INSERT = schema.picks.insert()
+_FIND = sa.select(schema.picks).where(schema.picks.c.ping_id == sa.bindparam("b_ping_id"))
+
+
+class SqlPickStore:
+    def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
+        self._engine = engine
+        self._personal = personal
+
+    async def record(self, pick: RecordedPick) -> bool:
+        row = {
+            "ping_id": pick.ping_id,
+            "campaign_id": pick.campaign_id,
+            "recorded_at": at(pick.recorded_at),
+            "disclosure": pick.disclosure,
+            "shown": list(pick.shown),
+            "picked": list(pick.picked),
+            "rendered_sha256": pick.rendered_sha256,
+            "personal": self._personal.seal(pick.campaign_id, dict(pick.personal)),
+        }
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(_INSERT, row)
+        except IntegrityError:
+            return False
+        return True
+
+    async def find(self, ping_id: str) -> RecordedPick | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(_FIND, {"b_ping_id": ping_id})).first()
+        if row is None:
+            return None
+        personal = await self._personal.open(row.personal)
+        return RecordedPick(
+            ping_id=row.ping_id,
+            campaign_id=row.campaign_id,
+            recorded_at=epoch(row.recorded_at),
+            disclosure=row.disclosure,
+            shown=tuple(row.shown),
+            picked=tuple(row.picked),
+            rendered_sha256=row.rendered_sha256,
+            personal={k: v for k, v in personal.items() if isinstance(v, str)},
+        )
