@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     rollup_overlap_s: float = Field(default=120.0, ge=0)
     # How often ``serve`` seals closed days of the consent ledger (docs/consent.md).
     consent_seal_every_s: float = Field(default=900.0, gt=0)
+    # The address consumers and buyers reach this server at, for the links it hands out
+    # (receipts, buyers' certificates): ``https://leads.example.com``. Unset, a receipt link
+    # takes the address the supplier's request came to.
+    public_url: str | None = None
+    # How often ``serve`` delivers due revocations to buyers (docs/consent.md).
+    revocation_every_s: float = Field(default=10.0, gt=0)
 
     def to_env(self) -> dict[str, str]:
         """These settings as the ``PICKPOST_*`` variables that rebuild them in a worker."""

@@ -19,6 +19,7 @@ from pickpost.api import (
     leads,
     openapi,
     public,
+    receipt,
     reports,
     returns,
     specs,
@@ -78,6 +79,7 @@ def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(leads.router)
     app.include_router(consent.router)
+    app.include_router(receipt.router)
     app.include_router(public.router)
     app.include_router(specs.router)
     app.include_router(home.router)

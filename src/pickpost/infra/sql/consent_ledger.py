@@ -75,6 +75,11 @@ async def append_claim(conn: AsyncConnection, consent: ConsentRecord) -> None:
     await conn.execute(_INSERT_ENTRIES, _rows(entries, nonce))
 
 
+async def insert_entries(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
+    """Insert appended entries that commit to no personal value, in the caller's transaction."""
+    await conn.execute(_INSERT_ENTRIES, _rows(entries))
+
+
 def head_columns(lead_id_column: str) -> list[Any]:
     """The seq and hash of a lead's last entry as scalar subqueries, to read with the
     statement a transaction already runs (a RETURNING) rather than in a round trip of its own.
