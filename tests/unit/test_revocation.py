@@ -179,7 +179,8 @@ async def test_a_buyer_that_is_down_gets_the_revocation_when_it_comes_back() -> 
     assert await worker.run_once() == 0  # down
     assert store.rows[1].next_at == clock.now() + 30
     clock.advance(29)
-    assert await worker.run_once() == 0 and store.rows[1].revoked.attempts == 1  # not due yet
+    assert await worker.run_once() == 0
+    assert store.rows[1].revoked.attempts == 1
     clock.advance(1)
     assert await worker.run_once() == 0  # still down: the wait doubles
     assert store.rows[1].next_at == clock.now() + 60
@@ -192,7 +193,8 @@ async def test_a_buyer_that_is_down_gets_the_revocation_when_it_comes_back() -> 
     assert store.rows[1].state == "delivered"
     assert ("l_1", "revocation_delivered", 1) in store.entries
     clock.advance(10_000)
-    assert await restarted.run_once() == 0 and len(buyer.keys) == 1  # never again
+    assert await restarted.run_once() == 0
+    assert len(buyer.keys) == 1
 
 
 async def test_a_buyer_without_a_channel_is_marked_and_not_retried() -> None:
@@ -232,14 +234,16 @@ async def test_a_failed_answer_is_retried_with_the_same_key() -> None:
         clock.advance(24 * 3600)
     assert store.rows[1].state == "delivered"
     assert store.rows[1].error == "HTTP 500"
-    assert len(keys) == 3 and len(set(keys)) == 1
+    assert len(keys) == 3
+    assert len(set(keys)) == 1
 
 
 async def test_withdrawing_twice_records_once_and_an_unknown_lead_is_refused() -> None:
     store, clock = MemoryRevocations(), FakeClock(1_000_000.0)
     store.sold("l_1", "101", 1, "sunco")
     withdrawals = Withdrawals(store, clock)
-    assert await withdrawals.withdraw("l_1") and await withdrawals.withdraw("l_1")
+    assert await withdrawals.withdraw("l_1")
+    assert await withdrawals.withdraw("l_1")
     assert [e for e in store.entries if e[1] == "revocation_requested"] == [
         ("l_1", "revocation_requested", None)
     ]
@@ -304,7 +308,8 @@ def test_the_receipt_names_the_buyers_that_bought_and_their_state() -> None:
         ("MoonCo Energy Inc", "delivered"),
         ("SunCo Solar LLC", None),
     ]
-    assert receipt.disclosure is not None and receipt.disclosure.startswith("I agree")
+    assert receipt.disclosure is not None
+    assert receipt.disclosure.startswith("I agree")
     assert receipt.withdrawn_at == "2026-11-27T10:00:04.000Z"
 
 
@@ -315,14 +320,16 @@ def test_a_buyers_view_never_names_another_buyer() -> None:
     for other in (MOON, STAR):
         for value in other.values():
             assert value not in text
-    assert "SunCo Solar LLC" in text and "bid-1" in text
+    assert "SunCo Solar LLC" in text
+    assert "bid-1" in text
     assert view["consent"]["bids_picked"] == [SUN]
     assert all(e["nonce"] is None for e in view["entries"])
     # The chain keeps every link: the other buyer's entries are there, their facts are not.
     assert [e["entry_hash"] for e in view["entries"]] == [
         e["entry_hash"] for e in _bundle()["entries"]
     ]
-    assert view["entries"][2]["facts"] == {} and view["entries"][2]["redacted"]
+    assert view["entries"][2]["facts"] == {}
+    assert view["entries"][2]["redacted"]
     assert view["entries"][3]["facts"]["buyer_id"] == "sunco"
     assert "[another company]" in view["consent"]["evidence"]["tcpa_text"]
 
