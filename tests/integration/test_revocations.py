@@ -9,7 +9,6 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,10 @@ from pickpost.infra.sql.revocations import SqlRevocations
 from pickpost.infra.transport import AiohttpTransport
 from pickpost.services.revocations import DeliveryTiming, RevocationWorker
 from tests.support.cli import pickpost
-from tests.support.databases import deployment_urls
 from tests.support.fleet import ThreadedFleet
-from tests.support.revoke_stub import RevokeStub
-from tests.support.server import ADMIN_TOKEN, ServerProcess
-from tests.support.system import System, bid_of, workspace
+from tests.support.revoke_stub import RevokeStub, revoking_system
+from tests.support.server import ADMIN_TOKEN
+from tests.support.system import System, bid_of
 from tests.support.waiting import eventually
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -52,26 +50,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self._now += seconds
-
-
-@contextmanager
-def _system(
-    backend: str, fleet: ThreadedFleet, tmp_path: Path, stubs: dict[str, RevokeStub], every_s: str
-) -> Iterator[tuple[System, dict[str, Any]]]:
-    data = workspace(fleet.base_urls)
-    for campaign in data["campaigns"]:
-        for buyer in campaign["buyers"]:
-            if buyer["id"] in stubs and buyer.get("mapping") is None:
-                buyer["revoke_url"] = stubs[buyer["id"]].url
-    path = tmp_path / "workspace.json"
-    path.write_text(json.dumps(data))
-    with deployment_urls(backend, tmp_path) as (database_url, redis_url):
-        server = ServerProcess(
-            path, database_url, tmp_path / "server.log", redis_url,
-            env={"PICKPOST_REVOCATION_EVERY_S": every_s},
-        )  # fmt: skip
-        with server, httpx.Client(base_url=server.base_url, timeout=30) as http:
-            yield System(server, fleet, database_url, http), data
 
 
 @pytest.fixture
@@ -123,7 +101,7 @@ def _verify(sut: System) -> tuple[int, str]:
 def test_the_receipt_shows_the_buyers_and_withdrawal_reaches_both(
     backend: str, fleet: ThreadedFleet, tmp_path: Path, stubs: dict[str, RevokeStub]
 ) -> None:
-    with _system(backend, fleet, tmp_path, stubs, "0.2") as (sut, _):
+    with revoking_system(backend, fleet, tmp_path, stubs, "0.2") as (sut, _):
         answer = _sell(sut, "beta", "alpha")
         lead_id = answer["lead_id"]
         receipt = _path(answer["receipt_url"])
@@ -198,7 +176,7 @@ def test_the_receipt_shows_the_buyers_and_withdrawal_reaches_both(
 def test_each_buyer_link_shows_only_that_buyer(
     backend: str, fleet: ThreadedFleet, tmp_path: Path, stubs: dict[str, RevokeStub]
 ) -> None:
-    with _system(backend, fleet, tmp_path, stubs, "3600") as (sut, _):
+    with revoking_system(backend, fleet, tmp_path, stubs, "3600") as (sut, _):
         fleet.clear()
         lead_id = _sell(sut, "beta", "alpha", phone="(512) 555-0199")["lead_id"]
         links = {}
@@ -263,7 +241,7 @@ def test_a_buyer_down_for_a_while_gets_it_once_it_is_back_across_a_restart(
     backend: str, fleet: ThreadedFleet, tmp_path: Path, stubs: dict[str, RevokeStub]
 ) -> None:
     # serve's own worker waits an hour between rounds: the test's workers do the delivering.
-    with _system(backend, fleet, tmp_path, stubs, "3600") as (sut, data):
+    with revoking_system(backend, fleet, tmp_path, stubs, "3600") as (sut, data):
         answer = _sell(sut, "beta", "alpha", phone="(512) 555-0123")
         lead_id = answer["lead_id"]
         stubs["beta"].down = True
@@ -318,7 +296,7 @@ def test_a_buyer_down_for_a_while_gets_it_once_it_is_back_across_a_restart(
 def test_two_workers_on_one_postgresql_never_deliver_one_row_twice(
     fleet: ThreadedFleet, tmp_path: Path, stubs: dict[str, RevokeStub]
 ) -> None:
-    with _system("postgres", fleet, tmp_path, stubs, "3600") as (sut, data):
+    with revoking_system("postgres", fleet, tmp_path, stubs, "3600") as (sut, data):
         for n in range(6):
             answer = _sell(sut, "beta", "alpha", phone=f"(512) 555-01{n:02d}")
             assert _withdraw(sut, _path(answer["receipt_url"])).status_code == 303

@@ -5,9 +5,19 @@ not a second revocation)."""
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+
+import httpx
+
+from tests.support.databases import deployment_urls
+from tests.support.fleet import ThreadedFleet
+from tests.support.server import ServerProcess
+from tests.support.system import System, workspace
 
 
 class RevokeStub:
@@ -59,3 +69,25 @@ class RevokeStub:
     def keys(self) -> list[str]:
         with self._lock:
             return [c["key"] for c in self.calls]
+
+
+@contextmanager
+def revoking_system(
+    backend: str, fleet: ThreadedFleet, tmp_path: Path, stubs: dict[str, RevokeStub], every_s: str
+) -> Iterator[tuple[System, dict[str, Any]]]:
+    """A server over the fleet whose buyers in ``stubs`` have those stubs as ``revoke_url``;
+    ``every_s``: how often its own worker delivers. Also the workspace it runs."""
+    data = workspace(fleet.base_urls)
+    for campaign in data["campaigns"]:
+        for buyer in campaign["buyers"]:
+            if buyer["id"] in stubs and buyer.get("mapping") is None:
+                buyer["revoke_url"] = stubs[buyer["id"]].url
+    path = tmp_path / "workspace.json"
+    path.write_text(json.dumps(data))
+    with deployment_urls(backend, tmp_path) as (database_url, redis_url):
+        server = ServerProcess(
+            path, database_url, tmp_path / "server.log", redis_url,
+            env={"PICKPOST_REVOCATION_EVERY_S": every_s},
+        )  # fmt: skip
+        with server, httpx.Client(base_url=server.base_url, timeout=30) as http:
+            yield System(server, fleet, database_url, http), data

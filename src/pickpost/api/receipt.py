@@ -68,15 +68,16 @@ async def confirm_withdrawal(lead_id: str, mac: str, request: Request) -> Respon
 
 
 def _cross_site(request: Request) -> bool:
-    """A form posted from another site: the browser says so (Sec-Fetch-Site), or its Origin is
-    not this server's."""
-    if request.headers.get("sec-fetch-site", "") in _CROSS_SITE:
-        return True
+    """A form posted from another site: the browser says so (Sec-Fetch-Site), or, from a
+    browser that does not, its Origin is another server's. (Under this page's no-referrer
+    policy a browser sends ``Origin: null`` for its own forms: the form's token decides.)"""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in _CROSS_SITE
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
-        return origin == "null"
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    return origin != own
+        return False
+    return origin != f"{request.url.scheme}://{request.url.netloc}"
 
 
 @router.post("/receipt/{lead_id}/{mac}/withdraw")
