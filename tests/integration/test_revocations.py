@@ -23,6 +23,7 @@ from pickpost.infra.sql.revocations import SqlRevocations
 from pickpost.infra.transport import AiohttpTransport
 from pickpost.services.revocations import DeliveryTiming, RevocationWorker
 from tests.support.cli import pickpost
+from tests.support.console import add_user, close_browsers, signed_in
 from tests.support.fleet import ThreadedFleet
 from tests.support.revoke_stub import RevokeStub, revoking_system
 from tests.support.server import ADMIN_TOKEN
@@ -224,6 +225,24 @@ def test_each_buyer_link_shows_only_that_buyer(
             assert NOT_VALID in refused.text
 
 
+def _console_shows(sut: System, lead_id: str) -> None:
+    """The lead record shows each buyer's delivery; a buyer's user only its own."""
+    try:
+        page = signed_in(sut, add_user(sut, "analyst")).get(f"/console/leads/{lead_id}")
+        assert "Consent withdrawn" in page.text
+        section = page.text[page.text.index('id="withdrawal"') :]
+        assert "<td>alpha</td>" in section
+        assert "<td>beta</td>" in section
+        assert "HTTP 503" not in section  # the error of a failed attempt goes once delivered
+        buyer = signed_in(sut, add_user(sut, "buyer", scope="beta"))
+        mine = buyer.get(f"/console/leads/{lead_id}").text
+        section = mine[mine.index('id="withdrawal"') :]
+        assert "<td>beta</td>" in section
+        assert "<td>alpha</td>" not in section
+    finally:
+        close_browsers()
+
+
 def _catalog(data: dict[str, Any]) -> Catalog:
     return Catalog.from_workspace(Workspace.model_validate(data))
 
@@ -283,6 +302,7 @@ def test_a_buyer_down_for_a_while_gets_it_once_it_is_back_across_a_restart(
         assert len(set(beta.keys())) == 1  # the same key on every attempt
         assert len(beta.revoked) == 1
         assert len(stubs["alpha"].revoked) == 1
+        _console_shows(sut, lead_id)
         states = sut.http.get(f"/api/v1/leads/{lead_id}/consent", headers=AUTH).json()
         assert {s["buyer_id"]: (s["state"], s["attempts"]) for s in states["revocations"]} == {
             "alpha": ("delivered", 1),
