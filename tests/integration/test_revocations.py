@@ -23,6 +23,7 @@ from pickpost.infra.sql.revocations import SqlRevocations
 from pickpost.infra.transport import AiohttpTransport
 from pickpost.services.revocations import DeliveryTiming, RevocationWorker
 from tests.support.cli import pickpost
+from tests.support.consent_docs import documented_verifier
 from tests.support.console import add_user, close_browsers, signed_in
 from tests.support.fleet import ThreadedFleet
 from tests.support.revoke_stub import RevokeStub, revoking_system
@@ -212,6 +213,7 @@ def test_each_buyer_link_shows_only_that_buyer(
                 assert stored[0][0] not in text
                 assert not [o for o in OTHERS if o in text]
             assert view["verified"]
+            assert documented_verifier()(view) == []  # docs/consent.md's own verifier
 
         # Another buyer's link cannot be made from one's own.
         mac = links["alpha"].rsplit("/", 1)[1]

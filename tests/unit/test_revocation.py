@@ -113,7 +113,7 @@ def test_a_mapped_buyer_revokes_through_its_revoke_step() -> None:
         "method": "PUT",
         "url": "https://api.moon.example/leads/{{lp_lead_id}}/optout",
         "headers": {"X-Request-Id": "{{lp_idempotency_key}}"},
-        "body": {"sale": "{{lp_sale_id}}", "at": "{{lp_revoked_at}}", "bid": "{{lp_bid_token}}"},
+        "body": {"sale": "{{lp_sale_id}}", "at": "{{lp_revoked_at}}", "bid": "{{lp_bid_id}}"},
     }
     request = adapter.adapter_for(_mapped(revoke=revoke)).build_revoke(REVOKED)
     assert request is not None

@@ -76,7 +76,7 @@ def build_revoke(mapping: MappingConfig, revoked: Revoked) -> OutboundRequest | 
     values: dict[str, Value] = {
         "lp_lead_id": revoked.lead_id,
         "lp_sale_id": revoked.sale_id,
-        "lp_bid_token": revoked.bid_id,
+        "lp_bid_id": revoked.bid_id,
         "lp_revoked_at": iso_utc(revoked.revoked_at.timestamp()),
         "lp_idempotency_key": revoked.idempotency_key,
     }

@@ -24,7 +24,7 @@ PING_VALUES = frozenset(
 POST_VALUES = PING_VALUES | {"lp_lead_id", "lp_price", "lp_bid_token"}
 # What a revocation step may name (docs/buyers.md, "Revocation").
 REVOKE_VALUES = frozenset(
-    {"lp_lead_id", "lp_sale_id", "lp_bid_token", "lp_revoked_at", "lp_idempotency_key"}
+    {"lp_lead_id", "lp_sale_id", "lp_bid_id", "lp_revoked_at", "lp_idempotency_key"}
 )
 CONSENT_VALUES = frozenset(
     {"tcpa_entity_name", "consented_at", "certificate_url", *EVIDENCE_FIELDS}
