@@ -8,9 +8,10 @@ from typing import Any
 import orjson
 import pytest
 
+from pickpost.api.receipt_page import receipt_page
 from pickpost.buyers import adapter
 from pickpost.buyers.wire import InboundResponse, OutboundRequest
-from pickpost.domain.receipt import buyer_view, receipt_of
+from pickpost.domain.receipt import Receipt, Recipient, buyer_view, receipt_of
 from pickpost.domain.revocation import (
     Backoff,
     LinkKind,
@@ -336,3 +337,32 @@ def test_a_buyers_view_never_names_another_buyer() -> None:
 
 def test_a_buyer_the_consumer_did_not_pick_has_no_view() -> None:
     assert buyer_view(_bundle(), "starco") is None
+
+
+# --- the consumer's pages ------------------------------------------------------------------
+
+
+def _receipt(withdrawn_at: str | None = None) -> Receipt:
+    recipients = (
+        Recipient("<script>alert(1)</script> LLC", "2026-11-27T10:15:00.123Z", None),
+        Recipient("SunCo Solar LLC", "2026-11-27T10:15:01.000Z", withdrawn_at and "no_channel"),
+    )
+    return Receipt("I agree & accept", "2026-11-27T10:14:59.000Z", recipients, withdrawn_at)
+
+
+def test_the_receipt_page_escapes_and_dates_for_people() -> None:
+    page = receipt_page(_receipt(), "/receipt/l_1/m/withdraw", just_withdrawn=False)
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; LLC" in page
+    assert "I agree &amp; accept" in page
+    assert '<time datetime="2026-11-27T10:15:00.123Z">27 November 2026, 10:15 UTC</time>' in page
+    assert 'href="/receipt/l_1/m/withdraw"' in page
+    assert "withdrawn" not in page
+
+
+def test_a_withdrawn_receipt_offers_no_second_withdrawal_and_shows_states() -> None:
+    page = receipt_page(_receipt("2026-11-28T08:00:00.000Z"), "/x/withdraw", just_withdrawn=True)
+    assert 'href="/x/withdraw"' not in page
+    assert "You withdrew your consent on" in page
+    assert "contact it directly" in page
+    assert 'role="status"' in page

@@ -3,6 +3,7 @@ withdrawal's confirm step, and the page of a link that is not valid. One self-co
 each (inline CSS, no script, nothing loaded), readable on a phone, printable, and every value
 entering the markup through :func:`_e`."""
 
+from datetime import UTC, datetime
 from html import escape
 
 from pickpost.domain.receipt import Receipt, Recipient
@@ -37,6 +38,16 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
+def _when(iso: str) -> str:
+    """A ledger time (``2026-11-27T10:15:00.123Z``) for people, machine-readable beside it."""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return f"<time>{_e(iso)}</time>"
+    shown = moment.strftime("%-d %B %Y, %H:%M UTC")
+    return f'<time datetime="{_e(iso)}">{_e(shown)}</time>'
+
+
 def page(title: str, body: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -54,8 +65,7 @@ def _recipient(recipient: Recipient) -> str:
         state = f' <span class="state state-{_e(recipient.revocation)}">{_e(label)}</span>'
     return (
         f'<li><span class="entity">{_e(recipient.entity)}</span>'
-        f'<span class="muted">received your information on '
-        f'<time datetime="{_e(recipient.received_at)}">{_e(recipient.received_at)}</time>'
+        f'<span class="muted">received your information on {_when(recipient.received_at)}'
         f"</span>{state}</li>"
     )
 
@@ -68,10 +78,7 @@ def receipt_page(receipt: Receipt, withdraw_path: str, just_withdrawn: bool) -> 
             "is being told.</p>"
         )
     if receipt.consented_at is not None:
-        parts.append(
-            f'<p>You agreed to be contacted on <time datetime="{_e(receipt.consented_at)}">'
-            f"{_e(receipt.consented_at)}</time>.</p>"
-        )
+        parts.append(f"<p>You agreed to be contacted on {_when(receipt.consented_at)}.</p>")
     parts.append("<h2>Who received your information</h2>")
     if receipt.recipients:
         items = "".join(_recipient(r) for r in receipt.recipients)
@@ -85,10 +92,7 @@ def receipt_page(receipt: Receipt, withdraw_path: str, just_withdrawn: bool) -> 
         parts.append('<p class="muted">The text you were shown is no longer kept.</p>')
     parts.append("<h2>Withdraw your consent</h2>")
     if receipt.withdrawn_at is not None:
-        parts.append(
-            f'<p>You withdrew your consent on <time datetime="{_e(receipt.withdrawn_at)}">'
-            f"{_e(receipt.withdrawn_at)}</time>.</p>"
-        )
+        parts.append(f"<p>You withdrew your consent on {_when(receipt.withdrawn_at)}.</p>")
     elif receipt.recipients:
         parts.append(
             "<p>You can withdraw your consent: every company above will be told to stop "
