@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from pickpost.domain.catalog import Catalog
 from pickpost.domain.revocation import Backoff, Revoked
@@ -93,6 +94,20 @@ def _withdraw(sut: System, receipt: str, times: int = 1) -> httpx.Response:
 def _kinds(sut: System, lead_id: str) -> list[str]:
     rows = sut.query("SELECT kind FROM consent_ledger WHERE lead_id = :id ORDER BY seq", id=lead_id)
     return [r[0] for r in rows]
+
+
+def _sql(sut: System, statement: str) -> None:
+    """Change the database behind Pickpost's back, as a tamperer with SQL access would."""
+
+    async def run() -> None:
+        engine = make_engine(sut.database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
 
 
 def _verify(sut: System) -> tuple[int, str]:
@@ -313,6 +328,17 @@ def test_a_buyer_down_for_a_while_gets_it_once_it_is_back_across_a_restart(
         assert _kinds(sut, lead_id).count("revocation_delivered") == 2
         code, said = _verify(sut)
         assert code == 0, said
+
+        # The outbox is attested by the ledger: changing it behind Pickpost's back is reported.
+        _sql(sut, "UPDATE revocations SET state = 'pending' WHERE buyer_id = 'beta'")
+        code, said = _verify(sut)
+        assert code == 1
+        assert "revocation_delivered entry but its revocation is not marked delivered" in said
+        _sql(sut, "UPDATE revocations SET state = 'delivered' WHERE buyer_id = 'beta'")
+        _sql(sut, "DELETE FROM revocations WHERE buyer_id = 'alpha'")
+        code, said = _verify(sut)
+        assert code == 1
+        assert "the revocation outbox differs from its revocation_requested entry" in said
 
 
 def test_two_workers_on_one_postgresql_never_deliver_one_row_twice(

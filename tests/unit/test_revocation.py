@@ -11,6 +11,7 @@ import pytest
 from pickpost.api.receipt_page import receipt_page
 from pickpost.buyers import adapter
 from pickpost.buyers.wire import InboundResponse, OutboundRequest
+from pickpost.domain.consent_ledger import Attested, Entry, append, verify_attested
 from pickpost.domain.receipt import Receipt, Recipient, buyer_view, receipt_of
 from pickpost.domain.revocation import (
     Backoff,
@@ -20,7 +21,9 @@ from pickpost.domain.revocation import (
     certificate_path,
     idempotency_key,
     receipt_path,
+    requested_draft,
 )
+from pickpost.domain.revocation import delivered_draft as revocation_delivered
 from pickpost.services.revocations import DeliveryTiming, RevocationWorker, Withdrawals
 from tests.unit.factories import make_buyer, make_campaign, make_catalog
 from tests.unit.fakes import FakeClock, FakeTransport, MemoryRevocations, Unreachable, answer
@@ -366,3 +369,43 @@ def test_a_withdrawn_receipt_offers_no_second_withdrawal_and_shows_states() -> N
     assert "You withdrew your consent on" in page
     assert "contact it directly" in page
     assert 'role="status"' in page
+
+
+# --- what consent verify checks of a withdrawal ----------------------------------------------
+
+
+def _withdrawn_chain(delivered: bool) -> list[Entry]:
+    at = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    drafts = [requested_draft([(7, "sunco", "bid-7"), (8, "moon", "bid-8")], at)]
+    if delivered:
+        drafts.append(revocation_delivered(REVOKED, at))
+    return append("l_1", None, drafts)
+
+
+def _problems(entries: list[Entry], revoked: dict[int, tuple[str, str, bool]]) -> list[str]:
+    return [p.detail for p in verify_attested("l_1", Attested(None, {}, None, revoked), entries)]
+
+
+def test_verify_accepts_a_withdrawal_that_matches_its_outbox() -> None:
+    rows = {7: ("sunco", "bid-7", True), 8: ("moon", "bid-8", False)}
+    assert _problems(_withdrawn_chain(delivered=True), rows) == []
+
+
+def test_verify_names_an_outbox_that_differs_from_the_ledger() -> None:
+    dropped = {7: ("sunco", "bid-7", True)}
+    assert _problems(_withdrawn_chain(True), dropped) == [
+        "the revocation outbox differs from its revocation_requested entry"
+    ]
+    undone = {7: ("sunco", "bid-7", False), 8: ("moon", "bid-8", False)}
+    assert _problems(_withdrawn_chain(True), undone) == [
+        "sale 7 has a revocation_delivered entry but its revocation is not marked delivered"
+    ]
+    claimed = {7: ("sunco", "bid-7", True), 8: ("moon", "bid-8", False)}
+    assert _problems(_withdrawn_chain(False), claimed) == [
+        "the revocation of sale 7 to sunco is marked delivered but no revocation_delivered "
+        "entry has it"
+    ]
+    pending = {7: ("sunco", "bid-7", False)}
+    assert _problems([], pending) == [
+        "revocations are queued but no revocation_requested entry has them"
+    ]
