@@ -79,8 +79,8 @@ class SqlRevocations:
         return Withdrawal.ALREADY
 
     async def _withdraw(self, conn: AsyncConnection, lead_id: str, now: datetime) -> Withdrawal:
-        lead = await conn.execute(sa.select(schema.leads.c.id).where(schema.leads.c.id == lead_id))
-        if lead.first() is None:
+        head = await _head(conn, lead_id)
+        if head is None:  # no such lead, or one claimed before the ledger: no receipt of it
             return Withdrawal.NO_LEAD
         before = sa.select(_ledger.seq).where(
             _ledger.lead_id == lead_id, _ledger.kind == EntryKind.REVOCATION_REQUESTED.value
@@ -93,7 +93,7 @@ class SqlRevocations:
             .order_by(_sales.id)
         )
         sold = [(int(r.id), r.buyer_id, r.bid_id) for r in await conn.execute(sold_query)]
-        await _append(conn, lead_id, requested_draft(sold, now))
+        await insert_entries(conn, append(lead_id, head, [requested_draft(sold, now)]))
         if sold:
             await conn.execute(
                 schema.revocations.insert(),
