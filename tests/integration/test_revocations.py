@@ -195,14 +195,17 @@ def test_each_buyer_link_shows_only_that_buyer(
 ) -> None:
     with revoking_system(backend, fleet, tmp_path, stubs, "3600") as (sut, _):
         fleet.clear()
-        lead_id = _sell(sut, "beta", "alpha", phone="(512) 555-0199")["lead_id"]
+        answer = _sell(sut, "beta", "alpha", phone="(512) 555-0199")
+        lead_id = answer["lead_id"]
         links = {}
         for buyer in ("alpha", "beta"):
             [post] = [p for p in sut.posts_received(buyer) if p["lead_id"] == lead_id]
             links[buyer] = _path(post["consent"]["certificate_url"])
             assert links[buyer].startswith(f"/certificate/{lead_id}/{buyer}/")
         # The link is the buyer's: never in the recorded call.
+        assert eventually(lambda: bool(sut.lead(lead_id)["requests"]))
         recorded = json.dumps(sut.lead(lead_id))
+        assert _path(answer["receipt_url"]) not in recorded  # nor the receipt in the request log
         assert links["alpha"] not in recorded
         assert links["beta"] not in recorded
 
