@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from pickpost.api.admission import AdmissionGate, guarded
 from pickpost.api.app import create_app
 from pickpost.api.sessions import key_bytes, new_key
+from pickpost.domain.revocation import LinkSigner
 from pickpost.infra.crypto import parse_master_key
 from pickpost.infra.metrics import MeteredCatalogSource, MeteredLeadStore, MeteredRecorder
 from pickpost.infra.passwords import Argon2Passwords
@@ -33,6 +34,7 @@ from pickpost.infra.sql.people import SqlPeople, SqlSiteSecrets
 from pickpost.infra.sql.picks import SqlPickStore
 from pickpost.infra.sql.purge import PurgeReport, Retention, SqlPurger
 from pickpost.infra.sql.returns import SqlReturns
+from pickpost.infra.sql.revocations import SqlRevocations
 from pickpost.infra.sql.rollups import SqlRollups
 from pickpost.infra.sql.traffic import SqlTrafficStore
 from pickpost.infra.sql.views import SqlViews
@@ -53,6 +55,7 @@ from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
 from pickpost.services.reports import ReportService
 from pickpost.services.returns import ReturnsService
+from pickpost.services.revocations import RevocationWorker, Withdrawals
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
@@ -160,10 +163,21 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         auction = Auction(transport, AuctionTiming(reserve_ms=settings.reserve_ms), clock)
         caps, marks = Caps(counters), DuplicateMarks(counters)
         gate = Gate(caps, marks)
-        seller = Seller(transport, leads, gate, caps, marks, clock)
+        site_secrets = SqlSiteSecrets(engine)
+        # The receipt's and buyers' certificate links are signed with a key of their own.
+        links = LinkSigner(key_bytes(await site_secrets.secret("link_key", new_key(), clock.now())))
+        seller = Seller(transport, leads, gate, caps, marks, clock, links)
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
         audit = SqlAuditLog(engine)
-        session_key = await SqlSiteSecrets(engine).secret("session_key", new_key(), clock.now())
+        session_key = await site_secrets.secret("session_key", new_key(), clock.now())
+        revocations = SqlRevocations(engine)
+        # Withdrawals reach buyers from every node; a leased row is one node's at a time.
+        deliverer = RevocationWorker(revocations, transport, lambda: catalogs.holder.current)
+        deliveries = Periodic(
+            "revocations", settings.revocation_every_s, deliverer.run_once, at_start=True
+        )
+        deliveries.start()
+        stack.push_async_callback(deliveries.close)
         holder = catalogs.holder
         returns = ReturnsService(SqlReturns(engine, personal), lambda: holder.current, audit, clock)
         picks = SqlPickStore(engine, personal)
@@ -190,6 +204,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 settings.session_absolute_s,
             ),
             consent=consent,
+            links=links,
+            revocations=Withdrawals(revocations, clock),
+            public_url=settings.public_url.rstrip("/") if settings.public_url else None,
         )
 
 

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     body_timeout_s: float = Field(default=30.0, gt=0)
     # Open connections per server process; past it a new connection is closed at once.
     max_connections: int = Field(default=2048, ge=1)
+    # The address consumers and buyers reach this server at, for the links it hands out
+    # (receipts, buyers' certificates): ``https://leads.example.com``. Unset, a receipt link
+    # takes the address the supplier's request came to.
+    public_url: str | None = None
+    # How often ``serve`` delivers due revocations to buyers (docs/consent.md).
+    revocation_every_s: float = Field(default=10.0, gt=0)
 
     def to_env(self) -> dict[str, str]:
         """These settings as the ``PICKPOST_*`` variables that rebuild them in a worker."""

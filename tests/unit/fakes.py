@@ -4,6 +4,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 
 import orjson
 
@@ -40,6 +41,13 @@ from pickpost.domain.returns import (
     ReturnsQuery,
     ReturnStatus,
     SaleOfLead,
+)
+from pickpost.domain.revocation import (
+    DeliveryState,
+    LinkSigner,
+    Revoked,
+    Withdrawal,
+    idempotency_key,
 )
 from pickpost.domain.sales_query import SalesPage, SalesQuery
 from pickpost.infra.counters import MemoryCounters
@@ -540,3 +548,80 @@ class NoConsent:
 
     async def bundle(self, lead_id: str) -> dict[str, object] | None:
         return None
+
+
+FAKE_LINKS = LinkSigner(b"k" * 32)
+
+
+@dataclasses.dataclass
+class _Outboxed:
+    revoked: Revoked
+    state: str = DeliveryState.PENDING.value
+    next_at: float = 0.0
+    owner: str | None = None
+    until: float = 0.0
+    error: str = ""
+
+
+class MemoryRevocations:
+    """The revocation outbox in memory: one row per sold sale given to :meth:`sold`."""
+
+    def __init__(self) -> None:
+        self.sales: dict[str, list[tuple[int, str, str]]] = {}  # lead: (sale, campaign, buyer)
+        self.rows: dict[int, _Outboxed] = {}
+        self.entries: list[tuple[str, str, int | None]] = []  # (lead, kind, sale id)
+
+    def sold(self, lead_id: str, campaign_id: str, sale_id: int, buyer_id: str) -> None:
+        self.sales.setdefault(lead_id, []).append((sale_id, campaign_id, buyer_id))
+
+    async def withdraw(self, lead_id: str, now: float) -> Withdrawal:
+        if lead_id not in self.sales:
+            return Withdrawal.NO_LEAD
+        if any(e[:2] == (lead_id, "revocation_requested") for e in self.entries):
+            return Withdrawal.ALREADY
+        self.entries.append((lead_id, "revocation_requested", None))
+        at = datetime.fromtimestamp(now, UTC)
+        for sale_id, campaign_id, buyer_id in self.sales[lead_id]:
+            key = idempotency_key(lead_id, sale_id)
+            revoked = Revoked(lead_id, campaign_id, sale_id, buyer_id, f"b{sale_id}", at, key)
+            self.rows[sale_id] = _Outboxed(revoked, next_at=now)
+        return Withdrawal.RECORDED
+
+    async def states(self, lead_id: str) -> list[dict[str, object]]:
+        return [
+            {"sale_id": sale_id, "state": row.state, "buyer_id": row.revoked.buyer_id}
+            for sale_id, row in sorted(self.rows.items())
+            if row.revoked.lead_id == lead_id
+        ]
+
+    async def lease_due(self, owner: str, now: float, lease_s: float, limit: int) -> list[Revoked]:
+        taken: list[Revoked] = []
+        for row in self.rows.values():
+            due = row.next_at <= now and row.until <= now
+            if row.state == DeliveryState.PENDING.value and due and len(taken) < limit:
+                row.owner, row.until = owner, now + lease_s
+                taken.append(row.revoked)
+        return taken
+
+    def _mine(self, revoked: Revoked, owner: str) -> _Outboxed | None:
+        row = self.rows[revoked.sale_id]
+        return row if row.owner == owner and row.state == DeliveryState.PENDING.value else None
+
+    async def delivered(self, revoked: Revoked, owner: str, now: float) -> bool:
+        row = self._mine(revoked, owner)
+        if row is None:
+            return False
+        row.state, row.owner, row.until = DeliveryState.DELIVERED.value, None, 0.0
+        self.entries.append((revoked.lead_id, "revocation_delivered", revoked.sale_id))
+        return True
+
+    async def failed(self, revoked: Revoked, owner: str, next_at: float, error: str) -> None:
+        row = self._mine(revoked, owner)
+        if row is not None:
+            row.revoked = dataclasses.replace(revoked, attempts=revoked.attempts + 1)
+            row.next_at, row.owner, row.until, row.error = next_at, None, 0.0, error
+
+    async def no_channel(self, revoked: Revoked, owner: str) -> None:
+        row = self._mine(revoked, owner)
+        if row is not None:
+            row.state, row.owner, row.until = DeliveryState.NO_CHANNEL.value, None, 0.0

@@ -27,11 +27,13 @@ from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
 from pickpost.services.reports import ReportService
 from pickpost.services.returns import ReturnsService
+from pickpost.services.revocations import Withdrawals
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from tests.unit.factories import auth, make_catalog
 from tests.unit.fakes import (
+    FAKE_LINKS,
     FAKE_SESSIONS,
     EmptyRollups,
     FakeLeadStore,
@@ -41,6 +43,7 @@ from tests.unit.fakes import (
     MemoryAuditLog,
     MemoryPickStore,
     MemoryReturns,
+    MemoryRevocations,
     NoCalls,
     NoConsent,
     NoControl,
@@ -98,6 +101,8 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
             health=HealthService(NoCalls(), counters, SystemClock()),
             admin_token="admin-token-for-tests",
             consent=NoConsent(),
+            links=FAKE_LINKS,
+            revocations=Withdrawals(MemoryRevocations()),
         )
 
     app = create_app(runtime)

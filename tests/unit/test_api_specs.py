@@ -24,11 +24,13 @@ from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
 from pickpost.services.reports import ReportService
 from pickpost.services.returns import ReturnsService
+from pickpost.services.revocations import Withdrawals
 from pickpost.services.runtime import Runtime
 from pickpost.services.selling import Seller
 from pickpost.services.settle import Settler
 from tests.unit.factories import OTHER_KEY, SUPPLIER_KEY, make_campaign, make_workspace
 from tests.unit.fakes import (
+    FAKE_LINKS,
     FAKE_SESSIONS,
     EmptyRollups,
     FakeLeadStore,
@@ -38,6 +40,7 @@ from tests.unit.fakes import (
     MemoryAuditLog,
     MemoryPickStore,
     MemoryReturns,
+    MemoryRevocations,
     NoCalls,
     NoConsent,
     NoControl,
@@ -119,6 +122,8 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             health=HealthService(NoCalls(), counters, SystemClock()),
             admin_token=None,
             consent=NoConsent(),
+            links=FAKE_LINKS,
+            revocations=Withdrawals(MemoryRevocations()),
         )
 
     app = create_app(runtime)

@@ -20,6 +20,7 @@ from pickpost.api import (
     openapi,
     pick,
     public,
+    receipt,
     reports,
     returns,
     specs,
@@ -80,6 +81,7 @@ def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
     app.include_router(leads.router)
     app.include_router(consent.router)
     app.include_router(pick.router)
+    app.include_router(receipt.router)
     app.include_router(public.router)
     app.include_router(specs.router)
     app.include_router(home.router)

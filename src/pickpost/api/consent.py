@@ -42,6 +42,7 @@ async def get_consent(
     found = await runtime.consent.bundle(lead_id)
     if found is None:
         return refused(Refusal(Code.NOT_FOUND, f"no consent record of lead {lead_id}"))
+    found["revocations"] = await runtime.revocations.states(lead_id)
     accept = request.headers.get("accept", "")
     if output == "html" or (output is None and "text/html" in accept and "json" not in accept):
         return HTMLResponse(render(found), headers=_PAGE_HEADERS)

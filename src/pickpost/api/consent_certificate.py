@@ -99,7 +99,7 @@ def _consent(bundle: Mapping[str, Any]) -> str:
 
 
 def _deliveries(entries: Sequence[Mapping[str, Any]]) -> str:
-    delivered = [e for e in entries if e["kind"] == "consent_delivered"]
+    delivered = [e for e in entries if e["kind"] == "consent_delivered" and not e.get("redacted")]
     if not delivered:
         return "<h2>Delivered to</h2><p>No buyer has confirmed a sale of this lead.</p>"
     return "<h2>Delivered to</h2>" + _table(
@@ -116,13 +116,32 @@ def _deliveries(entries: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
+def _revocations(bundle: Mapping[str, Any]) -> str:
+    states: Sequence[Mapping[str, Any]] = bundle.get("revocations") or []
+    if not states:
+        return ""
+    return "<h2>Consent withdrawn: delivery to buyers</h2>" + _table(
+        ["buyer", "sale", "state", "attempts", "acknowledged"],
+        (
+            [
+                _e(s["buyer_id"]),
+                _e(s["sale_id"]),
+                _e(s["state"]),
+                _e(s["attempts"]),
+                _e(s["delivered_at"] or ""),
+            ]
+            for s in states
+        ),
+    )
+
+
 def _proof(bundle: Mapping[str, Any]) -> str:
     chain = _table(
         ["#", "event", "at", "entry hash", "follows"],
         (
             [
                 str(e["seq"]),
-                _e(e["kind"]),
+                _e(e["kind"]) + (" (facts of others withheld)" if e.get("redacted") else ""),
                 _e(e["at"]),
                 _hash(e["entry_hash"]),
                 _hash(e["prev_hash"]),
@@ -164,6 +183,7 @@ def render(bundle: Mapping[str, Any]) -> str:
             _verdict(bundle),
             _consent(bundle),
             _deliveries(bundle["entries"]),
+            _revocations(bundle),
             _proof(bundle),
         ]
     )

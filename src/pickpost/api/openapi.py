@@ -95,6 +95,11 @@ _ENVELOPE_SCHEMA: dict[str, Any] = {
         },
         "lead_id": {"type": "string"},
         "id": {"type": "string", "description": "the same value as lead_id"},
+        "receipt_url": {
+            "type": "string",
+            "description": "where a lead was stored: the consumer's receipt, a signed link "
+            "(docs/consent.md)",
+        },
     },
     "additionalProperties": True,
 }

@@ -14,6 +14,7 @@ from pickpost.api.state import runtime_of
 from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.ids import is_id, new_id
 from pickpost.domain.lead import RequestLog
+from pickpost.domain.revocation import receipt_path
 from pickpost.domain.traffic import Source, refusal_event
 from pickpost.domain.workspace import CampaignType
 from pickpost.services.intake import Admitted, SupplierRequest, admit
@@ -88,6 +89,7 @@ async def _handle(
     runtime = runtime_of(http)
     request_id = new_id("r")
     payload = await read_payload(http)
+    base_url = runtime.public_url or str(http.base_url).rstrip("/")
     request = SupplierRequest(
         request_id=request_id,
         endpoint=endpoint,
@@ -95,7 +97,7 @@ async def _handle(
         received_at=time.time() - (time.monotonic() - arrived),
         data=payload if isinstance(payload, dict) else {},
         remote_addr=http.client.host if http.client else None,
-        base_url=str(http.base_url),
+        base_url=base_url,
     )
     admitted: Admitted | None = None
     try:
@@ -108,6 +110,10 @@ async def _handle(
     _log(runtime.recorder, request, reply, body)
     if Code.OK < reply.code < Code.NO_BIDS:
         _count_refusal(runtime, request, admitted, reply.code)
+    lead_id = body.get("lead_id")
+    if isinstance(lead_id, str):
+        # Added after the answer is logged: the link is the consumer's, not a record's.
+        body = {**body, "receipt_url": base_url + receipt_path(runtime.links, lead_id)}
     return json_response(body, reply.code.http_status, reply.headers)
 
 

@@ -14,6 +14,7 @@ from pickpost.buyers.answers import Invalid, PingAnswer, PostAnswer
 from pickpost.buyers.secrets import declared_secrets
 from pickpost.buyers.wire import InboundResponse, OutboundRequest, PingOrder, PostOrder
 from pickpost.domain.mapping import MappingConfig
+from pickpost.domain.revocation import Revoked
 from pickpost.domain.workspace import BuyerConfig
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ class BuyerAdapter(Protocol):
 
     def read_post(self, response: InboundResponse) -> PostAnswer:
         """Accepted, rejected (perhaps as a duplicate) or an invalid answer."""
+        ...
+
+    def build_revoke(self, revoked: Revoked) -> OutboundRequest | None:
+        """The revocation call; None when the buyer has no revocation channel."""
         ...
 
     def secrets(self) -> tuple[str, ...]:
@@ -103,6 +108,9 @@ class NativeAdapter:
     def read_post(self, response: InboundResponse) -> PostAnswer:
         return native.parse_post(response)
 
+    def build_revoke(self, revoked: Revoked) -> OutboundRequest | None:
+        return native.build_revoke(self._buyer, revoked)
+
     def secrets(self) -> tuple[str, ...]:
         return ()  # the native protocol carries no credentials of the buyer's
 
@@ -142,6 +150,9 @@ class MappedAdapter:
 
     def read_post(self, response: InboundResponse) -> PostAnswer:
         return mapped.parse_post(self._mapping, response)
+
+    def build_revoke(self, revoked: Revoked) -> OutboundRequest | None:
+        return mapped.build_revoke(self._mapping, revoked)
 
     def secrets(self) -> tuple[str, ...]:
         return declared_secrets(self._mapping)

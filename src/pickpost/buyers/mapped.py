@@ -35,6 +35,7 @@ from pickpost.domain.mapping import (
     StepConfig,
 )
 from pickpost.domain.money import parse_cents
+from pickpost.domain.revocation import Revoked
 from pickpost.domain.template import Context, Value, parse, parse_number, text_of
 from pickpost.domain.workspace import BuyerConfig
 
@@ -66,6 +67,20 @@ def build_post(mapping: MappingConfig, order: PostOrder) -> OutboundRequest | No
     if isinstance(order.ping_response, dict):
         values.update(_prefixed(PING_RESPONSE, order.ping_response))
     return _request(mapping.post, Context(values, _moment(order.now)), order.test)
+
+
+def build_revoke(mapping: MappingConfig, revoked: Revoked) -> OutboundRequest | None:
+    """The revocation request; None when the mapping has no revoke step."""
+    if mapping.revoke is None:
+        return None
+    values: dict[str, Value] = {
+        "lp_lead_id": revoked.lead_id,
+        "lp_sale_id": revoked.sale_id,
+        "lp_bid_id": revoked.bid_id,
+        "lp_revoked_at": iso_utc(revoked.revoked_at.timestamp()),
+        "lp_idempotency_key": revoked.idempotency_key,
+    }
+    return _request(mapping.revoke, Context(values, revoked.revoked_at), False)
 
 
 def _moment(now: float) -> datetime:

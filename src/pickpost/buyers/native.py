@@ -19,7 +19,9 @@ from pickpost.buyers.answers import (
 )
 from pickpost.buyers.wire import InboundResponse, OutboundRequest
 from pickpost.domain.bids import RawBid
+from pickpost.domain.ids import iso_utc
 from pickpost.domain.money import parse_cents, to_json_number
+from pickpost.domain.revocation import Revoked
 from pickpost.domain.workspace import BuyerConfig
 
 TMAX_HEADER = "X-Pickpost-Tmax-Ms"
@@ -130,6 +132,26 @@ def build_post(
         url=post_url(buyer, test),
         body=orjson.dumps(body),
         headers={"Content-Type": _JSON},
+    )
+
+
+def build_revoke(buyer: BuyerConfig, revoked: Revoked) -> OutboundRequest | None:
+    """The revocation call (docs/buyer-protocol.md, "Revocation"); None without a revoke_url."""
+    if buyer.revoke_url is None:
+        return None
+    body = {
+        "type": "revocation",
+        "lead_id": revoked.lead_id,
+        "sale_id": revoked.sale_id,
+        "bid_id": revoked.bid_id,
+        "revoked_at": iso_utc(revoked.revoked_at.timestamp()),
+        "idempotency_key": revoked.idempotency_key,
+    }
+    return OutboundRequest(
+        method="POST",
+        url=str(buyer.revoke_url),
+        body=orjson.dumps(body),
+        headers={"Content-Type": _JSON, "Idempotency-Key": revoked.idempotency_key},
     )
 
 

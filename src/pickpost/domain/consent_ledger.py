@@ -15,7 +15,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
@@ -519,6 +519,8 @@ class Attested:
     sold: Mapping[int, tuple[str, str]]  # sale id: (buyer id, bid id) of its sold sales
     # The evidence in clear with the pick's nonce, when both are still there (not purged).
     opening: tuple[Mapping[str, object], str] | None = None
+    # sale id: (buyer id, bid id, delivered) of the revocation outbox's rows, after a withdrawal
+    revoked: Mapping[int, tuple[str, str, bool]] = field(default_factory=dict)
 
 
 def verify_attested(lead_id: str, records: Attested, entries: Sequence[Entry]) -> list[Problem]:
@@ -564,4 +566,47 @@ def verify_attested(lead_id: str, records: Attested, entries: Sequence[Entry]) -
     for sale_id, (_, _, entry) in sorted(delivered.items()):
         if sale_id not in records.sold:
             problem(f"sale {sale_id} is not sold in the sales ledger", entry.seq)
+    problems += _revocations_attested(lead_id, records, by_kind)
+    return problems
+
+
+def _revocations_attested(
+    lead_id: str, records: Attested, by_kind: Mapping[str, Sequence[Entry]]
+) -> list[Problem]:
+    """The withdrawal's entries against the revocation outbox: one revocation_requested entry
+    naming exactly the outbox's sales, and a revocation_delivered entry for each row marked
+    delivered and for no other."""
+    problems = []
+
+    def problem(detail: str, seq: int | None = None) -> None:
+        problems.append(Problem(Tamper.MISMATCH, detail, lead_id, seq))
+
+    requested = by_kind.get(EntryKind.REVOCATION_REQUESTED, [])
+    for extra in requested[1:]:
+        problem("a second revocation_requested entry", extra.seq)
+    if requested:
+        sales = requested[0].facts.get("sales")
+        listed = {
+            int(str(s.get("sale_id"))): (s.get("buyer_id"), s.get("bid_id"))
+            for s in (sales if isinstance(sales, list) else [])
+            if isinstance(s, dict)
+        }
+        queued = {sale: (buyer, bid) for sale, (buyer, bid, _) in records.revoked.items()}
+        if listed != queued:
+            problem("the revocation outbox differs from its revocation_requested entry",
+                    requested[0].seq)  # fmt: skip
+    elif records.revoked:
+        problem("revocations are queued but no revocation_requested entry has them")
+    acknowledged = {}
+    for entry in by_kind.get(EntryKind.REVOCATION_DELIVERED, []):
+        acknowledged[entry.facts.get("sale_id")] = entry
+    for sale_id, (buyer_id, _, delivered) in sorted(records.revoked.items()):
+        if delivered and sale_id not in acknowledged:
+            problem(f"the revocation of sale {sale_id} to {buyer_id} is marked delivered but "
+                    "no revocation_delivered entry has it")  # fmt: skip
+    for named, entry in acknowledged.items():
+        row = records.revoked.get(named) if isinstance(named, int) else None
+        if row is None or not row[2]:
+            problem(f"sale {named} has a revocation_delivered entry but its revocation is not "
+                    "marked delivered", entry.seq)  # fmt: skip
     return problems

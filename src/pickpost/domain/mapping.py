@@ -22,7 +22,13 @@ PING_VALUES = frozenset(
     {"lp_ping_id", "lp_campaign_id", "lp_supplier_id", "lp_test", "lp_timestamp"}
 )
 POST_VALUES = PING_VALUES | {"lp_lead_id", "lp_price", "lp_bid_token"}
-CONSENT_VALUES = frozenset({"tcpa_entity_name", "consented_at", *EVIDENCE_FIELDS})
+# What a revocation step may name (docs/buyers.md, "Revocation").
+REVOKE_VALUES = frozenset(
+    {"lp_lead_id", "lp_sale_id", "lp_bid_id", "lp_revoked_at", "lp_idempotency_key"}
+)
+CONSENT_VALUES = frozenset(
+    {"tcpa_entity_name", "consented_at", "certificate_url", *EVIDENCE_FIELDS}
+)
 
 _URL_START = re.compile(r"https?://[^\s/?#{}]+([/?#]|$)")
 _URL = re.compile(r"https?://[^\s/]+(/\S*)?")
@@ -182,7 +188,7 @@ def _xml_names(value: JsonValue, where: str) -> None:
 class StepConfig(Model):
     """One request to the buyer: where it goes and what it carries."""
 
-    step: ClassVar[Literal["ping", "post"]] = "ping"
+    step: ClassVar[Literal["ping", "post", "revoke"]] = "ping"
     method: Literal["GET", "POST", "PUT"] = "POST"
     url: UrlTemplate
     test_url: UrlTemplate | None = None
@@ -255,7 +261,7 @@ class StepConfig(Model):
             yield parse(text)
 
 
-def _known_value(tag: Tag, step: Literal["ping", "post"]) -> None:
+def _known_value(tag: Tag, step: Literal["ping", "post", "revoke"]) -> None:
     name = tag.name
     if step == "post" and name.startswith(CONSENT):
         if name.removeprefix(CONSENT) not in CONSENT_VALUES:
@@ -263,7 +269,7 @@ def _known_value(tag: Tag, step: Literal["ping", "post"]) -> None:
     elif step == "post" and name.startswith(PING_RESPONSE):
         return
     elif name.startswith(("lp_", PING_RESPONSE)):
-        known = PING_VALUES if step == "ping" else POST_VALUES
+        known = {"ping": PING_VALUES, "post": POST_VALUES, "revoke": REVOKE_VALUES}[step]
         if name not in known:
             raise ValueError(f"{name!r} is not a system value of the {step} step")
 
@@ -273,8 +279,14 @@ class PingStep(StepConfig):
 
 
 class PostStep(StepConfig):
-    step: ClassVar[Literal["ping", "post"]] = "post"
+    step: ClassVar[Literal["ping", "post", "revoke"]] = "post"
     response: PostRules
+
+
+class RevokeStep(StepConfig):
+    """A consumer's withdrawal of consent, sent to the buyer; any 2xx acknowledges it."""
+
+    step: ClassVar[Literal["ping", "post", "revoke"]] = "revoke"
 
 
 class MappingConfig(Model):
@@ -282,6 +294,7 @@ class MappingConfig(Model):
 
     ping: PingStep | None = None
     post: PostStep
+    revoke: RevokeStep | None = None
 
     @model_validator(mode="after")
     def _ping_values_need_a_ping(self) -> Self:

@@ -241,6 +241,8 @@ class BuyerConfig(Model):
     post_url: HttpUrl | None = None  # required unless the buyer has a mapping
     test_ping_url: HttpUrl | None = None  # test leads go here (else to ping_url, "test": true)
     test_post_url: HttpUrl | None = None
+    # Where a consumer's withdrawal of consent is delivered (docs/buyer-protocol.md).
+    revoke_url: HttpUrl | None = None
     mapping: MappingConfig | None = None  # a buyer with its own API (docs/buyers.md)
     timeout_ms: Annotated[int, Field(ge=10, le=60_000)] = 1000
     post_timeout_ms: Annotated[int, Field(ge=10, le=120_000)] = 10_000
@@ -257,7 +259,13 @@ class BuyerConfig(Model):
 
     @model_validator(mode="after")
     def _one_protocol(self) -> Self:
-        native_urls = (self.ping_url, self.post_url, self.test_ping_url, self.test_post_url)
+        native_urls = (
+            self.ping_url,
+            self.post_url,
+            self.test_ping_url,
+            self.test_post_url,
+            self.revoke_url,
+        )
         if self.mapping is not None and any(url is not None for url in native_urls):
             raise ValueError("a buyer with a mapping takes its URLs from the mapping only")
         if self.mapping is None and self.post_url is None:

@@ -128,7 +128,15 @@ class DirectPostService:
             raise
         assert claimed, "a direct post lead has a new id and no ping to race for"
         await self._leads.record_calls(lead_id, priced.calls)
-        sale = Sale(campaign, supplier.id, lead, consent, forwarded, per_lead_payout=per_lead)
+        sale = Sale(
+            campaign,
+            supplier.id,
+            lead,
+            consent,
+            forwarded,
+            per_lead_payout=per_lead,
+            base_url=request.base_url,
+        )
         duplicate = await self._seller.refuse_duplicate(sale, admitted, reservation)
         if duplicate is not None:
             return duplicate

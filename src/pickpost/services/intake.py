@@ -23,7 +23,7 @@ class SupplierRequest:
     received_at: float  # epoch seconds
     data: dict[str, object]
     remote_addr: str | None = None
-    base_url: str = ""  # where this server was reached, for the links an answer gives
+    base_url: str = ""  # where this server was reached: the start of the links it hands out
 
     def text(self, name: str) -> str | None:
         """A reserved parameter as text (suppliers send ids as numbers too)."""

@@ -146,7 +146,7 @@ class PostService:
             assert winner is not None, "a claimed lead disappeared"
             return await self._replay(winner, ping_id, campaign, supplier_id)
 
-        sale = Sale(campaign, supplier_id, lead, consent, forwarded)
+        sale = Sale(campaign, supplier_id, lead, consent, forwarded, base_url=request.base_url)
         duplicate = await self._seller.refuse_duplicate(sale, admitted, reservation)
         if duplicate is not None:
             return duplicate

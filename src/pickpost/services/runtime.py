@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from pickpost.domain.catalog import Catalog
+from pickpost.domain.revocation import LinkSigner
 from pickpost.services.catalog_refresh import CatalogHolder
 from pickpost.services.direct import DirectPostService
 from pickpost.services.health import HealthService
@@ -21,6 +22,7 @@ from pickpost.services.ports import (
 from pickpost.services.post import PostService
 from pickpost.services.reports import ReportService
 from pickpost.services.returns import ReturnsService
+from pickpost.services.revocations import Withdrawals
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,9 @@ class Runtime:
     sessions: SessionPolicy
     health: HealthService  # buyers' recent calls and the caps' counters
     consent: ConsentEvidence
+    links: LinkSigner  # signs and checks the receipt's and buyers' certificate links
+    revocations: Withdrawals
+    public_url: str | None = None  # the start of the links handed out, when not the request's
 
     @property
     def catalog(self) -> Catalog:

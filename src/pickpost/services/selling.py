@@ -30,6 +30,7 @@ from pickpost.domain.lead import (
 )
 from pickpost.domain.money import Cents, to_json_number
 from pickpost.domain.outcomes import BuyerCall, CallStep, Exchange, Outcome
+from pickpost.domain.revocation import LinkSigner, certificate_path
 from pickpost.domain.workspace import BuyerConfig
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted
@@ -51,6 +52,7 @@ class Sale:
     consent: ConsentRecord
     forwarded: Mapping[str, object]  # what buyers receive: the post step's validated fields
     per_lead_payout: bool = False  # the supplier's payout is configured per lead (Direct Post)
+    base_url: str = ""  # where buyers reach this server: their certificate links start with it
 
 
 class Seller:
@@ -62,8 +64,10 @@ class Seller:
         caps: Caps,
         marks: DuplicateMarks,
         clock: Clock = SYSTEM_CLOCK,
+        links: LinkSigner | None = None,
     ) -> None:
         self._transport = transport
+        self._links = links
         self._leads = leads
         self._gate = gate
         self._caps = caps
@@ -274,6 +278,15 @@ class Seller:
         except Exception as error:
             raise _StartedSaleFailed from error
 
+    def _consent(self, sale: Sale, bid: OfferedBid) -> dict[str, object]:
+        """The buyer's consent block, with its signed link to its own view of the consent
+        certificate (docs/consent.md, "Buyers' certificate links")."""
+        block = consent_block(sale.consent, bid)
+        if self._links is not None and sale.base_url:
+            path = certificate_path(self._links, sale.lead.lead_id, bid.buyer_id)
+            block["certificate_url"] = sale.base_url + path
+        return block
+
     async def _call(
         self,
         sale: Sale,
@@ -294,7 +307,7 @@ class Seller:
             price_cents=bid.buyer_price,
             test=lead.test,
             lead=sale.forwarded,
-            consent=consent_block(sale.consent, bid),
+            consent=self._consent(sale, bid),
             ping_response=bid.ping_response,
             now=now,
         )
@@ -317,7 +330,10 @@ class Seller:
         protocol = adapter.adapter_for(buyer)
         delivery = await self._transport.send(request, buyer.post_timeout_ms)
         status, outcome, reason, fields = judge_post(buyer, delivery)
-        sent = Exchange(request.headers, request.body, secrets=protocol.secrets())
+        # The certificate link is the buyer's, like a credential: never recorded.
+        link = order.consent.get("certificate_url")
+        withheld = protocol.secrets() + ((link,) if isinstance(link, str) else ())
+        sent = Exchange(request.headers, request.body, secrets=withheld)
         answer = delivery.response
         call = BuyerCall(
             buyer_id=bid.buyer_id,

@@ -74,11 +74,18 @@ async def _page(
         for s in sold
         if s["buyer_id"] not in returned and principal.may_open_return(s["buyer_id"])
     ]
+    # A buyer's user sees its own revocations only, as it sees only its own sales.
+    revocations = [
+        r
+        for r in await runtime.revocations.states(lead_id)
+        if principal.buyer_scope in (None, r["buyer_id"])
+    ]
     return console_page(
         request,
         "lead.html",
         status_code,
         lead=lead,
+        revocations=revocations,
         steps=timeline(lead),
         shows_fields=sees_fields(principal, lead),
         returns=returns.returns,

@@ -40,6 +40,7 @@ from pickpost.domain.consent_ledger import (
     verify_day,
 )
 from pickpost.domain.lead import ConsentRecord, SaleStatus
+from pickpost.domain.revocation import DeliveryState
 from pickpost.infra.crypto import token_parts
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
@@ -73,6 +74,11 @@ async def append_claim(conn: AsyncConnection, consent: ConsentRecord) -> None:
     nonce = new_nonce()
     entries = append(consent.lead_id, None, claim_drafts(consent, now_ms(), nonce))
     await conn.execute(_INSERT_ENTRIES, _rows(entries, nonce))
+
+
+async def insert_entries(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
+    """Insert appended entries that commit to no personal value, in the caller's transaction."""
+    await conn.execute(_INSERT_ENTRIES, _rows(entries))
 
 
 def head_columns(lead_id_column: str) -> list[Any]:
@@ -323,6 +329,23 @@ class SqlConsentLedger:
                 )
             )
         ).all()
+        revocations = schema.revocations.c
+        revoked_rows = (
+            await conn.execute(
+                sa.select(
+                    revocations.sale_id,
+                    revocations.lead_id,
+                    revocations.buyer_id,
+                    revocations.bid_id,
+                    revocations.state,
+                ).where(revocations.lead_id.in_(lead_ids))
+            )
+        ).all()
+        revoked: dict[str, dict[int, tuple[str, str, bool]]] = {lead: {} for lead in lead_ids}
+        for outboxed in revoked_rows:
+            delivered = outboxed.state == DeliveryState.DELIVERED.value
+            sale = int(outboxed.sale_id)
+            revoked[outboxed.lead_id][sale] = (outboxed.buyer_id, outboxed.bid_id, delivered)
         entries: dict[str, list[Entry]] = {lead: [] for lead in lead_ids}
         nonces: dict[str, str] = {}
         for row in entry_rows:
@@ -351,7 +374,8 @@ class SqlConsentLedger:
             consent, clear = consent_of.get(lead) or (None, None)
             nonce = nonces.get(lead)
             opening = None if clear is None or nonce is None else (clear, nonce)
-            found.append((lead, entries[lead], Attested(consent, sold[lead], opening)))
+            attested = Attested(consent, sold[lead], opening, revoked[lead])
+            found.append((lead, entries[lead], attested))
         return found
 
     # --- the evidence bundle ---------------------------------------------------------------

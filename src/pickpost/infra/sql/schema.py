@@ -375,3 +375,26 @@ consent_roots = sa.Table(
     sa.Column("root", sa.String(64), nullable=False),
     sa.Column("sealed_at", Timestamp, nullable=False),
 )
+
+# The revocation outbox (docs/consent.md, "The receipt and withdrawal"): one row per sold sale
+# of a lead whose consumer withdrew consent, written with the ``revocation_requested`` entry
+# and delivered by whichever node leases it first, retried with backoff until acknowledged.
+revocations = sa.Table(
+    "revocations",
+    metadata,
+    sa.Column("sale_id", Serial, sa.ForeignKey("sales.id"), primary_key=True, autoincrement=False),
+    sa.Column("lead_id", sa.String(40), sa.ForeignKey("leads.id"), nullable=False),
+    sa.Column("buyer_id", sa.String(64), nullable=False),
+    sa.Column("bid_id", sa.String(40), nullable=False),
+    sa.Column("idempotency_key", sa.String(40), nullable=False),
+    sa.Column("requested_at", Timestamp, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_at", Timestamp, nullable=False),
+    sa.Column("lease_owner", sa.String(40), nullable=True),
+    sa.Column("lease_until", Timestamp, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=False),
+    sa.Column("delivered_at", Timestamp, nullable=True),
+    sa.Index("ix_revocations_due", "state", "next_at"),
+    sa.Index("ix_revocations_lead", "lead_id"),
+)
