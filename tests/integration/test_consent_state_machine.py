@@ -1,20 +1,25 @@
 """Consent under any sequence of events: a stateful property test over a running server.
 
-Hypothesis drives random sequences of pings, POSTs whose consent picks any of the bids in any
-order, tampered POSTs (a bid of another ping, an unknown bid), retries of earlier POSTs, and
-crashes (SIGKILL while a POST is selling, then a restart and the POST retried). After every
-step the ledger, the consent ledger and what the simulated buyers received must agree:
+Hypothesis drives random sequences of pings, picks recorded through the pick widget's endpoint,
+POSTs whose consent picks any of the bids in any order (matching a recorded pick or not),
+tampered POSTs (a bid of another ping, an unknown bid), retries of earlier POSTs, withdrawals
+on the consumer's receipt, and crashes (SIGKILL while a POST is selling, then a restart and the
+POST retried). After every step the ledger, the consent ledger and what the simulated buyers
+received must agree:
 
 - no buyer received a lead it was not picked for, nor before a buyer picked ahead of it;
-- every lead's stored consent is one the supplier sent for its ping;
+- every lead's stored consent is one the supplier sent for its ping, and the recorded pick
+  when one was recorded before the lead was sold;
 - a retried POST answers as the POST it repeats did;
-- every sold sale has its ``consent_delivered`` entry, and ``pickpost consent verify`` passes.
+- every sold sale has its ``consent_delivered`` entry; a withdrawal queues a revocation for
+  each sold sale of its lead and no other; ``pickpost consent verify`` passes.
 """
 
 import contextlib
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -39,11 +44,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from pickpost.domain.pick import disclosure
 from tests.support.fleet import ThreadedFleet
 from tests.support.system import System, post_body, running_system
 
 CAMPAIGN = "100"  # One-to-One over alpha, beta, gamma, cheap, nobid, rejecter, dupe
 SETTLED = {0, 2002, 2003, 1008}  # sold, not sold, not confirmed, duplicate
+REFUSED = {1010, 1013, 1014, 1016}  # unknown ping, bad bids, in progress, not the recorded pick
 _PHONES = itertools.count(2000)
 
 
@@ -51,7 +58,9 @@ _PHONES = itertools.count(2000)
 class Ping:
     ping_id: str
     bids: list[tuple[str, str]]  # (bid id, buyer id) as offered
+    token: str
     sent: list[list[str]] = field(default_factory=list)  # every consent POSTed, in order
+    pick: list[str] | None = None  # recorded before the ping's lead was stored
 
 
 @dataclass
@@ -93,9 +102,63 @@ class ConsentMachine(RuleBasedStateMachine):
         bids = [(str(b["bid_id"]), str(b["buyer_id"])) for b in answer.get("bids", [])]
         if not bids:
             return multiple()
-        made = Ping(str(answer["ping_id"]), bids)
+        made = Ping(str(answer["ping_id"]), bids, str(answer["pick"]["token"]))
         self.mine[made.ping_id] = made
         return made
+
+    @rule(ping=pings, data=st.data())
+    def record_a_pick(self, ping: Ping, data: st.DataObject) -> None:
+        """The consumer ticks some of the bids in some order and submits, as the widget
+        does; a second submission of the token is refused."""
+        view = self.system.http.get(f"/pick/{ping.token}/bids")
+        if view.status_code != 200:  # used, or its ping expired
+            assert view.json()["code"] == 1018, view.text
+            return
+        shown = view.json()
+        order = data.draw(st.permutations([b["bid_id"] for b in shown["bids"]]))
+        picked = order[: data.draw(st.integers(1, len(order)))]
+        entity = {b["bid_id"]: b["tcpa_entity_name"] for b in shown["bids"]}
+        body = {
+            "picked": picked,
+            "disclosure": disclosure(shown["disclosure"], [entity[b] for b in picked]),
+            "page_url": "https://publisher.example/quote",
+        }
+        sold_before = self._lead_of(ping) is not None
+        answer = self.system.http.post(
+            f"/pick/{ping.token}/submit",
+            content=json.dumps(body),
+            headers={"Content-Type": "text/plain", "Origin": self.system.server.base_url},
+        )
+        assert answer.status_code < 500, answer.text
+        if answer.status_code == 200 and not sold_before:
+            ping.pick = picked
+        elif answer.status_code != 200:
+            assert answer.json()["code"] == 1018, answer.text
+
+    @rule(target=posted, ping=pings)
+    def post_the_recorded_pick(self, ping: Ping) -> Any:
+        if ping.pick is None:
+            return multiple()
+        sent = self._send(ping, ping.pick)
+        assert sent["answer"]["code"] in SETTLED | {1010, 1014}, sent["answer"]
+        return Posted(ping, sent["body"], sent["answer"])
+
+    @rule(post=posted)
+    def withdraw_on_the_receipt(self, post: Posted) -> None:
+        receipt = post.answer.get("receipt_url")
+        if not isinstance(receipt, str):
+            return
+        path = httpx.URL(receipt).raw_path.decode()
+        confirm = self.system.http.get(f"{path}/withdraw")
+        if confirm.status_code == 303:  # withdrawn already
+            return
+        assert confirm.status_code == 200, confirm.text
+        token = re.search(r'name="token" value="([^"]+)"', confirm.text)
+        assert token is not None
+        done = self.system.http.post(
+            f"{path}/withdraw", data={"token": token.group(1), "confirm": "yes"}
+        )
+        assert done.status_code == 303, done.text
 
     def _send(self, ping: Ping, consent: list[str]) -> dict[str, Any]:
         ping.sent.append(consent)
@@ -110,7 +173,10 @@ class ConsentMachine(RuleBasedStateMachine):
         order = data.draw(st.permutations(bids))
         consent = order[: data.draw(st.integers(1, len(order)))]
         sent = self._send(ping, consent)
-        assert sent["answer"]["code"] in SETTLED | {1010, 1013, 1014}, sent["answer"]
+        assert sent["answer"]["code"] in SETTLED | REFUSED, sent["answer"]
+        if sent["answer"]["code"] == 1016:
+            assert ping.pick is not None
+            assert consent != ping.pick
         return Posted(ping, sent["body"], sent["answer"])
 
     @rule(ping=pings, other=pings, data=st.data())
@@ -136,7 +202,7 @@ class ConsentMachine(RuleBasedStateMachine):
         if post.answer["code"] in SETTLED:
             assert _outcome(again) == _outcome(post.answer)
         else:
-            assert again["code"] in SETTLED | {1010, 1013, 1014}, again
+            assert again["code"] in SETTLED | REFUSED, again
 
     @precondition(lambda self: self.crashes == 0)  # a restart costs seconds: one a sequence
     @rule(ping=pings, data=st.data())
@@ -165,7 +231,7 @@ class ConsentMachine(RuleBasedStateMachine):
             if answer["code"] != 1014:
                 break
             time.sleep(0.5)
-        assert answer["code"] in SETTLED | {1010, 1013}, answer
+        assert answer["code"] in SETTLED | REFUSED - {1014}, answer
 
     def _lead_of(self, ping: Ping) -> str | None:
         rows = self.system.query("SELECT id FROM leads WHERE ping_id = :p", p=ping.ping_id)
@@ -186,6 +252,8 @@ class ConsentMachine(RuleBasedStateMachine):
             offered = {buyer: bid for bid, buyer in self.mine[ping_id].bids}
             bids = [offered[buyer] for buyer in buyers]
             assert bids in self.mine[ping_id].sent, (bids, self.mine[ping_id].sent)
+            recorded = self.mine[ping_id].pick
+            assert recorded is None or bids == recorded, (bids, recorded)
         sales = self.system.query(
             "SELECT l.ping_id, s.buyer_id, s.status, s.id FROM sales s "
             "JOIN leads l ON l.id = s.lead_id ORDER BY s.id"
@@ -207,6 +275,21 @@ class ConsentMachine(RuleBasedStateMachine):
         for _, _, status, sale_id in sales:
             if status == "sold":
                 assert str(sale_id) in delivered, sale_id
+        sold = {
+            (str(lead), str(buyer))
+            for lead, buyer in self.system.query(
+                "SELECT lead_id, buyer_id FROM sales WHERE status = 'sold'"
+            )
+        }
+        revoked = self.system.query("SELECT lead_id, buyer_id FROM revocations")
+        assert {(str(lead), str(buyer)) for lead, buyer in revoked} <= sold
+        withdrawn = {
+            str(lead)
+            for (lead,) in self.system.query(
+                "SELECT lead_id FROM consent_ledger WHERE kind = 'revocation_requested'"
+            )
+        }
+        assert {lead for lead, _ in sold if lead in withdrawn} == {str(lead) for lead, _ in revoked}
 
     @invariant()
     def buyers_received_only_what_was_picked_in_order(self) -> None:
