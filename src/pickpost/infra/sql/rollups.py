@@ -48,7 +48,6 @@ _LOCK_KEY = 0x70696B6C  # pg_advisory_xact_lock key of the lead rollup refresh
 _CHUNK = 200  # buckets recomputed per statement
 _LISTED = 2000  # bucket starts a read lists; past that, ranges
 _CASE_UNITS = 400  # days or hours a read numbers in SQL; past that, by bucket in Python
-DIMENSIONS = frozenset({"bucket", "campaign", "supplier", "buyer"})
 
 leads, sales, returns = schema.leads.c, schema.sales.c, schema.returns.c
 lead_rollups, traffic_rollups = schema.lead_rollups.c, schema.traffic_rollups.c
@@ -285,8 +284,7 @@ class _Span:
         return self.starts[int(found)]
 
 
-_ALL = frozenset({"bucket", "campaign", "supplier", "buyer"})
-_ONLY = LeadTestFilter.ONLY
+_BY_TEST = frozenset({"bucket", "campaign", "supplier", "buyer", "test"})  # each row of a tier
 _TRAFFIC_SUMS = ("count", "sum_cents", "sum_ms")
 _LEAD_SUMS = (
     "count",
@@ -315,16 +313,19 @@ async def _lead_sums(
     dimensions: frozenset[str],
     span: _Span,
     kept: bool,
-) -> dict[tuple[Any, ...], list[int]]:
-    sums: dict[tuple[Any, ...], list[int]] = {}
+) -> dict[tuple[Any, ...], list[Any]]:
+    """Keys (unit, campaign, supplier, buyer, status[, test]) to the lead sums."""
+    sums: dict[tuple[Any, ...], list[Any]] = {}
     zoned = schema.lead_rollups_zoned
     for columns, grain, ranges, extra in _sources(_LEAD_TIERS, zoned, query.tz, span, kept):
         picked = _summed(columns, grain, query, dimensions, ranges, span.edges, "status")
         found = await conn.execute(
             picked.where(*extra).add_columns(*(_total(columns[name]) for name in _LEAD_SUMS))
         )
+        width = len(found.keys()) - len(_LEAD_SUMS)
         for row in found:
-            _add(sums, (span.unit(row[0]), *row[1:5]), [int(v) for v in row[5:]])
+            key = (span.unit(row[0]), *row[1:width])
+            _add(sums, key, [int(v) for v in row[width:]])
     return sums
 
 
@@ -335,6 +336,7 @@ async def _traffic_sums(
     span: _Span,
     kept: bool,
 ) -> dict[tuple[Any, ...], list[Any]]:
+    """Keys (unit, campaign, supplier, buyer, metric[, test]) to the traffic sums."""
     sums: dict[tuple[Any, ...], list[Any]] = {}
     zoned = schema.traffic_rollups_zoned
     for columns, grain, ranges, extra in _sources(_TRAFFIC_TIERS, zoned, query.tz, span, kept):
@@ -346,9 +348,10 @@ async def _traffic_sums(
                 sa.func.coalesce(sa.func.sum(columns.sum_ms), 0.0),
             )
         )
+        width = len(found.keys()) - 3
         for row in found:
-            key = (span.unit(row[0]), *row[1:5])
-            _add(sums, key, [int(row[5]), int(row[6]), float(row[7])])
+            key = (span.unit(row[0]), *row[1:width])
+            _add(sums, key, [int(row[width]), int(row[width + 1]), float(row[width + 2])])
     return sums
 
 
@@ -366,14 +369,12 @@ async def _zoned_rows(
     rows: list[dict[str, Any]] = []
     span = _days_span(first, last, tz)
     sums, names = (_lead_sums, _LEAD_SUMS) if kind == "status" else (_traffic_sums, _TRAFFIC_SUMS)
-    for test in (LeadTestFilter.ONLY, LeadTestFilter.EXCLUDE):
-        query = ReportQuery(first, last, tz, (Grouping.DAY,), test=test)
-        for key, values in (await sums(conn, query, _ALL, span, False)).items():
-            row = dict(
-                zip(("bucket", "campaign_id", "supplier_id", "buyer_id", kind), key, strict=True)
-            )
-            row.update(zip(names, values, strict=True), zone=tz.key, test=test is _ONLY)
-            rows.append({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
+    query = ReportQuery(first, last, tz, (Grouping.DAY,), test=LeadTestFilter.INCLUDE)
+    keys = ("bucket", "campaign_id", "supplier_id", "buyer_id", kind, "test")
+    for key, values in (await sums(conn, query, _BY_TEST, span, False)).items():
+        row = dict(zip(keys, key, strict=True))
+        row.update(zip(names, values, strict=True), zone=tz.key)
+        rows.append({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
     return rows
 
 
@@ -585,4 +586,5 @@ def _summed(
     else:  # a traffic metric is one side's whatever the buyer
         buyer = sa.literal_column("''")
     by = getattr(columns, kind)
-    return sa.select(*picked, buyer, by).where(*conditions).group_by(*grouped, by)
+    tested = [columns.test] if "test" in dimensions else []
+    return sa.select(*picked, buyer, by, *tested).where(*conditions).group_by(*grouped, by, *tested)
