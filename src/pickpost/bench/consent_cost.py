@@ -57,7 +57,7 @@ async def measure(url: str, rounds: int) -> dict[str, list[float]]:
     store = leads.SqlLeadStore(
         engine, PersonalData(lambda: catalog, SqlKeyring(engine, Masters(None)))
     )
-    appends: dict[str, Callable[..., Awaitable[None]]] = {
+    appends: dict[str, Callable[..., Awaitable[object]]] = {
         "append_claim": consent_ledger.append_claim,
         "append_delivered": consent_ledger.append_delivered,
     }
