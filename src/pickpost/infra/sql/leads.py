@@ -166,7 +166,7 @@ class SqlLeadStore:
         )
 
     async def find_ping(self, ping_id: str) -> PingRecord | None:
-        async with self._engine.connect() as conn:
+        async with self._single.connect() as conn:
             row = (
                 await conn.execute(sa.select(schema.pings).where(schema.pings.c.id == ping_id))
             ).first()
