@@ -3,11 +3,12 @@
 
 Each round claims a lead (its consent with two bids shown, both picked), starts and finishes
 two sales sold and stores the answer – every write the lead ledger makes for such a POST –
-through the real ``SqlLeadStore``. Prints the median and 90th percentile milliseconds of a
-round, and the round trips one round makes to the database: statements, transaction
-beginnings and commits, and connection checkouts (each costs a pre-ping on PostgreSQL;
-on SQLite every one of them is a hop to the driver's thread). The
-database must be migrated (``pickpost migrate``).
+through the real ``SqlLeadStore``, alternately on the generic path (a transaction per step)
+and as the store runs (one statement per step on PostgreSQL). Prints, for each, the median
+and 90th percentile milliseconds of a round and what one round sends the database:
+statements, BEGINs and COMMITs, and connection checkouts (each costs a pre-ping on
+PostgreSQL; on SQLite each of these is a hop to the driver's thread). The database must be
+migrated (``pickpost migrate``).
 """
 
 import argparse
@@ -90,23 +91,33 @@ def _count(engine: AsyncEngine, counts: Counter[str]) -> None:
     sa.event.listen(sync.pool, "checkout", checkout)
 
 
-async def measure(url: str, rounds: int) -> tuple[list[float], Counter[str]]:
+async def measure(url: str, rounds: int) -> dict[str, tuple[list[float], Counter[str]]]:
+    """Rounds of the generic path (a transaction per step) and of the store as it runs
+    (one statement per step on PostgreSQL), alternating so drift of the machine hits both."""
     engine = make_engine(url)
     catalog = Catalog.from_workspace(Workspace())
-    store = leads.SqlLeadStore(
-        engine, PersonalData(lambda: catalog, SqlKeyring(engine, Masters(None)))
-    )
+    personal = PersonalData(lambda: catalog, SqlKeyring(engine, Masters(None)))
+    stores = {
+        "generic": leads.SqlLeadStore(engine, personal, one_trip=False),
+        "as run": leads.SqlLeadStore(engine, personal),
+    }
     counts: Counter[str] = Counter()
+    found: dict[str, tuple[list[float], Counter[str]]] = {}
     try:
-        for _ in range(20):  # warm the pool and the caches
-            await _post(store)
+        for store in stores.values():
+            for _ in range(20):  # warm the pool and the caches
+                await _post(store)
         _count(engine, counts)
-        await _post(store)
-        per_post = Counter(counts)
-        times = [await _post(store) for _ in range(rounds)]
+        for name, store in stores.items():
+            counts.clear()
+            await _post(store)
+            found[name] = ([], Counter(counts))
+        for _ in range(rounds):
+            for name, store in stores.items():
+                found[name][0].append(await _post(store))
     finally:
         await engine.dispose()
-    return times, per_post
+    return found
 
 
 def main() -> None:
@@ -115,13 +126,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     args = parser.parse_args()
     before = os.getloadavg()
-    times, counts = asyncio.run(measure(args.database, args.rounds))
+    found = asyncio.run(measure(args.database, args.rounds))
     after = os.getloadavg()
-    ms = sorted(t * 1000 for t in times)
-    p90 = ms[int(len(ms) * 0.9)]
     print(f"load average before {before[0]:.2f}, after {after[0]:.2f}; {args.rounds} rounds")
-    print(f"ledger writes of a 2-sale POST: median {statistics.median(ms):.2f} ms, p90 {p90:.2f}")
-    print("per POST: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for name, (times, counts) in found.items():
+        ms = sorted(t * 1000 for t in times)
+        p90 = ms[int(len(ms) * 0.9)]
+        print(f"{name:>8}: median {statistics.median(ms):.2f} ms, p90 {p90:.2f} ms per POST; "
+              + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))  # fmt: skip
 
 
 if __name__ == "__main__":

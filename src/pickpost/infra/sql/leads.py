@@ -138,13 +138,15 @@ def consent_row(consent: ConsentRecord, lead: NewLead, personal: PersonalData) -
 
 
 class SqlLeadStore:
-    def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
+    def __init__(self, engine: AsyncEngine, personal: PersonalData, one_trip: bool = True) -> None:
+        """``one_trip``: each step of a sale in one statement where the database allows it
+        (PostgreSQL); False keeps the generic transactions (benches compare the two)."""
         self._engine = engine
         self._personal = personal
         # One statement needs no transaction around it: two round trips fewer.
         self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
         # PostgreSQL writes each step of a sale in one statement (``one_trip.py``).
-        self._one_trip = engine.dialect.name == "postgresql"
+        self._one_trip = one_trip and engine.dialect.name == "postgresql"
         self._heads: dict[str, tuple[int, str]] = {}
         self._sales: dict[int, tuple[str, str, str]] = {}
 
