@@ -3,9 +3,10 @@
 Each round claims a lead (its consent with two bids shown and one picked), starts a sale and
 finishes it sold – the ledger writes of one POST that sells once – through the real
 ``SqlLeadStore`` on its generic path (a transaction per step; on PostgreSQL the store otherwise
-writes the appends as clauses of statements it sends anyway), alternately with the ledger's appends and with them replaced by nothing, so
-drift of the machine hits both alike. Prints the median and mean milliseconds of each, and the
-difference: the ledger's cost per sale. The database must be migrated (``pickpost migrate``).
+writes the appends as clauses of statements it sends anyway), alternately with the ledger's
+appends and with them replaced by nothing, so drift of the machine hits both alike. Prints the
+median and mean milliseconds of each, and the difference: the ledger's cost per sale. The
+database must be migrated (``pickpost migrate``).
 """
 
 import argparse
