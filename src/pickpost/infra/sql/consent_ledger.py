@@ -69,11 +69,27 @@ def _rows(entries: Iterable[Entry], nonce: str | None = None) -> list[dict[str, 
     ]
 
 
-async def append_claim(conn: AsyncConnection, consent: ConsentRecord) -> None:
-    """Append a claimed lead's bids shown and pick, in the claim's transaction."""
+def claim_entries(consent: ConsentRecord) -> tuple[list[dict[str, Any]], tuple[int, str]]:
+    """The rows of a claimed lead's bids shown and pick, and the chain's head after them."""
     nonce = new_nonce()
     entries = append(consent.lead_id, None, claim_drafts(consent, now_ms(), nonce))
-    await conn.execute(_INSERT_ENTRIES, _rows(entries, nonce))
+    return _rows(entries, nonce), (entries[-1].seq, entries[-1].entry_hash)
+
+
+def delivered_entry(
+    lead_id: str, head: tuple[int, str] | None, sale_id: int, buyer_id: str, bid_id: str
+) -> tuple[dict[str, Any], tuple[int, str]]:
+    """The row of the consent delivered with a sale confirmed sold, appended after ``head``,
+    and the chain's head after it."""
+    [entry] = append(lead_id, head, [delivered_draft(sale_id, buyer_id, bid_id, now_ms())])
+    return _rows([entry])[0], (entry.seq, entry.entry_hash)
+
+
+async def append_claim(conn: AsyncConnection, consent: ConsentRecord) -> tuple[int, str]:
+    """Append a claimed lead's bids shown and pick, in the claim's transaction; the head."""
+    rows, head = claim_entries(consent)
+    await conn.execute(_INSERT_ENTRIES, rows)
+    return head
 
 
 async def insert_entries(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
@@ -103,11 +119,13 @@ async def append_delivered(
     sale_id: int,
     buyer_id: str,
     bid_id: str,
-) -> None:
+) -> tuple[int, str]:
     """Append the consent delivered with a sale confirmed sold, in the transaction that
-    records it sold (``head``: the lead's last entry, read in that transaction)."""
-    entries = append(lead_id, head, [delivered_draft(sale_id, buyer_id, bid_id, now_ms())])
-    await conn.execute(_INSERT_ENTRIES, _rows(entries))
+    records it sold (``head``: the lead's last entry, read in that transaction); the head
+    after it."""
+    row, after = delivered_entry(lead_id, head, sale_id, buyer_id, bid_id)
+    await conn.execute(_INSERT_ENTRIES, [row])
+    return after
 
 
 def _entry(row: Any) -> Entry:

@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -21,8 +22,14 @@ from pickpost.domain.lead import (
 from pickpost.domain.outcomes import BuyerCall
 from pickpost.domain.ping import PingRecord
 from pickpost.infra.personal_data import PersonalData
-from pickpost.infra.sql import schema
-from pickpost.infra.sql.consent_ledger import append_claim, append_delivered, head_columns
+from pickpost.infra.sql import one_trip, schema
+from pickpost.infra.sql.consent_ledger import (
+    append_claim,
+    append_delivered,
+    claim_entries,
+    delivered_entry,
+    head_columns,
+)
 from pickpost.infra.sql.rows import at, call_row, epoch, ping_record
 
 # Statements of the POST path, built once: building one per call (``.values(**row)``) cost
@@ -47,6 +54,12 @@ _FINISH_SALE = (
         *head_columns("sales.lead_id"),
     )
 )
+
+# What this process knows of the leads it sells, to write a sale in one statement on
+# PostgreSQL: a lead's consent chain head, and a started sale's lead, buyer and bid. Forgotten
+# when the lead is finished; bounded, in case a sale never finishes (a failure midway): a
+# forgotten fact only sends the write the generic way.
+_KNOWN = 10_000
 
 _FIND_OUTCOME = sa.select(
     schema.leads.c.id,
@@ -125,11 +138,17 @@ def consent_row(consent: ConsentRecord, lead: NewLead, personal: PersonalData) -
 
 
 class SqlLeadStore:
-    def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
+    def __init__(self, engine: AsyncEngine, personal: PersonalData, one_trip: bool = True) -> None:
+        """``one_trip``: each step of a sale in one statement where the database allows it
+        (PostgreSQL); False keeps the generic transactions (benches compare the two)."""
         self._engine = engine
         self._personal = personal
         # One statement needs no transaction around it: two round trips fewer.
         self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # PostgreSQL writes each step of a sale in one statement (``one_trip.py``).
+        self._one_trip = one_trip and engine.dialect.name == "postgresql"
+        self._heads: dict[str, tuple[int, str]] = {}
+        self._sales: dict[int, tuple[str, str, str]] = {}
 
     async def find_outcome(self, ping_id: str) -> StoredOutcome | None:
         async with self._single.connect() as conn:
@@ -149,7 +168,7 @@ class SqlLeadStore:
         )
 
     async def find_ping(self, ping_id: str) -> PingRecord | None:
-        async with self._engine.connect() as conn:
+        async with self._single.connect() as conn:
             row = (
                 await conn.execute(sa.select(schema.pings).where(schema.pings.c.id == ping_id))
             ).first()
@@ -166,6 +185,8 @@ class SqlLeadStore:
         personal = self._personal
         # Hashed from the values as given, before they are encrypted.
         lookups = personal.lookups(lead.campaign_id, lead.fields)
+        if self._one_trip:
+            return await self._claim_one_trip(lead, consent, lookups)
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(_INSERT_LEAD, lead_row(lead, personal))
@@ -179,9 +200,47 @@ class SqlLeadStore:
             return False
         return True
 
+    async def _claim_one_trip(
+        self, lead: NewLead, consent: ConsentRecord, lookups: list[dict[str, str]]
+    ) -> bool:
+        entries, head = claim_entries(consent)
+        statement, params = one_trip.claim(
+            lead_row(lead, self._personal),
+            consent_row(consent, lead, self._personal),
+            [{"lead_id": lead.lead_id, **row} for row in lookups],
+            entries,
+        )
+        try:
+            async with self._single.connect() as conn:
+                await conn.execute(statement, params)
+        except IntegrityError:
+            return False
+        _remember(self._heads, lead.lead_id, head)
+        return True
+
     async def start_sale(self, attempt: SaleAttempt) -> int | SaleBlocked:
         created = at(attempt.created_at)
+        sale = {
+            "buyer_id": attempt.buyer_id,
+            "bid_id": attempt.bid_id,
+            "buyer_price_cents": attempt.buyer_price,
+            "payout_cents": attempt.payout,
+            "status": SaleStatus.PENDING.value,
+            "reason": "",
+            "created_at": created,
+            "updated_at": created,
+        }
         try:
+            if self._one_trip:
+                params = one_trip.start_sale_params(attempt.lead_id, datetime.now(UTC), sale)
+                async with self._single.connect() as conn:
+                    started = (await conn.execute(one_trip.START_SALE, params)).first()
+                if started is None:
+                    return SaleBlocked.SETTLED
+                sale_id = int(started[0])
+                known = (attempt.lead_id, attempt.buyer_id, attempt.bid_id)
+                _remember(self._sales, sale_id, known)
+                return sale_id
             async with self._engine.begin() as conn:
                 # The lead's row first: a settler updating it waits for this transaction, or
                 # has already taken the lead out of ``selling`` and no buyer is called.
@@ -190,25 +249,15 @@ class SqlLeadStore:
                 )
                 if moved.rowcount == 0:
                     return SaleBlocked.SETTLED
-                result = await conn.execute(
-                    _START_SALE,
-                    {
-                        "lead_id": attempt.lead_id,
-                        "buyer_id": attempt.buyer_id,
-                        "bid_id": attempt.bid_id,
-                        "buyer_price_cents": attempt.buyer_price,
-                        "payout_cents": attempt.payout,
-                        "status": SaleStatus.PENDING.value,
-                        "reason": "",
-                        "created_at": created,
-                        "updated_at": created,
-                    },
-                )
+                result = await conn.execute(_START_SALE, {"lead_id": attempt.lead_id, **sale})
                 return int(result.scalar_one())
         except IntegrityError:
             return SaleBlocked.TAKEN
 
     async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
+        known = self._sales.pop(sale_id, None) if self._one_trip else None
+        if known is not None and await self._finish_sale_one_trip(sale_id, status, call, known):
+            return
         async with self._engine.begin() as conn:
             sale = (
                 await conn.execute(
@@ -229,7 +278,39 @@ class SqlLeadStore:
             await conn.execute(_PROGRESS, {"b_lead_id": lead_id, "b_updated_at": datetime.now(UTC)})
             if status is SaleStatus.SOLD:
                 head = None if sale.head_seq is None else (sale.head_seq, sale.head_hash)
-                await append_delivered(conn, lead_id, head, sale_id, sale.buyer_id, sale.bid_id)
+                after = await append_delivered(
+                    conn, lead_id, head, sale_id, sale.buyer_id, sale.bid_id
+                )
+                if self._one_trip:
+                    _remember(self._heads, lead_id, after)
+
+    async def _finish_sale_one_trip(
+        self, sale_id: int, status: SaleStatus, call: BuyerCall, known: tuple[str, str, str]
+    ) -> bool:
+        """The sale finished in one statement; False when it must go the generic way: its
+        lead's chain head is not known here, or another entry took its place meanwhile (a
+        revocation), and nothing was written."""
+        lead_id, buyer_id, bid_id = known
+        sold = status is SaleStatus.SOLD
+        row = call_row(call, None, lead_id, self._personal.seal_call)
+        params = one_trip.finish_sale_params(sale_id, status, call.reason, datetime.now(UTC), row)
+        after = None
+        if sold:
+            head = self._heads.get(lead_id)
+            if head is None:
+                return False
+            entry, after = delivered_entry(lead_id, head, sale_id, buyer_id, bid_id)
+            params |= one_trip.entry_params(entry)
+        try:
+            async with self._single.connect() as conn:
+                (await conn.execute(one_trip.finish_sale(sold), params)).one()
+        except IntegrityError:
+            if not sold:
+                raise
+            return False
+        if after is not None:
+            _remember(self._heads, lead_id, after)
+        return True
 
     async def finish_lead(
         self, outcome: StoredOutcome, payout: int, stale_before: float | None = None
@@ -243,9 +324,15 @@ class SqlLeadStore:
             "b_outcome": stored,
             "b_updated_at": now,
         }
-        statement = _FINISH_LEAD
         if stale_before is not None:
-            statement, values["b_stale_before"] = _SETTLE_LEAD, at(stale_before)
+            values["b_stale_before"] = at(stale_before)
+        if self._one_trip:
+            self._heads.pop(outcome.lead_id, None)
+            async with self._single.connect() as conn:
+                settling = stale_before is not None
+                finished = await conn.execute(one_trip.finish_lead(settling), values)
+                return finished.first() is not None
+        statement = _FINISH_LEAD if stale_before is None else _SETTLE_LEAD
         async with self._engine.begin() as conn:
             finished = await conn.execute(statement, values)
             if finished.rowcount == 0:
@@ -312,3 +399,9 @@ class SqlLeadStore:
                 schema.buyer_calls.insert(),
                 [call_row(c, None, lead_id, self._personal.seal_call) for c in calls],
             )
+
+
+def _remember(known: dict[Any, Any], key: object, value: object) -> None:
+    known[key] = value
+    if len(known) > _KNOWN:
+        del known[next(iter(known))]

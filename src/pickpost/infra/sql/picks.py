@@ -19,6 +19,9 @@ class SqlPickStore:
     def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
         self._engine = engine
         self._personal = personal
+        # A POST's lookup of its pick is one statement: no transaction around it (on
+        # PostgreSQL a BEGIN and a ROLLBACK fewer).
+        self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def record(self, pick: RecordedPick) -> bool:
         row = {
@@ -39,7 +42,7 @@ class SqlPickStore:
         return True
 
     async def find(self, ping_id: str) -> RecordedPick | None:
-        async with self._engine.connect() as conn:
+        async with self._single.connect() as conn:
             row = (await conn.execute(_FIND, {"b_ping_id": ping_id})).first()
         if row is None:
             return None

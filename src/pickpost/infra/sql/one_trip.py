@@ -1,0 +1,232 @@
+"""The lead ledger's writes on PostgreSQL, each in one statement: one round trip where the
+generic path (``leads.py``) sends a BEGIN, several statements and a COMMIT.
+
+Each statement chains its writes with data-modifying ``WITH`` clauses, so it is atomic on its
+own and runs outside a transaction. The order of the writes is the generic path's: a clause
+the statement reads from runs first (the sale's update before its buyer call and its lead's
+heartbeat), and a constraint a clause breaks undoes the whole statement.
+"""
+
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+
+from pickpost.domain.lead import LeadStatus, SaleStatus
+from pickpost.infra.sql import schema
+
+_LEAD_COLUMNS = (
+    "id",
+    "campaign_id",
+    "supplier_id",
+    "ping_id",
+    "request_id",
+    "created_at",
+    "updated_at",
+    "test",
+    "status",
+    "payout_cents",
+    "fields",
+)
+_CONSENT_COLUMNS = (
+    "lead_id",
+    "ping_id",
+    "consented_at",
+    "bids_shown",
+    "bids_picked",
+    "evidence",
+    "pick",
+)
+_LOOKUP_COLUMNS = ("lead_id", "field_name", "hash")
+_ENTRY_COLUMNS = (
+    "lead_id",
+    "seq",
+    "kind",
+    "appended_at",
+    "facts",
+    "commitment",
+    "nonce",
+    "prev_hash",
+    "entry_hash",
+)
+_CALL_COLUMNS = tuple(
+    c.name for c in schema.buyer_calls.columns if c.name not in ("id", "lead_id", "purged_at")
+)
+
+
+def _binds(table: sa.Table, prefix: str, names: Iterable[str]) -> dict[str, Any]:
+    return {name: sa.bindparam(prefix + name, type_=table.c[name].type) for name in names}
+
+
+def _params(prefix: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {prefix + name: value for name, value in row.items()}
+
+
+@cache
+def _claim(lookups: int, entries: int) -> sa.Insert:
+    """The lead, its consent, its lookup hashes and its first ledger entries: one statement
+    per number of lookups and entries, built once."""
+    ctes = [
+        schema.leads.insert().values(_binds(schema.leads, "l_", _LEAD_COLUMNS)).cte("lead"),
+        schema.consents.insert()
+        .values(_binds(schema.consents, "c_", _CONSENT_COLUMNS))
+        .cte("consent"),
+    ]
+    if lookups:
+        rows = [_binds(schema.lead_lookups, f"k{i}_", _LOOKUP_COLUMNS) for i in range(lookups)]
+        ctes.append(schema.lead_lookups.insert().values(rows).cte("lookups"))
+    rows = [_binds(schema.consent_ledger, f"e{i}_", _ENTRY_COLUMNS) for i in range(entries)]
+    return schema.consent_ledger.insert().values(rows).add_cte(*ctes)
+
+
+def claim(
+    lead: dict[str, Any],
+    consent: dict[str, Any],
+    lookups: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+) -> tuple[sa.Insert, dict[str, Any]]:
+    """The claim's statement and its parameters: ``IntegrityError`` when the ping's lead
+    exists."""
+    params = _params("l_", lead) | _params("c_", consent)
+    for i, row in enumerate(lookups):
+        params |= _params(f"k{i}_", row)
+    for i, row in enumerate(entries):
+        params |= _params(f"e{i}_", row)
+    return _claim(len(lookups), len(entries)), params
+
+
+def _moved() -> Any:
+    """The selling lead's heartbeat, returning its id: no row when it is no longer selling."""
+    leads = schema.leads
+    return (
+        leads.update()
+        .where(leads.c.id == sa.bindparam("b_lead_id"), leads.c.status == LeadStatus.SELLING.value)
+        .values(updated_at=sa.bindparam("b_moved_at", type_=leads.c.updated_at.type))
+        .returning(leads.c.id)
+        .cte("moved")
+    )
+
+
+_SALE_COLUMNS = (
+    "buyer_id",
+    "bid_id",
+    "buyer_price_cents",
+    "payout_cents",
+    "status",
+    "reason",
+    "created_at",
+    "updated_at",
+)
+
+
+def _start_sale() -> sa.Insert:
+    moved = _moved()
+    sales = schema.sales
+    values = _binds(sales, "s_", _SALE_COLUMNS)
+    return (
+        sales.insert()
+        .from_select(["lead_id", *_SALE_COLUMNS], sa.select(moved.c.id, *values.values()))
+        .returning(sales.c.id)
+    )
+
+
+# The lead's heartbeat, then its sale row: no row returned when the lead is no longer selling,
+# ``IntegrityError`` when the buyer's sale of the lead exists.
+START_SALE = _start_sale()
+
+
+def start_sale_params(lead_id: str, moved_at: object, sale: dict[str, Any]) -> dict[str, Any]:
+    return {"b_lead_id": lead_id, "b_moved_at": moved_at} | _params("s_", sale)
+
+
+@cache
+def finish_sale(sold: bool) -> sa.Select[Any]:
+    """The sale's status, its buyer call, its lead's heartbeat and, for a sale sold, the
+    consent delivered (its entry computed after the lead's head as this process knows it:
+    ``IntegrityError`` when another entry took that place, and nothing is written)."""
+    sales, leads = schema.sales, schema.leads
+    sale = (
+        sales.update()
+        .where(sales.c.id == sa.bindparam("b_sale_id"))
+        .values(
+            status=sa.bindparam("b_status"),
+            reason=sa.bindparam("b_reason"),
+            updated_at=sa.bindparam("b_updated_at", type_=sales.c.updated_at.type),
+        )
+        .returning(sales.c.lead_id)
+        .cte("sale")
+    )
+    calls = _binds(schema.buyer_calls, "c_", _CALL_COLUMNS)
+    ctes = [
+        schema.buyer_calls.insert()
+        .from_select(["lead_id", *_CALL_COLUMNS], sa.select(sale.c.lead_id, *calls.values()))
+        .cte("call"),
+        leads.update()
+        .where(
+            leads.c.id == sa.select(sale.c.lead_id).scalar_subquery(),
+            leads.c.status == LeadStatus.SELLING.value,
+        )
+        .values(updated_at=sa.bindparam("b_updated_at"))
+        .cte("progress"),
+    ]
+    if sold:
+        names = [n for n in _ENTRY_COLUMNS if n != "lead_id"]
+        entry = _binds(schema.consent_ledger, "e_", names)
+        ctes.append(
+            schema.consent_ledger.insert()
+            .from_select(["lead_id", *names], sa.select(sale.c.lead_id, *entry.values()))
+            .cte("delivered")
+        )
+    return sa.select(sale.c.lead_id).add_cte(*ctes)
+
+
+def finish_sale_params(
+    sale_id: int, status: SaleStatus, reason: str, at: object, call: dict[str, Any]
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"b_sale_id": sale_id, "b_status": status.value}
+    params |= {"b_reason": reason, "b_updated_at": at}
+    params |= _params("c_", {name: call[name] for name in _CALL_COLUMNS})
+    return params
+
+
+def entry_params(entry: dict[str, Any]) -> dict[str, Any]:
+    return _params("e_", {name: v for name, v in entry.items() if name != "lead_id"})
+
+
+@cache
+def finish_lead(settling: bool) -> sa.Select[Any]:
+    """The lead's outcome, if it is still selling (and, ``settling``, unchanged since the cut
+    off), and its sales still pending marked unknown: cut off mid-call. One row when the
+    outcome was stored."""
+    leads, sales = schema.leads, schema.sales
+    finished = (
+        leads.update()
+        .where(leads.c.id == sa.bindparam("b_lead_id"), leads.c.status == LeadStatus.SELLING.value)
+        .values(
+            status=sa.bindparam("b_status"),
+            payout_cents=sa.bindparam("b_payout_cents"),
+            outcome=sa.bindparam("b_outcome", type_=schema.Json),
+            updated_at=sa.bindparam("b_updated_at", type_=leads.c.updated_at.type),
+        )
+        .returning(leads.c.id)
+    )
+    if settling:
+        finished = finished.where(
+            leads.c.updated_at < sa.bindparam("b_stale_before", type_=leads.c.updated_at.type)
+        )
+    done = finished.cte("finished")
+    cut = (
+        sales.update()
+        .where(
+            sales.c.lead_id.in_(sa.select(done.c.id)),
+            sales.c.status == SaleStatus.PENDING.value,
+        )
+        .values(
+            status=SaleStatus.UNKNOWN.value,
+            reason="the sale was cut off; ask the buyer",
+            updated_at=sa.bindparam("b_updated_at"),
+        )
+        .cte("cut_off")
+    )
+    return sa.select(done.c.id).add_cte(cut)

@@ -1,0 +1,177 @@
+"""The lead ledger's writes of a POST through the real store, on SQLite (a transaction per
+step) and PostgreSQL (one statement per step, docs/benchmarks.md): each step writes all of
+its rows or none, and a consent chain another writer appended to meanwhile (a withdrawal)
+stays one chain."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from pickpost.domain.consent_ledger import Entry, append, verify_chain
+from pickpost.domain.ids import new_id
+from pickpost.domain.lead import (
+    ConsentRecord,
+    LeadStatus,
+    NewLead,
+    SaleAttempt,
+    SaleBlocked,
+    SaleStatus,
+    StoredOutcome,
+)
+from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
+from pickpost.domain.revocation import requested_draft
+from pickpost.infra.sql import schema
+from pickpost.infra.sql.consent_ledger import SqlConsentLedger, insert_entries
+from pickpost.infra.sql.engine import make_engine
+from pickpost.infra.sql.leads import SqlLeadStore
+from pickpost.infra.sql.migrate import upgrade
+from pickpost.infra.sql.rows import utc
+from tests.support.databases import deployment_urls
+from tests.support.personal import in_clear
+
+BIDS: list[dict[str, object]] = [
+    {"bid_id": "b_1", "buyer_id": "alpha", "tcpa_entity_name": "Alpha LLC", "bid_price": 36},
+    {"bid_id": "b_2", "buyer_id": "beta", "tcpa_entity_name": "Beta Inc.", "bid_price": 27},
+]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with deployment_urls(request.param, tmp_path_factory.mktemp(request.param)) as (url, _):
+        upgrade(url)
+        yield url
+
+
+Scenario = Callable[[SqlLeadStore, Any], Awaitable[None]]
+
+
+def _with_store(database: str, scenario: Scenario) -> None:
+    async def run() -> None:
+        engine = make_engine(database)
+        try:
+            await scenario(SqlLeadStore(engine, in_clear(engine)), engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+async def _claimed(store: SqlLeadStore) -> tuple[NewLead, ConsentRecord]:
+    lead_id, ping_id, now = new_id("l"), new_id("p"), time.time()
+    lead = NewLead(lead_id, "100", "7", ping_id, new_id("r"), now, False, {"zip_code": "78701"})
+    consent = ConsentRecord(lead_id, ping_id, now, BIDS, BIDS, {"ip_address": "203.0.113.9"})
+    assert await store.claim(lead, consent)
+    return lead, consent
+
+
+def _attempt(lead_id: str, index: int) -> SaleAttempt:
+    bid = BIDS[index]
+    return SaleAttempt(lead_id, str(bid["buyer_id"]), str(bid["bid_id"]), 4000, 3600, time.time())
+
+
+def _call(buyer: str) -> BuyerCall:
+    return BuyerCall(buyer, CallStep.POST, "http://b.test/post", Outcome.ACCEPTED, "", 0.0, 1.0)
+
+
+async def _rows(engine: Any, query: Any) -> list[Any]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(query)).all())
+
+
+def test_a_chain_appended_to_meanwhile_stays_one_chain(database: str) -> None:
+    async def scenario(store: SqlLeadStore, engine: Any) -> None:
+        lead, _ = await _claimed(store)
+        first = await store.start_sale(_attempt(lead.lead_id, 0))
+        assert isinstance(first, int)
+        await store.finish_sale(first, SaleStatus.SOLD, _call("alpha"))
+        second = await store.start_sale(_attempt(lead.lead_id, 1))
+        assert isinstance(second, int)
+        # Behind the store's back, the way a withdrawal appends: the head it knows is stale.
+        ledger = schema.consent_ledger.c
+        async with engine.begin() as conn:
+            head = (
+                await conn.execute(
+                    sa.select(ledger.seq, ledger.entry_hash)
+                    .where(ledger.lead_id == lead.lead_id)
+                    .order_by(ledger.seq.desc())
+                    .limit(1)
+                )
+            ).one()
+            draft = requested_draft([(first, "alpha", "b_1")], datetime.now(UTC))
+            await insert_entries(conn, append(lead.lead_id, (head.seq, head.entry_hash), [draft]))
+        await store.finish_sale(second, SaleStatus.SOLD, _call("beta"))
+        rows = await _rows(
+            engine,
+            sa.select(schema.consent_ledger)
+            .where(ledger.lead_id == lead.lead_id)
+            .order_by(ledger.seq),
+        )
+        entries = [
+            Entry(r.lead_id, r.seq, r.kind, utc(r.appended_at), r.facts, r.commitment,
+                  r.prev_hash, r.entry_hash)
+            for r in rows
+        ]  # fmt: skip
+        assert [e.kind for e in entries] == [
+            "bids_shown", "pick_recorded", "consent_delivered", "revocation_requested",
+            "consent_delivered",
+        ]  # fmt: skip
+        assert [e.facts.get("sale_id") for e in entries][-1] == second
+        assert verify_chain(lead.lead_id, entries) == []
+        calls = await _rows(
+            engine,
+            sa.select(schema.buyer_calls).where(schema.buyer_calls.c.lead_id == lead.lead_id),
+        )
+        assert sorted(c.buyer_id for c in calls) == ["alpha", "beta"]  # once each: no retry twice
+
+    _with_store(database, scenario)
+
+
+def test_each_step_refuses_what_the_ledger_forbids(database: str) -> None:
+    async def scenario(store: SqlLeadStore, engine: Any) -> None:
+        lead, consent = await _claimed(store)
+        assert not await store.claim(lead, consent)  # the ping's lead exists: nothing written
+        sale = await store.start_sale(_attempt(lead.lead_id, 0))
+        assert isinstance(sale, int)
+        assert await store.start_sale(_attempt(lead.lead_id, 0)) is SaleBlocked.TAKEN
+        pending = await store.start_sale(_attempt(lead.lead_id, 1))
+        assert isinstance(pending, int)
+        await store.finish_sale(sale, SaleStatus.SOLD, _call("alpha"))
+        outcome = StoredOutcome(lead.lead_id, "100", "7", LeadStatus.SOLD, 0, "ok", {"n": 1})
+        # Settling refuses a lead changed since the cut-off; finishing it does not.
+        assert not await store.finish_lead(outcome, payout=3600, stale_before=time.time() - 60)
+        assert await store.finish_lead(outcome, payout=3600)
+        assert not await store.finish_lead(outcome, payout=0)  # the stored answer stays
+        assert await store.start_sale(_attempt(lead.lead_id, 1)) is SaleBlocked.SETTLED
+        sales = schema.sales.c
+        statuses = await _rows(
+            engine,
+            sa.select(sales.buyer_id, sales.status)
+            .where(sales.lead_id == lead.lead_id)
+            .order_by(sales.id),
+        )
+        # The sale still pending when its lead was finished was cut off mid-call.
+        assert [tuple(r) for r in statuses] == [("alpha", "sold"), ("beta", "unknown")]
+        leads = schema.leads.c
+        [row] = await _rows(
+            engine,
+            sa.select(leads.status, leads.payout_cents).where(leads.id == lead.lead_id),
+        )
+        assert tuple(row) == ("sold", 3600)
+        counts = await _rows(
+            engine,
+            sa.select(sa.func.count())
+            .select_from(schema.consents)
+            .where(schema.consents.c.lead_id == lead.lead_id),
+        )
+        assert counts[0][0] == 1
+        report = await SqlConsentLedger(engine, in_clear(engine)).verify(lead_id=lead.lead_id)
+        assert report.problems == []
+
+    _with_store(database, scenario)
