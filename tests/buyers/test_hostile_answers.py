@@ -125,6 +125,11 @@ def test_buyer_text_loses_lone_surrogates_whatever_parsed_it() -> None:
     assert clean_text("\U0001f600 ok", 100) == "\U0001f600 ok"  # a real pair is a character
 
 
+def test_every_control_character_goes_but_tab_and_newline() -> None:
+    controls = "".join(chr(code) for code in range(0x20))
+    assert clean_text(f"x{controls}y\x7f", 100) == "x\t\ny\x7f"
+
+
 def test_a_post_parser_that_fails_makes_an_invalid_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(response: InboundResponse) -> Accepted:
         raise KeyError("555-0142")  # an unforeseen bug, its message quoting the lead

@@ -39,6 +39,23 @@ def test_a_mapping_declares_the_literal_text_of_its_secret_headers_and_fields() 
     assert set(declared_secrets(mapping())) == {"k-0123456789", "tok-abcdefgh"}
 
 
+def test_each_mapping_has_its_own_secrets_found_once() -> None:
+    first = mapping()
+    found = declared_secrets(first)
+    assert declared_secrets(first) is found
+    other = MappingConfig.model_validate(
+        {
+            "post": {
+                "url": "https://other.example/post",
+                "headers": {"X-Api-Key": "other-key-987654"},
+                "response": {"accepted": {"path": "ok", "equals": "yes"}},
+            }
+        }
+    )
+    assert declared_secrets(other) == ("other-key-987654",)
+    assert declared_secrets(first) == found
+
+
 def test_credential_headers_are_withheld_and_declared_secrets_scrubbed() -> None:
     headers = {
         "Authorization": "Bearer x",

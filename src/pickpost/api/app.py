@@ -36,6 +36,9 @@ from pickpost.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+# (young, middle, old): see ``lifespan`` and docs/benchmarks.md.
+GC_THRESHOLDS = (20_000, 20, 20)
+
 RuntimeFactory = Callable[[], AbstractAsyncContextManager[Runtime]]
 
 
@@ -68,6 +71,11 @@ def create_app(runtime_factory: RuntimeFactory) -> FastAPI:
             # out of the collector's sight, a full collection no longer scans it, which cut
             # pauses of 100–200 ms in the middle of pings (measured: docs/benchmarks.md).
             gc.freeze()
+            # A PING allocates thousands of short-lived objects (requests to ten buyers, their
+            # answers, the log rows), nearly all freed by reference counting. At the default
+            # thresholds a bench run of ~1,800 pings made ~700 young and ~6 full collections;
+            # at these, ~30–200 young and 0–2 full (docs/benchmarks.md).
+            gc.set_threshold(*GC_THRESHOLDS)
             yield
 
     # The framework's /docs and /redoc load their assets from a CDN: ours are served here.

@@ -94,8 +94,13 @@ async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
     """
     decoder = BodyDecoder(response.headers.get("Content-Encoding", ""), MAX_RESPONSE_BYTES)
     length = response.content_length
-    if length is not None and length > MAX_RESPONSE_BYTES:
-        raise Unreadable(TOO_LARGE)
+    if length is not None:
+        if length > MAX_RESPONSE_BYTES:
+            raise Unreadable(TOO_LARGE)
+        # A declared length within the cap: aiohttp reads exactly that many bytes, in one
+        # call rather than an iteration per piece (a buyer's answer is a few hundred bytes).
+        decoder.feed(await response.read())
+        return decoder.finish()
     async for piece in response.content.iter_chunked(_PIECE_BYTES):
         decoder.feed(piece)
     return decoder.finish()

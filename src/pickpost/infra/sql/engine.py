@@ -53,6 +53,11 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     if target.startswith("sqlite"):
         engine = create_async_engine(
             target,
+            # The same pool as PostgreSQL's. SQLAlchemy's default (5, overflow 10) closes every
+            # connection past the fifth on its return: under load each transaction then paid
+            # for a new connection, its worker thread and its pragmas (docs/benchmarks.md).
+            pool_size=pool_size,
+            max_overflow=pool_size,
             hide_parameters=True,
             json_serializer=_json,
             json_deserializer=orjson.loads,

@@ -1,5 +1,6 @@
 """Conversions between domain values and table rows, shared by the SQL stores."""
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -48,10 +49,16 @@ def headers_record(
     return seal(
         {
             # str(): aiohttp's names are a subclass of str that JSON encoders refuse.
-            str(name): WITHHELD if SECRET_NAME.search(name) else _scrub(str(value), secrets)
+            str(name): WITHHELD if _secret_name(name) else _scrub(str(value), secrets)
             for name, value in headers.items()
         }
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _secret_name(name: str) -> bool:
+    """Whether a header's name marks a credential; buyers send the same few names each call."""
+    return SECRET_NAME.search(name) is not None
 
 
 def body_record(body: bytes, secrets: tuple[str, ...], seal: Seal) -> dict[str, object]:
