@@ -36,7 +36,8 @@ def test_a_sealed_value_opens_to_the_same_value_and_type(value: object) -> None:
     token = keys.seal("phone", value)
     assert isinstance(token, str)
     assert token.startswith("pp1:v1:")
-    assert str(value) not in token
+    if len(str(value)) >= 8:  # a shorter text ("42") turns up in random base64 now and then
+        assert str(value) not in token
     assert keys.open("phone", token) == value
 
 
