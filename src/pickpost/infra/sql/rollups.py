@@ -12,6 +12,7 @@ local-day tiers (``infra/sql/zoned.py``).
 import asyncio
 import bisect
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -222,8 +223,8 @@ class SqlRollups:
         span = _Span([int(b.timestamp()) for b in bounds], bounds)
         zoned = not by_hour and await self._keeps(query.tz)
         async with self._engine.connect() as conn:
-            leads = await _lead_sums(conn, query, dimensions, span, zoned)
-            traffic = await _traffic_sums(conn, query, dimensions, span, zoned)
+            leads = await _sums(conn, _LEADS, query, dimensions, span, zoned)
+            traffic = await _sums(conn, _TRAFFIC, query, dimensions, span, zoned)
         return (
             [LeadRollup(k[0], k[1], k[2], k[3], k[4], *v) for k, v in leads.items()],
             [
@@ -285,15 +286,12 @@ class _Span:
 
 
 _BY_TEST = frozenset({"bucket", "campaign", "supplier", "buyer", "test"})  # each row of a tier
-_TRAFFIC_SUMS = ("count", "sum_cents", "sum_ms")
-_LEAD_SUMS = (
-    "count",
-    "price_cents",
-    "payout_cents",
-    "returned",
-    "returned_price_cents",
-    "returned_payout_cents",
+_LEAD_TIERS = (
+    (BUCKET_S, schema.lead_rollups),
+    (HOUR_S, schema.lead_rollups_hourly),
+    (DAY_S, schema.lead_rollups_daily),
 )
+_TRAFFIC_TIERS = traffic_tiers.TIERS
 
 
 def _sources(
@@ -307,51 +305,62 @@ def _sources(
     return [(t.c, grain, span.ranges[grain], []) for grain, t in tiers if grain in span.ranges]
 
 
-async def _lead_sums(
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """Lead rows (by ``status``) or traffic rows (by ``metric``): their tiers, their local-day
+    table, the columns summed and how each sum is read back."""
+
+    by: str
+    tiers: Sequence[tuple[int, sa.Table]]
+    zoned: sa.Table
+    sums: tuple[str, ...]
+
+    def totals(self, columns: Any) -> list[Any]:
+        return [
+            sa.func.coalesce(sa.func.sum(columns[name]), 0.0 if name == "sum_ms" else 0)
+            for name in self.sums
+        ]
+
+    def values(self, row: Sequence[Any]) -> list[Any]:
+        return [
+            float(v) if name == "sum_ms" else int(v) for name, v in zip(self.sums, row, strict=True)
+        ]
+
+
+_LEADS = _Kind(
+    "status",
+    _LEAD_TIERS,
+    schema.lead_rollups_zoned,
+    (
+        "count",
+        "price_cents",
+        "payout_cents",
+        "returned",
+        "returned_price_cents",
+        "returned_payout_cents",
+    ),
+)
+_TRAFFIC = _Kind(
+    "metric", _TRAFFIC_TIERS, schema.traffic_rollups_zoned, ("count", "sum_cents", "sum_ms")
+)
+
+
+async def _sums(
     conn: AsyncConnection,
+    kind: _Kind,
     query: ReportQuery,
     dimensions: frozenset[str],
     span: _Span,
     kept: bool,
 ) -> dict[tuple[Any, ...], list[Any]]:
-    """Keys (unit, campaign, supplier, buyer, status[, test]) to the lead sums."""
+    """Keys (unit, campaign, supplier, buyer, status or metric[, test]) to the sums."""
     sums: dict[tuple[Any, ...], list[Any]] = {}
-    zoned = schema.lead_rollups_zoned
-    for columns, grain, ranges, extra in _sources(_LEAD_TIERS, zoned, query.tz, span, kept):
-        picked = _summed(columns, grain, query, dimensions, ranges, span.edges, "status")
-        found = await conn.execute(
-            picked.where(*extra).add_columns(*(_total(columns[name]) for name in _LEAD_SUMS))
-        )
-        width = len(found.keys()) - len(_LEAD_SUMS)
+    for columns, grain, ranges, extra in _sources(kind.tiers, kind.zoned, query.tz, span, kept):
+        picked = _summed(columns, grain, query, dimensions, ranges, span.edges, kind.by)
+        found = await conn.execute(picked.where(*extra).add_columns(*kind.totals(columns)))
+        width = len(found.keys()) - len(kind.sums)
         for row in found:
-            key = (span.unit(row[0]), *row[1:width])
-            _add(sums, key, [int(v) for v in row[width:]])
-    return sums
-
-
-async def _traffic_sums(
-    conn: AsyncConnection,
-    query: ReportQuery,
-    dimensions: frozenset[str],
-    span: _Span,
-    kept: bool,
-) -> dict[tuple[Any, ...], list[Any]]:
-    """Keys (unit, campaign, supplier, buyer, metric[, test]) to the traffic sums."""
-    sums: dict[tuple[Any, ...], list[Any]] = {}
-    zoned = schema.traffic_rollups_zoned
-    for columns, grain, ranges, extra in _sources(_TRAFFIC_TIERS, zoned, query.tz, span, kept):
-        picked = _summed(columns, grain, query, dimensions, ranges, span.edges, "metric")
-        found = await conn.execute(
-            picked.where(*extra).add_columns(
-                _total(columns.count),
-                _total(columns.sum_cents),
-                sa.func.coalesce(sa.func.sum(columns.sum_ms), 0.0),
-            )
-        )
-        width = len(found.keys()) - 3
-        for row in found:
-            key = (span.unit(row[0]), *row[1:width])
-            _add(sums, key, [int(row[width]), int(row[width + 1]), float(row[width + 2])])
+            _add(sums, (span.unit(row[0]), *row[1:width]), kind.values(row[width:]))
     return sums
 
 
@@ -361,19 +370,17 @@ def _days_span(first: date, last: date, tz: ZoneInfo) -> _Span:
 
 
 async def _zoned_rows(
-    conn: AsyncConnection, tz: ZoneInfo, first: date, last: date, kind: str
+    conn: AsyncConnection, tz: ZoneInfo, first: date, last: date, kind: _Kind
 ) -> list[dict[str, Any]]:
-    """``tz``'s local-day rows of days ``first`` through ``last`` – lead rows (``kind``
-    "status") or traffic rows ("metric") – summed from the finer tiers as they stand in this
-    transaction."""
+    """``tz``'s local-day rows (lead or traffic) of days ``first`` through ``last``, summed
+    from the finer tiers as they stand in this transaction."""
     rows: list[dict[str, Any]] = []
     span = _days_span(first, last, tz)
-    sums, names = (_lead_sums, _LEAD_SUMS) if kind == "status" else (_traffic_sums, _TRAFFIC_SUMS)
     query = ReportQuery(first, last, tz, (Grouping.DAY,), test=LeadTestFilter.INCLUDE)
-    keys = ("bucket", "campaign_id", "supplier_id", "buyer_id", kind, "test")
-    for key, values in (await sums(conn, query, _BY_TEST, span, False)).items():
+    keys = ("bucket", "campaign_id", "supplier_id", "buyer_id", kind.by, "test")
+    for key, values in (await _sums(conn, kind, query, _BY_TEST, span, False)).items():
         row = dict(zip(keys, key, strict=True))
-        row.update(zip(names, values, strict=True), zone=tz.key)
+        row.update(zip(kind.sums, values, strict=True), zone=tz.key)
         rows.append({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
     return rows
 
@@ -396,9 +403,9 @@ async def _fill(conn: AsyncConnection, tz: ZoneInfo) -> None:
     if not firsts:
         return
     first, last = min(firsts).astimezone(tz).date(), max(lasts).astimezone(tz).date()
-    zoned = await _zoned_rows(conn, tz, first, last, "status")
+    zoned = await _zoned_rows(conn, tz, first, last, _LEADS)
     await _insert(conn, schema.lead_rollups_zoned, zoned)
-    zoned = await _zoned_rows(conn, tz, first, last, "metric")
+    zoned = await _zoned_rows(conn, tz, first, last, _TRAFFIC)
     await _insert(conn, schema.traffic_rollups_zoned, zoned)
 
 
@@ -413,20 +420,12 @@ async def _refresh_zoned(conn: AsyncConnection, buckets: Sequence[int]) -> None:
             await conn.execute(
                 table.delete().where(table.c.zone == zone, table.c.bucket.in_(starts))
             )
-            await _insert(conn, table, await _zoned_rows(conn, tz, run[0], run[-1], "status"))
+            await _insert(conn, table, await _zoned_rows(conn, tz, run[0], run[-1], _LEADS))
 
 
 def _date_runs(days: Sequence[date]) -> list[Sequence[date]]:
     """Sorted ``days`` as runs of consecutive days."""
     return [[date.fromordinal(n) for n in run] for run in runs([d.toordinal() for d in days], 1)]
-
-
-_LEAD_TIERS = (
-    (BUCKET_S, schema.lead_rollups),
-    (HOUR_S, schema.lead_rollups_hourly),
-    (DAY_S, schema.lead_rollups_daily),
-)
-_TRAFFIC_TIERS = traffic_tiers.TIERS
 
 
 def _add(sums: dict[tuple[Any, ...], list[Any]], key: tuple[Any, ...], values: list[Any]) -> None:
