@@ -89,7 +89,10 @@ def receipt_page(receipt: Receipt, withdraw_path: str, just_withdrawn: bool) -> 
     if receipt.disclosure:
         parts.append(f"<blockquote>{_e(receipt.disclosure)}</blockquote>")
     else:
-        parts.append('<p class="muted">The text you were shown is no longer kept.</p>')
+        parts.append(
+            '<p class="muted">The text you were shown was not recorded with your '
+            "information, or has since been deleted under the retention policy.</p>"
+        )
     parts.append("<h2>Withdraw your consent</h2>")
     if receipt.withdrawn_at is not None:
         parts.append(f"<p>You withdrew your consent on {_when(receipt.withdrawn_at)}.</p>")
