@@ -57,6 +57,9 @@ class StepResult:
     target: Literal["pickpost", "baseline"]
     rate: float
     duration_s: float
+    buyers: int
+    # Every n-th ping with bids was followed by its POST; None: pings only.
+    post_every: int | None
     sent: int
     errors: int
     no_bids: int
@@ -98,6 +101,7 @@ class StepSpec:
     duration_s: float
     plan: FleetPlan
     deadline_ms: int
+    post_every: int | None = None
 
 
 def measure_step(
@@ -129,6 +133,8 @@ def measure_step(
         target=spec.target,
         rate=spec.rate,
         duration_s=spec.duration_s,
+        buyers=spec.plan.buyers,
+        post_every=spec.post_every,
         sent=len(pings),
         errors=len(pings) - answered,
         no_bids=sum(s.no_bids for s in pings),

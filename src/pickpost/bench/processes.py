@@ -101,15 +101,14 @@ def _pickpost(*args: str) -> list[str]:
 
 
 async def start_fleet(plan: FleetPlan, workdir: Path) -> tuple[Service, dict[str, str]]:
-    """``pickpost simbuyers`` for ``plan``, and ``{buyer_id: base_url}`` once all are bound."""
-    config = workdir / "fleet.json"
-    config.write_text(plan.config().model_dump_json())
-    fleet = Service(
-        "simulated fleet",
-        _pickpost("simbuyers", "--config", str(config)),
-        workdir / "fleet.log",
-        stdout_pipe=True,
-    )
+    """The bench's fleet (``pickpost.bench.fleet_server``) for ``plan``, and
+    ``{buyer_id: base_url}`` once all are bound."""
+    args = [sys.executable, "-m", "pickpost.bench.fleet_server", "--buyers", str(plan.buyers)]
+    args += ["--low-ms", str(plan.low_ms), "--high-ms", str(plan.high_ms)]
+    args += ["--post-delay-ms", str(plan.post_delay_ms)]
+    if plan.hanging:
+        args.append("--hanging")
+    fleet = Service("simulated fleet", args, workdir / "fleet.log", stdout_pipe=True)
     assert fleet.process.stdout is not None
     urls: dict[str, str] = {}
     try:
