@@ -344,9 +344,10 @@ class Bench:
                 while True:
                     rss = server.rss_bytes()
                     peak_rss = max(peak_rss, rss)
-                    if recorder is not None:
+                    now = time.monotonic()
+                    if recorder is not None and recorder.due(now):
                         used_s = cpu_between(cpu_before, server.cpu_s())
-                        recorder.offer(time.monotonic(), rss / 2**20, used_s, sent)
+                        recorder.offer(now, rss / 2**20, used_s, sent)
                     await asyncio.sleep(_RSS_EVERY_S)
 
             def on_sent(count: int) -> None:

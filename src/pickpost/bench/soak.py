@@ -71,11 +71,15 @@ class SoakRecorder:
         self._points: list[SoakPoint] = []
         self._last: tuple[float, int] | None = None  # CPU seconds and pings sent at the last point
 
+    def due(self, now: float) -> bool:
+        """Whether a reading at ``now`` would be kept (the first always is)."""
+        return not self._points or now - self._began >= self._points[-1].at_s + self._every_s
+
     def offer(self, now: float, rss_mb: float, cpu_s: float, sent: int) -> None:
-        """A reading; kept when a point is due (the first always is)."""
-        at_s = now - self._began
-        if self._points and at_s < self._points[-1].at_s + self._every_s:
+        """A reading; kept when a point is due."""
+        if not self.due(now):
             return
+        at_s = now - self._began
         per_ping = None
         if self._last is not None and sent > self._last[1]:
             per_ping = 1000 * (cpu_s - self._last[0]) / (sent - self._last[1])
