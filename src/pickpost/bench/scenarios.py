@@ -171,7 +171,7 @@ class Bench:
             result.notes.append("`pickpost serve` has no --workers option yet: 1 worker only")
         await self._compare(result, FleetPlan(10), _DEADLINE_MS, setups, None)
         result.figures = workers_figures(result.steps, result.max_sustained, psutil.cpu_count())
-        result.notes += [f"{name}: {value:g}" for name, value in result.figures.items()]
+        result.notes += [f"{name}: {value:.2f}" for name, value in result.figures.items()]
 
     async def _soak(self, result: ScenarioResult) -> None:
         """One SQLite server at ``soak_rate`` for ``soak_duration_s``, read throughout."""
