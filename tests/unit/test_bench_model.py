@@ -64,6 +64,12 @@ def test_steps_that_did_not_hold_or_cannot_be_split_are_left_out() -> None:
     model = capacity(steps)
     assert model.posts == []
     assert [(c.setup, round(c.cpu_ms, 6)) for c in model.pings] == [("baseline", 3.0)]
+    # A POST-per-ping step whose pings were partly refused gives no POST cost.
+    refused = [
+        step(POST_COST_SCENARIO, SQLITE, 0.5),
+        step(POST_COST_SCENARIO, SQLITE, 1.5, posts=50, post_every=1, errors=50),
+    ]
+    assert capacity(refused).posts == []
     assert capacity_lines(capacity([])) == [
         "capacity: not measured (no steady steps held their rate)"
     ]

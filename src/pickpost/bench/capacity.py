@@ -54,8 +54,15 @@ def _posts(step: StepResult) -> int:
     return step.post.count if step.post else 0
 
 
+def _held(step: StepResult) -> bool:
+    """At most 1 % errors: a refused ping costs next to nothing, so a step with many of them
+    would flatter a CPU per ping (and, subtracted, skew a CPU per POST)."""
+    return step.sent > 0 and step.errors <= MAX_ERROR_SHARE * step.sent
+
+
 def post_costs(steps: Sequence[StepResult]) -> list[PostCost]:
-    """A POST's CPU per setup, from its pings-only and POST-per-ping steps at the same rate."""
+    """A POST's CPU per setup, from its pings-only and POST-per-ping steps at the same rate,
+    both held."""
     costs = []
     mixes = [s for s in steps if s.scenario == POST_COST_SCENARIO and s.post_every == 1]
     for mix in mixes:
@@ -71,7 +78,7 @@ def post_costs(steps: Sequence[StepResult]) -> list[PostCost]:
             None,
         )
         posts = _posts(mix)
-        if alone is None or posts == 0:
+        if alone is None or posts == 0 or not (_held(alone) and _held(mix)):
             continue
         cpu_ms = (_cpu_ms(mix) - alone.cpu_ms_per_ping * mix.sent) / posts
         if cpu_ms > 0:
@@ -80,14 +87,12 @@ def post_costs(steps: Sequence[StepResult]) -> list[PostCost]:
 
 
 def ping_costs(steps: Sequence[StepResult], posts: Mapping[str, float]) -> list[PingCost]:
-    """A ping's CPU per setup and fleet size: the median over the steady steps that held (at most
-    1 % errors: a refused ping costs next to nothing and would flatter the figure), POSTs taken
-    out at ``posts[setup]``; a step with POSTs and no POST cost for its setup is left out."""
+    """A ping's CPU per setup and fleet size: the median over the steady steps that held, POSTs
+    taken out at ``posts[setup]``; a step with POSTs and no POST cost for its setup is left
+    out."""
     found: dict[tuple[str, int], list[float]] = {}
     for step in steps:
-        if step.scenario not in PING_SCENARIOS or step.sent == 0 or step.cpu_ms_per_ping <= 0:
-            continue
-        if step.errors > MAX_ERROR_SHARE * step.sent:
+        if step.scenario not in PING_SCENARIOS or step.cpu_ms_per_ping <= 0 or not _held(step):
             continue
         if step.scenario == POST_COST_SCENARIO and step.post_every is not None:
             continue  # the same pings as its pings-only step, by construction

@@ -75,6 +75,13 @@ class StepResult:
     generator_cpu_percent: float
 
 
+def post_mix(target: str, post_every: int | None) -> str:
+    """A label's suffix for a Pickpost step whose POSTs are not the usual every 10th ping."""
+    if target != "pickpost":
+        return ""
+    return {None: ", pings only", 1: ", a POST per ping"}.get(post_every, "")
+
+
 def ping_overhead_ms(latency_ms: float, plan: FleetPlan) -> float:
     """Latency beyond the slowest in-time buyer's own delay."""
     return latency_ms - plan.slowest_in_time_ms()

@@ -1,5 +1,6 @@
-"""The overload scenario: PINGs at the sustained rate, then at three times it, then at it again,
-on one open-loop clock (docs/benchmarks.md, "Past the limit").
+"""The overload scenario: PINGs at the sustained rate, then at three times it (or at
+``--overload-rate``, in a second run), then at it again, on one open-loop clock
+(docs/benchmarks.md, "Past the limit").
 
 What it shows: admitted pings keep their deadline (p99 within deadline + 50 ms), the rest are
 refused at once with 1090, the server answers normally again soon after the load drops, and its

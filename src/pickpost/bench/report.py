@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pickpost.bench.capacity import Capacity, capacity_lines
+from pickpost.bench.measure import post_mix
 from pickpost.bench.overload import OverloadNumbers
 from pickpost.bench.scenarios import ScenarioResult
 from pickpost.bench.soak import SoakNumbers
@@ -49,11 +50,10 @@ def summary_table(scenarios: Sequence[ScenarioResult]) -> Table:
             # With a hanging buyer the latency is the deadline's: show the overshoot instead.
             beyond = step.overhead_ms or step.overshoot_ms
             post = step.post.overhead_ms if step.post else None
-            mix = {None: ", pings only", 1: ", a POST per ping"}.get(step.post_every, "")
             table.add_row(
                 step.scenario
                 + (" (overshoot)" if step.overshoot_ms else "")
-                + (mix if step.target == "pickpost" else ""),
+                + post_mix(step.target, step.post_every),
                 step.setup,
                 f"{step.rate:g}",
                 f"{step.achieved_rate:.0f}",

@@ -18,7 +18,7 @@ from rich.progress import Progress
 from pickpost.bench.capacity import POST_COST_SCENARIO
 from pickpost.bench.fleet import FleetPlan
 from pickpost.bench.loadgen import OpenLoop
-from pickpost.bench.measure import Resources, StepResult, StepSpec, measure_step
+from pickpost.bench.measure import Resources, StepResult, StepSpec, measure_step, post_mix
 from pickpost.bench.overload import (
     OverloadLoad,
     OverloadNumbers,
@@ -322,11 +322,8 @@ class Bench:
         """A warm-up at the step's rate (discarded), then the measured step; with ``soak``,
         the server's RSS and CPU per ping read throughout it (soak.py)."""
         options = self._options
-        title = f"{spec.scenario}: {spec.setup} at {spec.rate:g}/s"
-        if spec.post_every == 1:
-            title += ", a POST per ping"
-        elif spec.post_every is None and spec.target == "pickpost":
-            title += ", pings only"
+        mix = post_mix(spec.target, spec.post_every)
+        title = f"{spec.scenario}: {spec.setup}{mix} at {spec.rate:g}/s"
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
             load = OpenLoop(session, base_url, campaign, spec.post_every)
@@ -383,8 +380,9 @@ def _one_line(step: StepResult) -> str:
     overhead = step.overhead_ms or step.overshoot_ms
     kind = "overhead" if step.overhead_ms else "overshoot"
     shown = f"{kind} p50 {overhead.p50:.1f} p99 {overhead.p99:.1f} ms" if overhead else "no answers"
+    mix = post_mix(step.target, step.post_every)
     return (
-        f"{step.scenario}: {step.setup} at {step.rate:g}/s: {shown}, "
+        f"{step.scenario}: {step.setup}{mix} at {step.rate:g}/s: {shown}, "
         f"errors {step.errors}/{step.sent}, no bids {step.no_bids}, "
         f"CPU % server {step.cpu_percent:.0f} fleet {step.fleet_cpu_percent:.0f} "
         f"generator {step.generator_cpu_percent:.0f}"
