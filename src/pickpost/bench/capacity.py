@@ -18,6 +18,9 @@ from pickpost.bench.search import MAX_ERROR_SHARE
 # The share of a core a node is sized to use: headroom for bursts and for the log writer.
 CORE_SHARE = 0.7
 POST_COST_SCENARIO = "post cost"
+# The ping rate of the post-cost steps: with a POST after every ping the server does several
+# times a ping's work per ping, so a rate far below saturation, that both steps hold.
+POST_COST_RATE = 10.0
 # Steps whose CPU per ping stands for a steady fan-out (no hanging buyer, no overload phases).
 PING_SCENARIOS = ("rates", "fanout50", "backends", POST_COST_SCENARIO)
 

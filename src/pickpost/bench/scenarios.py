@@ -15,7 +15,7 @@ import psutil
 from rich.console import Console
 from rich.progress import Progress
 
-from pickpost.bench.capacity import POST_COST_SCENARIO
+from pickpost.bench.capacity import POST_COST_RATE, POST_COST_SCENARIO
 from pickpost.bench.fleet import FleetPlan
 from pickpost.bench.loadgen import OpenLoop
 from pickpost.bench.measure import Resources, StepResult, StepSpec, measure_step, post_mix
@@ -241,8 +241,8 @@ class Bench:
         post_cost: bool = False,
     ) -> None:
         """The setups side by side against one fleet: at ``rates``, or climbing ``--rates``
-        when None. With ``post_cost``, each Pickpost setup then runs the first of ``rates``
-        with pings only and with a POST after every ping (capacity.py)."""
+        when None. With ``post_cost``, each Pickpost setup then runs ``POST_COST_RATE`` with
+        pings only and with a POST after every ping (capacity.py)."""
         fleet, urls = await start_fleet(plan, self._workdir)
         async with contextlib.AsyncExitStack() as stack:
             stack.enter_context(fleet)
@@ -281,10 +281,10 @@ class Bench:
                     result.max_sustained[setup.label] = max_sustained(mine)
             else:
                 result.steps += [await run_at(setup, r) for r in rates for setup in setups]
-            if post_cost and rates:
+            if post_cost:
                 for setup in setups:
                     for every in (None, 1):
-                        step = await run_at(setup, rates[0], every, POST_COST_SCENARIO)
+                        step = await run_at(setup, POST_COST_RATE, every, POST_COST_SCENARIO)
                         result.steps.append(step)
 
     @contextlib.asynccontextmanager
