@@ -5,8 +5,9 @@ the demo and the tests; on the bench's two cores its own CPU per buyer call was 
 of the machine, so the server's share could not be told apart (docs/benchmarks.md, issue 12).
 This fleet does the least a buyer can: a listening socket per buyer, an asyncio protocol per
 connection with the ``httptools`` parser, no body parsing (the answer does not depend on it),
-a pre-built answer after the buyer's fixed delay, keep-alive. The answers are the native
-protocol's (docs/buyer-protocol.md) as ``simbuyers`` gives them for the bench's scripts: a bid
+the answer (head and body in one write) after the buyer's fixed delay, keep-alive. The answers
+are the native protocol's (docs/buyer-protocol.md) as ``simbuyers`` gives them for the bench's
+scripts: a bid
 ``{"bid": {"price", "bid_id", "tcpa_entity_name"}}`` to a ping, ``{"accepted": true}`` to a
 post; the hanging buyer never answers a ping.
 
