@@ -22,6 +22,7 @@ from pickpost.bench.search import climb, max_sustained, sustains
 from pickpost.bench.stats import percentile, summarize
 from pickpost.bench.targets import evaluate
 from pickpost.bench.workspace import BenchCampaign
+from pickpost.domain.workspace import Workspace
 from tests.unit.factories import NO_DB
 
 IDLE = Resources(wall_s=1.0, cpu_s=0.5, peak_rss_mb=100.0, fleet_cpu_s=0.25, generator_cpu_s=0.1)
@@ -56,6 +57,14 @@ def test_every_ping_body_differs_so_none_is_a_duplicate() -> None:
     assert {k: v for k, v in first.items() if k != "lp_subid1"} == {
         k: v for k, v in second.items() if k != "lp_subid1"
     }
+
+
+def test_the_soaks_campaign_sets_its_ping_ttl_and_the_others_keep_the_default() -> None:
+    urls = dict.fromkeys(FleetPlan(2).buyer_ids(), "http://127.0.0.1:1")
+    usual = Workspace.model_validate(BenchCampaign.fresh(1000).workspace(FleetPlan(2), urls))
+    soak = Workspace.model_validate(BenchCampaign.fresh(1000, 60).workspace(FleetPlan(2), urls))
+    assert usual.campaigns[0].ping_ttl_s == 900
+    assert soak.campaigns[0].ping_ttl_s == 60
 
 
 def test_open_loop_schedule_is_fixed_by_rate_alone() -> None:
