@@ -30,7 +30,7 @@ check: setup
 	$(BIN)/mypy
 
 bench: setup
-	$(BIN)/pickpost bench --json docs/bench/results.json --plot docs/bench/overhead.png
+	$(BIN)/pickpost bench --overload-rate 400 --json docs/bench/results.json --plot docs/bench/overhead.png
 
 format: setup
 	$(BIN)/ruff check --fix .

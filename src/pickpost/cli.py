@@ -753,8 +753,10 @@ def _seed(database: str, options: SeedOptions) -> None:
 def bench(
     scenarios: Annotated[
         str,
-        typer.Option(help="comma-separated: rates, hanging, fanout50, backends, workers, overload"),
-    ] = "rates,hanging,fanout50,backends,workers,overload",
+        typer.Option(
+            help="comma-separated: rates, hanging, fanout50, backends, workers, overload, soak"
+        ),
+    ] = "rates,hanging,fanout50,backends,workers,overload,soak",
     quick: Annotated[bool, typer.Option(help="a few seconds per scenario (CI smoke test)")] = False,
     duration: Annotated[float | None, typer.Option(help="seconds per measured step")] = None,
     rates: Annotated[str | None, typer.Option(help="pings/s to climb, e.g. 50,100,200")] = None,
@@ -764,6 +766,13 @@ def bench(
     redis: Annotated[str, typer.Option(help="Redis for the cluster scenarios")] = (
         "redis://127.0.0.1:6379/0"
     ),
+    soak_duration: Annotated[
+        float | None, typer.Option(help="seconds of the soak (default 600; --quick: --duration)")
+    ] = None,
+    soak_rate: Annotated[float, typer.Option(help="pings/s of the soak")] = 50.0,
+    overload_rate: Annotated[
+        float | None, typer.Option(help="also overload at this rate, e.g. 400 (beside 3×)")
+    ] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="write all numbers")] = None,
     plot: Annotated[Path | None, typer.Option(help="write the overhead chart (PNG)")] = None,
 ) -> None:
@@ -781,7 +790,10 @@ def bench(
         raise typer.Exit(2) from None
 
     try:
-        options = build_options(scenarios, rates, duration, quick, database, redis)
+        options = build_options(
+            scenarios, rates, duration, quick, database, redis, soak_duration, soak_rate,
+            overload_rate,
+        )  # fmt: skip
     except ValueError as error:
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None

@@ -45,12 +45,21 @@ def test_a_quick_rates_run_writes_every_number(tmp_path: Path) -> None:
         assert overhead["max"] == step["latency_ms"]["max"] - 80
         assert step["overshoot_ms"] is None
         assert step["cpu_percent"] > 0
+        assert step["fleet_cpu_percent"] > 0  # the fleet's process was found and read
         assert step["peak_rss_mb"] > 0
+        assert step["buyers"] == 10
     pickpost = [s for s in rates["steps"] if s["target"] == "pickpost"]
     assert all(s["post"]["count"] > 0 for s in pickpost)
     assert all(s["post"] is None for s in rates["steps"] if s["target"] == "baseline")
+    assert all(s["post_every"] == 10 for s in pickpost)
     names = [target["name"] for target in doc["targets"]]
     assert "max sustained rate vs baseline" in names
+    assert "CPU per ping vs baseline, 10 buyers, 50/s" in names
+    assert doc["capacity"]["core_share"] == 0.7
+    # Without the backends scenario no POST cost is measured, so Pickpost's steps (a POST every
+    # 10th ping) cannot be split; the baseline's can, when it held its rate.
+    assert doc["capacity"]["posts"] == []
+    assert {cost["setup"] for cost in doc["capacity"]["pings"]} <= {"baseline"}
 
 
 def without(modules: frozenset[str] | set[str], code: str) -> subprocess.CompletedProcess[str]:

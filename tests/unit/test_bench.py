@@ -22,6 +22,7 @@ from pickpost.bench.search import climb, max_sustained, sustains
 from pickpost.bench.stats import percentile, summarize
 from pickpost.bench.targets import evaluate
 from pickpost.bench.workspace import BenchCampaign
+from pickpost.domain.workspace import Workspace
 from tests.unit.factories import NO_DB
 
 IDLE = Resources(wall_s=1.0, cpu_s=0.5, peak_rss_mb=100.0, fleet_cpu_s=0.25, generator_cpu_s=0.1)
@@ -58,6 +59,14 @@ def test_every_ping_body_differs_so_none_is_a_duplicate() -> None:
     }
 
 
+def test_the_soaks_campaign_sets_its_ping_ttl_and_the_others_keep_the_default() -> None:
+    urls = dict.fromkeys(FleetPlan(2).buyer_ids(), "http://127.0.0.1:1")
+    usual = Workspace.model_validate(BenchCampaign.fresh(1000).workspace(FleetPlan(2), urls))
+    soak = Workspace.model_validate(BenchCampaign.fresh(1000, 60).workspace(FleetPlan(2), urls))
+    assert usual.campaigns[0].ping_ttl_s == 900
+    assert soak.campaigns[0].ping_ttl_s == 60
+
+
 def test_open_loop_schedule_is_fixed_by_rate_alone() -> None:
     assert request_count(100, 2.5) == 250
     assert [due_at(10.0, i, 4) for i in range(3)] == [10.0, 10.25, 10.5]
@@ -74,8 +83,6 @@ def test_fleet_delays_spread_over_the_range_and_the_slowest_is_known() -> None:
     assert len(set(plan.delays_ms())) == 10
     hanging = FleetPlan(10, hanging=True)
     assert hanging.buyer_ids()[-1] == HANGING_BUYER
-    scripts = {b.id: b for b in hanging.config().buyers}
-    assert scripts[HANGING_BUYER].fault is not None
     assert hanging.slowest_in_time_ms() == 80  # the hanging buyer is never in time
 
 
@@ -164,7 +171,59 @@ def test_targets_are_judged_and_unmeasured_ones_say_so() -> None:
         max_sustained={"pickpost sqlite": 200.0, "baseline": 400.0},
     )
     targets = {t.name: t for t in evaluate({"rates": rates})}
-    assert targets["ping overhead, 10 buyers, 100/s"].met is True
+    assert targets["ping overhead p99 vs baseline, 10 buyers, 100/s"].met is True
     assert targets["max sustained rate vs baseline"].met is False
     assert targets["max sustained rate vs baseline"].measured == "200/s vs 400/s = 0.50×"
     assert targets["2 workers vs 1"].met is None
+    assert targets["RSS over the soak"].met is None
+    assert targets["POST overhead, postgresql+redis, 25/s"].measured == "not measured"
+
+
+def _cpu_step(setup: str, rate: float, cpu_s: float, errors: int = 0) -> StepResult:
+    samples = [Sample("ping", 85.0, 1.0, False)] * (100 - errors)
+    samples += [Sample("ping", 0.0, 1.0, True)] * errors
+    spec = StepSpec("rates", setup, "pickpost", rate, 1.0, FleetPlan(10), 1000)
+    used = Resources(wall_s=1.0, cpu_s=cpu_s, peak_rss_mb=1, fleet_cpu_s=0, generator_cpu_s=0)
+    return measure_step(spec, 0.0, samples, used)
+
+
+def test_cpu_per_ping_is_judged_against_the_baseline_at_the_same_rate() -> None:
+    steps = [
+        _cpu_step("pickpost sqlite", 50, 0.36),  # 3.6 ms per ping
+        _cpu_step("baseline", 50, 0.30),  # 3.0: 1.2×, met
+        _cpu_step("pickpost sqlite", 100, 0.40, errors=5),  # cheap refusals: not judged
+        _cpu_step("baseline", 100, 0.10),
+    ]
+    targets = {t.name: t for t in evaluate({"rates": ScenarioResult("rates", steps=steps)})}
+    at_50 = targets["CPU per ping vs baseline, 10 buyers, 50/s"]
+    assert (at_50.met, at_50.measured) == (True, "3.60 vs 3.00 ms = 1.20×")
+    at_100 = targets["CPU per ping vs baseline, 10 buyers, 100/s"]
+    assert at_100.met is None
+    assert "not judged" in at_100.measured
+    steps[1] = _cpu_step("baseline", 50, 0.29)
+    targets = {t.name: t for t in evaluate({"rates": ScenarioResult("rates", steps=steps)})}
+    assert targets["CPU per ping vs baseline, 10 buyers, 50/s"].met is False
+
+
+def test_the_post_targets_differ_by_backend() -> None:
+    def backends(post_latency_ms: float) -> dict[str, ScenarioResult]:
+        steps = []
+        for setup in ("pickpost sqlite", "pickpost postgresql+redis"):
+            spec = StepSpec("backends", setup, "pickpost", 25, 1.0, FleetPlan(10), 1000, 10)
+            samples = [
+                Sample("ping", 85.0, 1.0, False),
+                Sample("post", post_latency_ms, 1.0, False, 2),
+            ]
+            steps.append(measure_step(spec, 0.0, samples, IDLE))
+        return {"backends": ScenarioResult("backends", steps=steps)}
+
+    def met(found: dict[str, ScenarioResult]) -> tuple[bool | None, bool | None]:
+        targets = {t.name: t.met for t in evaluate(found)}
+        return (
+            targets["POST overhead, sqlite, 25/s"],
+            targets["POST overhead, postgresql+redis, 25/s"],
+        )
+
+    assert met(backends(20 + 9)) == (True, True)  # 9 ms over the two sales' 20 ms
+    assert met(backends(20 + 12)) == (False, True)
+    assert met(backends(20 + 16)) == (False, False)

@@ -8,9 +8,6 @@ overhead needs no bookkeeping across processes and cannot be skewed by a samplin
 
 from dataclasses import dataclass
 
-from pickpost.simbuyers import BuyerScript, FleetConfig
-from pickpost.simbuyers.script import FaultScript, LatencyScript, PriceScript
-
 HANGING_BUYER = "hang"
 
 
@@ -41,28 +38,3 @@ class FleetPlan:
     def buyer_ids(self) -> list[str]:
         ids = self.answering_ids()
         return [*ids, HANGING_BUYER] if self.hanging else ids
-
-    def config(self) -> FleetConfig:
-        """The fleet for ``pickpost simbuyers``, every buyer on an ephemeral port."""
-        post = LatencyScript(fixed=self.post_delay_ms)
-        scripts = [
-            BuyerScript(
-                id=buyer_id,
-                price=PriceScript(fixed=10 + index),
-                latency_ms=LatencyScript(fixed=delay),
-                post_latency_ms=post,
-                tcpa_entity_name=f"Bench Buyer {buyer_id} LLC",
-            )
-            for index, (buyer_id, delay) in enumerate(
-                zip(self.answering_ids(), self.delays_ms(), strict=True)
-            )
-        ]
-        if self.hanging:
-            scripts.append(
-                BuyerScript(
-                    id=HANGING_BUYER,
-                    price=PriceScript(fixed=99),
-                    fault=FaultScript(mode="hang", step="ping"),
-                )
-            )
-        return FleetConfig(buyers=scripts)

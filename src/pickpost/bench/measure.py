@@ -57,6 +57,9 @@ class StepResult:
     target: Literal["pickpost", "baseline"]
     rate: float
     duration_s: float
+    buyers: int
+    # Every n-th ping with bids was followed by its POST; None: pings only.
+    post_every: int | None
     sent: int
     errors: int
     no_bids: int
@@ -70,6 +73,13 @@ class StepResult:
     peak_rss_mb: float
     fleet_cpu_percent: float
     generator_cpu_percent: float
+
+
+def post_mix(target: str, post_every: int | None) -> str:
+    """A label's suffix for a Pickpost step whose POSTs are not the usual every 10th ping."""
+    if target != "pickpost":
+        return ""
+    return {None: ", pings only", 1: ", a POST per ping"}.get(post_every, "")
 
 
 def ping_overhead_ms(latency_ms: float, plan: FleetPlan) -> float:
@@ -98,6 +108,7 @@ class StepSpec:
     duration_s: float
     plan: FleetPlan
     deadline_ms: int
+    post_every: int | None = None
 
 
 def measure_step(
@@ -129,6 +140,8 @@ def measure_step(
         target=spec.target,
         rate=spec.rate,
         duration_s=spec.duration_s,
+        buyers=spec.plan.buyers,
+        post_every=spec.post_every,
         sent=len(pings),
         errors=len(pings) - answered,
         no_bids=sum(s.no_bids for s in pings),

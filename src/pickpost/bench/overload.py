@@ -1,5 +1,6 @@
-"""The overload scenario: PINGs at the sustained rate, then at three times it, then at it again,
-on one open-loop clock (docs/benchmarks.md, "Past the limit").
+"""The overload scenario: PINGs at the sustained rate, then at three times it (or at
+``--overload-rate``, in a second run), then at it again, on one open-loop clock
+(docs/benchmarks.md, "Past the limit").
 
 What it shows: admitted pings keep their deadline (p99 within deadline + 50 ms), the rest are
 refused at once with 1090, the server answers normally again soon after the load drops, and its
@@ -16,7 +17,7 @@ import aiohttp
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
-from pickpost.bench.loadgen import no_bids, ping_failed
+from pickpost.bench.loadgen import CLIENT_TIMEOUT, no_bids, ping_failed
 from pickpost.bench.processes import ProcessTree, cpu_between
 from pickpost.bench.stats import Summary, percentile, summarize
 from pickpost.bench.workspace import BenchCampaign
@@ -24,7 +25,6 @@ from pickpost.bench.workspace import BenchCampaign
 OVERLOAD_FACTOR = 3.0
 _OVERLOADED = 1090
 _JSON = {"Content-Type": "application/json"}
-_CLIENT_TIMEOUT_S = 30.0
 _RSS_EVERY_S = 0.2
 # After the last phase: how long the server is left to settle before its memory is read.
 _SETTLE_S = 2.0
@@ -110,10 +110,11 @@ def server_view(exposition: str) -> tuple[dict[str, int], float | None]:
     return verdicts, None if p99 is None or total == 0 else p99 * 1000
 
 
-def phases_for(sustained: float, duration_s: float) -> list[Phase]:
+def phases_for(sustained: float, duration_s: float, rate: float | None = None) -> list[Phase]:
+    """The sustained rate, ``rate`` (by default ``OVERLOAD_FACTOR`` times it), and it again."""
     return [
         Phase("before", sustained, duration_s),
-        Phase("overload", sustained * OVERLOAD_FACTOR, duration_s),
+        Phase("overload", rate or sustained * OVERLOAD_FACTOR, duration_s),
         Phase("after", sustained, duration_s),
     ]
 
@@ -209,11 +210,10 @@ class OverloadLoad:
     async def _ping(self, phase: str, due: float) -> None:
         body = orjson.dumps(self._campaign.ping_body())
         sent_late_ms = (time.monotonic() - due) * 1000
-        timeout = aiohttp.ClientTimeout(total=_CLIENT_TIMEOUT_S)
         status, envelope = 0, None
         try:
             async with self._session.post(
-                self._url, data=body, headers=_JSON, timeout=timeout
+                self._url, data=body, headers=_JSON, timeout=CLIENT_TIMEOUT
             ) as response:
                 status, raw = response.status, await response.read()
             envelope = orjson.loads(raw)

@@ -101,15 +101,14 @@ def _pickpost(*args: str) -> list[str]:
 
 
 async def start_fleet(plan: FleetPlan, workdir: Path) -> tuple[Service, dict[str, str]]:
-    """``pickpost simbuyers`` for ``plan``, and ``{buyer_id: base_url}`` once all are bound."""
-    config = workdir / "fleet.json"
-    config.write_text(plan.config().model_dump_json())
-    fleet = Service(
-        "simulated fleet",
-        _pickpost("simbuyers", "--config", str(config)),
-        workdir / "fleet.log",
-        stdout_pipe=True,
-    )
+    """The bench's fleet (``pickpost.bench.fleet_server``) for ``plan``, and
+    ``{buyer_id: base_url}`` once all are bound."""
+    args = [sys.executable, "-m", "pickpost.bench.fleet_server", "--buyers", str(plan.buyers)]
+    args += ["--low-ms", str(plan.low_ms), "--high-ms", str(plan.high_ms)]
+    args += ["--post-delay-ms", str(plan.post_delay_ms)]
+    if plan.hanging:
+        args.append("--hanging")
+    fleet = Service("simulated fleet", args, workdir / "fleet.log", stdout_pipe=True)
     assert fleet.process.stdout is not None
     urls: dict[str, str] = {}
     try:
@@ -169,12 +168,18 @@ def serve_supports_workers() -> bool:
 
 
 class ProcessTree:
-    """CPU time and memory of a process and all its descendants (workers, helpers)."""
+    """CPU time and memory of a process and all its descendants (workers, helpers).
+
+    Finding the descendants reads every process's ``/proc/<pid>/stat``: sampled every 0.2 s
+    it was a fifth of the generator's CPU. So they are found again only when CPU is read (at a
+    step's start and end) or when one of them has gone, and memory samples use the last list.
+    """
 
     def __init__(self, pid: int) -> None:
         self._root = psutil.Process(pid)
+        self._members = self._find()
 
-    def _members(self) -> list[psutil.Process]:
+    def _find(self) -> list[psutil.Process]:
         try:
             return [self._root, *self._root.children(recursive=True)]
         except psutil.NoSuchProcess:
@@ -182,8 +187,9 @@ class ProcessTree:
 
     def cpu_s(self) -> dict[int, float]:
         """User + system CPU seconds so far, by pid."""
+        self._members = self._find()
         used = {}
-        for process in self._members():
+        for process in self._members:
             try:
                 times = process.cpu_times()
             except psutil.NoSuchProcess:
@@ -192,12 +198,14 @@ class ProcessTree:
         return used
 
     def rss_bytes(self) -> int:
-        total = 0
-        for process in self._members():
+        total, gone = 0, False
+        for process in self._members:
             try:
                 total += process.memory_info().rss
             except psutil.NoSuchProcess:
-                continue
+                gone = True
+        if gone:
+            self._members = self._find()
         return total
 
 

@@ -12,8 +12,11 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
+from pickpost.bench.capacity import Capacity, capacity_lines
+from pickpost.bench.measure import post_mix
 from pickpost.bench.overload import OverloadNumbers
 from pickpost.bench.scenarios import ScenarioResult
+from pickpost.bench.soak import SoakNumbers
 from pickpost.bench.stats import Summary
 from pickpost.bench.targets import Target
 
@@ -40,7 +43,7 @@ def summary_table(scenarios: Sequence[ScenarioResult]) -> Table:
         table.add_column(column)
     for column in ("lat p50", "lat p99", "ovh p50", "ovh p90", "ovh p99", "ovh max"):
         table.add_column(column, justify="right")
-    for column in ("post ovh p99", "CPU %", "RSS MiB"):
+    for column in ("post ovh p99", "CPU %", "CPU ms/ping", "fleet %", "gen %", "RSS MiB"):
         table.add_column(column, justify="right")
     for scenario in scenarios:
         for step in scenario.steps:
@@ -48,7 +51,9 @@ def summary_table(scenarios: Sequence[ScenarioResult]) -> Table:
             beyond = step.overhead_ms or step.overshoot_ms
             post = step.post.overhead_ms if step.post else None
             table.add_row(
-                step.scenario + (" (overshoot)" if step.overshoot_ms else ""),
+                step.scenario
+                + (" (overshoot)" if step.overshoot_ms else "")
+                + post_mix(step.target, step.post_every),
                 step.setup,
                 f"{step.rate:g}",
                 f"{step.achieved_rate:.0f}",
@@ -62,6 +67,9 @@ def summary_table(scenarios: Sequence[ScenarioResult]) -> Table:
                 _ms(beyond, "max"),
                 _ms(post, "p99"),
                 f"{step.cpu_percent:.0f}",
+                f"{step.cpu_ms_per_ping:.2f}",
+                f"{step.fleet_cpu_percent:.0f}",
+                f"{step.generator_cpu_percent:.0f}",
                 f"{step.peak_rss_mb:.0f}",
             )
     return table
@@ -103,20 +111,47 @@ def _overload_lines(numbers: OverloadNumbers) -> str:
     )
 
 
+def _soak_line(soak: SoakNumbers) -> str:
+    def slope(value: float | None) -> str:
+        return "–" if value is None else f"{value:+.2f} MiB/min"
+
+    per_ping = [p.cpu_ms_per_ping for p in soak.points if p.cpu_ms_per_ping is not None]
+    cpu = (
+        f"; CPU per ping first {per_ping[0]:.2f} ms, last {per_ping[-1]:.2f}, range "
+        f"{min(per_ping):.2f}–{max(per_ping):.2f}"
+        if per_ping
+        else ""
+    )
+    return (
+        f"soak: {soak.duration_s:g} s at {soak.rate:g}/s: server RSS start "
+        f"{soak.rss_mb_start:.1f} MiB, end {soak.rss_mb_end:.1f}, max {soak.rss_mb_max:.1f}; "
+        f"slope {slope(soak.rss_slope_mb_per_min)} (second half "
+        f"{slope(soak.rss_slope_second_half_mb_per_min)}){cpu}"
+    )
+
+
 def print_summary(
-    console: Console, scenarios: Sequence[ScenarioResult], targets: Sequence[Target]
+    console: Console,
+    scenarios: Sequence[ScenarioResult],
+    model: Capacity,
+    targets: Sequence[Target],
 ) -> None:
     # Piped output (CI logs) would otherwise be squeezed into 80 columns.
-    wide = console if console.is_terminal else Console(file=console.file, width=160)
+    wide = console if console.is_terminal else Console(file=console.file, width=200)
     wide.print(summary_table(scenarios))
     for scenario in scenarios:
-        if scenario.overload is not None:
-            wide.print(overload_table(scenario.overload))
-            console.print(_overload_lines(scenario.overload))
+        for numbers in (scenario.overload, scenario.overload_at_rate):
+            if numbers is not None:
+                wide.print(overload_table(numbers))
+                console.print(_overload_lines(numbers))
+        if scenario.soak is not None:
+            console.print(_soak_line(scenario.soak))
         for label, rate in scenario.max_sustained.items():
             console.print(f"{scenario.name}: {label} sustains {rate:g}/s")
         for note in scenario.notes:
             console.print(f"[yellow]{scenario.name}: {note}[/yellow]")
+    for line in capacity_lines(model):
+        console.print(line)
     for target in targets:
         verdict = {True: "[green]met[/green]", False: "[red]not met[/red]", None: "–"}[target.met]
         console.print(f"{target.name} ({target.goal}): {target.measured}: {verdict}")
@@ -126,11 +161,13 @@ def write_json(
     path: Path,
     info: Mapping[str, object],
     scenarios: Sequence[ScenarioResult],
+    model: Capacity,
     targets: Sequence[Target],
 ) -> None:
     document = {
         **info,
         "scenarios": {s.name: dataclasses.asdict(s) for s in scenarios},
+        "capacity": dataclasses.asdict(model),
         "targets": [dataclasses.asdict(t) for t in targets],
     }
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ import uvloop
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pickpost.bench.capacity import capacity
 from pickpost.bench.plot import plot_overhead
 from pickpost.bench.report import machine, print_summary, write_json
 from pickpost.bench.scenarios import SCENARIOS, Bench, BenchOptions, ScenarioResult
@@ -26,6 +27,9 @@ def build_options(
     quick: bool,
     postgres: str | None,
     redis: str | None,
+    soak_duration_s: float | None = None,
+    soak_rate: float = 50.0,
+    overload_rate: float | None = None,
 ) -> BenchOptions:
     """Options from the command line's text; ValueError names what is wrong."""
     names = [name.strip() for name in scenarios.split(",") if name.strip()]
@@ -39,8 +43,10 @@ def build_options(
     except ValueError:
         raise ValueError(f"--rates must be comma-separated numbers, not {rates!r}") from None
     duration = duration_s or (2.0 if quick else 10.0)
-    if duration <= 0 or any(rate <= 0 for rate in climb):
-        raise ValueError("rates and duration must be positive")
+    soak = soak_duration_s or (duration if quick else 600.0)
+    extra = [soak, soak_rate] + ([] if overload_rate is None else [overload_rate])
+    if duration <= 0 or any(rate <= 0 for rate in climb) or any(value <= 0 for value in extra):
+        raise ValueError("rates and durations must be positive")
     return BenchOptions(
         scenarios=names,
         rates=climb,
@@ -52,6 +58,9 @@ def build_options(
         post_every=10,
         postgres=postgres,
         redis=redis,
+        soak_duration_s=soak,
+        soak_rate=soak_rate,
+        overload_rate=overload_rate,
     )
 
 
@@ -79,7 +88,8 @@ def run_bench(
         scenarios = runner.run(_run_all(options, console))
     load_after = os.getloadavg()
     targets = evaluate({s.name: s for s in scenarios})
-    print_summary(console, scenarios, targets)
+    model = capacity([step for scenario in scenarios for step in scenario.steps])
+    print_summary(console, scenarios, model, targets)
     console.print(f"load average (1, 5, 15 min): before {load_before}, after {load_after}")
     if json_path is not None:
         info = {
@@ -92,9 +102,12 @@ def run_bench(
                 "duration_s": options.duration_s,
                 "warmup_s": options.warmup_s,
                 "post_every": options.post_every,
+                "soak_duration_s": options.soak_duration_s,
+                "soak_rate": options.soak_rate,
+                "overload_rate": options.overload_rate,
             },
         }
-        write_json(json_path, info, scenarios, targets)
+        write_json(json_path, info, scenarios, model, targets)
         console.print(f"numbers written to {json_path}")
     if plot_path is not None:
         rates = next((s for s in scenarios if s.name == "rates"), None)

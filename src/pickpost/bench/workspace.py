@@ -41,11 +41,14 @@ class BenchCampaign:
     supplier_id: str
     key: str
     deadline_ms: int
+    # How long a ping can be posted; None: the campaign default (docs/configuration.md).
+    ping_ttl_s: int | None = None
 
     @classmethod
-    def fresh(cls, deadline_ms: int) -> "BenchCampaign":
+    def fresh(cls, deadline_ms: int, ping_ttl_s: int | None = None) -> "BenchCampaign":
         run = secrets.token_hex(4)
-        return cls(f"bench-{run}", f"bench-{run}", secrets.token_hex(16), deadline_ms)
+        key = secrets.token_hex(16)
+        return cls(f"bench-{run}", f"bench-{run}", key, deadline_ms, ping_ttl_s)
 
     def auth(self) -> dict[str, str]:
         return {
@@ -84,4 +87,6 @@ class BenchCampaign:
             "suppliers": [{"id": self.supplier_id, "key": self.key, "mode": "live"}],
             "buyers": buyers,
         }
+        if self.ping_ttl_s is not None:
+            campaign["ping_ttl_s"] = self.ping_ttl_s
         return {"campaigns": [campaign]}
