@@ -27,21 +27,21 @@ class Pool:
         self._next_sweep = 0.0
         self.closed = False
 
-    def take_idle(self, key: Key) -> Connection | None:
-        """The most recently used idle connection to ``key`` still open, if any."""
-        idle = self._idle.get(key)
-        while idle:
-            connection = idle.pop()
-            if connection.usable:
-                return connection
-            self._drop(connection)
-        return None
+    @property
+    def open(self) -> int:
+        """Connections open or opening, idle or not: never more than the limit."""
+        return len(self._keys)
 
-    async def connect(self, key: Key) -> Connection:
-        """A new connection to ``key``, once the limit allows; ``CallFailed`` (not sent) when
-        the buyer cannot be reached."""
+    async def acquire(self, key: Key, *, fresh: bool = False) -> Connection:
+        """An idle connection to ``key`` (unless ``fresh``), or a new one once the limit
+        allows; ``CallFailed`` (not sent) when the buyer cannot be reached."""
         loop = asyncio.get_running_loop()
-        while len(self._keys) >= self._limit and not self._evict():
+        while True:
+            connection = None if fresh else self._take_idle(key)
+            if connection is not None:
+                return connection
+            if len(self._keys) < self._limit or self._evict():
+                break
             waiter = loop.create_future()
             self._waiters.append(waiter)
             try:
@@ -51,6 +51,19 @@ class Pool:
                     waiter.cancel()
                 elif not waiter.cancelled() and len(self._keys) < self._limit:
                     self._wake()  # a slot this call was given but will not use
+        return await self._connect(loop, key)
+
+    def _take_idle(self, key: Key) -> Connection | None:
+        """The most recently used idle connection to ``key`` still open, if any."""
+        idle = self._idle.get(key)
+        while idle:
+            connection = idle.pop()
+            if connection.usable:
+                return connection
+            self._drop(connection)
+        return None
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop, key: Key) -> Connection:
         connection = Connection(loop, self._lost)
         self._keys[connection] = key
         scheme, host, port = key

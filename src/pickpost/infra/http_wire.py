@@ -10,6 +10,7 @@ import asyncio
 import errno
 import ssl
 from collections.abc import Callable
+from typing import cast
 
 import httptools
 
@@ -61,7 +62,7 @@ class Connection(asyncio.Protocol):
         self._chunked = False
         self._encoding = ""
         self._decoder: BodyDecoder | None = None
-        self._complete = False
+        self._keep_alive = False  # a complete answer that lets the connection live
 
     # The pool's side.
 
@@ -81,9 +82,8 @@ class Connection(asyncio.Protocol):
     def reusable(self) -> bool:
         """After a complete answer: whether the connection may carry the next request."""
         return (
-            self._complete
+            self._keep_alive
             and self.usable
-            and self._parser.should_keep_alive()
             and self._transport is not None
             and self._transport.get_write_buffer_size() == 0
         )
@@ -101,14 +101,14 @@ class Connection(asyncio.Protocol):
     # The loop's side.
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports are not subclasses of asyncio's, only alike.
+        self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self._waiter is None or self._waiter.done():
             # Bytes nobody asked for (while idle, or after a whole answer): the connection's
             # framing can no longer be trusted.
-            self._complete = False
+            self._keep_alive = False
             if self._waiter is None and self._transport is not None:
                 self._transport.abort()
             return
@@ -157,7 +157,7 @@ class Connection(asyncio.Protocol):
             self._fail(CallFailed(type(exc).__name__))
 
     def _fail(self, failure: CallFailed) -> None:
-        self._complete = False
+        self._keep_alive = False
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_exception(failure)
 
@@ -207,6 +207,7 @@ class Connection(asyncio.Protocol):
         if self._decoder is None:
             self._reset_message()  # the end of an interim answer
             return
-        self._complete = True
+        # Asked here: once the callback returns, the parser has forgotten the answer's flags.
+        self._keep_alive = self._parser.should_keep_alive()
         if self._waiter is not None and not self._waiter.done():
             self._respond()

@@ -77,6 +77,10 @@ class HttpTransport:
             return Delivery(
                 started_at, elapsed, failure=Outcome.ERROR, reason=failure.reason, sent=failure.sent
             )
+        except Exception as error:  # every call ends in an outcome, whatever went wrong
+            elapsed = (time.monotonic() - started) * 1000
+            reason = type(error).__name__  # never its message: it may quote the buyer's bytes
+            return Delivery(started_at, elapsed, failure=Outcome.ERROR, reason=reason)
         finally:
             timer.cancel()
         return Delivery(started_at, (time.monotonic() - started) * 1000, response=response)
@@ -85,22 +89,20 @@ class HttpTransport:
         if self._pool.closed:
             raise CallFailed("transport closed", sent=False)
         key, data = _serialize(request)
-        connection = self._pool.take_idle(key)
-        if connection is not None:
-            try:
-                return await self._call(connection, data)
-            except CallFailed as failure:
-                if not failure.retryable:
-                    raise
-                # The buyer closed a kept-alive connection (its idle timeout) before answering
-                # a byte: once more on a new connection (docs/benchmarks.md, "The outbound
-                # client"). The request did leave, so a failure to connect now is not "unsent".
-                try:
-                    connection = await self._pool.connect(key)
-                except CallFailed as again:
-                    raise CallFailed(again.reason) from None
-                return await self._call(connection, data)
-        return await self._call(await self._pool.connect(key), data)
+        connection = await self._pool.acquire(key)
+        try:
+            return await self._call(connection, data)
+        except CallFailed as failure:
+            if not failure.retryable:
+                raise
+        # The buyer closed a kept-alive connection (its idle timeout) before answering a byte:
+        # once more on a new connection (docs/benchmarks.md, "The outbound client"). The
+        # request did leave, so a failure to connect now is not "unsent".
+        try:
+            connection = await self._pool.acquire(key, fresh=True)
+        except CallFailed as again:
+            raise CallFailed(again.reason) from None
+        return await self._call(connection, data)
 
     async def _call(self, connection: Connection, data: bytes) -> InboundResponse:
         try:
