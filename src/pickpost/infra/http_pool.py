@@ -8,6 +8,8 @@ a call closes another buyer's idle connection, or waits for a free one within it
 """
 
 import asyncio
+import os
+import socket
 import ssl
 from collections import deque
 
@@ -79,8 +81,7 @@ class Pool:
             if isinstance(error, ssl.SSLError):
                 raise CallFailed("cannot connect: TLS handshake failed", sent=False) from None
             if isinstance(error, OSError):
-                reason = error.strerror or type(error).__name__
-                raise CallFailed(f"cannot connect: {reason}", sent=False) from None
+                raise CallFailed(f"cannot connect: {_describe(error)}", sent=False) from None
             raise
         return connection
 
@@ -140,6 +141,16 @@ class Pool:
             if not waiter.done():
                 waiter.set_result(None)
                 return
+
+
+def _describe(error: OSError) -> str:
+    """Why a connection failed, never quoting the address: asyncio's message for a refused
+    connection names it (``Connect call failed ('10.0.0.7', 443)``), the errno's does not."""
+    if isinstance(error, socket.gaierror):
+        return error.strerror or "cannot resolve"  # "Name or service not known"
+    if error.errno:
+        return os.strerror(error.errno)
+    return type(error).__name__
 
 
 def _since(connection: Connection) -> float:

@@ -346,9 +346,11 @@ async def test_a_refused_connection_was_not_sent(transport: HttpTransport) -> No
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
     delivery = await post(transport, f"http://127.0.0.1:{port}/ping")
-    assert delivery.failure is Outcome.ERROR
-    assert delivery.reason.startswith("cannot connect: ")
-    assert not delivery.sent
+    assert (delivery.failure, delivery.reason) == (
+        Outcome.ERROR,
+        "cannot connect: Connection refused",
+    )
+    assert not delivery.sent  # and the reason does not name the address: it may be a lead's
 
 
 async def test_a_host_name_is_resolved(transport: HttpTransport) -> None:
