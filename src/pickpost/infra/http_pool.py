@@ -13,9 +13,9 @@ import socket
 import ssl
 from collections import deque
 
+from pickpost.infra.http_request import Key
 from pickpost.infra.http_wire import CallFailed, Connection
 
-Key = tuple[str, str, int]  # scheme, host, port
 KEEPALIVE_S = 15.0
 
 

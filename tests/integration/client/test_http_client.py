@@ -430,3 +430,16 @@ async def test_closing_the_transport_closes_its_connections() -> None:
         assert (await post(transport, buyer.url())).response is not None
         await transport.close()
         await asyncio.wait_for(ended.wait(), 5)
+
+
+async def test_a_url_cannot_end_the_request_line(transport: HttpTransport) -> None:
+    async def handle(reader: Reader, writer: Writer, number: int) -> None:
+        buyer.requests.append(await read_request(reader))
+        writer.write(OK)
+
+    async with Buyer(handle) as buyer:
+        url = buyer.url("/a b\r\nX-Evil: 1?q=é#part")
+        assert (await post(transport, url)).response is not None
+    first_line, second_line = buyer.requests[0].split(b"\r\n")[:2]
+    assert first_line == b"POST /a%20b%0D%0AX-Evil:%201?q=%C3%A9 HTTP/1.1"
+    assert second_line.startswith(b"Host: ")
