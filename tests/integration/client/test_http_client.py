@@ -4,6 +4,7 @@ that must never be sent."""
 
 import asyncio
 import socket
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -443,3 +444,16 @@ async def test_a_url_cannot_end_the_request_line(transport: HttpTransport) -> No
     first_line, second_line = buyer.requests[0].split(b"\r\n")[:2]
     assert first_line == b"POST /a%20b%0D%0AX-Evil:%201?q=%C3%A9 HTTP/1.1"
     assert second_line.startswith(b"Host: ")
+
+
+async def test_a_reset_is_an_error_with_its_reason(transport: HttpTransport) -> None:
+    async def handle(reader: Reader, writer: Writer, number: int) -> None:
+        await read_request(reader)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # closed with a linger of 0: a TCP reset
+
+    async with Buyer(handle) as buyer:
+        delivery = await post(transport, buyer.url())
+    assert (delivery.failure, delivery.reason) == (Outcome.ERROR, "connection reset by buyer")
+    assert delivery.sent
