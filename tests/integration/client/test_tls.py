@@ -12,7 +12,7 @@ from pickpost.bench.client_cpu import loopback_certificates
 from pickpost.buyers.wire import OutboundRequest
 from pickpost.domain.outcomes import Outcome
 from pickpost.infra.transport import HttpTransport
-from tests.integration.client.test_http_client import BODY, OK, read_request
+from tests.support.loopback_buyer import BODY, OK, read_request
 
 
 class TlsBuyer:
