@@ -1,7 +1,7 @@
 """Buyer calls over our own HTTP/1.1 client: keep-alive pools, one deadline per call.
 
-Buyer calls are most of a ping's CPU (ten per ping); aiohttp spent 200-400 µs of it per call
-here, this client about a third of that (docs/benchmarks.md, "The outbound client"). It does
+Buyer calls are the largest share of a ping's CPU (ten per ping); this client spends a third
+to a half of what aiohttp spent per call (docs/benchmarks.md, "The outbound client"). It does
 only what buyer calls need: HTTP/1.1 over TCP or TLS, a size cap while reading, the body
 decoded within that cap, and every call ended in a ``Delivery`` whatever the buyer does.
 """
