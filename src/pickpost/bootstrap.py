@@ -39,7 +39,7 @@ from pickpost.infra.sql.rollups import SqlRollups
 from pickpost.infra.sql.traffic import SqlTrafficStore
 from pickpost.infra.sql.views import SqlViews
 from pickpost.infra.sql.workspace import SqlCatalogSource, SqlWorkspaceControl
-from pickpost.infra.transport import AiohttpTransport
+from pickpost.infra.transport import HttpTransport
 from pickpost.services.auction import Auction, AuctionTiming
 from pickpost.services.catalog_refresh import CatalogHolder, CatalogRefresher
 from pickpost.services.direct import DirectPostService
@@ -105,7 +105,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         catalogs.start()
         stack.push_async_callback(catalogs.close)
 
-        transport = AiohttpTransport.create(settings.buyer_connections)
+        transport = HttpTransport.create(settings.buyer_connections, settings.buyer_ca_file)
         stack.push_async_callback(transport.close)
         pings: PingStore
         counters: CounterStore

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     # Kept back from the auction deadline for Pickpost's own work after buyers answer.
     reserve_ms: int = 5
     buyer_connections: int = 1000
+    # A PEM file of certificate authorities trusted for buyers' HTTPS besides the system's
+    # (a private CA); unset, the system's only.
+    buyer_ca_file: str | None = None
     db_pool_size: int = 10
     log_level: str = "info"
     # Server processes per node; more than one needs Redis (pings shared between processes).

@@ -21,7 +21,7 @@ from pickpost.domain.revocation import Backoff, Revoked
 from pickpost.domain.workspace import Workspace
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.revocations import SqlRevocations
-from pickpost.infra.transport import AiohttpTransport
+from pickpost.infra.transport import HttpTransport
 from pickpost.services.revocations import DeliveryTiming, RevocationWorker
 from tests.support.cli import pickpost
 from tests.support.consent_docs import documented_verifier
@@ -269,7 +269,7 @@ def _catalog(data: dict[str, Any]) -> Catalog:
 
 async def _worker(database_url: str, data: dict[str, Any], clock: Clock) -> Any:
     engine = make_engine(database_url)
-    transport = AiohttpTransport.create(10)
+    transport = HttpTransport.create(10)
     catalog = _catalog(data)
     timing = DeliveryTiming(backoff=Backoff(first_s=30, cap_s=600), timeout_ms=5000)
     worker = RevocationWorker(SqlRevocations(engine), transport, lambda: catalog, clock, timing)

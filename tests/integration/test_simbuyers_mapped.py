@@ -10,7 +10,7 @@ from pickpost.buyers.answers import Accepted, Invalid, NoBid, Rejected
 from pickpost.buyers.wire import OutboundRequest, PingOrder, PostOrder
 from pickpost.domain.bids import RawBid
 from pickpost.domain.workspace import BuyerConfig
-from pickpost.infra.transport import AiohttpTransport
+from pickpost.infra.transport import HttpTransport
 from pickpost.simbuyers import FleetConfig, SimFleet
 from pickpost.simbuyers.server import DELAY_HEADER
 from tests.support.mapped import mapping
@@ -54,8 +54,8 @@ async def sim() -> AsyncIterator[SimFleet]:
 
 
 @pytest.fixture
-async def transport() -> AsyncIterator[AiohttpTransport]:
-    client = AiohttpTransport.create()
+async def transport() -> AsyncIterator[HttpTransport]:
+    client = HttpTransport.create()
     yield client
     await client.close()
 
@@ -106,15 +106,13 @@ def post_request(config: BuyerConfig, bid: RawBid | None = None) -> OutboundRequ
     return request
 
 
-async def ping(transport: AiohttpTransport, config: BuyerConfig) -> object:
+async def ping(transport: HttpTransport, config: BuyerConfig) -> object:
     delivery = await transport.send(ping_request(config), 2000)
     assert delivery.response is not None, delivery.reason
     return adapter.adapter_for(config).parse_ping(delivery.response, delivery.latency_ms)
 
 
-async def post(
-    transport: AiohttpTransport, config: BuyerConfig, bid: RawBid | None = None
-) -> object:
+async def post(transport: HttpTransport, config: BuyerConfig, bid: RawBid | None = None) -> object:
     delivery = await transport.send(post_request(config, bid), 2000)
     assert delivery.response is not None, delivery.reason
     return adapter.parse_post(config, delivery.response)
@@ -122,7 +120,7 @@ async def post(
 
 @pytest.mark.parametrize("post_format", ["form", "json"])
 async def test_ping_then_post_carries_the_token(
-    sim: SimFleet, transport: AiohttpTransport, post_format: str
+    sim: SimFleet, transport: HttpTransport, post_format: str
 ) -> None:
     config = buyer(sim, "xml", post_format)
     delivery = await transport.send(ping_request(config), 2000)
@@ -149,28 +147,26 @@ async def test_ping_then_post_carries_the_token(
     assert posted.body == {**expected, "price": 12.5 if post_format == "json" else "12.50"}
 
 
-async def test_no_bid(sim: SimFleet, transport: AiohttpTransport) -> None:
+async def test_no_bid(sim: SimFleet, transport: HttpTransport) -> None:
     assert await ping(transport, buyer(sim, "nobid")) == NoBid("no coverage")
 
 
-async def test_rejected_with_the_scripted_reason(
-    sim: SimFleet, transport: AiohttpTransport
-) -> None:
+async def test_rejected_with_the_scripted_reason(sim: SimFleet, transport: HttpTransport) -> None:
     assert await post(transport, buyer(sim, "rejects")) == Rejected("<no>")
 
 
-async def test_duplicate(sim: SimFleet, transport: AiohttpTransport) -> None:
+async def test_duplicate(sim: SimFleet, transport: HttpTransport) -> None:
     answer = await post(transport, buyer(sim, "dupes"))
     assert answer == Rejected("duplicate lead", duplicate=True)
 
 
-async def test_faults_are_errors(sim: SimFleet, transport: AiohttpTransport) -> None:
+async def test_faults_are_errors(sim: SimFleet, transport: HttpTransport) -> None:
     assert await post(transport, buyer(sim, "broken")) == Invalid("HTTP 500")
     assert await ping(transport, buyer(sim, "garbage")) == Invalid("response is not XML")
 
 
 async def test_a_body_that_is_neither_form_nor_json_is_refused(
-    sim: SimFleet, transport: AiohttpTransport
+    sim: SimFleet, transport: HttpTransport
 ) -> None:
     request = OutboundRequest("POST", f"{sim.base_urls['xml']}/ping", b"not a form")
     delivery = await transport.send(request, 2000)

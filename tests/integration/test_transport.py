@@ -11,7 +11,7 @@ import pytest
 
 from pickpost.buyers.wire import Delivery, OutboundRequest
 from pickpost.domain.outcomes import Outcome
-from pickpost.infra.transport import MAX_RESPONSE_BYTES, AiohttpTransport
+from pickpost.infra.transport import MAX_RESPONSE_BYTES, HttpTransport
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 BODY = b'{"bid": {"price": 12.5, "bid_id": "tok"}}'
@@ -28,13 +28,13 @@ async def _read_request(reader: asyncio.StreamReader) -> None:
 
 
 @pytest.fixture
-async def transport() -> AsyncIterator[AiohttpTransport]:
-    transport = AiohttpTransport.create()
+async def transport() -> AsyncIterator[HttpTransport]:
+    transport = HttpTransport.create()
     yield transport
     await transport.close()
 
 
-async def _send_to(script: Script, transport: AiohttpTransport, timeout_ms: int = 2000) -> Delivery:
+async def _send_to(script: Script, transport: HttpTransport, timeout_ms: int = 2000) -> Delivery:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             await _read_request(reader)
@@ -52,7 +52,7 @@ async def _send_to(script: Script, transport: AiohttpTransport, timeout_ms: int 
         await server.wait_closed()
 
 
-async def test_a_body_split_across_writes_is_read_whole(transport: AiohttpTransport) -> None:
+async def test_a_body_split_across_writes_is_read_whole(transport: HttpTransport) -> None:
     async def split(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
         writer.write(b"Content-Length: %d\r\n\r\n" % len(BODY) + BODY[:10])
@@ -66,7 +66,7 @@ async def test_a_body_split_across_writes_is_read_whole(transport: AiohttpTransp
     assert delivery.response.body == BODY
 
 
-async def test_a_chunked_body_is_read_whole(transport: AiohttpTransport) -> None:
+async def test_a_chunked_body_is_read_whole(transport: HttpTransport) -> None:
     async def chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
         for part in (BODY[:7], BODY[7:20], BODY[20:]):
@@ -81,7 +81,7 @@ async def test_a_chunked_body_is_read_whole(transport: AiohttpTransport) -> None
     assert delivery.response.body == BODY
 
 
-async def test_a_body_cut_short_is_an_error(transport: AiohttpTransport) -> None:
+async def test_a_body_cut_short_is_an_error(transport: HttpTransport) -> None:
     async def short(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + BODY[:3])
         await writer.drain()
@@ -91,7 +91,7 @@ async def test_a_body_cut_short_is_an_error(transport: AiohttpTransport) -> None
     assert delivery.failure is Outcome.ERROR
 
 
-async def test_an_oversized_body_is_an_error(transport: AiohttpTransport) -> None:
+async def test_an_oversized_body_is_an_error(transport: HttpTransport) -> None:
     async def huge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
         part = b"x" * 65536
@@ -106,7 +106,7 @@ async def test_an_oversized_body_is_an_error(transport: AiohttpTransport) -> Non
     assert delivery.reason == "response too large"
 
 
-async def test_not_http_is_an_error(transport: AiohttpTransport) -> None:
+async def test_not_http_is_an_error(transport: HttpTransport) -> None:
     async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"SSH-2.0-OpenSSH\r\n\r\n")
         await writer.drain()
@@ -115,7 +115,7 @@ async def test_not_http_is_an_error(transport: AiohttpTransport) -> None:
     assert delivery.failure is Outcome.ERROR
 
 
-async def test_silence_is_a_timeout(transport: AiohttpTransport) -> None:
+async def test_silence_is_a_timeout(transport: HttpTransport) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(5)
 
@@ -125,7 +125,7 @@ async def test_silence_is_a_timeout(transport: AiohttpTransport) -> None:
 
 
 async def test_a_closed_session_is_an_error_not_an_exception() -> None:
-    transport = AiohttpTransport.create()
+    transport = HttpTransport.create()
     await transport.close()
     request = OutboundRequest("POST", "http://127.0.0.1:9/ping", b"{}")
     delivery = await transport.send(request, 100)
@@ -133,7 +133,7 @@ async def test_a_closed_session_is_an_error_not_an_exception() -> None:
 
 
 async def _answer_encoded(
-    transport: AiohttpTransport, encoding: str, body: bytes, timeout_ms: int = 2000
+    transport: HttpTransport, encoding: str, body: bytes, timeout_ms: int = 2000
 ) -> Delivery:
     async def encoded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
@@ -150,7 +150,7 @@ async def _answer_encoded(
     ids=["gzip", "deflate", "identity"],
 )
 async def test_a_compressed_answer_is_decoded(
-    transport: AiohttpTransport, encoding: str, body: bytes
+    transport: HttpTransport, encoding: str, body: bytes
 ) -> None:
     delivery = await _answer_encoded(transport, encoding, body)
     assert delivery.response is not None
@@ -158,7 +158,7 @@ async def test_a_compressed_answer_is_decoded(
 
 
 async def test_a_gzip_bomb_is_cut_at_the_cap_of_what_it_decodes_to(
-    transport: AiohttpTransport,
+    transport: HttpTransport,
 ) -> None:
     # 100 MB of spaces after a bid, sent as 100 KB: refused once the decoded bytes pass the cap.
     bomb = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
@@ -183,14 +183,14 @@ async def test_a_gzip_bomb_is_cut_at_the_cap_of_what_it_decodes_to(
     ids=["unknown", "twice", "not-gzip", "cut-short"],
 )
 async def test_an_answer_that_cannot_be_decoded_is_an_error(
-    transport: AiohttpTransport, encoding: str, body: bytes, reason: str
+    transport: HttpTransport, encoding: str, body: bytes, reason: str
 ) -> None:
     delivery = await _answer_encoded(transport, encoding, body)
     assert (delivery.failure, delivery.reason) == (Outcome.ERROR, reason)
 
 
 async def test_a_declared_length_over_the_cap_is_refused_without_reading(
-    transport: AiohttpTransport,
+    transport: HttpTransport,
 ) -> None:
     async def declares(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (200 << 20))
@@ -202,7 +202,7 @@ async def test_a_declared_length_over_the_cap_is_refused_without_reading(
     assert delivery.latency_ms < 1000
 
 
-async def test_a_trickling_body_is_cut_at_the_deadline(transport: AiohttpTransport) -> None:
+async def test_a_trickling_body_is_cut_at_the_deadline(transport: HttpTransport) -> None:
     async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
         for byte in BODY:
@@ -217,7 +217,7 @@ async def test_a_trickling_body_is_cut_at_the_deadline(transport: AiohttpTranspo
 
 
 async def test_a_garbage_status_line_is_not_quoted_in_the_reason(
-    transport: AiohttpTransport,
+    transport: HttpTransport,
 ) -> None:
     async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HELLO 5125550142\r\n\r\n")
@@ -228,7 +228,7 @@ async def test_a_garbage_status_line_is_not_quoted_in_the_reason(
 
 
 async def test_buyers_are_offered_only_the_encodings_that_are_decoded(
-    transport: AiohttpTransport,
+    transport: HttpTransport,
 ) -> None:
     heads: list[bytes] = []
 

@@ -1,126 +1,103 @@
-"""Buyer calls over one shared aiohttp session with keep-alive pools."""
+"""Buyer calls over our own HTTP/1.1 client: keep-alive pools, one deadline per call.
+
+Buyer calls are the largest share of a ping's CPU (ten per ping); this client spends a third
+to a half of what aiohttp spent per call (docs/benchmarks.md, "The outbound client"). It does
+only what buyer calls need: HTTP/1.1 over TCP or TLS, a size cap while reading, the body
+decoded within that cap, and every call ended in a ``Delivery`` whatever the buyer does.
+"""
 
 import asyncio
-import errno
+import ssl
 import time
-
-import aiohttp
 
 from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest
 from pickpost.domain.outcomes import Outcome
-from pickpost.infra.decoding import ACCEPT_ENCODING, TOO_LARGE, BodyDecoder, Unreadable
+from pickpost.infra.http_pool import Pool
+from pickpost.infra.http_request import serialize
+from pickpost.infra.http_wire import MAX_RESPONSE_BYTES, CallFailed, Connection
 
-MAX_RESPONSE_BYTES = 1 << 20  # a buyer's answer larger than this is garbage, not a bid
-_PIECE_BYTES = 64 * 1024
+__all__ = ["MAX_RESPONSE_BYTES", "HttpTransport"]
 
 
-class AiohttpTransport:
+class HttpTransport:
     """Every call ends in a Delivery: a response, or a timeout/error with its reason."""
 
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self._session = session
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
 
     @classmethod
-    def create(cls, connections: int = 1000, per_host: int = 0) -> "AiohttpTransport":
-        connector = aiohttp.TCPConnector(
-            limit=connections,
-            limit_per_host=per_host,
-            ttl_dns_cache=300,
-            enable_cleanup_closed=True,
-        )
-        session = aiohttp.ClientSession(
-            connector=connector,
-            # No session-wide timers: each call is bounded by its own budget in ``send``.
-            timeout=aiohttp.ClientTimeout(),
-            # Answers are decoded in ``_read_capped``, within the size cap: aiohttp would inflate
-            # a compressed answer whole, on the event loop, before any cap could apply.
-            auto_decompress=False,
-            skip_auto_headers=("User-Agent", "Accept-Encoding"),
-            headers={"User-Agent": "Pickpost", "Accept-Encoding": ACCEPT_ENCODING},
-        )
-        return cls(session)
+    def create(cls, connections: int = 1000, ca_file: str | None = None) -> "HttpTransport":
+        """``ca_file``: more certificate authorities to trust for buyers' TLS, beside the
+        system's (a private CA; the tests' own)."""
+        tls = ssl.create_default_context()
+        if ca_file:
+            tls.load_verify_locations(ca_file)
+        return cls(Pool(connections, tls))
 
     async def close(self) -> None:
-        await self._session.close()
+        self._pool.close()
 
     async def send(self, request: OutboundRequest, timeout_ms: int) -> Delivery:
         started_at = time.time()
         started = time.monotonic()
+        task = asyncio.current_task()
+        assert task is not None, "send runs in a task: its deadline cancels it"
+        cancelling = task.cancelling()
+        expired = False
 
-        def elapsed() -> float:
-            return (time.monotonic() - started) * 1000
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
 
+        # One timer for connect, write and the whole answer; no per-read timeouts.
+        loop = asyncio.get_running_loop()
+        timer = loop.call_at(loop.time() + timeout_ms / 1000, expire)
         try:
-            async with asyncio.timeout(timeout_ms / 1000):
-                async with self._session.request(
-                    request.method,
-                    request.url,
-                    data=request.body,
-                    headers=dict(request.headers),
-                    # A redirect is the buyer's answer (an invalid one), never followed.
-                    allow_redirects=False,
-                ) as response:
-                    try:
-                        body = await _read_capped(response)
-                    except Unreadable as error:
-                        reason = str(error)
-                        return Delivery(started_at, elapsed(), failure=Outcome.ERROR, reason=reason)
-                    answer = InboundResponse(response.status, body, dict(response.headers))
-                    return Delivery(started_at, elapsed(), response=answer)
-        except TimeoutError:
+            response = await self._exchange(request)
+        except asyncio.CancelledError:
+            if not expired or task.uncancel() > cancelling:
+                raise
+            elapsed = (time.monotonic() - started) * 1000
+            reason = f"no answer in {timeout_ms} ms"
+            return Delivery(started_at, elapsed, failure=Outcome.TIMEOUT, reason=reason)
+        except CallFailed as failure:
+            elapsed = (time.monotonic() - started) * 1000
             return Delivery(
-                started_at,
-                elapsed(),
-                failure=Outcome.TIMEOUT,
-                reason=f"no answer in {timeout_ms} ms",
+                started_at, elapsed, failure=Outcome.ERROR, reason=failure.reason, sent=failure.sent
             )
         except Exception as error:  # every call ends in an outcome, whatever went wrong
-            return Delivery(
-                started_at,
-                elapsed(),
-                failure=Outcome.ERROR,
-                reason=_describe(error),
-                sent=not isinstance(error, aiohttp.ClientConnectorError),
-            )
+            elapsed = (time.monotonic() - started) * 1000
+            reason = type(error).__name__  # never its message: it may quote the buyer's bytes
+            return Delivery(started_at, elapsed, failure=Outcome.ERROR, reason=reason)
+        finally:
+            timer.cancel()
+        return Delivery(started_at, (time.monotonic() - started) * 1000, response=response)
 
+    async def _exchange(self, request: OutboundRequest) -> InboundResponse:
+        if self._pool.closed:
+            raise CallFailed("transport closed", sent=False)
+        key, data = serialize(request)
+        connection = await self._pool.acquire(key)
+        try:
+            return await self._call(connection, data)
+        except CallFailed as failure:
+            if not failure.retryable:
+                raise
+        # The buyer closed a kept-alive connection (its idle timeout) before answering a byte:
+        # once more on a new connection (docs/benchmarks.md, "The outbound client"). The
+        # request did leave, so a failure to connect now is not "unsent".
+        try:
+            connection = await self._pool.acquire(key, fresh=True)
+        except CallFailed as again:
+            raise CallFailed(again.reason) from None
+        return await self._call(connection, data)
 
-async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
-    """The whole body, however it is split on the wire, decoded; ``Unreadable`` past the size
-    cap (before reading anything when the declared length is over it), or when its encoding
-    cannot be read.
-
-    A body shorter than its Content-Length raises (aiohttp's payload error): a truncated
-    answer is an error, never half a bid. A slow body is cut by the caller's deadline.
-    """
-    decoder = BodyDecoder(response.headers.get("Content-Encoding", ""), MAX_RESPONSE_BYTES)
-    length = response.content_length
-    if length is not None:
-        if length > MAX_RESPONSE_BYTES:
-            raise Unreadable(TOO_LARGE)
-        # A declared length within the cap: aiohttp reads exactly that many bytes, in one
-        # call rather than an iteration per piece (a buyer's answer is a few hundred bytes).
-        decoder.feed(await response.read())
-        return decoder.finish()
-    async for piece in response.content.iter_chunked(_PIECE_BYTES):
-        decoder.feed(piece)
-    return decoder.finish()
-
-
-def _describe(error: BaseException) -> str:
-    """The reason recorded (and perhaps answered to the supplier) for a failed call: never the
-    error's own message, which may quote the buyer's bytes or a URL rendered with lead values."""
-    if isinstance(error, aiohttp.ServerDisconnectedError):
-        return "connection closed by buyer"
-    if isinstance(error, aiohttp.ClientConnectionResetError | ConnectionResetError) or (
-        isinstance(error, OSError) and error.errno == errno.ECONNRESET
-    ):
-        return "connection reset by buyer"
-    if isinstance(error, aiohttp.ClientConnectorError):
-        return f"cannot connect: {error.os_error.strerror or type(error.os_error).__name__}"
-    if isinstance(error, aiohttp.ClientResponseError):
-        return "bad HTTP response"  # not HTTP/1.x: a garbage status line, header or framing
-    if isinstance(error, aiohttp.ClientPayloadError):
-        return "response body cut short"
-    if isinstance(error, OSError) and error.strerror:
-        return f"{type(error).__name__}: {error.strerror}"
-    return type(error).__name__
+    async def _call(self, connection: Connection, data: bytes) -> InboundResponse:
+        try:
+            response = await connection.request(data)
+        except BaseException:
+            self._pool.discard(connection)
+            raise
+        self._pool.release(connection)
+        return response
