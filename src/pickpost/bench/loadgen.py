@@ -4,19 +4,16 @@ import asyncio
 import time
 from collections.abc import Callable
 
-import aiohttp
 import orjson
 
+from pickpost.bench.client import exchange
 from pickpost.bench.measure import Sample
 from pickpost.bench.schedule import due_at, request_count
 from pickpost.bench.workspace import BenchCampaign
+from pickpost.infra.transport import HttpTransport
 
-_JSON = {"Content-Type": "application/json"}
 _NO_BIDS = 2001
 CONSENTED_BIDS = 2
-# Far above any deadline in the bench: a request this late is counted as an error. One object
-# for every request: the generator's own CPU shares the machine with the server it measures.
-CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=30.0)
 
 
 def ping_failed(status: int, envelope: object) -> bool:
@@ -56,12 +53,12 @@ class OpenLoop:
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        client: HttpTransport,
         base_url: str,
         campaign: BenchCampaign,
         post_every: int | None,
     ) -> None:
-        self._session = session
+        self._client = client
         self._base_url = base_url
         self._campaign = campaign
         self._post_every = post_every
@@ -86,20 +83,10 @@ class OpenLoop:
         return start, self._samples
 
     async def _send(self, path: str, body: bytes) -> tuple[int, object]:
-        async with self._session.post(
-            self._base_url + path, data=body, headers=_JSON, timeout=CLIENT_TIMEOUT
-        ) as response:
-            raw = await response.read()
-            try:
-                return response.status, orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                return response.status, None
+        return await exchange(self._client, "POST", self._base_url + path, body)
 
     async def _ping(self, index: int, due: float) -> None:
-        try:
-            status, envelope = await self._send("/ping", orjson.dumps(self._campaign.ping_body()))
-        except (aiohttp.ClientError, TimeoutError):
-            status, envelope = 0, None
+        status, envelope = await self._send("/ping", orjson.dumps(self._campaign.ping_body()))
         answered = time.monotonic()
         failed = ping_failed(status, envelope)
         latency_ms = (answered - due) * 1000
@@ -114,10 +101,7 @@ class OpenLoop:
     async def _post(self, ping_id: str, consent: list[str]) -> None:
         body = orjson.dumps(self._campaign.post_body(ping_id, consent))
         sent = time.monotonic()
-        try:
-            status, envelope = await self._send("/post", body)
-        except (aiohttp.ClientError, TimeoutError):
-            status, envelope = 0, None
+        status, envelope = await self._send("/post", body)
         answered = time.monotonic()
         failed = not 200 <= status < 300 or not (
             isinstance(envelope, dict) and envelope.get("status") == "ACCEPTED"

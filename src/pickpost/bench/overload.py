@@ -13,18 +13,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-import aiohttp
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
-from pickpost.bench.loadgen import CLIENT_TIMEOUT, no_bids, ping_failed
+from pickpost.bench.client import CLIENT_TIMEOUT_MS, exchange
+from pickpost.bench.loadgen import no_bids, ping_failed
 from pickpost.bench.processes import ProcessTree, cpu_between
 from pickpost.bench.stats import Summary, percentile, summarize
 from pickpost.bench.workspace import BenchCampaign
+from pickpost.buyers.wire import OutboundRequest
+from pickpost.infra.transport import HttpTransport
 
 OVERLOAD_FACTOR = 3.0
 _OVERLOADED = 1090
-_JSON = {"Content-Type": "application/json"}
 _RSS_EVERY_S = 0.2
 # After the last phase: how long the server is left to settle before its memory is read.
 _SETTLE_S = 2.0
@@ -178,10 +179,8 @@ def recovered_after_s(shots: Sequence[Shot], dropped_at: float) -> float | None:
 class OverloadLoad:
     """Sends the pings of ``phases`` to ``base_url`` on the open-loop clock."""
 
-    def __init__(
-        self, session: aiohttp.ClientSession, base_url: str, campaign: BenchCampaign
-    ) -> None:
-        self._session = session
+    def __init__(self, client: HttpTransport, base_url: str, campaign: BenchCampaign) -> None:
+        self._client = client
         self._url = f"{base_url}/ping"
         self._campaign = campaign
         self._shots: list[Shot] = []
@@ -204,21 +203,14 @@ class OverloadLoad:
         return dropped_at, self._shots
 
     async def scrape(self) -> str:
-        async with self._session.get(self._url.removesuffix("/ping") + "/metrics") as response:
-            return await response.text()
+        url = self._url.removesuffix("/ping") + "/metrics"
+        delivery = await self._client.send(OutboundRequest("GET", url, b""), CLIENT_TIMEOUT_MS)
+        return "" if delivery.response is None else delivery.response.body.decode()
 
     async def _ping(self, phase: str, due: float) -> None:
         body = orjson.dumps(self._campaign.ping_body())
         sent_late_ms = (time.monotonic() - due) * 1000
-        status, envelope = 0, None
-        try:
-            async with self._session.post(
-                self._url, data=body, headers=_JSON, timeout=CLIENT_TIMEOUT
-            ) as response:
-                status, raw = response.status, await response.read()
-            envelope = orjson.loads(raw)
-        except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError):
-            pass
+        status, envelope = await exchange(self._client, "POST", self._url, body)
         latency_ms = (time.monotonic() - due) * 1000
         if status == 503 and isinstance(envelope, dict) and envelope.get("code") == _OVERLOADED:
             outcome = Outcome.REFUSED

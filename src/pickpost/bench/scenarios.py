@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-import aiohttp
 import psutil
 from rich.console import Console
 from rich.progress import Progress
 
 from pickpost.bench.capacity import POST_COST_RATE, POST_COST_SCENARIO
+from pickpost.bench.client import generator_client
 from pickpost.bench.fleet import FleetPlan
 from pickpost.bench.loadgen import OpenLoop
 from pickpost.bench.measure import Resources, StepResult, StepSpec, measure_step, post_mix
@@ -209,9 +209,9 @@ class Bench:
         with fleet:
             async with (
                 self._serving(SQLITE, plan, urls, _DEADLINE_MS) as (url, campaign, tree),
-                aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session,
+                generator_client() as client,
             ):
-                load = OverloadLoad(session, url, campaign)
+                load = OverloadLoad(client, url, campaign)
                 await load.run([Phase("warm-up", sustained, options.warmup_s)], lambda _: None)
                 result.overload = await self._overload_run(load, tree, sustained, None)
                 if options.overload_rate is not None:
@@ -336,9 +336,8 @@ class Bench:
         options = self._options
         mix = post_mix(spec.target, spec.post_every)
         title = f"{spec.scenario}: {spec.setup}{mix} at {spec.rate:g}/s"
-        connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            load = OpenLoop(session, base_url, campaign, spec.post_every)
+        async with generator_client() as client:
+            load = OpenLoop(client, base_url, campaign, spec.post_every)
             task = self._progress.add_task(f"{title} (warm-up)", total=None)
             await load.run(spec.rate, options.warmup_s, lambda sent: None)
             self._progress.remove_task(task)
