@@ -46,7 +46,8 @@ class _PreparedInsert:
     """An INSERT of ``table`` compiled once, its rows converted by the columns' own bind
     processors (so stored exactly as SQLAlchemy stores them) and sent to the driver as they
     are. SQLAlchemy's work per executed row (parameter dictionaries, processing looked up per
-    statement) was most of the log writer's CPU on SQLite (docs/benchmarks.md, "The server's
+    statement, a hop to the driver's thread per cursor operation) was most of the log
+    writer's CPU on SQLite (docs/benchmarks.md, "The server's
     own CPU per ping")."""
 
     def __init__(self, table: sa.Table, columns: Sequence[str], dialect: Dialect) -> None:
@@ -61,13 +62,15 @@ class _PreparedInsert:
 
     async def run(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
         convert = self._convert
-        await conn.exec_driver_sql(
-            self.sql,
-            [
-                tuple(row[name] if to is None else to(row[name]) for name, to in convert)
-                for row in rows
-            ],
-        )
+        converted = [
+            tuple(row[name] if to is None else to(row[name]) for name, to in convert)
+            for row in rows
+        ]
+        # Straight to the driver, in the transaction ``conn`` began: one hop to SQLite's
+        # thread, where SQLAlchemy's own execution makes several (cursor, statement, close).
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None  # a connection in a transaction is open
+        await driver.executemany(self.sql, converted)
 
 
 class SqlLogStore:
