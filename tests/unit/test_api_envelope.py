@@ -1,7 +1,7 @@
 """The HTTP layer over fake services: envelope, status codes, and what happens on a crash."""
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from fastapi import Request, Response
 
 from pickpost.api.app import create_app
 from pickpost.buyers.wire import InboundResponse, OutboundRequest
@@ -66,7 +67,13 @@ def recorder() -> FlushingRecorder:
 
 
 @pytest.fixture
-async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]:
+def seen() -> list[str]:
+    """The paths a middleware added to the application saw."""
+    return []
+
+
+@pytest.fixture
+async def client(recorder: FlushingRecorder, seen: list[str]) -> AsyncIterator[httpx.AsyncClient]:
     async def no_bid(request: OutboundRequest, timeout_ms: int) -> InboundResponse | None:
         return answer(204)
 
@@ -106,6 +113,14 @@ async def client(recorder: FlushingRecorder) -> AsyncIterator[httpx.AsyncClient]
         )
 
     app = create_app(runtime)
+
+    @app.middleware("http")
+    async def watch(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        seen.append(f"{request.method} {request.url.path}")
+        return await call_next(request)
+
     # In process, no sockets: the app's lifespan by hand, requests through httpx's ASGI transport.
     async with app.router.lifespan_context(app):
         asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -123,6 +138,35 @@ async def test_an_internal_failure_answers_in_the_envelope_and_is_recorded(
     assert body["request_id"].startswith("r_")
     (logged,) = recorder.requests
     assert (logged.request_id, logged.code, logged.http_status) == (body["request_id"], 1099, 500)
+
+
+async def test_the_supplier_endpoints_answer_without_the_framework(
+    client: httpx.AsyncClient, recorder: FlushingRecorder, seen: list[str]
+) -> None:
+    """A supplier POST goes straight to its handler, past the framework's middleware (its CPU
+    per ping, docs/benchmarks.md), on every path the endpoints answer on; the same answer as
+    the framework gives (envelope, status, headers). Other methods and paths pass through."""
+    paths = ["/ping", "/ping/", "/post", "/post/", "/direct_post", "/direct_post/", "/ingest"]
+    for path in paths:
+        response = await client.post(path, json={"lp_campaign_id": "nope"})
+        assert response.status_code == 400, path
+        assert response.headers["content-type"] == "application/json"
+        assert int(response.headers["content-length"]) == len(response.content)
+        assert response.json()["code"] == 1001
+    assert [r.endpoint for r in recorder.requests] == [
+        "/ping",
+        "/ping",
+        "/post",
+        "/post",
+        "/direct_post",
+        "/direct_post",
+        "/direct_post",
+    ]
+    assert seen == []
+    wrong_method = await client.get("/ping")
+    assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, 1000)
+    assert (await client.get("/healthz")).status_code == 200
+    assert seen == ["GET /ping", "GET /healthz"]
 
 
 async def test_every_refusal_is_recorded_too(

@@ -8,7 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 
 from pickpost import __version__
 from pickpost.api import (
@@ -58,6 +60,31 @@ def _invalid(error: RequestValidationError) -> tuple[FieldError, ...]:
 class _App(FastAPI):
     def openapi(self) -> dict[str, Any]:
         return openapi.finish(super().openapi())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The supplier endpoints straight to their handler: the framework's middleware,
+        routing and response objects cost more CPU than the rest of a rejected request, and
+        a PING's JSON answer needs none of them (docs/benchmarks.md, "The server's own CPU
+        per ping"). Everything else, and any other method on these paths, goes through the
+        framework."""
+        if scope["type"] == "http" and scope["method"] == "POST":
+            endpoint = supplier.PATHS.get(get_route_path(scope))
+            if endpoint is not None:
+                await _supplier(self, endpoint, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+async def _supplier(
+    app: FastAPI, endpoint: str, scope: Scope, receive: Receive, send: Send
+) -> None:
+    scope["app"] = app  # as the framework sets it, for whatever reads the request's app
+    try:
+        await supplier.serve(app.state.runtime, endpoint, Request(scope, receive), send)
+    except Exception:
+        # What the framework's last-resort handler (``crash`` below) answers.
+        log.exception("unhandled error on POST %s", endpoint)
+        await _error(Code.INTERNAL, "internal error; it has been logged", 500)(scope, receive, send)
 
 
 def create_app(runtime_factory: RuntimeFactory) -> FastAPI:

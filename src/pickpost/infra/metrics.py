@@ -7,7 +7,7 @@ makes every process write its samples there, and a scrape of any of them shows t
 
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -19,6 +19,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.metrics import MetricWrapperBase
 
 from pickpost.domain.catalog import Catalog
 from pickpost.domain.lead import PingLog, RequestLog, SaleStatus
@@ -94,31 +95,35 @@ CATALOG_REFRESHES = Counter(
     ["result"],
 )
 
+M = TypeVar("M", bound=MetricWrapperBase)
+
 _UNANSWERED = frozenset({Outcome.TIMEOUT, Outcome.SKIPPED})
 # Pings whose request log has not come yet; it follows its ping log at once, so few wait.
 _PENDING_LIMIT = 10_000
 
 
-# The labelled series of each buyer call, looked up once: ``labels()`` checks and joins its
-# arguments under a lock at every call, ten times a PING. The series are the same objects
-# ``labels()`` returns (the catalog's buyers, steps and outcomes: a bounded set).
-_CALL_COUNTS: dict[tuple[str, str, str], Counter] = {}
-_CALL_LATENCIES: dict[tuple[str, str], Histogram] = {}
+# Labelled series looked up once: ``labels()`` checks and joins its arguments under a lock at
+# every call, ten times a PING for the buyer calls alone. The series are the same objects
+# ``labels()`` returns; their labels come from bounded sets (the catalog's buyers, steps,
+# outcomes, endpoints, envelope codes, admission verdicts).
+_SERIES: dict[tuple[int, tuple[str, ...]], MetricWrapperBase] = {}
+
+
+def series(metric: M, *labels: str) -> M:
+    """``metric.labels(*labels)``, from a dictionary after the first time."""
+    key = (id(metric), labels)
+    found = _SERIES.get(key)
+    if found is None:
+        found = _SERIES[key] = metric.labels(*labels)
+    return cast(M, found)
 
 
 def observe_calls(calls: Iterable[BuyerCall]) -> None:
     for call in calls:
-        counted = (call.buyer_id, call.step.value, call.outcome.value)
-        count = _CALL_COUNTS.get(counted)
-        if count is None:
-            count = _CALL_COUNTS[counted] = BUYER_CALLS.labels(*counted)
-        count.inc()
+        step = call.step.value
+        series(BUYER_CALLS, call.buyer_id, step, call.outcome.value).inc()
         if call.outcome is not Outcome.SKIPPED:
-            timed = (call.buyer_id, call.step.value)
-            latency = _CALL_LATENCIES.get(timed)
-            if latency is None:
-                latency = _CALL_LATENCIES[timed] = BUYER_CALL_LATENCY.labels(*timed)
-            latency.observe(call.latency_ms / 1000)
+            series(BUYER_CALL_LATENCY, call.buyer_id, step).observe(call.latency_ms / 1000)
 
 
 class MeteredRecorder:
@@ -137,7 +142,7 @@ class MeteredRecorder:
         self._inner.ping(log)
 
     def request(self, log: RequestLog) -> None:
-        SUPPLIER_REQUESTS.labels(log.endpoint, str(log.code)).observe(log.duration_ms / 1000)
+        series(SUPPLIER_REQUESTS, log.endpoint, str(log.code)).observe(log.duration_ms / 1000)
         slowest = self._slowest_ms.pop(log.ping_id, None) if log.ping_id else None
         if slowest is not None and log.endpoint == "/ping":
             PING_OVERHEAD.observe(max(0.0, log.duration_ms - slowest) / 1000)

@@ -27,12 +27,14 @@ class LogWriter:
         batch: int = 500,
         tries: int = 5,
         capacity: int = 50_000,
-        linger_s: float = 0.1,
+        linger_s: float = 0.25,
     ) -> None:
         self._store = store
         self._batch = batch
         # A batch waits this long for company after its first entry: one transaction then
-        # carries many entries (a transaction per entry costs more than the entry itself).
+        # carries many entries (a transaction per entry costs more than the entry itself; at
+        # 50 pings/s, 12 pings a batch cost ~0.13 ms of CPU per ping less than 5 did:
+        # docs/benchmarks.md, "The server's own CPU per ping").
         self._linger_s = linger_s
         self._tries = tries
         self._queue: asyncio.Queue[PingLog | RequestLog] = asyncio.Queue(capacity)

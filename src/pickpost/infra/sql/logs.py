@@ -1,8 +1,11 @@
 """The log tables: pings with their buyer calls, and supplier requests."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pickpost.domain.lead import PingLog, RequestLog
 from pickpost.domain.ping import PingRecord
@@ -39,6 +42,37 @@ def request_row(log: RequestLog, personal: PersonalData) -> dict[str, object]:
     }
 
 
+class _PreparedInsert:
+    """An INSERT of ``table`` compiled once, its rows converted by the columns' own bind
+    processors (so stored exactly as SQLAlchemy stores them) and sent to the driver as they
+    are. SQLAlchemy's work per executed row (parameter dictionaries, processing looked up per
+    statement, a hop to the driver's thread per cursor operation) was most of the log
+    writer's CPU on SQLite (docs/benchmarks.md, "The server's
+    own CPU per ping")."""
+
+    def __init__(self, table: sa.Table, columns: Sequence[str], dialect: Dialect) -> None:
+        compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
+        self.sql = str(compiled)
+        # The positional order of the compiled statement's parameters.
+        order = compiled.positiontup or []
+        self._convert: list[tuple[str, Callable[[Any], Any] | None]] = [
+            (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in order
+        ]
+
+    async def run(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+        convert = self._convert
+        converted = [
+            tuple(row[name] if to is None else to(row[name]) for name, to in convert)
+            for row in rows
+        ]
+        # Straight to the driver, in the transaction ``conn`` began: one hop to SQLite's
+        # thread, where SQLAlchemy's own execution makes several (cursor, statement, close).
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None  # a connection in a transaction is open
+        await driver.executemany(self.sql, converted)
+
+
 class SqlLogStore:
     """Writes the logs in batches, behind the responses: encrypting their personal values
     here keeps that cost off the PING and POST answers."""
@@ -46,22 +80,40 @@ class SqlLogStore:
     def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
         self._engine = engine
         self._personal = personal
+        # On SQLite (the embedded mode, where the log shares the node's core) prepared
+        # inserts, by table and columns; PostgreSQL's driver wants its own types, so it keeps
+        # SQLAlchemy's path.
+        self._prepared: dict[tuple[str, tuple[str, ...]], _PreparedInsert] | None = (
+            {} if engine.dialect.name == "sqlite" else None
+        )
 
     async def write_logs(self, pings: Sequence[PingLog], requests: Sequence[RequestLog]) -> None:
         personal = self._personal
-        async with self._engine.begin() as conn:
-            if pings:
-                await conn.execute(
-                    schema.pings.insert(), [sealed_ping_row(p.record, personal) for p in pings]
-                )
-            calls = [
+        tables = (
+            [sealed_ping_row(p.record, personal) for p in pings],
+            [
                 call_row(c, p.record.ping_id, None, personal.seal_call)
                 for p in pings
                 for c in p.calls
-            ]
-            if calls:
-                await conn.execute(schema.buyer_calls.insert(), calls)
-            if requests:
-                await conn.execute(
-                    schema.requests.insert(), [request_row(r, personal) for r in requests]
-                )
+            ],
+            [request_row(r, personal) for r in requests],
+        )
+        async with self._engine.begin() as conn:
+            for table, rows in zip(
+                (schema.pings, schema.buyer_calls, schema.requests), tables, strict=True
+            ):
+                if rows:
+                    await self._insert(conn, table, rows)
+
+    async def _insert(
+        self, conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]]
+    ) -> None:
+        if self._prepared is None:
+            await conn.execute(table.insert(), rows)
+            return
+        columns = tuple(rows[0])  # every row of a table comes from one function, with its keys
+        prepared = self._prepared.get((table.name, columns))
+        if prepared is None:
+            prepared = _PreparedInsert(table, columns, self._engine.dialect)
+            self._prepared[(table.name, columns)] = prepared
+        await prepared.run(conn, rows)
