@@ -76,6 +76,22 @@ def _check_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) 
             raise InvalidatePoolError() from error
 
 
+def sync_sqlite_engine(engine: AsyncEngine) -> sa.Engine:
+    """A synchronous engine on an SQLite engine's file, set up as it is, for work that runs whole
+    in one thread (``one_hop.py``): one connection is all one thread uses."""
+    twin = sa.create_engine(
+        engine.url.set(drivername="sqlite"),
+        pool_size=1,
+        max_overflow=0,
+        connect_args={"check_same_thread": False},
+        hide_parameters=True,
+        json_serializer=_json,
+        json_deserializer=orjson.loads,
+    )
+    sa.event.listen(twin, "connect", _sqlite_pragmas)
+    return twin
+
+
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     """An engine whose errors never show the statement's parameters: they are leads, and
     errors end up in the process log (docs/security.md)."""

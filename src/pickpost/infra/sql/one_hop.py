@@ -1,0 +1,68 @@
+"""The lead ledger's steps on SQLite, each run whole in one hop to a thread of its own.
+
+Through aiosqlite every driver call is a hop from the event loop to the connection's thread and
+back: a statement costs three or four (cursor, execute, fetch, close), a transaction two more
+(its commit, and the pool's rollback when the connection is returned). A POST that sells twice
+made about eighty such hops, and on a loaded machine each waits for the event loop and for a
+core. Here a step (one transaction, or one read) is a function on a synchronous connection,
+run in one thread: one hop per step (docs/benchmarks.md, "The POST's latency").
+
+One thread also puts this process's ledger writes in a queue of its own, in order: SQLite takes
+one writer at a time anyway, and a writer that finds the file locked sleeps in SQLite's backoff
+(1, 2, 5, 10 … ms) instead of starting the moment the lock is free.
+"""
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Concatenate, ParamSpec, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from pickpost.infra.sql.engine import sync_sqlite_engine
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class OneHop:
+    """Transactions and reads of an SQLite file, each in one hop to the thread."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = sync_sqlite_engine(engine)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="pickpost-ledger")
+        # No close of its own: the store that holds it lives as long as its engine.
+        weakref.finalize(self, _close, self._engine, self._thread)
+
+    @staticmethod
+    def usable(engine: AsyncEngine) -> bool:
+        """A file, which a second engine opens as the same database (memory would not be)."""
+        return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+
+    async def transaction(
+        self, step: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``step`` in a transaction: committed when it returns, rolled back when it raises."""
+
+        def run() -> T:
+            with self._engine.begin() as conn:
+                return step(conn, *args, **kwargs)
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, run)
+
+    async def read(
+        self, step: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        def run() -> T:
+            with self._engine.connect() as conn:
+                return step(conn, *args, **kwargs)
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, run)
+
+
+def _close(engine: sa.Engine, thread: ThreadPoolExecutor) -> None:
+    thread.shutdown(wait=False)
+    engine.dispose()
