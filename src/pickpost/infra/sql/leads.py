@@ -219,7 +219,7 @@ class SqlLeadStore:
         self._one_trip = one_trip and engine.dialect.name == "postgresql"
         self._heads: dict[str, tuple[int, str]] = {}
         self._sales: dict[int, tuple[str, str, str]] = {}
-        self._hop = OneHop(engine) if OneHop.usable(engine) else None
+        self._hop = OneHop.of(engine)
 
     async def _write(
         self, step: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs

@@ -29,7 +29,8 @@ T = TypeVar("T")
 
 
 class OneHop:
-    """Transactions and reads of an SQLite file, each in one hop to the thread."""
+    """Transactions and reads of an SQLite file, each in one hop to the thread: one per engine
+    (:meth:`of`), so that all the stores using it queue in the same line."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = sync_sqlite_engine(engine)
@@ -38,9 +39,15 @@ class OneHop:
         weakref.finalize(self, _close, self._engine, self._thread)
 
     @staticmethod
-    def usable(engine: AsyncEngine) -> bool:
-        """A file, which a second engine opens as the same database (memory would not be)."""
-        return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+    def of(engine: AsyncEngine) -> "OneHop | None":
+        """The engine's, when it is an SQLite file (a second engine opens the same database;
+        in memory it would not)."""
+        if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+            return None
+        found = _BY_ENGINE.get(engine.sync_engine)
+        if found is None:
+            found = _BY_ENGINE[engine.sync_engine] = OneHop(engine)
+        return found
 
     async def transaction(
         self, step: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
@@ -61,6 +68,9 @@ class OneHop:
                 return step(conn, *args, **kwargs)
 
         return await asyncio.get_running_loop().run_in_executor(self._thread, run)
+
+
+_BY_ENGINE: "weakref.WeakKeyDictionary[sa.Engine, OneHop]" = weakref.WeakKeyDictionary()
 
 
 def _close(engine: sa.Engine, thread: ThreadPoolExecutor) -> None:
