@@ -78,10 +78,10 @@ def _check_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) 
 
 def sync_sqlite_engine(engine: AsyncEngine) -> sa.Engine:
     """A synchronous engine on an SQLite engine's file, set up as it is, for work that runs whole
-    in one thread (``one_hop.py``): one connection is all one thread uses."""
+    in a thread (``one_hop.py``): one connection for each of its two threads."""
     twin = sa.create_engine(
         engine.url.set(drivername="sqlite"),
-        pool_size=1,
+        pool_size=2,
         max_overflow=0,
         connect_args={"check_same_thread": False},
         hide_parameters=True,

@@ -5,7 +5,8 @@ back: a statement costs three or four (cursor, execute, fetch, close), a transac
 (its commit, and the pool's rollback when the connection is returned). A POST that sells twice
 made about eighty such hops, and on a loaded machine each waits for the event loop and for a
 core. Here a step (one transaction, or one read) is a function on a synchronous connection,
-run in one thread: one hop per step (docs/benchmarks.md, "The POST's latency").
+run in a thread of this module's (one for writes, one for reads): one hop per step
+(docs/benchmarks.md, "The POST's latency").
 
 One thread also puts this process's ledger writes in a queue of its own, in order: SQLite takes
 one writer at a time anyway, and a writer that finds the file locked sleeps in SQLite's backoff
@@ -34,9 +35,12 @@ class OneHop:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = sync_sqlite_engine(engine)
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="pickpost-ledger")
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="pickpost-ledger")
+        # Reads have a thread of their own: in WAL a read never waits for the writer, so it must
+        # not wait behind a write that waits for the lock (the holder may be awaiting the read).
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="pickpost-ledger-reads")
         # No close of its own: the store that holds it lives as long as its engine.
-        weakref.finalize(self, _close, self._engine, self._thread)
+        weakref.finalize(self, _close, self._engine, self._writer, self._reader)
 
     @staticmethod
     def of(engine: AsyncEngine) -> "OneHop | None":
@@ -58,7 +62,7 @@ class OneHop:
             with self._engine.begin() as conn:
                 return step(conn, *args, **kwargs)
 
-        return await asyncio.get_running_loop().run_in_executor(self._thread, run)
+        return await asyncio.get_running_loop().run_in_executor(self._writer, run)
 
     async def read(
         self, step: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
@@ -67,12 +71,13 @@ class OneHop:
             with self._engine.connect() as conn:
                 return step(conn, *args, **kwargs)
 
-        return await asyncio.get_running_loop().run_in_executor(self._thread, run)
+        return await asyncio.get_running_loop().run_in_executor(self._reader, run)
 
 
 _BY_ENGINE: "weakref.WeakKeyDictionary[sa.Engine, OneHop]" = weakref.WeakKeyDictionary()
 
 
-def _close(engine: sa.Engine, thread: ThreadPoolExecutor) -> None:
-    thread.shutdown(wait=False)
+def _close(engine: sa.Engine, *threads: ThreadPoolExecutor) -> None:
+    for thread in threads:
+        thread.shutdown(wait=False)
     engine.dispose()
