@@ -155,12 +155,12 @@ def _first(conn: Connection, statement: sa.Executable, params: dict[str, Any]) -
 def _claim(
     conn: Connection,
     lead: dict[str, object],
-    consent_row: dict[str, object],
+    consent_values: dict[str, object],
     lookups: list[dict[str, str]],
     consent: ConsentRecord,
 ) -> None:
     conn.execute(_INSERT_LEAD, lead)
-    conn.execute(_INSERT_CONSENT, consent_row)
+    conn.execute(_INSERT_CONSENT, consent_values)
     if lookups:
         conn.execute(_INSERT_LOOKUPS, lookups)
     append_claim(conn, consent)
