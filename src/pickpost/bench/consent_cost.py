@@ -14,7 +14,7 @@ import asyncio
 import os
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from pickpost.domain.catalog import Catalog
@@ -34,7 +34,7 @@ BIDS: list[dict[str, object]] = [
 EVIDENCE = {"ip_address": "203.0.113.7", "user_agent": "Mozilla/5.0", "tcpa_text": "I agree."}
 
 
-async def _nothing(*_: Any) -> None:
+def _nothing(*_: Any) -> None:
     """Stands in for an append: the baseline without the ledger."""
 
 
@@ -60,7 +60,7 @@ async def measure(url: str, rounds: int) -> dict[str, list[float]]:
     # otherwise writes them in the statements it sends anyway).
     personal = PersonalData(lambda: catalog, SqlKeyring(engine, Masters(None)))
     store = leads.SqlLeadStore(engine, personal, one_trip=False)
-    appends: dict[str, Callable[..., Awaitable[object]]] = {
+    appends: dict[str, Callable[..., object]] = {
         "append_claim": consent_ledger.append_claim,
         "append_delivered": consent_ledger.append_delivered,
     }

@@ -6,9 +6,8 @@ two sales sold and stores the answer – every write the lead ledger makes for s
 through the real ``SqlLeadStore``, alternately on the generic path (a transaction per step)
 and as the store runs (one statement per step on PostgreSQL). Prints, for each, the median
 and 90th percentile milliseconds of a round and what one round sends the database:
-statements, BEGINs and COMMITs, and connection checkouts (each costs a pre-ping on
-PostgreSQL; on SQLite each of these is a hop to the driver's thread). The database must be
-migrated (``pickpost migrate``).
+statements, BEGINs and COMMITs, and connection checkouts (on SQLite each step is one hop to
+the ledger's thread, ``one_hop.py``). The database must be migrated (``pickpost migrate``).
 """
 
 import argparse
@@ -22,7 +21,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.catalog import Catalog
 from pickpost.domain.ids import new_id
@@ -67,10 +65,11 @@ async def _post(store: leads.SqlLeadStore) -> float:
     return time.perf_counter() - started
 
 
-def _count(engine: AsyncEngine, counts: Counter[str]) -> None:
+def _count(counts: Counter[str]) -> None:
     """Count what reaches the database: statements, BEGINs and COMMITs (none on a connection
-    in autocommit) and checkouts."""
-    sync = engine.sync_engine
+    in autocommit) and checkouts, on every engine (on SQLite the store's steps run on a
+    synchronous engine of their own: ``one_hop.py``)."""
+    sync, pool = sa.Engine, sa.pool.Pool
 
     def statement(*_: Any) -> None:
         counts["statements"] += 1
@@ -88,7 +87,7 @@ def _count(engine: AsyncEngine, counts: Counter[str]) -> None:
     sa.event.listen(sync, "before_cursor_execute", statement)
     sa.event.listen(sync, "begin", transaction("begins"))
     sa.event.listen(sync, "commit", transaction("commits"))
-    sa.event.listen(sync.pool, "checkout", checkout)
+    sa.event.listen(pool, "checkout", checkout)
 
 
 async def measure(url: str, rounds: int) -> dict[str, tuple[list[float], Counter[str]]]:
@@ -107,14 +106,20 @@ async def measure(url: str, rounds: int) -> dict[str, tuple[list[float], Counter
         for store in stores.values():
             for _ in range(20):  # warm the pool and the caches
                 await _post(store)
-        _count(engine, counts)
+        _count(counts)
         for name, store in stores.items():
             counts.clear()
             await _post(store)
             found[name] = ([], Counter(counts))
+        cpu = dict.fromkeys(stores, 0.0)
         for _ in range(rounds):
             for name, store in stores.items():
+                started = time.process_time()
                 found[name][0].append(await _post(store))
+                cpu[name] += time.process_time() - started
+        for name in stores:
+            # The process's CPU, all threads (the drivers' too), in microseconds per POST.
+            found[name][1]["CPU µs per POST"] = round(cpu[name] / rounds * 1e6)
     finally:
         await engine.dispose()
     return found

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -85,10 +86,12 @@ def delivered_entry(
     return _rows([entry])[0], (entry.seq, entry.entry_hash)
 
 
-async def append_claim(conn: AsyncConnection, consent: ConsentRecord) -> tuple[int, str]:
-    """Append a claimed lead's bids shown and pick, in the claim's transaction; the head."""
+def append_claim(conn: Connection, consent: ConsentRecord) -> tuple[int, str]:
+    """Append a claimed lead's bids shown and pick, in the claim's transaction; the head.
+    Synchronous: the ledger's transactions run whole on one side of a thread hop
+    (``leads.py``)."""
     rows, head = claim_entries(consent)
-    await conn.execute(_INSERT_ENTRIES, rows)
+    conn.execute(_INSERT_ENTRIES, rows)
     return head
 
 
@@ -112,8 +115,8 @@ def head_columns(lead_id_column: str) -> list[Any]:
     return [last(head.c.seq, "head_seq"), last(head.c.entry_hash, "head_hash")]
 
 
-async def append_delivered(
-    conn: AsyncConnection,
+def append_delivered(
+    conn: Connection,
     lead_id: str,
     head: tuple[int, str] | None,
     sale_id: int,
@@ -124,7 +127,7 @@ async def append_delivered(
     records it sold (``head``: the lead's last entry, read in that transaction); the head
     after it."""
     row, after = delivered_entry(lead_id, head, sale_id, buyer_id, bid_id)
-    await conn.execute(_INSERT_ENTRIES, [row])
+    conn.execute(_INSERT_ENTRIES, [row])
     return after
 
 

@@ -5,19 +5,29 @@ A charge is one transaction over all its counters, each updated only while it st
 limit; counters are taken in key order so concurrent charges never deadlock. Every mark is
 written to the database, short ones too: the same-payload mark is what keeps a Direct Post
 retried after a crash from selling the lead again, so it must outlive the process.
+
+Each operation is one function on a synchronous connection: on an SQLite file it runs whole in
+one hop to the ledger's thread (``one_hop.py``), elsewhere through the async engine's
+``run_sync``.
 """
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.caps import Charge
 from pickpost.infra.counters import ValueChecks
+from pickpost.infra.sql.one_hop import OneHop
 from pickpost.infra.sql.schema import counters as table
 from pickpost.services.periodic import Periodic
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 PURGE_EVERY_S = 60.0
 
@@ -27,9 +37,43 @@ class _Over(Exception):
         self.charge = charge
 
 
+def _values(conn: Connection, query: sa.Select[tuple[str, int]]) -> dict[str, int]:
+    return {row.key: row.value for row in conn.execute(query)}
+
+
+def _refund(conn: Connection, charges: Sequence[Charge], now: float) -> None:
+    live = sa.or_(table.c.expires_at.is_(None), table.c.expires_at > now)
+    for charge in sorted(charges, key=lambda c: c.key):
+        conn.execute(
+            table.update()
+            .where(table.c.key == charge.key, live)
+            .values(value=table.c.value - charge.amount)
+        )
+
+
+def _next(conn: Connection, statement: sa.Executable) -> int:
+    return int(conn.execute(statement).scalar_one()) - 1
+
+
+def _first_seen(conn: Connection, insert: sa.Executable, key: str, ttl_s: int, now: float) -> bool:
+    if conn.execute(insert).rowcount == 1:
+        return True
+    renewed = conn.execute(
+        table.update()
+        .where(table.c.key == key, table.c.expires_at <= now)
+        .values(value=1, expires_at=now + ttl_s)
+    )
+    return bool(renewed.rowcount == 1)
+
+
+def _forget(conn: Connection, key: str) -> None:
+    conn.execute(table.delete().where(table.c.key == key))
+
+
 class SqlCounters(ValueChecks):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._hop = OneHop.of(engine)
         self._purger = Periodic("counter-purge", PURGE_EVERY_S, lambda: self.purge(time.time()))
 
     def start(self) -> None:
@@ -44,28 +88,38 @@ class SqlCounters(ValueChecks):
             return sqlite.insert(table)
         return postgresql.insert(table)
 
+    async def _write(
+        self, step: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``step`` in a transaction: one hop to the ledger's thread on SQLite."""
+        if self._hop is not None:
+            return await self._hop.transaction(step, *args, **kwargs)
+        async with self._engine.begin() as conn:
+            return await conn.run_sync(step, *args, **kwargs)
+
     async def charge(self, charges: Sequence[Charge]) -> Charge | None:
         if not charges:
             return None
-        now = time.time()
         try:
-            async with self._engine.begin() as conn:
-                for charge in sorted(charges, key=lambda c: c.key):
-                    await self._apply(conn, charge, now)
+            await self._write(self._charge, charges, time.time())
         except _Over as over:
             return over.charge
         return None
 
-    async def _apply(self, conn: AsyncConnection, charge: Charge, now: float) -> None:
+    def _charge(self, conn: Connection, charges: Sequence[Charge], now: float) -> None:
+        for charge in sorted(charges, key=lambda c: c.key):
+            self._apply(conn, charge, now)
+
+    def _apply(self, conn: Connection, charge: Charge, now: float) -> None:
         expires = None if charge.ttl_s is None else now + charge.ttl_s
-        await conn.execute(
+        conn.execute(
             self._insert()
             .values(key=charge.key, value=0, expires_at=expires)
             .on_conflict_do_nothing(index_elements=["key"])
         )
         expired = sa.and_(table.c.expires_at.is_not(None), table.c.expires_at <= now)
         new_value = sa.case((expired, 0), else_=table.c.value) + charge.amount
-        result = await conn.execute(
+        result = conn.execute(
             table.update()
             .where(table.c.key == charge.key, new_value <= charge.limit)
             .values(
@@ -83,51 +137,33 @@ class SqlCounters(ValueChecks):
             table.c.key.in_({c.key for c in charges}),
             sa.or_(table.c.expires_at.is_(None), table.c.expires_at > time.time()),
         )
+        if self._hop is not None:
+            return await self._hop.read(_values, query)
         async with self._engine.connect() as conn:
-            return {row.key: row.value for row in await conn.execute(query)}
+            return await conn.run_sync(_values, query)
 
     async def refund(self, charges: Sequence[Charge]) -> None:
-        if not charges:
-            return
-        now = time.time()
-        live = sa.or_(table.c.expires_at.is_(None), table.c.expires_at > now)
-        async with self._engine.begin() as conn:
-            for charge in sorted(charges, key=lambda c: c.key):
-                await conn.execute(
-                    table.update()
-                    .where(table.c.key == charge.key, live)
-                    .values(value=table.c.value - charge.amount)
-                )
+        if charges:
+            await self._write(_refund, charges, time.time())
 
     async def next_in_sequence(self, key: str) -> int:
         insert = self._insert().values(key=key, value=1, expires_at=None)
         statement = insert.on_conflict_do_update(
             index_elements=["key"], set_={"value": table.c.value + 1}
         ).returning(table.c.value)
-        async with self._engine.begin() as conn:
-            value = (await conn.execute(statement)).scalar_one()
-        return int(value) - 1
+        return await self._write(_next, statement)
 
     async def first_seen(self, key: str, ttl_s: int) -> bool:
         now = time.time()
-        async with self._engine.begin() as conn:
-            inserted = await conn.execute(
-                self._insert()
-                .values(key=key, value=1, expires_at=now + ttl_s)
-                .on_conflict_do_nothing(index_elements=["key"])
-            )
-            if inserted.rowcount == 1:
-                return True
-            renewed = await conn.execute(
-                table.update()
-                .where(table.c.key == key, table.c.expires_at <= now)
-                .values(value=1, expires_at=now + ttl_s)
-            )
-            return bool(renewed.rowcount == 1)
+        insert = (
+            self._insert()
+            .values(key=key, value=1, expires_at=now + ttl_s)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        return await self._write(_first_seen, insert, key, ttl_s, now)
 
     async def forget(self, key: str) -> None:
-        async with self._engine.begin() as conn:
-            await conn.execute(table.delete().where(table.c.key == key))
+        await self._write(_forget, key)
 
     async def purge(self, now: float, limit: int = 10_000) -> int:
         """Delete up to ``limit`` expired counters and marks; returns how many."""

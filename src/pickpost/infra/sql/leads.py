@@ -1,10 +1,12 @@
 """The lead ledger: leads, consent, sales and the buyer calls of POSTs."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,7 +32,11 @@ from pickpost.infra.sql.consent_ledger import (
     delivered_entry,
     head_columns,
 )
+from pickpost.infra.sql.one_hop import OneHop
 from pickpost.infra.sql.rows import at, call_row, epoch, ping_record
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # Statements of the POST path, built once: building one per call (``.values(**row)``) cost
 # more CPU than executing it.
@@ -137,6 +143,70 @@ def consent_row(consent: ConsentRecord, lead: NewLead, personal: PersonalData) -
     }
 
 
+# The generic path's steps: each one transaction (or one read) on a synchronous connection, so
+# that on SQLite it runs whole in one hop to the ledger's thread (``one_hop.py``); elsewhere
+# through the async engine's ``run_sync``.
+
+
+def _first(conn: Connection, statement: sa.Executable, params: dict[str, Any]) -> Any:
+    return conn.execute(statement, params).first()
+
+
+def _claim(
+    conn: Connection,
+    lead: dict[str, object],
+    consent_values: dict[str, object],
+    lookups: list[dict[str, str]],
+    consent: ConsentRecord,
+) -> None:
+    conn.execute(_INSERT_LEAD, lead)
+    conn.execute(_INSERT_CONSENT, consent_values)
+    if lookups:
+        conn.execute(_INSERT_LOOKUPS, lookups)
+    append_claim(conn, consent)
+
+
+def _start_sale(conn: Connection, lead_id: str, sale: dict[str, object]) -> int | None:
+    """The sale's row, pending; None when its lead is no longer selling."""
+    # The lead's row first: a settler updating it waits for this transaction, or has already
+    # taken the lead out of ``selling`` and no buyer is called.
+    moved = conn.execute(_PROGRESS, {"b_lead_id": lead_id, "b_updated_at": datetime.now(UTC)})
+    if moved.rowcount == 0:
+        return None
+    return int(conn.execute(_START_SALE, {"lead_id": lead_id, **sale}).scalar_one())
+
+
+def _finish_sale(
+    conn: Connection, sale_id: int, status: SaleStatus, call: dict[str, Any]
+) -> tuple[str, tuple[int, str] | None]:
+    """The sale's status, its buyer call, its lead's heartbeat and, sold, its consent
+    delivered: the lead's id, and its chain's head after a delivery."""
+    params = {"b_sale_id": sale_id, "b_status": status.value, "b_reason": call["reason"]}
+    sale = conn.execute(_FINISH_SALE, params | {"b_updated_at": datetime.now(UTC)}).one()
+    lead_id = sale.lead_id
+    conn.execute(schema.buyer_calls.insert(), [call | {"lead_id": lead_id}])
+    conn.execute(_PROGRESS, {"b_lead_id": lead_id, "b_updated_at": datetime.now(UTC)})
+    if status is not SaleStatus.SOLD:
+        return lead_id, None
+    head = None if sale.head_seq is None else (sale.head_seq, sale.head_hash)
+    return lead_id, append_delivered(conn, lead_id, head, sale_id, sale.buyer_id, sale.bid_id)
+
+
+def _finish_lead(
+    conn: Connection, statement: sa.Executable, values: dict[str, object], now: datetime
+) -> bool:
+    if conn.execute(statement, values).rowcount == 0:
+        return False
+    # A sale still pending here was cut off mid-call: whether the buyer took the lead is
+    # unknown, and saying so is what lets an operator reconcile it.
+    conn.execute(_CUT_OFF_SALES, {"b_lead_id": values["b_lead_id"], "b_updated_at": now})
+    return True
+
+
+def _insert_calls(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    conn.execute(schema.buyer_calls.insert(), rows)
+
+
 class SqlLeadStore:
     def __init__(self, engine: AsyncEngine, personal: PersonalData, one_trip: bool = True) -> None:
         """``one_trip``: each step of a sale in one statement where the database allows it
@@ -149,10 +219,25 @@ class SqlLeadStore:
         self._one_trip = one_trip and engine.dialect.name == "postgresql"
         self._heads: dict[str, tuple[int, str]] = {}
         self._sales: dict[int, tuple[str, str, str]] = {}
+        self._hop = OneHop.of(engine)
+
+    async def _write(
+        self, step: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``step`` in a transaction: one hop to the ledger's thread on SQLite."""
+        if self._hop is not None:
+            return await self._hop.transaction(step, *args, **kwargs)
+        async with self._engine.begin() as conn:
+            return await conn.run_sync(step, *args, **kwargs)
 
     async def find_outcome(self, ping_id: str) -> StoredOutcome | None:
-        async with self._single.connect() as conn:
-            row = (await conn.execute(_FIND_OUTCOME, {"b_ping_id": ping_id})).first()
+        params = {"b_ping_id": ping_id}
+        row: Any  # a row of _FIND_OUTCOME, or None
+        if self._hop is not None:
+            row = await self._hop.read(_first, _FIND_OUTCOME, params)
+        else:
+            async with self._single.connect() as conn:
+                row = (await conn.execute(_FIND_OUTCOME, params)).first()
         if row is None:
             return None
         outcome = row.outcome or {}
@@ -188,14 +273,13 @@ class SqlLeadStore:
         if self._one_trip:
             return await self._claim_one_trip(lead, consent, lookups)
         try:
-            async with self._engine.begin() as conn:
-                await conn.execute(_INSERT_LEAD, lead_row(lead, personal))
-                await conn.execute(_INSERT_CONSENT, consent_row(consent, lead, personal))
-                if lookups:
-                    await conn.execute(
-                        _INSERT_LOOKUPS, [{"lead_id": lead.lead_id, **row} for row in lookups]
-                    )
-                await append_claim(conn, consent)
+            await self._write(
+                _claim,
+                lead_row(lead, personal),
+                consent_row(consent, lead, personal),
+                [{"lead_id": lead.lead_id, **row} for row in lookups],
+                consent,
+            )
         except IntegrityError:
             return False
         return True
@@ -234,55 +318,25 @@ class SqlLeadStore:
             if self._one_trip:
                 params = one_trip.start_sale_params(attempt.lead_id, datetime.now(UTC), sale)
                 async with self._single.connect() as conn:
-                    started = (await conn.execute(one_trip.START_SALE, params)).first()
-                if started is None:
-                    return SaleBlocked.SETTLED
-                sale_id = int(started[0])
-                known = (attempt.lead_id, attempt.buyer_id, attempt.bid_id)
-                _remember(self._sales, sale_id, known)
-                return sale_id
-            async with self._engine.begin() as conn:
-                # The lead's row first: a settler updating it waits for this transaction, or
-                # has already taken the lead out of ``selling`` and no buyer is called.
-                moved = await conn.execute(
-                    _PROGRESS, {"b_lead_id": attempt.lead_id, "b_updated_at": datetime.now(UTC)}
-                )
-                if moved.rowcount == 0:
-                    return SaleBlocked.SETTLED
-                result = await conn.execute(_START_SALE, {"lead_id": attempt.lead_id, **sale})
-                return int(result.scalar_one())
+                    row = (await conn.execute(one_trip.START_SALE, params)).first()
+                started = None if row is None else int(row[0])
+                if started is not None:
+                    known = (attempt.lead_id, attempt.buyer_id, attempt.bid_id)
+                    _remember(self._sales, started, known)
+            else:
+                started = await self._write(_start_sale, attempt.lead_id, sale)
         except IntegrityError:
             return SaleBlocked.TAKEN
+        return SaleBlocked.SETTLED if started is None else started
 
     async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
         known = self._sales.pop(sale_id, None) if self._one_trip else None
         if known is not None and await self._finish_sale_one_trip(sale_id, status, call, known):
             return
-        async with self._engine.begin() as conn:
-            sale = (
-                await conn.execute(
-                    _FINISH_SALE,
-                    {
-                        "b_sale_id": sale_id,
-                        "b_status": status.value,
-                        "b_reason": call.reason,
-                        "b_updated_at": datetime.now(UTC),
-                    },
-                )
-            ).one()
-            lead_id = sale.lead_id
-            await conn.execute(
-                schema.buyer_calls.insert(),
-                [call_row(call, None, lead_id, self._personal.seal_call)],
-            )
-            await conn.execute(_PROGRESS, {"b_lead_id": lead_id, "b_updated_at": datetime.now(UTC)})
-            if status is SaleStatus.SOLD:
-                head = None if sale.head_seq is None else (sale.head_seq, sale.head_hash)
-                after = await append_delivered(
-                    conn, lead_id, head, sale_id, sale.buyer_id, sale.bid_id
-                )
-                if self._one_trip:
-                    _remember(self._heads, lead_id, after)
+        row = call_row(call, None, None, self._personal.seal_call)
+        lead_id, after = await self._write(_finish_sale, sale_id, status, row)
+        if after is not None and self._one_trip:
+            _remember(self._heads, lead_id, after)
 
     async def _finish_sale_one_trip(
         self, sale_id: int, status: SaleStatus, call: BuyerCall, known: tuple[str, str, str]
@@ -333,14 +387,7 @@ class SqlLeadStore:
                 finished = await conn.execute(one_trip.finish_lead(settling), values)
                 return finished.first() is not None
         statement = _FINISH_LEAD if stale_before is None else _SETTLE_LEAD
-        async with self._engine.begin() as conn:
-            finished = await conn.execute(statement, values)
-            if finished.rowcount == 0:
-                return False
-            # A sale still pending here was cut off mid-call: whether the buyer took the lead
-            # is unknown, and saying so is what lets an operator reconcile it.
-            await conn.execute(_CUT_OFF_SALES, {"b_lead_id": outcome.lead_id, "b_updated_at": now})
-        return True
+        return await self._write(_finish_lead, statement, values, now)
 
     async def interrupted(
         self, before: float, limit: int = 100, lead_id: str | None = None
@@ -394,11 +441,8 @@ class SqlLeadStore:
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
         if not calls:
             return
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                schema.buyer_calls.insert(),
-                [call_row(c, None, lead_id, self._personal.seal_call) for c in calls],
-            )
+        seal = self._personal.seal_call
+        await self._write(_insert_calls, [call_row(c, None, lead_id, seal) for c in calls])
 
 
 def _remember(known: dict[Any, Any], key: object, value: object) -> None:
