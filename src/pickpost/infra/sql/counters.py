@@ -12,8 +12,7 @@ one hop to the ledger's thread (``one_hop.py``), elsewhere through the async eng
 """
 
 import time
-from collections.abc import Callable, Sequence
-from typing import Concatenate, ParamSpec, TypeVar
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,12 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.caps import Charge
 from pickpost.infra.counters import ValueChecks
-from pickpost.infra.sql.one_hop import OneHop
+from pickpost.infra.sql.one_hop import Transactions
 from pickpost.infra.sql.schema import counters as table
 from pickpost.services.periodic import Periodic
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 PURGE_EVERY_S = 60.0
 
@@ -73,7 +69,8 @@ def _forget(conn: Connection, key: str) -> None:
 class SqlCounters(ValueChecks):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._hop = OneHop.of(engine)
+        self._transactions = Transactions(engine)
+        self._hop = self._transactions.hop
         self._purger = Periodic("counter-purge", PURGE_EVERY_S, lambda: self.purge(time.time()))
 
     def start(self) -> None:
@@ -88,20 +85,11 @@ class SqlCounters(ValueChecks):
             return sqlite.insert(table)
         return postgresql.insert(table)
 
-    async def _write(
-        self, step: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """``step`` in a transaction: one hop to the ledger's thread on SQLite."""
-        if self._hop is not None:
-            return await self._hop.transaction(step, *args, **kwargs)
-        async with self._engine.begin() as conn:
-            return await conn.run_sync(step, *args, **kwargs)
-
     async def charge(self, charges: Sequence[Charge]) -> Charge | None:
         if not charges:
             return None
         try:
-            await self._write(self._charge, charges, time.time())
+            await self._transactions.run(self._charge, charges, time.time())
         except _Over as over:
             return over.charge
         return None
@@ -144,14 +132,14 @@ class SqlCounters(ValueChecks):
 
     async def refund(self, charges: Sequence[Charge]) -> None:
         if charges:
-            await self._write(_refund, charges, time.time())
+            await self._transactions.run(_refund, charges, time.time())
 
     async def next_in_sequence(self, key: str) -> int:
         insert = self._insert().values(key=key, value=1, expires_at=None)
         statement = insert.on_conflict_do_update(
             index_elements=["key"], set_={"value": table.c.value + 1}
         ).returning(table.c.value)
-        return await self._write(_next, statement)
+        return await self._transactions.run(_next, statement)
 
     async def first_seen(self, key: str, ttl_s: int) -> bool:
         now = time.time()
@@ -160,10 +148,10 @@ class SqlCounters(ValueChecks):
             .values(key=key, value=1, expires_at=now + ttl_s)
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        return await self._write(_first_seen, insert, key, ttl_s, now)
+        return await self._transactions.run(_first_seen, insert, key, ttl_s, now)
 
     async def forget(self, key: str) -> None:
-        await self._write(_forget, key)
+        await self._transactions.run(_forget, key)
 
     async def purge(self, now: float, limit: int = 10_000) -> int:
         """Delete up to ``limit`` expired counters and marks; returns how many."""

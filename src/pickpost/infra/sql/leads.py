@@ -1,9 +1,8 @@
 """The lead ledger: leads, consent, sales and the buyer calls of POSTs."""
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -32,11 +31,8 @@ from pickpost.infra.sql.consent_ledger import (
     delivered_entry,
     head_columns,
 )
-from pickpost.infra.sql.one_hop import OneHop
+from pickpost.infra.sql.one_hop import Transactions
 from pickpost.infra.sql.rows import at, call_row, epoch, ping_record
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 # Statements of the POST path, built once: building one per call (``.values(**row)``) cost
 # more CPU than executing it.
@@ -219,16 +215,8 @@ class SqlLeadStore:
         self._one_trip = one_trip and engine.dialect.name == "postgresql"
         self._heads: dict[str, tuple[int, str]] = {}
         self._sales: dict[int, tuple[str, str, str]] = {}
-        self._hop = OneHop.of(engine)
-
-    async def _write(
-        self, step: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """``step`` in a transaction: one hop to the ledger's thread on SQLite."""
-        if self._hop is not None:
-            return await self._hop.transaction(step, *args, **kwargs)
-        async with self._engine.begin() as conn:
-            return await conn.run_sync(step, *args, **kwargs)
+        self._transactions = Transactions(engine)
+        self._hop = self._transactions.hop
 
     async def find_outcome(self, ping_id: str) -> StoredOutcome | None:
         params = {"b_ping_id": ping_id}
@@ -273,7 +261,7 @@ class SqlLeadStore:
         if self._one_trip:
             return await self._claim_one_trip(lead, consent, lookups)
         try:
-            await self._write(
+            await self._transactions.run(
                 _claim,
                 lead_row(lead, personal),
                 consent_row(consent, lead, personal),
@@ -324,7 +312,7 @@ class SqlLeadStore:
                     known = (attempt.lead_id, attempt.buyer_id, attempt.bid_id)
                     _remember(self._sales, started, known)
             else:
-                started = await self._write(_start_sale, attempt.lead_id, sale)
+                started = await self._transactions.run(_start_sale, attempt.lead_id, sale)
         except IntegrityError:
             return SaleBlocked.TAKEN
         return SaleBlocked.SETTLED if started is None else started
@@ -334,7 +322,7 @@ class SqlLeadStore:
         if known is not None and await self._finish_sale_one_trip(sale_id, status, call, known):
             return
         row = call_row(call, None, None, self._personal.seal_call)
-        lead_id, after = await self._write(_finish_sale, sale_id, status, row)
+        lead_id, after = await self._transactions.run(_finish_sale, sale_id, status, row)
         if after is not None and self._one_trip:
             _remember(self._heads, lead_id, after)
 
@@ -387,7 +375,7 @@ class SqlLeadStore:
                 finished = await conn.execute(one_trip.finish_lead(settling), values)
                 return finished.first() is not None
         statement = _FINISH_LEAD if stale_before is None else _SETTLE_LEAD
-        return await self._write(_finish_lead, statement, values, now)
+        return await self._transactions.run(_finish_lead, statement, values, now)
 
     async def interrupted(
         self, before: float, limit: int = 100, lead_id: str | None = None
@@ -442,7 +430,9 @@ class SqlLeadStore:
         if not calls:
             return
         seal = self._personal.seal_call
-        await self._write(_insert_calls, [call_row(c, None, lead_id, seal) for c in calls])
+        await self._transactions.run(
+            _insert_calls, [call_row(c, None, lead_id, seal) for c in calls]
+        )
 
 
 def _remember(known: dict[Any, Any], key: object, value: object) -> None:

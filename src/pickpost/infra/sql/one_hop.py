@@ -74,6 +74,23 @@ class OneHop:
         return await asyncio.get_running_loop().run_in_executor(self._reader, run)
 
 
+class Transactions:
+    """Each step in a transaction of its own: one hop to the ledger's thread on an SQLite file
+    (``hop``), through the async engine's ``run_sync`` elsewhere."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self.hop = OneHop.of(engine)
+
+    async def run(
+        self, step: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        if self.hop is not None:
+            return await self.hop.transaction(step, *args, **kwargs)
+        async with self._engine.begin() as conn:
+            return await conn.run_sync(step, *args, **kwargs)
+
+
 _BY_ENGINE: "weakref.WeakKeyDictionary[sa.Engine, OneHop]" = weakref.WeakKeyDictionary()
 
 
