@@ -4,13 +4,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.lead import PingLog, RequestLog
 from pickpost.domain.ping import PingRecord
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
+from pickpost.infra.sql.one_hop import OneHop
 from pickpost.infra.sql.rows import at, call_row, ping_row
 
 
@@ -47,8 +48,7 @@ class _PreparedInsert:
     processors (so stored exactly as SQLAlchemy stores them) and sent to the driver as they
     are. SQLAlchemy's work per executed row (parameter dictionaries, processing looked up per
     statement, a hop to the driver's thread per cursor operation) was most of the log
-    writer's CPU on SQLite (docs/benchmarks.md, "The server's
-    own CPU per ping")."""
+    writer's CPU on SQLite (docs/benchmarks.md, "The server's own CPU per ping")."""
 
     def __init__(self, table: sa.Table, columns: Sequence[str], dialect: Dialect) -> None:
         compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
@@ -60,17 +60,18 @@ class _PreparedInsert:
             for name in order
         ]
 
-    async def run(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    def run(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """In the transaction ``conn`` began, straight to the driver's ``executemany``."""
         convert = self._convert
         converted = [
             tuple(row[name] if to is None else to(row[name]) for name, to in convert)
             for row in rows
         ]
-        # Straight to the driver, in the transaction ``conn`` began: one hop to SQLite's
-        # thread, where SQLAlchemy's own execution makes several (cursor, statement, close).
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert driver is not None  # a connection in a transaction is open
-        await driver.executemany(self.sql, converted)
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(self.sql, converted)
+        finally:
+            cursor.close()
 
 
 class SqlLogStore:
@@ -80,40 +81,51 @@ class SqlLogStore:
     def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
         self._engine = engine
         self._personal = personal
-        # On SQLite (the embedded mode, where the log shares the node's core) prepared
-        # inserts, by table and columns; PostgreSQL's driver wants its own types, so it keeps
-        # SQLAlchemy's path.
-        self._prepared: dict[tuple[str, tuple[str, ...]], _PreparedInsert] | None = (
-            {} if engine.dialect.name == "sqlite" else None
-        )
+        # On an SQLite file (the embedded mode, where the log shares the node's core) a batch is
+        # one step on the ledger's writer thread, with prepared inserts by table and columns:
+        # one hop, and a POST's ledger write that comes meanwhile waits in that thread's line
+        # for the batch to end, instead of polling the file's lock in SQLite's backoff.
+        # PostgreSQL's driver wants its own types, so it keeps SQLAlchemy's path.
+        self._hop = OneHop.of(engine)
+        self._prepared: dict[tuple[str, tuple[str, ...]], _PreparedInsert] = {}
 
     async def write_logs(self, pings: Sequence[PingLog], requests: Sequence[RequestLog]) -> None:
         personal = self._personal
-        tables = (
-            [sealed_ping_row(p.record, personal) for p in pings],
-            [
-                call_row(c, p.record.ping_id, None, personal.seal_call)
-                for p in pings
-                for c in p.calls
-            ],
-            [request_row(r, personal) for r in requests],
-        )
-        async with self._engine.begin() as conn:
-            for table, rows in zip(
-                (schema.pings, schema.buyer_calls, schema.requests), tables, strict=True
-            ):
-                if rows:
-                    await self._insert(conn, table, rows)
-
-    async def _insert(
-        self, conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]]
-    ) -> None:
-        if self._prepared is None:
-            await conn.execute(table.insert(), rows)
+        tables = [
+            (table, rows)
+            for table, rows in (
+                (schema.pings, [sealed_ping_row(p.record, personal) for p in pings]),
+                (
+                    schema.buyer_calls,
+                    [
+                        call_row(c, p.record.ping_id, None, personal.seal_call)
+                        for p in pings
+                        for c in p.calls
+                    ],
+                ),
+                (schema.requests, [request_row(r, personal) for r in requests]),
+            )
+            if rows
+        ]
+        if self._hop is not None:
+            batch = [(self._prepared_for(table, rows), rows) for table, rows in tables]
+            await self._hop.transaction(_insert_prepared, batch)
             return
+        async with self._engine.begin() as conn:
+            for table, rows in tables:
+                await conn.execute(table.insert(), rows)
+
+    def _prepared_for(self, table: sa.Table, rows: list[dict[str, Any]]) -> _PreparedInsert:
         columns = tuple(rows[0])  # every row of a table comes from one function, with its keys
         prepared = self._prepared.get((table.name, columns))
         if prepared is None:
             prepared = _PreparedInsert(table, columns, self._engine.dialect)
             self._prepared[(table.name, columns)] = prepared
-        await prepared.run(conn, rows)
+        return prepared
+
+
+def _insert_prepared(
+    conn: Connection, batch: Sequence[tuple[_PreparedInsert, list[dict[str, Any]]]]
+) -> None:
+    for prepared, rows in batch:
+        prepared.run(conn, rows)
