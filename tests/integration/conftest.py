@@ -1,10 +1,11 @@
 """The integration fixtures: one simulated fleet for the session, and one running system per
 database over it (the world they serve is ``tests/support/system.py``)."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from pickpost.infra.transport import HttpTransport
 from pickpost.simbuyers import FleetConfig
 from tests.support.fleet import ThreadedFleet
 from tests.support.system import FLEET, System, running_system
@@ -30,3 +31,11 @@ def sut(system: System) -> System:
     """The running system with the buyers' request logs cleared."""
     system.fleet.clear()
     return system
+
+
+@pytest.fixture
+async def transport() -> AsyncIterator[HttpTransport]:
+    """The buyer transport as the server builds it, closed after the test."""
+    transport = HttpTransport.create()
+    yield transport
+    await transport.close()

@@ -53,13 +53,6 @@ async def sim() -> AsyncIterator[SimFleet]:
     await fleet.stop()
 
 
-@pytest.fixture
-async def transport() -> AsyncIterator[HttpTransport]:
-    client = HttpTransport.create()
-    yield client
-    await client.close()
-
-
 def buyer(sim: SimFleet, buyer_id: str, post_format: str = "form") -> BuyerConfig:
     return BuyerConfig.model_validate(
         {

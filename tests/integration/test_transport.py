@@ -5,7 +5,7 @@ import asyncio
 import gzip
 import time
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -25,13 +25,6 @@ async def _read_request(reader: asyncio.StreamReader) -> None:
         0,
     )  # fmt: skip
     await reader.readexactly(length)
-
-
-@pytest.fixture
-async def transport() -> AsyncIterator[HttpTransport]:
-    transport = HttpTransport.create()
-    yield transport
-    await transport.close()
 
 
 async def _send_to(script: Script, transport: HttpTransport, timeout_ms: int = 2000) -> Delivery:

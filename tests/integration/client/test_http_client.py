@@ -5,7 +5,6 @@ that must never be sent."""
 import asyncio
 import socket
 import struct
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -13,13 +12,6 @@ from pickpost.buyers.wire import Delivery, OutboundRequest
 from pickpost.domain.outcomes import Outcome
 from pickpost.infra.transport import HttpTransport
 from tests.support.loopback_buyer import BODY, OK, Buyer, Reader, Writer, answering, read_request
-
-
-@pytest.fixture
-async def transport() -> AsyncIterator[HttpTransport]:
-    transport = HttpTransport.create()
-    yield transport
-    await transport.close()
 
 
 async def post(transport: HttpTransport, url: str, timeout_ms: int = 2000) -> Delivery:
