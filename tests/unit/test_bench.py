@@ -16,6 +16,7 @@ from pickpost.bench.measure import (
     ping_overhead_ms,
     post_overhead_ms,
 )
+from pickpost.bench.runner import SETTLE_MAX_S, build_options
 from pickpost.bench.scenarios import ScenarioResult
 from pickpost.bench.schedule import achieved_rate, due_at, request_count
 from pickpost.bench.search import climb, max_sustained, sustains
@@ -227,3 +228,10 @@ def test_the_post_targets_differ_by_backend() -> None:
     assert met(backends(20 + 9)) == (True, True)  # 9 ms over the two sales' 20 ms
     assert met(backends(20 + 12)) == (False, True)
     assert met(backends(20 + 16)) == (False, False)
+
+
+def test_only_a_full_run_waits_for_the_machine_between_scenarios() -> None:
+    full = build_options("rates,hanging", None, None, False, None, None)
+    quick = build_options("rates,hanging", None, None, True, None, None)
+    assert full.settle_max_s == SETTLE_MAX_S > 0
+    assert quick.settle_max_s == 0

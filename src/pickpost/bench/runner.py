@@ -5,6 +5,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import psutil
 import uvloop
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,6 +17,11 @@ from pickpost.bench.scenarios import SCENARIOS, Bench, BenchOptions, ScenarioRes
 from pickpost.bench.targets import REFERENCE_RATE, evaluate
 
 DEFAULT_RATES = "25,50,100,200,400,800"
+# Between scenarios the machine must come back from the last one's load (a climb ends at a
+# rate the server could not hold): the next waits until the machine's CPU over a second is
+# under this share, for at most ``SETTLE_MAX_S`` (not in the quick run).
+SETTLE_CPU_PERCENT = 20.0
+SETTLE_MAX_S = 30.0
 LIGHT_RATE = 25.0
 QUICK_RATES = "50,100"
 
@@ -61,6 +67,7 @@ def build_options(
         soak_duration_s=soak,
         soak_rate=soak_rate,
         overload_rate=overload_rate,
+        settle_max_s=0.0 if quick else SETTLE_MAX_S,
     )
 
 
@@ -76,7 +83,27 @@ async def _run_all(options: BenchOptions, console: Console) -> list[ScenarioResu
         ) as progress,
     ):
         bench = Bench(options, Path(workdir), console, progress)
-        return [await bench.run(name) for name in options.scenarios]
+        results = []
+        for index, name in enumerate(options.scenarios):
+            if index and options.settle_max_s:
+                await _settle(console, options.settle_max_s)
+            results.append(await bench.run(name))
+        return results
+
+
+async def _settle(console: Console, max_s: float) -> None:
+    """Wait for the machine to be quiet again before the next scenario; after ``max_s`` the
+    scenario starts whatever the load, and the console says so."""
+    waited = 0.0
+    busy = 0.0
+    while waited < max_s:
+        busy = await asyncio.to_thread(psutil.cpu_percent, 1.0)
+        waited += 1.0
+        if busy < SETTLE_CPU_PERCENT:
+            return
+    console.print(
+        f"[yellow]the machine is still busy ({busy:.0f} % CPU) after {waited:.0f} s[/yellow]"
+    )
 
 
 def run_bench(
@@ -105,6 +132,7 @@ def run_bench(
                 "soak_duration_s": options.soak_duration_s,
                 "soak_rate": options.soak_rate,
                 "overload_rate": options.overload_rate,
+                "settle_max_s": options.settle_max_s,
             },
         }
         write_json(json_path, info, scenarios, model, targets)

@@ -71,6 +71,9 @@ class BenchOptions:
     soak_rate: float = 50.0
     # A second overload run at this rate (as issue 12's tester drove it), beside 3× sustained.
     overload_rate: float | None = None
+    # Before each scenario after the first: how long to wait at most for the machine to be
+    # quiet again (0: not at all, as in the quick run).
+    settle_max_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
