@@ -134,17 +134,14 @@ class SqlLogStore:
 
     async def write_logs(self, pings: Sequence[PingLog], requests: Sequence[RequestLog]) -> None:
         personal = self._personal
+        seal = personal.call_sealer()
         tables = [
             (table, rows)
             for table, rows in (
                 (schema.pings, [sealed_ping_row(p.record, personal) for p in pings]),
                 (
                     schema.buyer_calls,
-                    [
-                        call_row(c, p.record.ping_id, None, personal.seal_call)
-                        for p in pings
-                        for c in p.calls
-                    ],
+                    [call_row(c, p.record.ping_id, None, seal) for p in pings for c in p.calls],
                 ),
                 (schema.requests, [request_row(r, personal) for r in requests]),
             )
