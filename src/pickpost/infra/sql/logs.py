@@ -98,7 +98,7 @@ class _PreparedInsert:
 
 def _bind_processor(column: sa.Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
     """The column's bind processor, or an equivalent that costs less: a timestamp and the JSON
-    columns were two thirds of the conversion (docs/benchmarks.md, "Fewer log rows' CPU").
+    columns were most of the conversion (docs/benchmarks.md, "The ping log's CPU").
     ``tests/integration/test_log_rows.py`` compares what both store, byte for byte."""
     impl = column.type.dialect_impl(dialect)
     if isinstance(impl, sa.JSON):
@@ -113,7 +113,7 @@ def _bind_processor(column: sa.Column[Any], dialect: Dialect) -> Callable[[Any],
 def _sqlite_timestamp(value: datetime | None) -> str | None:
     """SQLAlchemy's SQLite text of a timestamp (``2026-11-27 22:57:53.000000``: always six
     digits of microseconds, the zone left out) from the C ``isoformat``, not a %-format of
-    seven attributes: a fifth of the cost."""
+    seven attributes: a third less."""
     return None if value is None else value.isoformat(" ", "microseconds")[:26]
 
 
