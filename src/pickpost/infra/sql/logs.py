@@ -102,7 +102,7 @@ def _bind_processor(column: sa.Column[Any], dialect: Dialect) -> Callable[[Any],
     ``tests/integration/test_log_rows.py`` compares what both store, byte for byte."""
     impl = column.type.dialect_impl(dialect)
     if isinstance(impl, sa.JSON):
-        # SQLAlchemy's wraps the engine's serializer (``None`` included: JSON ``null``) in
+        # SQLAlchemy's processor wraps the engine's serializer (``None`` included: JSON ``null``) in
         # checks for its null markers, which log rows never hold.
         return json_text
     if isinstance(impl, sa.DateTime) and dialect.name == "sqlite":
