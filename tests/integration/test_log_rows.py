@@ -3,8 +3,10 @@ exactly as SQLAlchemy's own insert of the same rows does (JSON ``null``, timesta
 on a real SQLite file."""
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.bids import OfferedBid
@@ -20,7 +22,7 @@ from tests.support.personal import in_clear
 _TABLES = ("pings", "buyer_calls", "requests")
 
 
-def _logs() -> tuple[list[PingLog], list[RequestLog]]:
+def _logs(pings: int = 1) -> tuple[list[PingLog], list[RequestLog]]:
     now = time.time()
     bid = OfferedBid("b_1", "buyer-a", 1250, 1500, "Buyer A LLC", "t-1", {"tier": 2})
     record = PingRecord(
@@ -36,13 +38,16 @@ def _logs() -> tuple[list[PingLog], list[RequestLog]]:
         ),
         BuyerCall.unanswered("buyer-b", ping, "http://b/ping", Outcome.SKIPPED, "paused", now),
         BuyerCall("buyer-c", ping, "http://c", Outcome.TIMEOUT, "cut", now, 80.0, exchange=sent),
+        # A whole second: SQLAlchemy still writes its six digits of microseconds.
+        BuyerCall.unanswered("buyer-d", ping, "http://d", Outcome.ERROR, "", float(int(now))),
     )  # fmt: skip
     requests = [
         RequestLog("r_1", "/ping", now, 9.87654, 200, 0, "100", "7", "p_1", None, "127.0.0.1",
                    {"zip": "78701"}, {"status": "ACCEPTED", "bids": []}),
         RequestLog("r_2", "/ping", now, 1.0, 400, 1000, None, None, None, None, None, {}, {}),
     ]  # fmt: skip
-    return [PingLog(record, calls)], requests
+    copies = [replace(record, ping_id=f"p_{n}", request_id=f"r_{n}") for n in range(2, pings + 1)]
+    return [PingLog(r, calls) for r in (record, *copies)], requests
 
 
 async def _stored(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
@@ -56,8 +61,10 @@ async def _stored(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
         }
 
 
-async def test_prepared_inserts_store_what_sqlalchemy_stores(tmp_path: Path) -> None:
-    pings, requests = _logs()
+# One ping's rows, and 7 pings' 28 calls: a statement of 16 rows and one of the 12 left.
+@pytest.mark.parametrize("count", [1, 7])
+async def test_prepared_inserts_store_what_sqlalchemy_stores(tmp_path: Path, count: int) -> None:
+    pings, requests = _logs(count)
     stored = {}
     for way in ("prepared", "sqlalchemy"):
         engine = make_engine(f"sqlite:///{tmp_path / way}.db")
@@ -80,5 +87,5 @@ async def test_prepared_inserts_store_what_sqlalchemy_stores(tmp_path: Path) -> 
                 await conn.execute(schema.requests.insert(), request_rows)
         stored[way] = await _stored(engine)
         await engine.dispose()
-    assert [len(stored["prepared"][t]) for t in _TABLES] == [1, 3, 2]
+    assert [len(stored["prepared"][t]) for t in _TABLES] == [count, 4 * count, 2]
     assert stored["prepared"] == stored["sqlalchemy"]

@@ -46,6 +46,12 @@ class PersonalData:
         a request may carry any of the lead."""
         return self.seal(None, values)
 
+    def call_sealer(self) -> Callable[[dict[str, object]], dict[str, object]]:
+        """``seal_call`` for a batch of log rows: without a master key, a function that keeps
+        the values as they are, instead of asking the keyring again for each of the four
+        parts of every buyer call."""
+        return self.seal_call if self._keys.current.encrypts else _as_is
+
     async def open(self, values: Mapping[str, object]) -> dict[str, object]:
         """``values`` with encrypted ones decrypted (for the operator's views and for a POST
         whose ping the ledger has to supply)."""
@@ -89,3 +95,7 @@ class PersonalData:
             else value
             for key, value in values.items()
         }
+
+
+def _as_is(values: dict[str, object]) -> dict[str, object]:
+    return values

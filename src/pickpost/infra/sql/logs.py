@@ -1,6 +1,7 @@
 """The log tables: pings with their buyer calls, and supplier requests."""
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from pickpost.domain.lead import PingLog, RequestLog
 from pickpost.domain.ping import PingRecord
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
+from pickpost.infra.sql.engine import json_text
 from pickpost.infra.sql.one_hop import OneHop
 from pickpost.infra.sql.rows import at, call_row, ping_row
 
@@ -43,35 +45,76 @@ def request_row(log: RequestLog, personal: PersonalData) -> dict[str, object]:
     }
 
 
+# Rows a prepared INSERT carries (``VALUES (…), (…), …``): SQLite runs one statement step per
+# INSERT, and each step is a release and a retake of the GIL beside the event loop plus the
+# driver's binding and reset; 16 rows of the widest log table stay far below SQLite's oldest
+# limit of 999 parameters.
+_ROWS_PER_INSERT = 16
+
+
 class _PreparedInsert:
-    """An INSERT of ``table`` compiled once, its rows converted by the columns' own bind
-    processors (so stored exactly as SQLAlchemy stores them) and sent to the driver as they
-    are. SQLAlchemy's work per executed row (parameter dictionaries, processing looked up per
-    statement, a hop to the driver's thread per cursor operation) was most of the log
-    writer's CPU on SQLite (docs/benchmarks.md, "The server's own CPU per ping")."""
+    """An INSERT of ``table`` compiled once, its rows converted as the columns' own bind
+    processors convert them (so stored exactly as SQLAlchemy stores them) and sent to the
+    driver as they are, several rows a statement. SQLAlchemy's work per executed row (parameter
+    dictionaries, processing looked up per statement, a hop to the driver's thread per cursor
+    operation) was most of the log writer's CPU on SQLite (docs/benchmarks.md, "The server's
+    own CPU per ping")."""
 
     def __init__(self, table: sa.Table, columns: Sequence[str], dialect: Dialect) -> None:
         compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
-        self.sql = str(compiled)
+        # "INSERT INTO t (a, b) VALUES (?, ?)": the head, and one row's placeholders.
+        self._head, _, self._row = str(compiled).partition(" VALUES ")
+        self._sql: dict[int, str] = {}
         # The positional order of the compiled statement's parameters.
         order = compiled.positiontup or []
-        self._convert: list[tuple[str, Callable[[Any], Any] | None]] = [
-            (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in order
-        ]
+        self._convert = [(name, _bind_processor(table.c[name], dialect)) for name in order]
 
     def run(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        """In the transaction ``conn`` began, straight to the driver's ``executemany``."""
+        """In the transaction ``conn`` began, straight to the driver: full statements of
+        ``_ROWS_PER_INSERT`` rows in one ``executemany``, then one statement for the rest."""
         convert = self._convert
-        converted = [
-            tuple(row[name] if to is None else to(row[name]) for name, to in convert)
-            for row in rows
+        values = [
+            row[name] if to is None else to(row[name]) for row in rows for name, to in convert
         ]
+        step = _ROWS_PER_INSERT * len(convert)
+        full = len(rows) // _ROWS_PER_INSERT
         cursor = conn.connection.cursor()
         try:
-            cursor.executemany(self.sql, converted)
+            if full:
+                chunks = [values[i * step : (i + 1) * step] for i in range(full)]
+                cursor.executemany(self._sql_of(_ROWS_PER_INSERT), chunks)
+            rest = len(rows) - full * _ROWS_PER_INSERT
+            if rest:
+                cursor.execute(self._sql_of(rest), values[full * step :])
         finally:
             cursor.close()
+
+    def _sql_of(self, rows: int) -> str:
+        sql = self._sql.get(rows)
+        if sql is None:
+            sql = self._sql[rows] = f"{self._head} VALUES {', '.join([self._row] * rows)}"
+        return sql
+
+
+def _bind_processor(column: sa.Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column's bind processor, or an equivalent that costs less: a timestamp and the JSON
+    columns were most of the conversion (docs/benchmarks.md, "The ping log's CPU").
+    ``tests/integration/test_log_rows.py`` compares what both store, byte for byte."""
+    impl = column.type.dialect_impl(dialect)
+    if isinstance(impl, sa.JSON):
+        # SQLAlchemy's processor wraps the engine's serializer (``None`` included: JSON ``null``) in
+        # checks for its null markers, which log rows never hold.
+        return json_text
+    if isinstance(impl, sa.DateTime) and dialect.name == "sqlite":
+        return _sqlite_timestamp
+    return impl.bind_processor(dialect)
+
+
+def _sqlite_timestamp(value: datetime | None) -> str | None:
+    """SQLAlchemy's SQLite text of a timestamp (``2026-11-27 22:57:53.000000``: always six
+    digits of microseconds, the zone left out) from the C ``isoformat``, not a %-format of
+    seven attributes: a third less."""
+    return None if value is None else value.isoformat(" ", "microseconds")[:26]
 
 
 class SqlLogStore:
@@ -91,17 +134,14 @@ class SqlLogStore:
 
     async def write_logs(self, pings: Sequence[PingLog], requests: Sequence[RequestLog]) -> None:
         personal = self._personal
+        seal = personal.call_sealer()
         tables = [
             (table, rows)
             for table, rows in (
                 (schema.pings, [sealed_ping_row(p.record, personal) for p in pings]),
                 (
                     schema.buyer_calls,
-                    [
-                        call_row(c, p.record.ping_id, None, personal.seal_call)
-                        for p in pings
-                        for c in p.calls
-                    ],
+                    [call_row(c, p.record.ping_id, None, seal) for p in pings for c in p.calls],
                 ),
                 (schema.requests, [request_row(r, personal) for r in requests]),
             )
