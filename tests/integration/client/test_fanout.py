@@ -31,17 +31,20 @@ class Silent:
     def __init__(self) -> None:
         self.read = 0
         self.closed = 0
+        self._changed = asyncio.Condition()
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        async with asyncio.timeout(5), self._changed:
+            await self._changed.wait_for(condition)
 
     async def __call__(self, reader: Reader, writer: Writer, number: int) -> None:
         while await read_request(reader):
-            self.read += 1
-        self.closed += 1
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
-        while not condition():
-            await asyncio.sleep(0.01)
+            async with self._changed:
+                self.read += 1
+                self._changed.notify_all()
+        async with self._changed:
+            self.closed += 1
+            self._changed.notify_all()
 
 
 @pytest.fixture
@@ -90,7 +93,7 @@ async def test_a_deadline_ends_its_call_while_the_others_answer(transport: HttpT
     ):
         await transport.send(*call(a))  # idle: this fan-out's first call has no task
         deliveries = await transport.send_all([call(a), call(quiet, 100), call(b, 3000)])
-        await until(lambda: silent.closed == 1)
+        await silent.until(lambda: silent.closed == 1)
     assert bodies(deliveries) == [b"a", None, b"b"]
     timed_out = deliveries[1]
     assert timed_out is not None
@@ -117,7 +120,7 @@ async def test_the_cut_off_ends_every_call_still_unanswered(transport: HttpTrans
     async with Buyer(answering(ok(b"a"), ok(b"a"))) as a, Buyer(silent) as quiet:
         await transport.send(*call(a))
         deliveries = await transport.send_all([call(a), call(quiet), call(quiet)], within_s=0.2)
-        await until(lambda: silent.closed == 2)
+        await silent.until(lambda: silent.closed == 2)
     assert bodies(deliveries) == [b"a", None, None]
     assert transport._pool.open == 1  # a's alone
 
@@ -134,11 +137,11 @@ async def test_a_caller_gone_leaves_no_connection_and_nothing_firing(
             # deadlines far off, so that only the caller's end can end them here.
             calls = [call(a, 60_000), *[call(quiet, 60_000)] * 3]
             fanout = asyncio.create_task(transport.send_all(calls))
-            await until(lambda: silent.read == 2)
+            await silent.until(lambda: silent.read == 2)
             fanout.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await fanout
-            await until(lambda: silent.closed == 2)
+            await silent.until(lambda: silent.closed == 2)
             await asyncio.sleep(0.05)  # a's connection closing, the waiting call stopping
             assert transport._pool.open == 0
             assert all(waiter.done() for waiter in transport._pool._waiters)
