@@ -139,6 +139,8 @@ class _Fanout:
                 # The caller is gone: no call of its may keep a connection or fire later.
                 self._end_all()
                 raise
+            finally:
+                self._calls.clear()  # each call points back here: freed without the GC
         return self._deliveries
 
     def answered(self, call: _Call, result: Result) -> None:
