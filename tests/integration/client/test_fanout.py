@@ -122,6 +122,7 @@ async def test_the_cut_off_ends_every_call_still_unanswered(transport: HttpTrans
         deliveries = await transport.send_all([call(a), call(quiet), call(quiet)], within_s=0.2)
         await silent.until(lambda: silent.closed == 2)
     assert bodies(deliveries) == [b"a", None, None]
+    assert deliveries[1:] == [None, None]  # cut, not a Delivery of their own
     assert transport._pool.open == 1  # a's alone
 
 
