@@ -3,7 +3,7 @@
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import orjson
@@ -90,6 +90,17 @@ class FakeTransport:
             return Delivery(started, 1.0, failure=Outcome.ERROR, reason=reason, sent=False)
         assert response is not None
         return Delivery(started, 1.0, response=response)
+
+    async def send_all(
+        self, calls: Sequence[tuple[OutboundRequest, int]], within_s: float | None = None
+    ) -> list[Delivery | None]:
+        """Each call through ``send``, as a task of its own; one still running ``within_s``
+        from now is cut (None). An exception of one call is the whole fan-out's."""
+        tasks = [asyncio.create_task(self.send(request, timeout)) for request, timeout in calls]
+        done, pending = await asyncio.wait(tasks, timeout=within_s)
+        for task in pending:
+            task.cancel()
+        return [task.result() if task in done else None for task in tasks]
 
 
 class FakePingStore:

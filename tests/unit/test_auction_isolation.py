@@ -2,6 +2,7 @@
 reading its answer, the auction records an error for it and keeps every other bid."""
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -75,15 +76,25 @@ async def test_an_adapter_failing_to_build_a_ping_costs_that_buyers_bid_only(
     assert [request.url for request, _ in transport.sent] == ["http://good.test/ping"]
 
 
-async def test_a_transport_that_raises_costs_that_buyers_bid_only() -> None:
+async def test_a_transport_that_raises_costs_the_pings_calls_not_the_ping() -> None:
+    """The transport sends a ping's calls together, so its bug fails them together: each is
+    recorded as an error, and the buyers that take no pings still bid."""
+
     class Raising(FakeTransport):
         async def send(self, request: OutboundRequest, timeout_ms: int) -> Delivery:
             if "bad" in request.url:
                 raise RuntimeError("78701")
             return await super().send(request, timeout_ms)
 
-    calls = await outcomes(Raising(both_bid))
-    assert calls["bad"] == (Outcome.ERROR, "internal error sending the ping (RuntimeError)")
+    offering = make_buyer(id="offering", ping_url=None, price={"static": "3.00"})
+    request = replace(auction_request(), buyers=[GOOD, BAD, offering], offers={"offering": 300})
+    result = await Auction(Raising(both_bid)).run(request)
+    assert [bid.buyer_id for bid in result.bids] == ["offering"]
+    reason = "internal error sending the ping (RuntimeError)"
+    assert {call.buyer_id: (call.outcome, call.reason) for call in result.calls} == {
+        "good": (Outcome.ERROR, reason),
+        "bad": (Outcome.ERROR, reason),
+    }
 
 
 async def test_the_failure_is_logged_without_its_message(

@@ -6,7 +6,9 @@ to every buyer at once, at each of ``--rates`` fan-outs per second, over plain H
 TLS on loopback. The client process's CPU time (user + system) over each window, divided by
 the requests made in it, is the cost per request. The clients are measured in turn within
 each run, runs repeated, so drift of a shared machine hits them alike; the median of the runs
-is printed, with the spread. ``aiohttp`` is the transport buyer calls used until the client of
+is printed, with the spread. ``fanout`` is Pickpost's client given each fan-out's calls at
+once (``send_all``, as the auction calls it), ``pickpost`` the same client with a task per
+call (``send``). ``aiohttp`` is the transport buyer calls used until the client of
 ``pickpost.infra.transport`` replaced it (docs/benchmarks.md, "The outbound client"),
 configured as it was: one session, no automatic decompression, a timeout per call.
 """
@@ -44,6 +46,11 @@ ANSWER = b'{"bid": {"price": 12.5, "bid_id": "b_1f3a9"}, "status": "ok"}'
 REQUEST = b'{"ping_id": "p_1", "zip_code": "78701", "tmax": 900, "test": false}'
 TIMEOUT_MS = 1000
 Send = Callable[[OutboundRequest, int], Coroutine[Any, Any, Delivery]]
+Call = tuple[OutboundRequest, int]
+# One fan-out's calls as the coroutines to run: one per call, or one for them all.
+Fan = Callable[[list[Call]], list[Coroutine[Any, Any, Delivery | list[Delivery | None]]]]
+Close = Callable[[], Awaitable[None]]
+CLIENTS = ("aiohttp", "pickpost", "fanout")
 
 
 def loopback_certificates(
@@ -161,7 +168,7 @@ async def _serve(buyers: int, certificate: Path, key: Path) -> None:
     await loop.run_in_executor(None, sys.stdin.read)  # until the bench closes our stdin
 
 
-def _aiohttp_client(ca_file: str) -> tuple[Send, Callable[[], Awaitable[None]]]:
+def _aiohttp_client(ca_file: str) -> tuple[Send, Close]:
     """The transport buyer calls used before, as it was configured and called."""
     tls = ssl.create_default_context(cafile=ca_file)
     connector = aiohttp.TCPConnector(
@@ -194,9 +201,14 @@ def _aiohttp_client(ca_file: str) -> tuple[Send, Callable[[], Awaitable[None]]]:
     return send, session.close
 
 
-def _pickpost_client(ca_file: str) -> tuple[Send, Callable[[], Awaitable[None]]]:
+def _client(name: str, ca_file: str) -> tuple[Fan, Close]:
+    if name == "aiohttp":
+        send, close = _aiohttp_client(ca_file)
+        return (lambda calls: [send(*call) for call in calls]), close
     transport = HttpTransport.create(1000, ca_file)
-    return transport.send, transport.close
+    if name == "pickpost":
+        return (lambda calls: [transport.send(*call) for call in calls]), transport.close
+    return (lambda calls: [transport.send_all(calls)]), transport.close
 
 
 def _cpu() -> float:
@@ -204,24 +216,30 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def _window(send: Send, urls: list[str], rate: float, seconds: float) -> tuple[int, int]:
-    """Fan-outs at ``rate`` for ``seconds``: (requests answered, requests failed)."""
+async def _window(fan: Fan, urls: list[str], rate: float, seconds: float) -> tuple[int, int]:
+    """Fan-outs at ``rate`` for ``seconds``: (requests answered, requests failed); a task for
+    each coroutine ``fan`` gives (one per call as the auction did, or one per fan-out as it
+    does now)."""
     loop = asyncio.get_running_loop()
     headers = {"Content-Type": "application/json"}
-    requests = [OutboundRequest("POST", url, REQUEST, headers) for url in urls]
-    pending: set[asyncio.Task[Delivery]] = set()
+    calls = [(OutboundRequest("POST", url, REQUEST, headers), TIMEOUT_MS) for url in urls]
+    pending: set[asyncio.Task[Delivery | list[Delivery | None]]] = set()
     tally = [0, 0]
 
-    def count(task: asyncio.Task[Delivery]) -> None:
+    def count(task: asyncio.Task[Delivery | list[Delivery | None]]) -> None:
         pending.discard(task)
-        failed = task.cancelled() or task.exception() is not None or task.result().failure
-        tally[bool(failed)] += 1
+        if task.cancelled() or task.exception() is not None:
+            tally[1] += 1
+            return
+        result = task.result()
+        for delivery in result if isinstance(result, list) else [result]:
+            tally[delivery is None or delivery.failure is not None] += 1
 
     start = loop.time()
     for n in range(int(rate * seconds)):
         await asyncio.sleep(max(0.0, start + n / rate - loop.time()))
-        for request in requests:  # one fan-out: every buyer at once, each call its own task
-            task = loop.create_task(send(request, TIMEOUT_MS))
+        for coroutine in fan(calls):  # one fan-out: every buyer at once
+            task = loop.create_task(coroutine)
             pending.add(task)
             task.add_done_callback(count)
     if pending:
@@ -237,15 +255,13 @@ async def _measure(
     rows: list[dict[str, object]] = []
     for run in range(1, args.runs + 1):
         for scheme, urls in (("http", plain), ("https", tls)):
-            for name in ("aiohttp", "pickpost"):
-                send, close = (
-                    _aiohttp_client(ca_file) if name == "aiohttp" else _pickpost_client(ca_file)
-                )
+            for name in args.clients:
+                fan, close = _client(name, ca_file)
                 try:
-                    await _window(send, urls, 20, args.warmup)  # connections opened, code warm
+                    await _window(fan, urls, 20, args.warmup)  # connections opened, code warm
                     for rate in args.rates:
                         before = _cpu()
-                        answered, failed = await _window(send, urls, rate, args.duration)
+                        answered, failed = await _window(fan, urls, rate, args.duration)
                         cpu = _cpu() - before
                         per_call = cpu / max(1, answered + failed) * 1e6
                         rows.append(
@@ -291,6 +307,12 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per window")
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--clients",
+        type=lambda text: text.split(","),
+        default=list(CLIENTS),
+        help="of aiohttp, pickpost (a task per call), fanout (send_all)",
+    )
     parser.add_argument("--json", type=Path, help="write every window's numbers here")
     parser.add_argument("--serve", nargs=2, metavar=("CERT", "KEY"), help=argparse.SUPPRESS)
     args = parser.parse_args()

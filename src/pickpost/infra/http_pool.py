@@ -39,7 +39,7 @@ class Pool:
         allows; ``CallFailed`` (not sent) when the buyer cannot be reached."""
         loop = asyncio.get_running_loop()
         while True:
-            connection = None if fresh else self._take_idle(key)
+            connection = None if fresh else self.take_idle(key)
             if connection is not None:
                 return connection
             if len(self._keys) < self._limit or self._evict():
@@ -55,7 +55,7 @@ class Pool:
                     self._wake()  # a slot this call was given but will not use
         return await self._connect(loop, key)
 
-    def _take_idle(self, key: Key) -> Connection | None:
+    def take_idle(self, key: Key) -> Connection | None:
         """The most recently used idle connection to ``key`` still open, if any."""
         idle = self._idle.get(key)
         while idle:
@@ -66,7 +66,7 @@ class Pool:
         return None
 
     async def _connect(self, loop: asyncio.AbstractEventLoop, key: Key) -> Connection:
-        connection = Connection(loop, self._lost)
+        connection = Connection(self._lost)
         self._keys[connection] = key
         scheme, host, port = key
         tls = self._tls if scheme == "https" else None
@@ -101,8 +101,10 @@ class Pool:
             self._sweep(now - KEEPALIVE_S)
 
     def discard(self, connection: Connection) -> None:
-        """After a failed or abandoned call: the connection is closed."""
-        self._drop(connection)
+        """After a failed or abandoned call: the connection is closed, and an abandoned call
+        still in flight on it is not told (it has ended already)."""
+        self._lost(connection)
+        connection.close(abandoned=True)
 
     def close(self) -> None:
         self.closed = True

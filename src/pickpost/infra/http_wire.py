@@ -1,9 +1,10 @@
 """One HTTP/1.1 exchange on one connection: the request written, the answer parsed by httptools.
 
-A connection is an asyncio protocol (no streams, no per-read futures): the bytes the loop
-hands over go straight into the parser, and the parser's callbacks feed the body to the
-``BodyDecoder`` within the size cap. A call waits on one future, resolved with the answer or
-failed with the reason it will be recorded with (docs/benchmarks.md, "The outbound client").
+A connection is an asyncio protocol (no streams, no futures): the bytes the loop hands over
+go straight into the parser, and the parser's callbacks feed the body to the ``BodyDecoder``
+within the size cap. A call's end, the answer or the ``CallFailed`` it will be recorded with,
+is handed to the callback the call was started with, from the loop's own callback: no task
+waits on it (docs/benchmarks.md, "The outbound client").
 """
 
 import asyncio
@@ -39,17 +40,19 @@ class CallFailed(Exception):
         self.retryable = retryable
 
 
+Result = InboundResponse | CallFailed
+Done = Callable[[Result], None]
+
+
 class Connection(asyncio.Protocol):
     """One keep-alive connection to a buyer; one request at a time (no pipelining)."""
 
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, on_lost: Callable[["Connection"], None]
-    ) -> None:
-        self._loop = loop
+    def __init__(self, on_lost: Callable[["Connection"], None]) -> None:
         self._on_lost = on_lost  # the pool forgets the connection, idle or not
         self._transport: asyncio.Transport | None = None
         self._parser = httptools.HttpResponseParser(self)
-        self._waiter: asyncio.Future[InboundResponse] | None = None
+        self._done: Done | None = None  # the call in flight; None while idle
+        self._result: Result | None = None  # its end, handed over once the parser returns
         self.reused = False  # has answered a request before this one
         self.idle_since = 0.0
         self._received = False
@@ -70,14 +73,15 @@ class Connection(asyncio.Protocol):
     def usable(self) -> bool:
         return self._transport is not None and not self._transport.is_closing()
 
-    def request(self, data: bytes) -> "asyncio.Future[InboundResponse]":
-        """Write the whole request; the future is the answer (or a ``CallFailed``)."""
+    def request(self, data: bytes, done: Done) -> None:
+        """Write the whole request; ``done`` is called once, with the answer or a
+        ``CallFailed``, unless the call is abandoned first (``close``)."""
         assert self._transport is not None
-        self._waiter = self._loop.create_future()
+        self._done = done
+        self._result = None
         self._received = False
         self._reset_message()
         self._transport.write(data)
-        return self._waiter
 
     def reusable(self) -> bool:
         """After a complete answer: whether the connection may carry the next request."""
@@ -89,12 +93,14 @@ class Connection(asyncio.Protocol):
         )
 
     def finished(self) -> None:
-        self._waiter = None
         self.reused = True
 
-    def close(self) -> None:
-        self._fail(CallFailed("transport closed"))  # a call still waiting on it (at shutdown)
-        self._waiter = None
+    def close(self, *, abandoned: bool = False) -> None:
+        """A call still in flight ends as "transport closed" (at shutdown), unless it is
+        ``abandoned``: its deadline passed and it has ended already."""
+        if abandoned:
+            self._done = None
+        self._fail(CallFailed("transport closed"))
         if self._transport is not None:
             self._transport.abort()
 
@@ -105,11 +111,11 @@ class Connection(asyncio.Protocol):
         self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
-        if self._waiter is None or self._waiter.done():
-            # Bytes nobody asked for (while idle, or after a whole answer): the connection's
-            # framing can no longer be trusted.
+        if self._done is None:
+            # Bytes nobody asked for, while idle: the connection's framing can no longer be
+            # trusted.
             self._keep_alive = False
-            if self._waiter is None and self._transport is not None:
+            if self._transport is not None:
                 self._transport.abort()
             return
         self._received = True
@@ -121,6 +127,9 @@ class Connection(asyncio.Protocol):
             self._fail(CallFailed(reason))
         except (httptools.HttpParserError, httptools.HttpParserUpgrade):
             self._fail(CallFailed(BAD_RESPONSE))
+        # Handed over only now the parser has returned: the callback may put the connection
+        # back in the pool, which it must not be while the parser is still in this data.
+        self._hand_over()
 
     def eof_received(self) -> bool:
         self._ended(None)
@@ -133,10 +142,11 @@ class Connection(asyncio.Protocol):
 
     def _ended(self, exc: Exception | None) -> None:
         """The buyer closed, reset or broke the connection while a call waited on it."""
-        if self._waiter is None or self._waiter.done():
+        if self._done is None or self._result is not None:
             return
         if exc is None and self._decoder is not None and self._until_eof():
             self._respond()  # a body without framing ends where the connection does
+            self._hand_over()
             return
         if self._decoder is not None:
             self._fail(CallFailed(CUT_SHORT))
@@ -157,26 +167,36 @@ class Connection(asyncio.Protocol):
             self._fail(CallFailed(type(exc).__name__))
 
     def _fail(self, failure: CallFailed) -> None:
+        """The call ends with ``failure``, unless its answer was complete already."""
         self._keep_alive = False
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_exception(failure)
+        if self._done is not None and self._result is None:
+            self._result = failure
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        done, result = self._done, self._result
+        if done is not None and result is not None:
+            self._done = self._result = None
+            done(result)
 
     def _until_eof(self) -> bool:
         return self._length is None and not self._chunked
 
     def _respond(self) -> None:
         assert self._decoder is not None
-        assert self._waiter is not None
         try:
             body = self._decoder.finish()
         except Unreadable as error:
-            self._fail(CallFailed(str(error)))
+            self._keep_alive = False
+            self._result = CallFailed(str(error))
             return
-        self._waiter.set_result(InboundResponse(self._status, body, self._headers))
+        self._result = InboundResponse(self._status, body, self._headers)
 
     # The parser's callbacks (httptools calls them by name).
 
     def on_message_begin(self) -> None:
+        # Also a message after the whole answer, in the same bytes: not asked for; resetting
+        # forgets the answer's keep-alive, so the connection is not reused.
         self._reset_message()
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -209,5 +229,5 @@ class Connection(asyncio.Protocol):
             return
         # Asked here: once the callback returns, the parser has forgotten the answer's flags.
         self._keep_alive = self._parser.should_keep_alive()
-        if self._waiter is not None and not self._waiter.done():
+        if self._done is not None and self._result is None:
             self._respond()

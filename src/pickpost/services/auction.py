@@ -1,13 +1,12 @@
 """The fan-out: ping every buyer in parallel within one deadline and collect their bids."""
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from pickpost.buyers import adapter
 from pickpost.buyers.answers import Invalid, NoBid, PingAnswer
-from pickpost.buyers.wire import Delivery, InboundResponse, PingOrder
+from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest, PingOrder
 from pickpost.domain.bids import RawBid
 from pickpost.domain.deadline import Deadline
 from pickpost.domain.money import Cents
@@ -60,7 +59,8 @@ class Auction:
     async def run(self, request: AuctionRequest) -> AuctionResult:
         bids: list[RawBid] = []
         calls: list[BuyerCall] = []
-        tasks: dict[asyncio.Task[Delivery], tuple[BuyerConfig, Exchange]] = {}
+        pinged: list[tuple[BuyerConfig, Exchange]] = []
+        outbound_calls: list[tuple[OutboundRequest, int]] = []
         clock = self._clock
         started = clock.now()
         for buyer in request.buyers:
@@ -100,30 +100,41 @@ class Auction:
                 calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, clock.now(), True))
                 continue
             sent = Exchange(outbound.headers, outbound.body, secrets=protocol.secrets())
-            tasks[asyncio.create_task(self._transport.send(outbound, budget))] = (buyer, sent)
-        if tasks:
-            # The transport enforces each buyer's budget; this bound only guards the deadline
-            # against a transport that overruns it.
-            wait_s = max(0.0, request.deadline.at - clock.monotonic())
-            done, pending = await asyncio.wait(tasks, timeout=wait_s)
-            for task in pending:
-                task.cancel()
+            pinged.append((buyer, sent))
+            outbound_calls.append((outbound, budget))
+        if pinged:
+            deliveries = await self._send(request, outbound_calls)
             ended = clock.now()
-            for task, (buyer, sent) in tasks.items():
-                if task not in done:
-                    reason = "no answer before the auction deadline"
-                    cut = _unanswered(buyer, Outcome.TIMEOUT, reason, started, request.test, ended)
-                    calls.append(replace(cut, exchange=sent))
-                elif (failure := task.exception()) is not None:
-                    reason = _failed("sending the ping", buyer, failure)
-                    failed = _unanswered(buyer, Outcome.ERROR, reason, started, request.test, ended)
-                    calls.append(replace(failed, exchange=sent))
-                else:
-                    bid, call = _judge(buyer, task.result(), request.test, sent)
+            for (buyer, sent), delivery in zip(pinged, deliveries, strict=True):
+                if isinstance(delivery, Delivery):
+                    bid, call = _judge(buyer, delivery, request.test, sent)
                     calls.append(call)
                     if bid is not None:
                         bids.append(bid)
-        return AuctionResult(bids, calls, len(tasks))
+                    continue
+                if delivery is None:
+                    outcome, reason = Outcome.TIMEOUT, "no answer before the auction deadline"
+                else:
+                    outcome, reason = Outcome.ERROR, _failed("sending the ping", buyer, delivery)
+                cut = _unanswered(buyer, outcome, reason, started, request.test, ended)
+                calls.append(replace(cut, exchange=sent))
+        return AuctionResult(bids, calls, len(pinged))
+
+    async def _send(
+        self,
+        request: AuctionRequest,
+        outbound_calls: list[tuple[OutboundRequest, int]],
+    ) -> Sequence[Delivery | Exception | None]:
+        """Every buyer's delivery in order, ``None`` for one the auction's deadline cut; the
+        exception for all of them when the transport failed (a bug: it never raises for the
+        network or the buyers), so the ping still ends with its other bids."""
+        # The transport enforces each buyer's budget; the auction's deadline only guards
+        # against a transport that overruns it.
+        wait_s = max(0.0, request.deadline.at - self._clock.monotonic())
+        try:
+            return await self._transport.send_all(outbound_calls, wait_s)
+        except Exception as error:
+            return [error] * len(outbound_calls)
 
 
 def _offered(buyer: BuyerConfig, price: Cents) -> RawBid:

@@ -46,6 +46,14 @@ class BuyerTransport(Protocol):
         """Send and wait at most ``timeout_ms``; never raises for network or buyer faults."""
         ...
 
+    async def send_all(
+        self, calls: Sequence[tuple[OutboundRequest, int]], within_s: float | None = None
+    ) -> list[Delivery | None]:
+        """Send every ``(request, timeout_ms)`` at once, each within its own timeout, and
+        give each call's ``Delivery`` in order; never raises for network or buyer faults.
+        A call still unanswered ``within_s`` from now is cut: ``None`` in its place."""
+        ...
+
 
 class PingStore(Protocol):
     async def save(self, record: PingRecord, ttl_s: int) -> None: ...
