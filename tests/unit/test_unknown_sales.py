@@ -14,6 +14,7 @@ from pickpost.domain.lead import (
     LeadStatus,
     SaleAttempt,
     SaleBlocked,
+    SaleFinish,
     SaleStatus,
     StoredOutcome,
 )
@@ -172,11 +173,15 @@ class DyingLedger(FakeLeadStore):
     dead = True
 
     async def finish_lead(
-        self, outcome: StoredOutcome, payout: int, stale_before: float | None = None
+        self,
+        outcome: StoredOutcome,
+        payout: int,
+        stale_before: float | None = None,
+        finished: SaleFinish | None = None,
     ) -> bool:
         if self.dead:
             raise ConnectionError("the process died")
-        return await super().finish_lead(outcome, payout, stale_before)
+        return await super().finish_lead(outcome, payout, stale_before, finished)
 
 
 async def test_a_retry_settles_a_lead_whose_post_died_once_no_sale_can_still_run() -> None:
@@ -224,10 +229,12 @@ async def test_a_sale_whose_lead_was_settled_meanwhile_calls_no_other_buyer() ->
 
 
 class BrokenBeforeBob(FakeLeadStore):
-    async def start_sale(self, attempt: SaleAttempt) -> int | SaleBlocked:
+    async def start_sale(
+        self, attempt: SaleAttempt, finished: SaleFinish | None = None
+    ) -> int | SaleBlocked:
         if attempt.buyer_id == "bob":
             raise ConnectionError("the database went away")
-        return await super().start_sale(attempt)
+        return await super().start_sale(attempt, finished)
 
 
 async def test_a_failure_before_a_sale_started_is_not_called_unknown() -> None:
