@@ -61,7 +61,8 @@ async def post_all(world: World) -> tuple[Reply, Reply]:
 
 
 def in_answer(reply: Reply, key: str) -> list[str]:
-    return [buyer for buyer, _ in reasons(reply, key)]
+    found: Any = reply.body[key]
+    return [b["buyer_id"] for b in found]
 
 
 def reasons(reply: Reply, key: str) -> list[tuple[str, str]]:
