@@ -93,7 +93,9 @@ class LeadStore(Protocol):
 
         ``finished``: the lead's previous sale's answer, recorded with the start (one
         transaction) and recorded whatever the start's fate, blocked included. When the call
-        raises, neither was recorded."""
+        raises, no sale was started and the answer is taken as not recorded (it is not, but
+        for a second failure on a rare path: after a refused start, the answer written alone
+        and the start retried alone)."""
         ...
 
     async def finish_lead(
