@@ -112,7 +112,9 @@ class LeadStore(Protocol):
 
         ``finished``: the lead's last sale's answer, recorded with the outcome (one
         transaction) whether or not the lead was still selling; that sale is not cut off. When
-        the call raises, neither was recorded."""
+        the call raises, the answer is taken as not recorded (it is not, but for a second
+        failure on a rare path: the answer written alone first, when it cannot go in one
+        statement)."""
         ...
 
     async def interrupted(
