@@ -184,7 +184,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         yield Runtime(
             catalogs=catalogs.holder,
             pings=PingService(auction, gate, pings, recorder, clock, traffic),
-            posts=PostService(seller, gate, pings, leads, settler, picks, clock=clock),
+            posts=PostService(seller, gate, pings, leads, settler, clock=clock),
             picks=PickService(holder.campaign, pings, picks, leads, clock),
             direct_posts=DirectPostService(auction, gate, seller, leads, counters, clock, traffic),
             views=SqlViews(engine, personal),

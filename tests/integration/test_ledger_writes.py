@@ -6,6 +6,7 @@ stays one chain."""
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,16 +21,19 @@ from pickpost.domain.lead import (
     NewLead,
     SaleAttempt,
     SaleBlocked,
+    SaleFinish,
     SaleStatus,
     StoredOutcome,
 )
 from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
+from pickpost.domain.pick import RecordedPick
 from pickpost.domain.revocation import requested_draft
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.consent_ledger import SqlConsentLedger, insert_entries
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.leads import SqlLeadStore
 from pickpost.infra.sql.migrate import upgrade
+from pickpost.infra.sql.picks import SqlPickStore
 from pickpost.infra.sql.rows import utc
 from tests.support.databases import deployment_urls
 from tests.support.personal import in_clear
@@ -63,8 +67,10 @@ def _with_store(database: str, scenario: Scenario) -> None:
     asyncio.run(run())
 
 
-async def _claimed(store: SqlLeadStore) -> tuple[NewLead, ConsentRecord]:
-    lead_id, ping_id, now = new_id("l"), new_id("p"), time.time()
+async def _claimed(
+    store: SqlLeadStore, ping_id: str | None = None
+) -> tuple[NewLead, ConsentRecord]:
+    lead_id, ping_id, now = new_id("l"), ping_id or new_id("p"), time.time()
     lead = NewLead(lead_id, "100", "7", ping_id, new_id("r"), now, False, {"zip_code": "78701"})
     consent = ConsentRecord(lead_id, ping_id, now, BIDS, BIDS, {"ip_address": "203.0.113.9"})
     assert await store.claim(lead, consent)
@@ -173,5 +179,135 @@ def test_each_step_refuses_what_the_ledger_forbids(database: str) -> None:
         assert counts[0][0] == 1
         report = await SqlConsentLedger(engine, in_clear(engine)).verify(lead_id=lead.lead_id)
         assert report.problems == []
+
+    _with_store(database, scenario)
+
+
+def _sold(sale_id: int, buyer: str) -> SaleFinish:
+    return SaleFinish(sale_id, SaleStatus.SOLD, _call(buyer))
+
+
+async def _written(
+    engine: Any, lead_id: str
+) -> tuple[list[tuple[str, str]], list[str], list[Entry]]:
+    """A lead's sales (buyer, status), the buyers of its calls, and its consent chain."""
+    sales, ledger = schema.sales.c, schema.consent_ledger.c
+    rows = await _rows(
+        engine,
+        sa.select(sales.buyer_id, sales.status).where(sales.lead_id == lead_id).order_by(sales.id),
+    )
+    calls = await _rows(
+        engine,
+        sa.select(schema.buyer_calls.c.buyer_id).where(schema.buyer_calls.c.lead_id == lead_id),
+    )
+    chain = await _rows(
+        engine,
+        sa.select(schema.consent_ledger).where(ledger.lead_id == lead_id).order_by(ledger.seq),
+    )
+    entries = [
+        Entry(r.lead_id, r.seq, r.kind, utc(r.appended_at), r.facts, r.commitment,
+              r.prev_hash, r.entry_hash)
+        for r in chain
+    ]  # fmt: skip
+    return [tuple(r) for r in rows], sorted(c.buyer_id for c in calls), entries
+
+
+def test_a_held_answer_goes_once_with_the_next_start_or_the_stored_answer(database: str) -> None:
+    async def scenario(store: SqlLeadStore, engine: Any) -> None:
+        lead, _ = await _claimed(store)
+        alpha = await store.start_sale(_attempt(lead.lead_id, 0))
+        assert isinstance(alpha, int)
+        beta = await store.start_sale(_attempt(lead.lead_id, 1), _sold(alpha, "alpha"))
+        assert isinstance(beta, int)
+        outcome = StoredOutcome(lead.lead_id, "100", "7", LeadStatus.SOLD, 0, "ok", {"n": 2})
+        assert await store.finish_lead(outcome, payout=7200, finished=_sold(beta, "beta"))
+        sales, calls, chain = await _written(engine, lead.lead_id)
+        # Beta's sale was written with the answer: not cut off as a pending one.
+        assert sales == [("alpha", "sold"), ("beta", "sold")]
+        assert calls == ["alpha", "beta"]
+        delivered = [e.facts.get("sale_id") for e in chain if e.kind == "consent_delivered"]
+        assert delivered == [alpha, beta]
+        assert verify_chain(lead.lead_id, chain) == []
+        stored = await store.find_outcome(str(lead.ping_id))
+        assert stored is not None
+        assert (stored.status, stored.body) == (LeadStatus.SOLD, {"n": 2})
+
+    _with_store(database, scenario)
+
+
+def test_a_held_answer_is_written_once_when_the_next_start_is_blocked(database: str) -> None:
+    async def scenario(store: SqlLeadStore, engine: Any) -> None:
+        lead, _ = await _claimed(store)
+        alpha = await store.start_sale(_attempt(lead.lead_id, 0))
+        assert isinstance(alpha, int)
+        # Taken: the start undone, the answer written all the same (and once).
+        taken = await store.start_sale(_attempt(lead.lead_id, 0), _sold(alpha, "alpha"))
+        assert taken is SaleBlocked.TAKEN
+        beta = await store.start_sale(_attempt(lead.lead_id, 1))
+        assert isinstance(beta, int)
+        settled = StoredOutcome(lead.lead_id, "100", "7", LeadStatus.INTERRUPTED, 2003)
+        assert await store.finish_lead(settled, payout=0)  # a retry settled it: beta cut off
+        rejected = SaleFinish(beta, SaleStatus.REJECTED, _call("beta"))
+        gamma = SaleAttempt(lead.lead_id, "gamma", "b_3", 100, 90, time.time())
+        assert await store.start_sale(gamma, rejected) is SaleBlocked.SETTLED
+        sales, calls, chain = await _written(engine, lead.lead_id)
+        # Beta's late answer is written over the cut-off, as a late answer always was.
+        assert sales == [("alpha", "sold"), ("beta", "rejected")]
+        assert calls == ["alpha", "beta"]
+        assert [e.kind for e in chain].count("consent_delivered") == 1
+        assert verify_chain(lead.lead_id, chain) == []
+
+    _with_store(database, scenario)
+
+
+def test_a_held_answer_meets_a_chain_appended_to_meanwhile(database: str) -> None:
+    """A withdrawal appended behind the store's back: on PostgreSQL the answer's statement
+    fails on the taken place, and the answer and the outcome are written apart, once each."""
+
+    async def scenario(store: SqlLeadStore, engine: Any) -> None:
+        lead, _ = await _claimed(store)
+        alpha = await store.start_sale(_attempt(lead.lead_id, 0))
+        assert isinstance(alpha, int)
+        beta = await store.start_sale(_attempt(lead.lead_id, 1), _sold(alpha, "alpha"))
+        assert isinstance(beta, int)
+        _, _, chain = await _written(engine, lead.lead_id)
+        async with engine.begin() as conn:
+            draft = requested_draft([(alpha, "alpha", "b_1")], datetime.now(UTC))
+            head = (chain[-1].seq, chain[-1].entry_hash)
+            await insert_entries(conn, append(lead.lead_id, head, [draft]))
+        outcome = StoredOutcome(lead.lead_id, "100", "7", LeadStatus.SOLD, 0, "ok", {"n": 2})
+        assert await store.finish_lead(outcome, payout=7200, finished=_sold(beta, "beta"))
+        sales, calls, chain = await _written(engine, lead.lead_id)
+        assert sales == [("alpha", "sold"), ("beta", "sold")]
+        assert calls == ["alpha", "beta"]
+        assert [e.kind for e in chain][-3:] == [
+            "consent_delivered", "revocation_requested", "consent_delivered",
+        ]  # fmt: skip
+        assert verify_chain(lead.lead_id, chain) == []
+
+    _with_store(database, scenario)
+
+
+def test_the_replay_check_reads_the_pick_with_the_outcome(database: str) -> None:
+    async def scenario(store: SqlLeadStore, engine: Any) -> None:
+        ping_id = new_id("p")
+        assert await store.find_outcome_and_pick(ping_id) == (None, None)
+        pick = RecordedPick(
+            ping_id, "100", time.time(), "I agree.", ("b_1", "b_2"), ("b_2",), "ab" * 32,
+            {"ip_address": "203.0.113.9"},
+        )  # fmt: skip
+        assert await SqlPickStore(engine, in_clear(engine)).record(pick)
+        outcome, found = await store.find_outcome_and_pick(ping_id)
+        assert outcome is None
+        assert found == replace(pick, recorded_at=found.recorded_at if found else 0.0)
+        lead, _ = await _claimed(store, ping_id)
+        outcome, found = await store.find_outcome_and_pick(ping_id)
+        assert outcome is not None
+        assert outcome.lead_id == lead.lead_id
+        assert outcome.status is LeadStatus.SELLING
+        assert found is not None
+        assert found.picked == ("b_2",)
+        # Another ping's pick and lead are not this one's.
+        assert await store.find_outcome_and_pick(new_id("p")) == (None, None)
 
     _with_store(database, scenario)

@@ -20,6 +20,7 @@ from pickpost.domain.lead import (
     RequestLog,
     SaleAttempt,
     SaleBlocked,
+    SaleFinish,
     SaleRecord,
     SaleStatus,
     StoredOutcome,
@@ -162,12 +163,19 @@ class FakeLeadStore:
         self.recorded_pings: dict[str, PingRecord] = {}
         self.blind_lookups = 0  # lookups that miss, as when a concurrent POST has not committed
         self.progress: dict[str, float] = {}  # lead id -> its last change (epoch seconds)
+        # The picks recorded: one table with the ledger, as in the database.
+        self.picks = MemoryPickStore()
 
     async def find_outcome(self, ping_id: str) -> StoredOutcome | None:
         if self.blind_lookups:
             self.blind_lookups -= 1
             return None
         return self.by_ping.get(ping_id)
+
+    async def find_outcome_and_pick(
+        self, ping_id: str
+    ) -> tuple[StoredOutcome | None, RecordedPick | None]:
+        return await self.find_outcome(ping_id), await self.picks.find(ping_id)
 
     async def find_ping(self, ping_id: str) -> PingRecord | None:
         return self.recorded_pings.get(ping_id)
@@ -193,7 +201,11 @@ class FakeLeadStore:
         ping_id = self.leads[lead_id].ping_id or ""
         return self.by_ping[ping_id].status is LeadStatus.SELLING
 
-    async def start_sale(self, attempt: SaleAttempt) -> int | SaleBlocked:
+    async def start_sale(
+        self, attempt: SaleAttempt, finished: SaleFinish | None = None
+    ) -> int | SaleBlocked:
+        if finished is not None:
+            await self.finish_sale(finished.sale_id, finished.status, finished.call)
         if not self._selling(attempt.lead_id):
             return SaleBlocked.SETTLED
         taken = {(a.lead_id, a.buyer_id) for a, _ in self.sales.values()}
@@ -213,8 +225,14 @@ class FakeLeadStore:
             self.progress[attempt.lead_id] = attempt.created_at
 
     async def finish_lead(
-        self, outcome: StoredOutcome, payout: int, stale_before: float | None = None
+        self,
+        outcome: StoredOutcome,
+        payout: int,
+        stale_before: float | None = None,
+        finished: SaleFinish | None = None,
     ) -> bool:
+        if finished is not None:
+            await self.finish_sale(finished.sale_id, finished.status, finished.call)
         ping_id = self.leads[outcome.lead_id].ping_id
         assert ping_id is not None
         if self.by_ping[ping_id].status is not LeadStatus.SELLING:

@@ -42,7 +42,6 @@ from tests.unit.fakes import (
     FakeTransport,
     FlushingRecorder,
     MemoryAuditLog,
-    MemoryPickStore,
     MemoryReturns,
     MemoryRevocations,
     NoCalls,
@@ -80,7 +79,7 @@ async def client(recorder: FlushingRecorder, seen: list[str]) -> AsyncIterator[h
     transport = FakeTransport(no_bid)
     pings = BrokenPingStore()
     leads = FakeLeadStore()
-    picks = MemoryPickStore()
+    picks = leads.picks  # one database: a POST reads its pick with its replay check
     counters = MemoryCounters()
     gate = Gate(Caps(counters), DuplicateMarks(counters))
     auction = Auction(transport)
@@ -92,7 +91,7 @@ async def client(recorder: FlushingRecorder, seen: list[str]) -> AsyncIterator[h
         yield Runtime(
             catalogs=CatalogHolder(make_catalog()),
             pings=PingService(auction, gate, pings, recorder),
-            posts=PostService(seller, gate, pings, leads, Settler(leads, lambda _: None), picks),
+            posts=PostService(seller, gate, pings, leads, Settler(leads, lambda _: None)),
             picks=PickService(lambda _: None, pings, picks, leads),
             direct_posts=DirectPostService(auction, gate, seller, leads, counters),
             views=NoViews(),

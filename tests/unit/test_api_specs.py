@@ -38,7 +38,6 @@ from tests.unit.fakes import (
     FakeTransport,
     FlushingRecorder,
     MemoryAuditLog,
-    MemoryPickStore,
     MemoryReturns,
     MemoryRevocations,
     NoCalls,
@@ -94,7 +93,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
     transport = FakeTransport(no_bid)
     leads, counters, pings = FakeLeadStore(), MemoryCounters(), FakePingStore()
-    picks = MemoryPickStore()
+    picks = leads.picks  # one database: a POST reads its pick with its replay check
     gate, auction = Gate(Caps(counters), DuplicateMarks(counters)), Auction(transport)
     seller = Seller(transport, leads, gate, Caps(counters), DuplicateMarks(counters))
     recorder = FlushingRecorder()
@@ -106,7 +105,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield Runtime(
             catalogs=CatalogHolder(catalog),
             pings=PingService(auction, gate, pings, recorder),
-            posts=PostService(seller, gate, pings, leads, Settler(leads, lambda _: None), picks),
+            posts=PostService(seller, gate, pings, leads, Settler(leads, lambda _: None)),
             picks=PickService(lambda _: None, pings, picks, leads),
             direct_posts=DirectPostService(auction, gate, seller, leads, counters),
             views=NoViews(),

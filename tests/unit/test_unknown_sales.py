@@ -14,6 +14,7 @@ from pickpost.domain.lead import (
     LeadStatus,
     SaleAttempt,
     SaleBlocked,
+    SaleFinish,
     SaleStatus,
     StoredOutcome,
 )
@@ -172,11 +173,15 @@ class DyingLedger(FakeLeadStore):
     dead = True
 
     async def finish_lead(
-        self, outcome: StoredOutcome, payout: int, stale_before: float | None = None
+        self,
+        outcome: StoredOutcome,
+        payout: int,
+        stale_before: float | None = None,
+        finished: SaleFinish | None = None,
     ) -> bool:
         if self.dead:
             raise ConnectionError("the process died")
-        return await super().finish_lead(outcome, payout, stale_before)
+        return await super().finish_lead(outcome, payout, stale_before, finished)
 
 
 async def test_a_retry_settles_a_lead_whose_post_died_once_no_sale_can_still_run() -> None:
@@ -197,7 +202,10 @@ async def test_a_retry_settles_a_lead_whose_post_died_once_no_sale_can_still_run
     assert late.code is Code.OK
     assert late.headers == {"Idempotent-Replay": "true"}
     assert late.message == "the sale was interrupted; this is what the ledger confirms"
-    assert [b for b, _ in reasons(late, "sold_bids", "bid_price")] == ["ann", "bob"]
+    assert [b for b, _ in reasons(late, "sold_bids", "bid_price")] == ["ann"]
+    # Bob's answer was held for the stored answer, which died with it: the ledger says unknown.
+    assert [b for b, _ in reasons(late, "unknown_bids")] == ["bob"]
+    assert sales(world) == {"ann": SaleStatus.SOLD, "bob": SaleStatus.UNKNOWN}
     assert world.sent("post") == ["ann", "bob"]  # nobody was posted twice
 
 
@@ -224,10 +232,12 @@ async def test_a_sale_whose_lead_was_settled_meanwhile_calls_no_other_buyer() ->
 
 
 class BrokenBeforeBob(FakeLeadStore):
-    async def start_sale(self, attempt: SaleAttempt) -> int | SaleBlocked:
+    async def start_sale(
+        self, attempt: SaleAttempt, finished: SaleFinish | None = None
+    ) -> int | SaleBlocked:
         if attempt.buyer_id == "bob":
             raise ConnectionError("the database went away")
-        return await super().start_sale(attempt)
+        return await super().start_sale(attempt, finished)
 
 
 async def test_a_failure_before_a_sale_started_is_not_called_unknown() -> None:
@@ -239,7 +249,10 @@ async def test_a_failure_before_a_sale_started_is_not_called_unknown() -> None:
         ping.body["ping_id"], lp_consent_bids=bid_ids(ping, "ann", "bob", "cid")
     )
     assert world.sent("post") == ["ann"]
-    assert reply.body["unknown_bids"] == []  # bob was never sent the lead
+    # Bob was never sent the lead. Ann's answer was to go with bob's start: not recorded, her
+    # sale is unknown, in the answer as in the ledger.
+    assert reasons(reply, "unknown_bids") == [("ann", "unknown: internal error during the sale")]
+    assert sales(world) == {"ann": SaleStatus.UNKNOWN}
     assert reasons(reply, "rejected_bids") == [
         ("bob", "not attempted: internal error"),
         ("cid", "not attempted: internal error"),

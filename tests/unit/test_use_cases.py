@@ -27,7 +27,6 @@ from tests.unit.fakes import (
     FakePingStore,
     FakeRecorder,
     FakeTransport,
-    MemoryPickStore,
     answer,
 )
 
@@ -56,7 +55,6 @@ class World:
         self.transport = FakeTransport(handler, self.events)
         self.pings = FakePingStore()
         self.leads = FakeLeadStore(self.events)
-        self.picks = MemoryPickStore()
         self.recorder = FakeRecorder()
         self.catalog = make_catalog(campaign(**campaign_overrides))
         self.counters = MemoryCounters()
@@ -76,7 +74,7 @@ class World:
             DuplicateMarks(self.counters),
         )
         settler = Settler(self.leads, self.catalog.campaigns.get)
-        return PostService(seller, self.gate, self.pings, self.leads, settler, self.picks, wait)
+        return PostService(seller, self.gate, self.pings, self.leads, settler, wait)
 
     def request(self, endpoint: str, **data: Any) -> tuple[SupplierRequest, Admitted]:
         body = {**auth(), "zip_code": "78701", "state": "TX", "phone": "5125550142", **data}

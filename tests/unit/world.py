@@ -28,7 +28,6 @@ from tests.unit.fakes import (
     FakePingStore,
     FakeRecorder,
     FakeTransport,
-    MemoryPickStore,
     Unreachable,
     answer,
 )
@@ -122,7 +121,6 @@ class World:
         self.transport = FakeTransport(self.script)
         self.pings = FakePingStore()
         self.leads = FakeLeadStore()
-        self.picks = MemoryPickStore()
         self.recorder = FakeRecorder()
         self.catalog = make_catalog(make_campaign(**{"margin": None, **campaign}))
         self.counters: CounterStore = MemoryCounters(clock=lambda: 0.0)  # nothing expires
@@ -145,7 +143,6 @@ class World:
             self.pings,
             self.leads,
             settler,
-            self.picks,
             wait or ReplayWait(),
             clock,
         )

@@ -22,7 +22,15 @@ from prometheus_client import (
 from prometheus_client.metrics import MetricWrapperBase
 
 from pickpost.domain.catalog import Catalog
-from pickpost.domain.lead import PingLog, RequestLog, SaleStatus
+from pickpost.domain.lead import (
+    PingLog,
+    RequestLog,
+    SaleAttempt,
+    SaleBlocked,
+    SaleFinish,
+    SaleStatus,
+    StoredOutcome,
+)
 from pickpost.domain.outcomes import BuyerCall, Outcome
 from pickpost.infra.sql.leads import SqlLeadStore
 from pickpost.services.ports import CatalogSource
@@ -155,9 +163,27 @@ class MeteredRecorder:
 class MeteredLeadStore(SqlLeadStore):
     """The ledger, observing the post-step buyer calls it records."""
 
+    async def start_sale(
+        self, attempt: SaleAttempt, finished: SaleFinish | None = None
+    ) -> int | SaleBlocked:
+        if finished is not None:
+            observe_calls([finished.call])
+        return await super().start_sale(attempt, finished)
+
     async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
         observe_calls([call])
         await super().finish_sale(sale_id, status, call)
+
+    async def finish_lead(
+        self,
+        outcome: StoredOutcome,
+        payout: int,
+        stale_before: float | None = None,
+        finished: SaleFinish | None = None,
+    ) -> bool:
+        if finished is not None:
+            observe_calls([finished.call])
+        return await super().finish_lead(outcome, payout, stale_before, finished)
 
     async def record_calls(self, lead_id: str, calls: list[BuyerCall]) -> None:
         observe_calls(calls)

@@ -7,6 +7,7 @@ the distribution's order until one buys (``send_to_all``: until the sell limit).
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pickpost.domain.bids import OfferedBid, RawBid
@@ -41,7 +42,7 @@ from pickpost.services.ports import (
     TrafficCounts,
 )
 from pickpost.services.quotas import most_payable
-from pickpost.services.replies import Reply, SaleSummary, sale_reply
+from pickpost.services.replies import Attempt, Reply, SaleSummary, sale_reply
 from pickpost.services.selling import Sale, Seller, response_fields, shown
 
 log = logging.getLogger(__name__)
@@ -140,18 +141,21 @@ class DirectPostService:
         duplicate = await self._seller.refuse_duplicate(sale, admitted, reservation)
         if duplicate is not None:
             return duplicate
-        attempts = await self._seller.run(sale, priced.bids, limit)
-        summary = SaleSummary(
-            policy=campaign.policy,
-            lead_id=lead_id,
-            attempts=attempts,
-            buyers_priced=len(priced.bids),
-            response_fields=response_fields(campaign, attempts),
-            execution_ms=round((self._clock.monotonic() - request.arrived) * 1000),
-        )
-        reply = sale_reply(summary)
-        await self._seller.record(sale, reply, summary.payout)
-        await self._seller.settle(reservation, attempts)
+        selling = await self._seller.run(sale, priced.bids, limit)
+
+        def answer(attempts: Sequence[Attempt]) -> tuple[Reply, Cents]:
+            summary = SaleSummary(
+                policy=campaign.policy,
+                lead_id=lead_id,
+                attempts=attempts,
+                buyers_priced=len(priced.bids),
+                response_fields=response_fields(campaign, attempts),
+                execution_ms=round((self._clock.monotonic() - request.arrived) * 1000),
+            )
+            return sale_reply(summary), summary.payout
+
+        reply = await self._seller.conclude(sale, selling, answer)
+        await self._seller.settle(reservation, selling.attempts)
         return reply
 
     async def _price(

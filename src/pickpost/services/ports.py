@@ -19,7 +19,7 @@ from pickpost.domain.lead import (
     RequestLog,
     SaleAttempt,
     SaleBlocked,
-    SaleStatus,
+    SaleFinish,
     StoredOutcome,
 )
 from pickpost.domain.lead_query import LeadPage, LeadQuery
@@ -77,6 +77,13 @@ class LeadStore(Protocol):
         """The POST outcome for a ping, if one was claimed (status SELLING while it runs)."""
         ...
 
+    async def find_outcome_and_pick(
+        self, ping_id: str
+    ) -> tuple[StoredOutcome | None, RecordedPick | None]:
+        """:meth:`find_outcome` and the pick recorded for the ping (:meth:`PickStore.find`) in
+        one read: what a One-to-One POST looks up first."""
+        ...
+
     async def find_ping(self, ping_id: str) -> PingRecord | None:
         """A ping as recorded in the database (the ping store forgets; the ledger does not)."""
         ...
@@ -85,23 +92,37 @@ class LeadStore(Protocol):
         """Store lead and consent as the one POST of its ping; False if another got there."""
         ...
 
-    async def start_sale(self, attempt: SaleAttempt) -> int | SaleBlocked:
+    async def start_sale(
+        self, attempt: SaleAttempt, finished: SaleFinish | None = None
+    ) -> int | SaleBlocked:
         """Reserve the (lead, buyer) sale before calling the buyer, and mark the lead as making
         progress (what tells a live sale from a dead one). Blocked when the sale exists, or when
-        the lead is no longer selling (a retry settled it)."""
-        ...
+        the lead is no longer selling (a retry settled it).
 
-    async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
-        """Record the buyer's answer; the lead is marked as making progress."""
+        ``finished``: the lead's previous sale's answer, recorded with the start (one
+        transaction) and recorded whatever the start's fate, blocked included. When the call
+        raises, no sale was started and the answer is taken as not recorded (it is not, but
+        for a second failure on a rare path: after a refused start, the answer written alone
+        and the start retried alone)."""
         ...
 
     async def finish_lead(
-        self, outcome: StoredOutcome, payout: int, stale_before: float | None = None
+        self,
+        outcome: StoredOutcome,
+        payout: int,
+        stale_before: float | None = None,
+        finished: SaleFinish | None = None,
     ) -> bool:
         """Store the POST's answer on a lead still selling (False if it no longer was) and
         mark its still-pending sales unknown: the answer is what replays will return. With
         ``stale_before`` (epoch seconds), only if the lead made no progress since then: a
-        settler never overwrites a sale that is still going."""
+        settler never overwrites a sale that is still going.
+
+        ``finished``: the lead's last sale's answer, recorded with the outcome (one
+        transaction) whether or not the lead was still selling; that sale is not cut off. When
+        the call raises, the answer is taken as not recorded (it is not, but for a second
+        failure on a rare path: the answer written alone first, when it cannot go in one
+        statement)."""
         ...
 
     async def interrupted(

@@ -4,6 +4,7 @@ its fallbacks (exclusive exchange)."""
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pickpost.domain.bids import OfferedBid
@@ -19,14 +20,15 @@ from pickpost.domain.errors import Code, Refusal
 from pickpost.domain.fields import Step, validate_lead
 from pickpost.domain.ids import new_id
 from pickpost.domain.lead import ConsentRecord, LeadStatus, NewLead, StoredOutcome
+from pickpost.domain.money import Cents
 from pickpost.domain.pick import RecordedPick, consent_differs
 from pickpost.domain.ping import PingRecord
 from pickpost.domain.workspace import CampaignType
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, validation_refusal
-from pickpost.services.ports import SYSTEM_CLOCK, Clock, LeadStore, PickStore, PingStore
+from pickpost.services.ports import SYSTEM_CLOCK, Clock, LeadStore, PingStore
 from pickpost.services.quotas import most_payable
-from pickpost.services.replies import Reply, SaleSummary, sale_reply
+from pickpost.services.replies import Attempt, Reply, SaleSummary, sale_reply
 from pickpost.services.selling import Sale, Seller, response_fields, shown
 from pickpost.services.settle import Settler
 
@@ -61,11 +63,9 @@ class PostService:
         pings: PingStore,
         leads: LeadStore,
         settler: Settler,
-        picks: PickStore,
         wait: ReplayWait = ReplayWait(),
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        self._picks = picks
         self._seller = seller
         self._gate = gate
         self._pings = pings
@@ -79,7 +79,12 @@ class PostService:
         ping_id = request.text("lp_ping_id")
         if ping_id is None:
             return _missing("lp_ping_id")
-        prior = await self._leads.find_outcome(ping_id)
+        # A One-to-One POST needs the recorded pick too: both in one read.
+        pick: RecordedPick | None = None
+        if campaign.config.type is CampaignType.ONE_TO_ONE:
+            prior, pick = await self._leads.find_outcome_and_pick(ping_id)
+        else:
+            prior = await self._leads.find_outcome(ping_id)
         if prior is not None:
             return await self._replay(prior, ping_id, campaign, supplier_id)
         # The ledger keeps every ping the store may have lost (its TTL, or a restart of the
@@ -97,7 +102,7 @@ class PostService:
         chosen, picked = selection
         first_party = None
         if campaign.config.type is CampaignType.ONE_TO_ONE:
-            checked = await self._recorded_pick(campaign, ping_id, picked)
+            checked = _recorded_pick(campaign, pick, picked)
             if isinstance(checked, Reply):
                 return checked
             first_party = checked
@@ -150,41 +155,24 @@ class PostService:
         duplicate = await self._seller.refuse_duplicate(sale, admitted, reservation)
         if duplicate is not None:
             return duplicate
-        attempts = await self._seller.run(sale, chosen, limit, limit_reason)
-        summary = SaleSummary(
-            policy=campaign.policy,
-            lead_id=lead.lead_id,
-            attempts=attempts,
-            total_bids=len(record.bids),
-            max_bid_price=record.max_bid_price if record.bids else None,
-            picked=len(picked),
-            response_fields=response_fields(campaign, attempts),
-            execution_ms=round((self._clock.monotonic() - request.arrived) * 1000),
-        )
-        reply = sale_reply(summary)
-        await self._seller.record(sale, reply, summary.payout)
-        await self._seller.settle(reservation, attempts)
-        return reply
+        selling = await self._seller.run(sale, chosen, limit, limit_reason)
 
-    async def _recorded_pick(
-        self, campaign: Campaign, ping_id: str, picked: list[str]
-    ) -> RecordedPick | Reply | None:
-        """The pick Pickpost recorded for the ping, which the POST's consent must be exactly
-        (same bids, same order); a refusal when it is not, or when the campaign requires one
-        and there is none. Either refusal leaves the ping usable for a POST that matches."""
-        pick = await self._picks.find(ping_id)
-        if pick is None:
-            if campaign.config.pick_settings.required:
-                return Reply(
-                    Code.PICK_REQUIRED,
-                    "this campaign requires the consumer's pick recorded by Pickpost's pick "
-                    "widget or page, and none was recorded for this ping",
-                )
-            return None
-        differs = consent_differs(pick.picked, picked)
-        if differs is not None:
-            return Reply(Code.PICK_MISMATCH, f"{differs}; nothing was sold")
-        return pick
+        def answer(attempts: Sequence[Attempt]) -> tuple[Reply, Cents]:
+            summary = SaleSummary(
+                policy=campaign.policy,
+                lead_id=lead.lead_id,
+                attempts=attempts,
+                total_bids=len(record.bids),
+                max_bid_price=record.max_bid_price if record.bids else None,
+                picked=len(picked),
+                response_fields=response_fields(campaign, attempts),
+                execution_ms=round((self._clock.monotonic() - request.arrived) * 1000),
+            )
+            return sale_reply(summary), summary.payout
+
+        reply = await self._seller.conclude(sale, selling, answer)
+        await self._seller.settle(reservation, selling.attempts)
+        return reply
 
     async def _replay(
         self, outcome: StoredOutcome, ping_id: str, campaign: Campaign, supplier_id: str
@@ -221,6 +209,26 @@ class PostService:
 def stored_code(number: int) -> Code:
     """The code of a stored answer; answers stored before ``DUPLICATED`` became 1008 say 1007."""
     return Code.DUPLICATE if number == LEGACY_DUPLICATE else Code(number)
+
+
+def _recorded_pick(
+    campaign: Campaign, pick: RecordedPick | None, picked: list[str]
+) -> RecordedPick | Reply | None:
+    """``pick``, the one Pickpost recorded for the ping, which the POST's consent must be exactly
+    (same bids, same order); a refusal when it is not, or when the campaign requires one
+    and there is none. Either refusal leaves the ping usable for a POST that matches."""
+    if pick is None:
+        if campaign.config.pick_settings.required:
+            return Reply(
+                Code.PICK_REQUIRED,
+                "this campaign requires the consumer's pick recorded by Pickpost's pick "
+                "widget or page, and none was recorded for this ping",
+            )
+        return None
+    differs = consent_differs(pick.picked, picked)
+    if differs is not None:
+        return Reply(Code.PICK_MISMATCH, f"{differs}; nothing was sold")
+    return pick
 
 
 def _select(

@@ -3,11 +3,17 @@
 For each bid, in order: check the buyer may still take the lead, reserve its caps, reserve the
 (lead, buyer) sale row (the schema makes it unique), post, record the answer, and give back
 what a sale that did not happen had reserved.
+
+A buyer's answer is held until the lead's next write – the next sale's start, or the stored
+answer – and goes to the ledger in the same transaction (docs/benchmarks.md, "The POST's round
+trips"). A crash in between leaves the sale pending, settled as unknown, as a crash a moment
+earlier (during the buyer's call) always did; a failure to write it makes the sale unknown in
+the answer too.
 """
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from pickpost.buyers import adapter
 from pickpost.buyers.answers import Accepted, FieldValue, Rejected
@@ -25,6 +31,7 @@ from pickpost.domain.lead import (
     NewLead,
     SaleAttempt,
     SaleBlocked,
+    SaleFinish,
     SaleStatus,
     StoredOutcome,
 )
@@ -53,6 +60,38 @@ class Sale:
     forwarded: Mapping[str, object]  # what buyers receive: the post step's validated fields
     per_lead_payout: bool = False  # the supplier's payout is configured per lead (Direct Post)
     base_url: str = ""  # where buyers reach this server: their certificate links start with it
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A buyer's answer not yet in the ledger, and the attempt (by index) it ended."""
+
+    finish: SaleFinish
+    bid: OfferedBid
+    index: int
+
+
+@dataclass(slots=True)
+class Selling:
+    """A lead's sale as it goes: its attempts so far, and the last buyer's answer while it
+    waits for the lead's next write."""
+
+    attempts: list[Attempt] = field(default_factory=list)
+    held: _Held | None = None
+
+    def lose_held(self, held: _Held) -> None:
+        """The held answer could not be written: its sale is pending in the ledger, to be cut
+        off as unknown, and the answer says unknown too."""
+        log.error(
+            "recording buyer %s's answer (sale %d) failed: the sale is unknown",
+            held.bid.buyer_id,
+            held.finish.sale_id,
+        )
+        self.attempts[held.index] = _unknown(held.bid, "unknown: internal error during the sale")
+
+
+Answer = Callable[[Sequence[Attempt]], tuple[Reply, Cents]]
+"""What a sale's attempts make: the POST's reply and what it pays the supplier."""
 
 
 class Seller:
@@ -88,14 +127,16 @@ class Seller:
         bids: Sequence[OfferedBid],
         limit: int | None,
         limit_reason: str | None = None,
-    ) -> list[Attempt]:
+    ) -> Selling:
         """:meth:`sell`, and when it fails midway, what is known so far: the bid it failed on
         is unknown if its buyer may have been sent the lead (its sale row was started), else
         not attempted, like the ones after it. The lead must still end with an outcome a retry
-        can replay. A lead settled meanwhile (a retry took its POST for dead) stops selling."""
-        attempts: list[Attempt] = []
+        can replay (:meth:`conclude`). A lead settled meanwhile (a retry took its POST for
+        dead) stops selling."""
+        selling = Selling()
+        attempts = selling.attempts
         try:
-            await self.sell(sale, bids, limit, attempts, limit_reason)
+            await self.sell(sale, bids, limit, selling, limit_reason)
         except _Settled:
             log.warning("lead %s was settled while its sale ran: it stops", sale.lead.lead_id)
             rest = bids[len(attempts) :]
@@ -104,12 +145,32 @@ class Seller:
             log.exception(
                 "selling lead %s failed after %d attempts", sale.lead.lead_id, len(attempts)
             )
+            if isinstance(error, _HeldAnswerFailed):
+                selling.lose_held(error.held)
             rest = bids[len(attempts) :]
             if rest and isinstance(error, _StartedSaleFailed):
                 attempts.append(_unknown(rest[0], "unknown: internal error during the sale"))
                 rest = rest[1:]
             attempts += [_rejected(b, "not attempted: internal error") for b in rest]
-        return attempts
+        return selling
+
+    async def conclude(self, sale: Sale, selling: Selling, answer: Answer) -> Reply:
+        """Store the lead's answer with the last buyer's held answer (one transaction). When
+        that write fails, the sale is unknown: the answer is made again and stored alone (the
+        sale, still pending, is cut off as unknown with it); a second failure goes on."""
+        reply, payout = answer(selling.attempts)
+        held, selling.held = selling.held, None
+        if held is None:
+            await self.record(sale, reply, payout)
+            return reply
+        try:
+            await self.record(sale, reply, payout, held.finish)
+        except Exception:
+            log.exception("storing lead %s's answer failed", sale.lead.lead_id)
+            selling.lose_held(held)
+            reply, payout = answer(selling.attempts)
+            await self.record(sale, reply, payout)
+        return reply
 
     async def claim(self, lead: NewLead, consent: ConsentRecord, reservation: Reservation) -> bool:
         """Store the lead and its consent before any buyer sees it (False: another POST of its
@@ -135,9 +196,12 @@ class Seller:
         await self._caps.settle(reservation, sold=False, payout=0)
         return reply
 
-    async def record(self, sale: Sale, reply: Reply, payout: Cents) -> None:
+    async def record(
+        self, sale: Sale, reply: Reply, payout: Cents, finished: SaleFinish | None = None
+    ) -> None:
         """Store the answer on the lead: what a replay of its POST returns. A lead a retry has
-        settled meanwhile keeps the settled answer (replays must not change)."""
+        settled meanwhile keeps the settled answer (replays must not change); ``finished``, the
+        last sale's answer, is written either way."""
         stored = await self._leads.finish_lead(
             StoredOutcome(
                 lead_id=sale.lead.lead_id,
@@ -149,6 +213,7 @@ class Seller:
                 body=reply.body,
             ),
             payout=payout,
+            finished=finished,
         )
         if not stored:
             log.warning("lead %s was settled before its sale ended", sale.lead.lead_id)
@@ -158,15 +223,16 @@ class Seller:
         sale: Sale,
         bids: Sequence[OfferedBid],
         limit: int | None,
-        attempts: list[Attempt],
+        selling: Selling,
         limit_reason: str | None = None,
     ) -> None:
-        """Attempt ``bids`` in order until ``limit`` sales, appending to ``attempts`` as it goes
-        (so a failure midway leaves what was done). An unknown outcome counts toward the limit:
-        it may have sold, so an exclusive lead never falls back past one. Past the limit the
-        remaining bids are recorded as skipped with ``limit_reason``, or left out when it is
-        None."""
+        """Attempt ``bids`` in order until ``limit`` sales, adding to ``selling`` as it goes
+        (so a failure midway leaves what was done; the last answer held). An unknown outcome
+        counts toward the limit: it may have sold, so an exclusive lead never falls back past
+        one. Past the limit the remaining bids are recorded as skipped with ``limit_reason``,
+        or left out when it is None."""
         skipped: list[BuyerCall] = []
+        attempts = selling.attempts
         for bid in bids:
             buyer = sale.campaign.buyers.get(bid.buyer_id)
             if limit is not None and sum(a.may_have_sold for a in attempts) >= limit:
@@ -196,15 +262,19 @@ class Seller:
                 continue
             # A configured payout goes with the first sale that may have happened.
             sold_before = any(a.may_have_sold for a in attempts)
-            attempts.append(await self._attempt(sale, buyer, bid, sold_before))
+            attempt, finish = await self._attempt(sale, buyer, bid, sold_before, selling)
+            attempts.append(attempt)
+            if finish is not None:
+                selling.held = _Held(finish, bid, len(attempts) - 1)
         if skipped:
             await self._leads.record_calls(sale.lead.lead_id, skipped)
 
     async def _attempt(
-        self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid, sold_before: bool
-    ) -> Attempt:
-        """Reserve caps, duplicate marks and the sale row, post to the buyer, record the answer;
-        give back what a sale that did not happen had reserved.
+        self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid, sold_before: bool, selling: Selling
+    ) -> tuple[Attempt, SaleFinish | None]:
+        """Reserve caps, duplicate marks and the sale row (writing the answer ``selling``
+        holds), post to the buyer; give back what a sale that did not happen had reserved. The
+        buyer's answer for the ledger, when a sale was started.
 
         When the outcome is unknown (the buyer may have taken the lead) nothing is given back:
         a cap stays charged and a mark stays set, the safe side.
@@ -217,7 +287,7 @@ class Seller:
                 sale.campaign, buyer, bid.buyer_price, now
             )
             if reached is not None:
-                return await self._skip(sale, buyer, bid, reached, now)
+                return await self._skip(sale, buyer, bid, reached, now), None
         try:
             marks, duplicate = await self._marks.mark_for_buyer(
                 sale.campaign, buyer, lead.fields, lead.test
@@ -227,17 +297,17 @@ class Seller:
             raise
         if duplicate is not None:
             await self._give_back(charges, [])
-            return await self._skip(sale, buyer, bid, duplicate, now)
+            return await self._skip(sale, buyer, bid, duplicate, now), None
         # A configured supplier payout is per lead: the first sale carries it, later ones 0.
         payout = 0 if sale.per_lead_payout and sold_before else bid.price
         try:
-            status, attempt = await self._post(sale, buyer, bid, payout, now)
-        except _Settled:
+            status, attempt, finish = await self._post(sale, buyer, bid, payout, now, selling)
+        except (_Settled, _HeldAnswerFailed):
             await self._give_back(charges, marks)  # the buyer was never called
             raise
         if status in (SaleStatus.REJECTED, SaleStatus.ERROR):
             await self._give_back(charges, marks)
-        return attempt
+        return attempt, finish
 
     async def _give_back(self, charges: list[Charge], marks: list[str]) -> None:
         """Refund caps and release marks of a sale that did not happen; a failure is logged
@@ -257,26 +327,38 @@ class Seller:
         return _rejected(bid, reason)
 
     async def _post(
-        self, sale: Sale, buyer: BuyerConfig, bid: OfferedBid, payout: Cents, now: float
-    ) -> tuple[SaleStatus, Attempt]:
-        started = await self._leads.start_sale(
-            SaleAttempt(
-                lead_id=sale.lead.lead_id,
-                buyer_id=bid.buyer_id,
-                bid_id=bid.bid_id,
-                buyer_price=bid.buyer_price,
-                payout=payout,
-                created_at=now,
-            )
+        self,
+        sale: Sale,
+        buyer: BuyerConfig,
+        bid: OfferedBid,
+        payout: Cents,
+        now: float,
+        selling: Selling,
+    ) -> tuple[SaleStatus, Attempt, SaleFinish | None]:
+        attempt = SaleAttempt(
+            lead_id=sale.lead.lead_id,
+            buyer_id=bid.buyer_id,
+            bid_id=bid.bid_id,
+            buyer_price=bid.buyer_price,
+            payout=payout,
+            created_at=now,
         )
+        held, selling.held = selling.held, None
+        try:
+            started = await self._leads.start_sale(attempt, None if held is None else held.finish)
+        except Exception as error:
+            if held is None:
+                raise
+            raise _HeldAnswerFailed(held) from error
         if started is SaleBlocked.TAKEN:
-            return SaleStatus.REJECTED, _rejected(bid, "already sold to this buyer")
+            return SaleStatus.REJECTED, _rejected(bid, "already sold to this buyer"), None
         if started is SaleBlocked.SETTLED:
             raise _Settled
         try:
-            return await self._call(sale, buyer, bid, payout, now, started)
+            status, done, call = await self._call(sale, buyer, bid, payout, now)
         except Exception as error:
             raise _StartedSaleFailed from error
+        return status, done, SaleFinish(started, status, call)
 
     def _consent(self, sale: Sale, bid: OfferedBid) -> dict[str, object]:
         """The buyer's consent block, with its signed link to its own view of the consent
@@ -294,9 +376,8 @@ class Seller:
         bid: OfferedBid,
         payout: Cents,
         now: float,
-        sale_id: int,
-    ) -> tuple[SaleStatus, Attempt]:
-        """Post to the buyer for a started sale and record its answer."""
+    ) -> tuple[SaleStatus, Attempt, BuyerCall]:
+        """Post to the buyer for a started sale: its answer, and its call for the ledger."""
         lead = sale.lead
         order = PostOrder(
             lead_id=lead.lead_id,
@@ -318,15 +399,13 @@ class Seller:
             log.error("building the post for buyer %s failed: %s", buyer.id, type(error).__name__)
             reason = f"internal error building the post ({type(error).__name__})"
             call = BuyerCall.unanswered(buyer.id, CallStep.POST, "", Outcome.ERROR, reason, now)
-            await self._leads.finish_sale(sale_id, SaleStatus.ERROR, call)
-            return SaleStatus.ERROR, _rejected(bid, reason)
+            return SaleStatus.ERROR, _rejected(bid, reason), call
         if request is None:  # the gate keeps test leads from buyers without a test endpoint
             reason = "test lead, and the buyer has no test endpoint"
             call = BuyerCall.unanswered(
                 buyer.id, CallStep.POST, "", Outcome.SKIPPED, reason, self._clock.now()
             )
-            await self._leads.finish_sale(sale_id, SaleStatus.REJECTED, call)
-            return SaleStatus.REJECTED, _rejected(bid, reason)
+            return SaleStatus.REJECTED, _rejected(bid, reason), call
         protocol = adapter.adapter_for(buyer)
         delivery = await self._transport.send(request, buyer.post_timeout_ms)
         status, outcome, reason, fields = judge_post(buyer, delivery)
@@ -347,14 +426,13 @@ class Seller:
             price_cents=bid.buyer_price,
             exchange=sent if answer is None else sent.answered(answer.headers, answer.body),
         )
-        await self._leads.finish_sale(sale_id, status, call)
         if status is SaleStatus.SOLD:
             result, fields = SaleResult.SOLD, {**buyer.sold_fields, **fields}
         elif status is SaleStatus.UNKNOWN:
             result = SaleResult.UNKNOWN
         else:
             result = SaleResult.REJECTED
-        return status, _attempt(bid, result, reason, payout, fields)
+        return status, _attempt(bid, result, reason, payout, fields), call
 
 
 class _Settled(Exception):
@@ -363,6 +441,15 @@ class _Settled(Exception):
 
 class _StartedSaleFailed(Exception):
     """Pickpost failed after a sale row was started: the buyer may have the lead."""
+
+
+class _HeldAnswerFailed(Exception):
+    """Writing the held answer with the next sale's start failed: that sale is unknown, and
+    the next buyer was not called."""
+
+    def __init__(self, held: _Held) -> None:
+        super().__init__(held.finish.sale_id)
+        self.held = held
 
 
 _GATEWAY_FAILURES = frozenset({502, 503, 504})

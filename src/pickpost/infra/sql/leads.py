@@ -16,11 +16,13 @@ from pickpost.domain.lead import (
     NewLead,
     SaleAttempt,
     SaleBlocked,
+    SaleFinish,
     SaleRecord,
     SaleStatus,
     StoredOutcome,
 )
 from pickpost.domain.outcomes import BuyerCall
+from pickpost.domain.pick import RecordedPick
 from pickpost.domain.ping import PingRecord
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import one_trip, schema
@@ -32,6 +34,7 @@ from pickpost.infra.sql.consent_ledger import (
     head_columns,
 )
 from pickpost.infra.sql.one_hop import Transactions
+from pickpost.infra.sql.picks import recorded_pick
 from pickpost.infra.sql.rows import at, call_row, epoch, ping_record
 
 # Statements of the POST path, built once: building one per call (``.values(**row)``) cost
@@ -71,6 +74,18 @@ _FIND_OUTCOME = sa.select(
     schema.leads.c.outcome,
     schema.leads.c.updated_at,
 ).where(schema.leads.c.ping_id == sa.bindparam("b_ping_id"))
+# The replay check and the pick lookup of a One-to-One POST in one read: one row whatever
+# exists (each side outer-joined to a row of its own, NULLs where nothing is recorded).
+_ONE_ROW = sa.select(sa.literal_column("1").label("one")).subquery("one")
+_FIND_OUTCOME_AND_PICK = sa.select(
+    *_FIND_OUTCOME.selected_columns,
+    *(column.label(f"pick_{column.name}") for column in schema.picks.c),
+).select_from(
+    _ONE_ROW.outerjoin(schema.leads, schema.leads.c.ping_id == sa.bindparam("b_ping_id")).outerjoin(
+        schema.picks, schema.picks.c.ping_id == sa.bindparam("b_ping_id")
+    )
+)
+_PICK_PREFIX = "pick_"
 _FINISH_LEAD = (
     schema.leads.update()
     .where(
@@ -173,24 +188,49 @@ def _start_sale(conn: Connection, lead_id: str, sale: dict[str, object]) -> int 
 
 
 def _finish_sale(
-    conn: Connection, sale_id: int, status: SaleStatus, call: dict[str, Any]
+    conn: Connection, sale_id: int, status: SaleStatus, call: dict[str, Any], progress: bool = True
 ) -> tuple[str, tuple[int, str] | None]:
-    """The sale's status, its buyer call, its lead's heartbeat and, sold, its consent
-    delivered: the lead's id, and its chain's head after a delivery."""
+    """The sale's status, its buyer call, with ``progress`` its lead's heartbeat (the lead's
+    next write in the same transaction moves it anyway) and, sold, its consent delivered: the
+    lead's id, and its chain's head after a delivery."""
     params = {"b_sale_id": sale_id, "b_status": status.value, "b_reason": call["reason"]}
     sale = conn.execute(_FINISH_SALE, params | {"b_updated_at": datetime.now(UTC)}).one()
     lead_id = sale.lead_id
     conn.execute(schema.buyer_calls.insert(), [call | {"lead_id": lead_id}])
-    conn.execute(_PROGRESS, {"b_lead_id": lead_id, "b_updated_at": datetime.now(UTC)})
+    if progress:
+        conn.execute(_PROGRESS, {"b_lead_id": lead_id, "b_updated_at": datetime.now(UTC)})
     if status is not SaleStatus.SOLD:
         return lead_id, None
     head = None if sale.head_seq is None else (sale.head_seq, sale.head_hash)
     return lead_id, append_delivered(conn, lead_id, head, sale_id, sale.buyer_id, sale.bid_id)
 
 
+# A sale's answer as one statement takes it: its parameters, its lead, and the lead's consent
+# head after it (a sale sold).
+_Prepared = tuple[dict[str, Any], str, tuple[int, str] | None]
+# A sale's answer as the generic steps take it: its id, status and buyer call row.
+_Finish = tuple[int, SaleStatus, dict[str, Any]]
+
+
+def _finish_then_start(
+    conn: Connection, finished: _Finish, lead_id: str, sale: dict[str, object]
+) -> int | None:
+    """The previous sale's answer, then the next sale's start (which moves the lead)."""
+    _finish_sale(conn, *finished, progress=False)
+    return _start_sale(conn, lead_id, sale)
+
+
 def _finish_lead(
-    conn: Connection, statement: sa.Executable, values: dict[str, object], now: datetime
+    conn: Connection,
+    statement: sa.Executable,
+    values: dict[str, object],
+    now: datetime,
+    finished: _Finish | None = None,
 ) -> bool:
+    if finished is not None:
+        # Before the outcome: the sale is no longer pending when the rest are cut off. No
+        # heartbeat: a settler's outcome is stored only if the lead has not moved.
+        _finish_sale(conn, *finished, progress=False)
     if conn.execute(statement, values).rowcount == 0:
         return False
     # A sale still pending here was cut off mid-call: whether the buyer took the lead is
@@ -201,6 +241,10 @@ def _finish_lead(
 
 def _insert_calls(conn: Connection, rows: list[dict[str, Any]]) -> None:
     conn.execute(schema.buyer_calls.insert(), rows)
+
+
+class AnswerNotRecorded(Exception):
+    """A sale's answer could not be written (the ledger refused it)."""
 
 
 class SqlLeadStore:
@@ -219,26 +263,27 @@ class SqlLeadStore:
         self._hop = self._transactions.hop
 
     async def find_outcome(self, ping_id: str) -> StoredOutcome | None:
+        return _outcome(await self._read(_FIND_OUTCOME, ping_id))
+
+    async def find_outcome_and_pick(
+        self, ping_id: str
+    ) -> tuple[StoredOutcome | None, RecordedPick | None]:
+        row = await self._read(_FIND_OUTCOME_AND_PICK, ping_id)
+        found = row._mapping
+        if found[_PICK_PREFIX + "ping_id"] is None:
+            return _outcome(row), None
+        columns = {
+            k[len(_PICK_PREFIX) :]: v for k, v in found.items() if k.startswith(_PICK_PREFIX)
+        }
+        return _outcome(row), await recorded_pick(columns, self._personal)
+
+    async def _read(self, statement: sa.Select[Any], ping_id: str) -> Any:
+        """The first row of a read by ping id, or None."""
         params = {"b_ping_id": ping_id}
-        row: Any  # a row of _FIND_OUTCOME, or None
         if self._hop is not None:
-            row = await self._hop.read(_first, _FIND_OUTCOME, params)
-        else:
-            async with self._single.connect() as conn:
-                row = (await conn.execute(_FIND_OUTCOME, params)).first()
-        if row is None:
-            return None
-        outcome = row.outcome or {}
-        return StoredOutcome(
-            lead_id=row.id,
-            campaign_id=row.campaign_id,
-            supplier_id=row.supplier_id,
-            status=LeadStatus(row.status),
-            code=int(outcome.get("code", 0)),
-            message=str(outcome.get("message", "")),
-            body=dict(outcome.get("body", {})),
-            since=epoch(row.updated_at),
-        )
+            return await self._hop.read(_first, statement, params)
+        async with self._single.connect() as conn:
+            return (await conn.execute(statement, params)).first()
 
     async def find_ping(self, ping_id: str) -> PingRecord | None:
         async with self._single.connect() as conn:
@@ -290,7 +335,9 @@ class SqlLeadStore:
         _remember(self._heads, lead.lead_id, head)
         return True
 
-    async def start_sale(self, attempt: SaleAttempt) -> int | SaleBlocked:
+    async def start_sale(
+        self, attempt: SaleAttempt, finished: SaleFinish | None = None
+    ) -> int | SaleBlocked:
         created = at(attempt.created_at)
         sale = {
             "buyer_id": attempt.buyer_id,
@@ -303,59 +350,127 @@ class SqlLeadStore:
             "updated_at": created,
         }
         try:
-            if self._one_trip:
-                params = one_trip.start_sale_params(attempt.lead_id, datetime.now(UTC), sale)
-                async with self._single.connect() as conn:
-                    row = (await conn.execute(one_trip.START_SALE, params)).first()
-                started = None if row is None else int(row[0])
-                if started is not None:
-                    known = (attempt.lead_id, attempt.buyer_id, attempt.bid_id)
-                    _remember(self._sales, started, known)
+            if finished is None:
+                started = await self._start(attempt, sale)
             else:
-                started = await self._transactions.run(_start_sale, attempt.lead_id, sale)
+                started = await self._finish_then_start(attempt, sale, finished)
         except IntegrityError:
             return SaleBlocked.TAKEN
         return SaleBlocked.SETTLED if started is None else started
 
+    async def _finish_then_start(
+        self, attempt: SaleAttempt, sale: dict[str, object], finished: SaleFinish
+    ) -> int | None:
+        """The previous sale's answer and the sale's start in one transaction (one statement
+        on PostgreSQL where it can be); ``IntegrityError`` when the sale is taken, the answer
+        written all the same."""
+        prepared = self._prepare(finished) if self._one_trip else None
+        if self._one_trip and prepared is None:
+            await self._answer_first(finished)
+            return await self._start(attempt, sale)
+        try:
+            if prepared is None:
+                generic = self._generic(finished)
+                return await self._transactions.run(
+                    _finish_then_start, generic, attempt.lead_id, sale
+                )
+            return await self._start(attempt, sale, prepared, finished.status)
+        except IntegrityError:
+            # Whichever write broke undid both: the answer alone (which finds the lead's
+            # consent head itself when another entry took its place), then the start alone.
+            await self._answer_first(finished)
+            return await self._start(attempt, sale)
+
+    async def _answer_first(self, finished: SaleFinish) -> None:
+        """A sale's answer alone before the next start: its failure is no ``IntegrityError``,
+        which ``start_sale`` reads as the next sale taken."""
+        try:
+            await self._finish_alone(finished)
+        except IntegrityError as error:
+            raise AnswerNotRecorded(finished.sale_id) from error
+
+    async def _start(
+        self,
+        attempt: SaleAttempt,
+        sale: dict[str, object],
+        prepared: "_Prepared | None" = None,
+        finished: SaleStatus | None = None,
+    ) -> int | None:
+        """The sale's id, None when its lead is no longer selling; ``IntegrityError`` when it
+        is taken. With ``prepared`` (PostgreSQL), the previous sale's answer, whose status is
+        ``finished``, in the same statement."""
+        if not self._one_trip:
+            return await self._transactions.run(_start_sale, attempt.lead_id, sale)
+        params = one_trip.start_sale_params(attempt.lead_id, datetime.now(UTC), sale)
+        statement: sa.Executable = one_trip.START_SALE
+        if prepared is not None:
+            statement = one_trip.finish_then_start(finished is SaleStatus.SOLD)
+            params |= prepared[0]
+        async with self._single.connect() as conn:
+            row = (await conn.execute(statement, params)).first()
+        if prepared is not None and prepared[2] is not None:
+            _remember(self._heads, prepared[1], prepared[2])
+        if row is None:
+            return None
+        _remember(self._sales, int(row[0]), (attempt.lead_id, attempt.buyer_id, attempt.bid_id))
+        return int(row[0])
+
     async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
-        known = self._sales.pop(sale_id, None) if self._one_trip else None
-        if known is not None and await self._finish_sale_one_trip(sale_id, status, call, known):
-            return
-        row = call_row(call, None, None, self._personal.seal_call)
-        lead_id, after = await self._transactions.run(_finish_sale, sale_id, status, row)
+        """A sale's answer in a write of its own (the seller sends it with the lead's next
+        write: ``start_sale``, ``finish_lead``)."""
+        await self._finish_alone(SaleFinish(sale_id, status, call))
+
+    async def _finish_alone(self, finished: SaleFinish) -> None:
+        prepared = self._prepare(finished) if self._one_trip else None
+        if prepared is not None:
+            params, lead_id, after = prepared
+            sold = finished.status is SaleStatus.SOLD
+            try:
+                async with self._single.connect() as conn:
+                    (await conn.execute(one_trip.finish_sale(sold), params)).one()
+            except IntegrityError:
+                # Another entry (a revocation) took the delivered entry's place: nothing was
+                # written; the generic way below reads the chain's head.
+                if not sold:
+                    raise
+            else:
+                if after is not None:
+                    _remember(self._heads, lead_id, after)
+                return
+        lead_id, after = await self._transactions.run(_finish_sale, *self._generic(finished))
         if after is not None and self._one_trip:
             _remember(self._heads, lead_id, after)
 
-    async def _finish_sale_one_trip(
-        self, sale_id: int, status: SaleStatus, call: BuyerCall, known: tuple[str, str, str]
-    ) -> bool:
-        """The sale finished in one statement; False when it must go the generic way: its
-        lead's chain head is not known here, or another entry took its place meanwhile (a
-        revocation), and nothing was written."""
+    def _generic(self, finished: SaleFinish) -> _Finish:
+        row = call_row(finished.call, None, None, self._personal.seal_call)
+        return finished.sale_id, finished.status, row
+
+    def _prepare(self, finished: SaleFinish) -> "_Prepared | None":
+        """The parameters of a sale's answer in one statement, its lead, and its lead's
+        consent head after it; None when it must go the generic way: the sale's lead, buyer
+        and bid, or (sold) its lead's chain head, are not known here."""
+        known = self._sales.pop(finished.sale_id, None)
+        if known is None:
+            return None
         lead_id, buyer_id, bid_id = known
-        sold = status is SaleStatus.SOLD
-        row = call_row(call, None, lead_id, self._personal.seal_call)
-        params = one_trip.finish_sale_params(sale_id, status, call.reason, datetime.now(UTC), row)
-        after = None
-        if sold:
-            head = self._heads.get(lead_id)
-            if head is None:
-                return False
-            entry, after = delivered_entry(lead_id, head, sale_id, buyer_id, bid_id)
-            params |= one_trip.entry_params(entry)
-        try:
-            async with self._single.connect() as conn:
-                (await conn.execute(one_trip.finish_sale(sold), params)).one()
-        except IntegrityError:
-            if not sold:
-                raise
-            return False
-        if after is not None:
-            _remember(self._heads, lead_id, after)
-        return True
+        call = call_row(finished.call, None, lead_id, self._personal.seal_call)
+        params = one_trip.finish_sale_params(
+            finished.sale_id, finished.status, finished.call.reason, datetime.now(UTC), call
+        )
+        if finished.status is not SaleStatus.SOLD:
+            return params, lead_id, None
+        head = self._heads.get(lead_id)
+        if head is None:
+            return None
+        entry, after = delivered_entry(lead_id, head, finished.sale_id, buyer_id, bid_id)
+        return params | one_trip.entry_params(entry), lead_id, after
 
     async def finish_lead(
-        self, outcome: StoredOutcome, payout: int, stale_before: float | None = None
+        self,
+        outcome: StoredOutcome,
+        payout: int,
+        stale_before: float | None = None,
+        finished: SaleFinish | None = None,
     ) -> bool:
         stored = {"code": outcome.code, "message": outcome.message, "body": outcome.body}
         now = datetime.now(UTC)
@@ -368,14 +483,30 @@ class SqlLeadStore:
         }
         if stale_before is not None:
             values["b_stale_before"] = at(stale_before)
-        if self._one_trip:
-            self._heads.pop(outcome.lead_id, None)
+        settling = stale_before is not None
+        if not self._one_trip:
+            statement = _SETTLE_LEAD if settling else _FINISH_LEAD
+            held = None if finished is None else self._generic(finished)
+            return await self._transactions.run(_finish_lead, statement, values, now, held)
+        prepared = None if finished is None else self._prepare(finished)
+        if finished is not None and prepared is None:
+            await self._finish_alone(finished)
+        self._heads.pop(outcome.lead_id, None)
+        sold = None
+        if finished is not None and prepared is not None:
+            values |= prepared[0]
+            sold = finished.status is SaleStatus.SOLD
+        try:
             async with self._single.connect() as conn:
-                settling = stale_before is not None
-                finished = await conn.execute(one_trip.finish_lead(settling), values)
-                return finished.first() is not None
-        statement = _FINISH_LEAD if stale_before is None else _SETTLE_LEAD
-        return await self._transactions.run(_finish_lead, statement, values, now)
+                done = await conn.execute(one_trip.finish_lead(settling, sold), values)
+                return done.first() is not None
+        except IntegrityError:
+            # Only a delivered entry breaks (its place taken by a revocation), undoing both.
+            # The answer alone, the generic way (the lead's head is forgotten), then the rest.
+            if finished is None or prepared is None:
+                raise
+            await self._finish_alone(finished)
+            return await self.finish_lead(outcome, payout, stale_before)
 
     async def interrupted(
         self, before: float, limit: int = 100, lead_id: str | None = None
@@ -433,6 +564,23 @@ class SqlLeadStore:
         await self._transactions.run(
             _insert_calls, [call_row(c, None, lead_id, seal) for c in calls]
         )
+
+
+def _outcome(row: Any) -> StoredOutcome | None:
+    """A POST's stored outcome from the columns of ``_FIND_OUTCOME``; None without a lead."""
+    if row is None or row.id is None:
+        return None
+    outcome = row.outcome or {}
+    return StoredOutcome(
+        lead_id=row.id,
+        campaign_id=row.campaign_id,
+        supplier_id=row.supplier_id,
+        status=LeadStatus(row.status),
+        code=int(outcome.get("code", 0)),
+        message=str(outcome.get("message", "")),
+        body=dict(outcome.get("body", {})),
+        since=epoch(row.updated_at),
+    )
 
 
 def _remember(known: dict[Any, Any], key: object, value: object) -> None:

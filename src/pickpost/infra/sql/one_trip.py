@@ -140,36 +140,40 @@ def start_sale_params(lead_id: str, moved_at: object, sale: dict[str, Any]) -> d
     return {"b_lead_id": lead_id, "b_moved_at": moved_at} | _params("s_", sale)
 
 
-@cache
-def finish_sale(sold: bool) -> sa.Select[Any]:
-    """The sale's status, its buyer call, its lead's heartbeat and, for a sale sold, the
+def _finish_ctes(sold: bool, progress: bool) -> list[Any]:
+    """The clauses that record a sale's answer: its status (first: the others read its lead
+    from it), its buyer call, with ``progress`` its lead's heartbeat and, for a sale sold, the
     consent delivered (its entry computed after the lead's head as this process knows it:
     ``IntegrityError`` when another entry took that place, and nothing is written)."""
     sales, leads = schema.sales, schema.leads
     sale = (
         sales.update()
-        .where(sales.c.id == sa.bindparam("b_sale_id"))
+        .where(sales.c.id == sa.bindparam("f_sale_id"))
         .values(
-            status=sa.bindparam("b_status"),
-            reason=sa.bindparam("b_reason"),
-            updated_at=sa.bindparam("b_updated_at", type_=sales.c.updated_at.type),
+            status=sa.bindparam("f_status"),
+            reason=sa.bindparam("f_reason"),
+            updated_at=sa.bindparam("f_updated_at", type_=sales.c.updated_at.type),
         )
         .returning(sales.c.lead_id)
         .cte("sale")
     )
     calls = _binds(schema.buyer_calls, "c_", _CALL_COLUMNS)
     ctes = [
+        sale,
         schema.buyer_calls.insert()
         .from_select(["lead_id", *_CALL_COLUMNS], sa.select(sale.c.lead_id, *calls.values()))
         .cte("call"),
-        leads.update()
-        .where(
-            leads.c.id == sa.select(sale.c.lead_id).scalar_subquery(),
-            leads.c.status == LeadStatus.SELLING.value,
-        )
-        .values(updated_at=sa.bindparam("b_updated_at"))
-        .cte("progress"),
     ]
+    if progress:
+        ctes.append(
+            leads.update()
+            .where(
+                leads.c.id == sa.select(sale.c.lead_id).scalar_subquery(),
+                leads.c.status == LeadStatus.SELLING.value,
+            )
+            .values(updated_at=sa.bindparam("f_updated_at"))
+            .cte("progress")
+        )
     if sold:
         names = [n for n in _ENTRY_COLUMNS if n != "lead_id"]
         entry = _binds(schema.consent_ledger, "e_", names)
@@ -178,14 +182,31 @@ def finish_sale(sold: bool) -> sa.Select[Any]:
             .from_select(["lead_id", *names], sa.select(sale.c.lead_id, *entry.values()))
             .cte("delivered")
         )
-    return sa.select(sale.c.lead_id).add_cte(*ctes)
+    return ctes
+
+
+@cache
+def finish_sale(sold: bool) -> sa.Select[Any]:
+    """A sale's answer recorded (``_finish_ctes``), its lead's heartbeat with it."""
+    sale, *rest = _finish_ctes(sold, progress=True)
+    return sa.select(sale.c.lead_id).add_cte(*rest)
+
+
+@cache
+def finish_then_start(sold: bool) -> sa.Insert:
+    """A sale's answer recorded and the lead's next sale started: ``START_SALE`` with the
+    clauses of ``finish_sale`` but its heartbeat (the start moves the lead; PostgreSQL does not
+    let one statement update a row twice). The answer is written even when the start finds
+    the lead no longer selling; ``IntegrityError`` (the buyer's sale exists, or the delivered
+    entry's place is taken) undoes both."""
+    return _start_sale().add_cte(*_finish_ctes(sold, progress=False))
 
 
 def finish_sale_params(
     sale_id: int, status: SaleStatus, reason: str, at: object, call: dict[str, Any]
 ) -> dict[str, Any]:
-    params: dict[str, Any] = {"b_sale_id": sale_id, "b_status": status.value}
-    params |= {"b_reason": reason, "b_updated_at": at}
+    params: dict[str, Any] = {"f_sale_id": sale_id, "f_status": status.value}
+    params |= {"f_reason": reason, "f_updated_at": at}
     params |= _params("c_", {name: call[name] for name in _CALL_COLUMNS})
     return params
 
@@ -195,12 +216,15 @@ def entry_params(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def finish_lead(settling: bool) -> sa.Select[Any]:
+def finish_lead(settling: bool, finished: bool | None = None) -> sa.Select[Any]:
     """The lead's outcome, if it is still selling (and, ``settling``, unchanged since the cut
     off), and its sales still pending marked unknown: cut off mid-call. One row when the
-    outcome was stored."""
+    outcome was stored. ``finished`` (whether that sale sold): the lead's last sale's answer
+    recorded with it (``_finish_ctes``, the lead's update its heartbeat), whatever becomes of
+    the outcome, and that sale is not cut off (one statement sees the rows as they were
+    before it: the sale is still pending there)."""
     leads, sales = schema.leads, schema.sales
-    finished = (
+    finished_lead = (
         leads.update()
         .where(leads.c.id == sa.bindparam("b_lead_id"), leads.c.status == LeadStatus.SELLING.value)
         .values(
@@ -212,16 +236,21 @@ def finish_lead(settling: bool) -> sa.Select[Any]:
         .returning(leads.c.id)
     )
     if settling:
-        finished = finished.where(
+        finished_lead = finished_lead.where(
             leads.c.updated_at < sa.bindparam("b_stale_before", type_=leads.c.updated_at.type)
         )
-    done = finished.cte("finished")
+    done = finished_lead.cte("finished")
+    pending = [
+        sales.c.lead_id.in_(sa.select(done.c.id)),
+        sales.c.status == SaleStatus.PENDING.value,
+    ]
+    answer: list[Any] = []
+    if finished is not None:
+        pending.append(sales.c.id != sa.bindparam("f_sale_id"))
+        answer = _finish_ctes(finished, progress=False)
     cut = (
         sales.update()
-        .where(
-            sales.c.lead_id.in_(sa.select(done.c.id)),
-            sales.c.status == SaleStatus.PENDING.value,
-        )
+        .where(*pending)
         .values(
             status=SaleStatus.UNKNOWN.value,
             reason="the sale was cut off; ask the buyer",
@@ -229,4 +258,4 @@ def finish_lead(settling: bool) -> sa.Select[Any]:
         )
         .cte("cut_off")
     )
-    return sa.select(done.c.id).add_cte(cut)
+    return sa.select(done.c.id).add_cte(cut, *answer)

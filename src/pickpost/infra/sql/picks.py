@@ -2,6 +2,7 @@
 pick token single use; the consumer's IP, user agent and page URL sealed as consent evidence
 is (docs/consent.md, "The pick widget")."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,16 +59,19 @@ class SqlPickStore:
         else:
             async with self._single.connect() as conn:
                 row = (await conn.execute(_FIND, {"b_ping_id": ping_id})).first()
-        if row is None:
-            return None
-        personal = await self._personal.open(row.personal)
-        return RecordedPick(
-            ping_id=row.ping_id,
-            campaign_id=row.campaign_id,
-            recorded_at=epoch(row.recorded_at),
-            disclosure=row.disclosure,
-            shown=tuple(row.shown),
-            picked=tuple(row.picked),
-            rendered_sha256=row.rendered_sha256,
-            personal={k: v for k, v in personal.items() if isinstance(v, str)},
-        )
+        return None if row is None else await recorded_pick(row._mapping, self._personal)
+
+
+async def recorded_pick(row: Mapping[str, Any], personal: PersonalData) -> RecordedPick:
+    """A picks row (its columns by name) as a pick, its personal values opened."""
+    opened = await personal.open(row["personal"])
+    return RecordedPick(
+        ping_id=row["ping_id"],
+        campaign_id=row["campaign_id"],
+        recorded_at=epoch(row["recorded_at"]),
+        disclosure=row["disclosure"],
+        shown=tuple(row["shown"]),
+        picked=tuple(row["picked"]),
+        rendered_sha256=row["rendered_sha256"],
+        personal={k: v for k, v in opened.items() if isinstance(v, str)},
+    )
