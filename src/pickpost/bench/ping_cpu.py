@@ -214,6 +214,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--pings", type=int, default=1000)
     parser.add_argument("--profile", action="store_true", help="rank functions (cProfile)")
+    parser.add_argument("--sort", default="tottime", help="the profile's order (pstats)")
     parser.add_argument("--show", action="store_true", help="print the last PING answer")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pickpost-ping-cpu-") as workdir:
@@ -227,7 +228,7 @@ def main() -> None:
     if args.show:
         print(answer.decode())
     if profile is not None:
-        pstats.Stats(profile).sort_stats("tottime").print_stats(40)
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(45)
         return
     print(f"load average before {before[0]:.2f}, after {after[0]:.2f}; "
           f"{args.runs} runs of {args.pings} pings, {args.buyers} buyers bidding")  # fmt: skip
