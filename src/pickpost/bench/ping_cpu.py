@@ -221,9 +221,7 @@ def main() -> None:
         settings, campaign, prices = _prepare(Path(workdir), args.buyers)
         before = os.getloadavg()
         runs = 0 if args.profile else args.runs
-        found, answer, profile = asyncio.run(
-            measure(settings, campaign, prices, runs, args.pings)
-        )
+        found, answer, profile = asyncio.run(measure(settings, campaign, prices, runs, args.pings))
         after = os.getloadavg()
     if args.show:
         print(answer.decode())

@@ -3,6 +3,7 @@ buyers' answers to pings, refused requests (docs/reports.md, "Counted, not deriv
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pickpost.domain import reports
 from pickpost.domain.buckets import BUCKET_S
@@ -16,9 +17,10 @@ _ANSWER_METRIC = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class TrafficKey:
-    """One ``traffic_rollups`` row: ``bucket`` is its start in epoch seconds."""
+class TrafficKey(NamedTuple):
+    """One ``traffic_rollups`` row: ``bucket`` is its start in epoch seconds. A named tuple,
+    not a frozen dataclass: some twenty are made and hashed per PING, and a tuple is built and
+    hashed in C (docs/benchmarks.md, "The server's own CPU per ping")."""
 
     bucket: int
     campaign_id: str
