@@ -50,7 +50,7 @@ from pickpost.services.people import People, SessionPolicy
 from pickpost.services.periodic import Periodic
 from pickpost.services.pick import PickService
 from pickpost.services.ping import PingService
-from pickpost.services.ports import CounterStore, PingStore, SystemClock
+from pickpost.services.ports import BuyerTransport, CounterStore, PingStore, SystemClock
 from pickpost.services.post import PostService
 from pickpost.services.quotas import Caps
 from pickpost.services.reports import ReportService
@@ -90,10 +90,14 @@ async def open_personal_data(
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, transport: BuyerTransport | None = None
+) -> AsyncIterator[Runtime]:
     """Connect stores and sessions, read the campaigns from the database, close it all on exit.
 
-    The campaigns are re-read whenever the stored ones change (``catalog_refresh_s``).
+    The campaigns are re-read whenever the stored ones change (``catalog_refresh_s``). Buyers
+    are called over HTTP unless ``transport`` is given (the in-process bench,
+    ``pickpost.bench.ping_cpu``, answers them at once).
     """
     clock = SystemClock()
     async with AsyncExitStack() as stack:
@@ -105,8 +109,10 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         catalogs.start()
         stack.push_async_callback(catalogs.close)
 
-        transport = HttpTransport.create(settings.buyer_connections, settings.buyer_ca_file)
-        stack.push_async_callback(transport.close)
+        if transport is None:
+            http = HttpTransport.create(settings.buyer_connections, settings.buyer_ca_file)
+            stack.push_async_callback(http.close)
+            transport = http
         pings: PingStore
         counters: CounterStore
         if settings.redis_url:

@@ -7,6 +7,7 @@ Cents = int
 _CENT = Decimal("0.01")
 # Far above any price; below what Decimal arithmetic overflows on, or rounds (28 digits).
 _MAX_DOLLARS_EXPONENT = 24
+_MAX_WHOLE_DOLLARS = 10 ** (_MAX_DOLLARS_EXPONENT + 1)
 
 
 def to_cents(amount: Decimal | int | float | str) -> Cents:
@@ -14,6 +15,9 @@ def to_cents(amount: Decimal | int | float | str) -> Cents:
 
     Floats go through ``str`` first so ``42.5`` means 42.50, not its binary neighbour.
     """
+    if type(amount) is int and -_MAX_WHOLE_DOLLARS < amount < _MAX_WHOLE_DOLLARS:
+        # Whole dollars, as many buyers bid: exact without Decimal's round trip.
+        return amount * 100
     value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
     if not value.is_finite():
         raise ValueError(f"not a finite amount: {amount!r}")

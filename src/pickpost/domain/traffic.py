@@ -3,6 +3,7 @@ buyers' answers to pings, refused requests (docs/reports.md, "Counted, not deriv
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pickpost.domain import reports
 from pickpost.domain.buckets import BUCKET_S
@@ -16,9 +17,10 @@ _ANSWER_METRIC = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class TrafficKey:
-    """One ``traffic_rollups`` row: ``bucket`` is its start in epoch seconds."""
+class TrafficKey(NamedTuple):
+    """One ``traffic_rollups`` row: ``bucket`` is its start in epoch seconds. A named tuple,
+    not a frozen dataclass: some twenty are made and hashed per PING, and a tuple is built and
+    hashed in C (docs/benchmarks.md, "The server's own CPU per ping")."""
 
     bucket: int
     campaign_id: str
@@ -73,13 +75,20 @@ def ping_events(source: Source, with_bids: bool) -> Iterator[Event]:
 
 def call_events(source: Source, calls: Iterable[BuyerCall]) -> Iterator[Event]:
     """Each ping sent to a buyer and its answer; skipped calls were never sent."""
+    # ``source.key`` inlined: two keys per buyer, all in one bucket.
+    bucket, campaign_id, supplier_id = bucket_of(source.at), source.campaign_id, source.supplier_id
     for call in calls:
         metric = _ANSWER_METRIC.get(call.outcome)
         if call.step is not CallStep.PING or metric is None:
             continue
-        yield source.key(reports.CALL, call.buyer_id), 0, call.latency_ms
+        buyer_id, test = call.buyer_id, source.test
+        yield (
+            TrafficKey(bucket, campaign_id, supplier_id, buyer_id, test, reports.CALL),
+            0,
+            call.latency_ms,
+        )
         cents = call.price_cents or 0 if call.outcome is Outcome.BID else 0
-        yield source.key(metric, call.buyer_id), cents, 0.0
+        yield TrafficKey(bucket, campaign_id, supplier_id, buyer_id, test, metric), cents, 0.0
 
 
 def refusal_event(source: Source, endpoint: str, code: int) -> Event:

@@ -31,7 +31,7 @@ from pickpost.domain.lead import (
     SaleStatus,
     StoredOutcome,
 )
-from pickpost.domain.outcomes import BuyerCall, Outcome
+from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
 from pickpost.infra.sql.leads import SqlLeadStore
 from pickpost.services.ports import CatalogSource
 
@@ -126,12 +126,30 @@ def series(metric: M, *labels: str) -> M:
     return cast(M, found)
 
 
+# Each (buyer, step, outcome)'s call counter and, unless the call was skipped, its latency
+# histogram: one lookup per call for both (ten calls a PING). The same series ``series`` gives.
+_CALL_SERIES: dict[tuple[str, CallStep, Outcome], tuple[Counter, Histogram | None]] = {}
+
+
+def _call_series(
+    buyer_id: str, step: CallStep, outcome: Outcome
+) -> tuple[Counter, Histogram | None]:
+    count = series(BUYER_CALLS, buyer_id, step.value, outcome.value)
+    if outcome is Outcome.SKIPPED:
+        return count, None
+    return count, series(BUYER_CALL_LATENCY, buyer_id, step.value)
+
+
 def observe_calls(calls: Iterable[BuyerCall]) -> None:
     for call in calls:
-        step = call.step.value
-        series(BUYER_CALLS, call.buyer_id, step, call.outcome.value).inc()
-        if call.outcome is not Outcome.SKIPPED:
-            series(BUYER_CALL_LATENCY, call.buyer_id, step).observe(call.latency_ms / 1000)
+        key = (call.buyer_id, call.step, call.outcome)
+        found = _CALL_SERIES.get(key)
+        if found is None:
+            found = _CALL_SERIES[key] = _call_series(*key)
+        count, latency = found
+        count.inc()
+        if latency is not None:
+            latency.observe(call.latency_ms / 1000)
 
 
 class MeteredRecorder:

@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from pickpost.buyers import adapter
+from pickpost.buyers.adapter import BuyerAdapter
 from pickpost.buyers.answers import Invalid, NoBid, PingAnswer
 from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest, PingOrder
 from pickpost.domain.bids import RawBid
@@ -59,7 +60,7 @@ class Auction:
     async def run(self, request: AuctionRequest) -> AuctionResult:
         bids: list[RawBid] = []
         calls: list[BuyerCall] = []
-        pinged: list[tuple[BuyerConfig, Exchange]] = []
+        pinged: list[tuple[BuyerConfig, BuyerAdapter, Exchange]] = []
         outbound_calls: list[tuple[OutboundRequest, int]] = []
         clock = self._clock
         started = clock.now()
@@ -100,14 +101,14 @@ class Auction:
                 calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, clock.now(), True))
                 continue
             sent = Exchange(outbound.headers, outbound.body, secrets=protocol.secrets())
-            pinged.append((buyer, sent))
+            pinged.append((buyer, protocol, sent))
             outbound_calls.append((outbound, budget))
         if pinged:
             deliveries = await self._send(request, outbound_calls)
             ended = clock.now()
-            for (buyer, sent), delivery in zip(pinged, deliveries, strict=True):
+            for (buyer, protocol, sent), delivery in zip(pinged, deliveries, strict=True):
                 if isinstance(delivery, Delivery):
-                    bid, call = _judge(buyer, delivery, request.test, sent)
+                    bid, call = _judge(buyer, protocol, delivery, request.test, sent)
                     calls.append(call)
                     if bid is not None:
                         bids.append(bid)
@@ -167,16 +168,17 @@ def _failed(doing: str, buyer: BuyerConfig, error: BaseException) -> str:
 
 
 def _judge(
-    buyer: BuyerConfig, delivery: Delivery, test: bool, sent: Exchange
+    buyer: BuyerConfig, protocol: BuyerAdapter, delivery: Delivery, test: bool, sent: Exchange
 ) -> tuple[RawBid | None, BuyerCall]:
-    """The bid (if any) and the timeline entry for one ping delivery."""
+    """The bid (if any) and the timeline entry for one ping delivery; ``protocol`` is the
+    buyer's adapter, chosen once per ping (``adapter_for`` builds a new one each time)."""
     response = delivery.response
     status = response.status if response else None
     bid: RawBid | None = None
     if response is None:
         outcome, reason, price = delivery.failure or Outcome.ERROR, delivery.reason, None
     else:
-        answer = _parse(buyer, response, delivery.latency_ms)
+        answer = _parse(buyer, protocol, response, delivery.latency_ms)
         if isinstance(answer, RawBid):
             bid = answer
             outcome, reason, price = Outcome.BID, "", answer.price
@@ -187,7 +189,7 @@ def _judge(
     call = BuyerCall(
         buyer_id=buyer.id,
         step=CallStep.PING,
-        url=adapter.adapter_for(buyer).ping_url(test) or "",
+        url=protocol.ping_url(test) or "",
         outcome=outcome,
         reason=reason,
         started_at=delivery.started_at,
@@ -199,10 +201,12 @@ def _judge(
     return bid, call
 
 
-def _parse(buyer: BuyerConfig, response: InboundResponse, latency_ms: float) -> PingAnswer:
+def _parse(
+    buyer: BuyerConfig, protocol: BuyerAdapter, response: InboundResponse, latency_ms: float
+) -> PingAnswer:
     """The buyer's answer; an adapter that fails on it makes it an invalid answer, so whatever
     one buyer sends, the other buyers' bids stand."""
     try:
-        return adapter.adapter_for(buyer).parse_ping(response, latency_ms)
+        return protocol.parse_ping(response, latency_ms)
     except Exception as error:
         return Invalid(_failed("reading the answer", buyer, error))
