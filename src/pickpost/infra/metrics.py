@@ -28,7 +28,6 @@ from pickpost.domain.lead import (
     SaleAttempt,
     SaleBlocked,
     SaleFinish,
-    SaleStatus,
     StoredOutcome,
 )
 from pickpost.domain.outcomes import BuyerCall, CallStep, Outcome
@@ -187,10 +186,6 @@ class MeteredLeadStore(SqlLeadStore):
         if finished is not None:
             observe_calls([finished.call])
         return await super().start_sale(attempt, finished)
-
-    async def finish_sale(self, sale_id: int, status: SaleStatus, call: BuyerCall) -> None:
-        observe_calls([call])
-        await super().finish_sale(sale_id, status, call)
 
     async def finish_lead(
         self,
