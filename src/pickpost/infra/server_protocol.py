@@ -181,7 +181,7 @@ class HeadHeld:
     uvicorn writes a response's status line and headers as soon as the application starts the
     response, and its body in a second write: two ``send`` calls where one would do, and on
     loopback each one also pays for delivering the segment to the client and waking it
-    (docs/benchmarks.md, "The server's own CPU per ping"). The head is held until the body's
+    (docs/benchmarks.md, "One write per answer"). The head is held until the body's
     first write, or until the loop's next turn when the body is late (a streamed answer), so
     it is never held back for longer than the code that started the response runs.
     """
