@@ -12,7 +12,7 @@ from pickpost.domain.admission import Admission, AdmissionPolicy, Verdict
 from pickpost.infra.server_protocol import SCOPE_KEY, SHEDDER_KEY, Arrival
 
 POLICY = AdmissionPolicy(
-    max_in_flight=16, min_in_flight=2, queue_target_s=0.01, max_queue_s=0.25, cooldown_s=0.1
+    max_in_flight=16, min_in_flight=2, queue_target_s=0.01, max_queue_s=0.25, interval_s=0.1
 )
 FAST = 0.001  # a wait well under the target
 SLOW = 0.04  # four times the target
@@ -49,26 +49,41 @@ def test_a_request_that_waited_past_the_budget_is_refused_whatever_the_limit() -
     assert admission.in_flight == 0
 
 
-def test_waits_over_the_target_cut_what_is_in_flight_in_proportion() -> None:
+def judged(admission: Admission, clock: Clock, waited: float) -> None:
+    """Ends the interval under way: the next decision, one interval on, judges it."""
+    clock.advance(0.1)
+    fill(admission, clock, 1, waited=waited)
+
+
+def test_a_standing_queue_cuts_what_is_in_flight_in_proportion() -> None:
     admission, clock = Admission(POLICY), Clock()
-    fill(admission, clock, 11)
+    fill(admission, clock, 11, waited=SLOW)
+    assert admission.limit == 16  # judged when the interval ends, not at each wait
     # Four times the target would cut the 12 in flight to a quarter; one cut is at most a half.
-    fill(admission, clock, 1, waited=SLOW)
+    judged(admission, clock, SLOW)
     assert admission.limit == 6
     for _ in range(10):
         admission.release()
-    # Within the cooldown the same backlog is not counted again.
-    fill(admission, clock, 1, waited=SLOW)
+    # Each interval is judged once: the requests in flight (3, with this one) cut to 80 %.
+    fill(admission, clock, 1, waited=0.0125)
     assert admission.limit == 6
-    clock.advance(0.1)
-    fill(admission, clock, 1, waited=0.0125)  # 1.25 × the target: 4 in flight, cut to 80 %
+    judged(admission, clock, FAST)
     assert admission.limit == 3
+
+
+def test_a_burst_among_short_waits_cuts_nothing() -> None:
+    admission, clock = Admission(POLICY), Clock()
+    fill(admission, clock, 4)
+    fill(admission, clock, 6, waited=0.2)  # a pause of the loop: these waited long
+    fill(admission, clock, 1)  # and the next one started at once again
+    judged(admission, clock, SLOW)
+    assert admission.limit == 16
 
 
 def test_a_limit_far_above_what_is_in_flight_falls_in_one_cut() -> None:
     admission, clock = Admission(POLICY), Clock()
-    fill(admission, clock, 3)
-    fill(admission, clock, 1, waited=0.011)
+    fill(admission, clock, 3, waited=0.011)
+    judged(admission, clock, 0.011)
     assert admission.limit == 3  # 4 in flight × 10/11, not the limit of 16 × 10/11
 
 
@@ -115,10 +130,10 @@ def test_the_limit_never_grows_past_its_ceiling() -> None:
 
 def test_a_sale_is_admitted_up_to_the_ceiling_when_pings_are_refused() -> None:
     admission, clock = Admission(POLICY), Clock()
-    fill(admission, clock, 7)
-    fill(admission, clock, 1, waited=SLOW)  # 8 in flight, the limit cut to 4
+    fill(admission, clock, 6, waited=SLOW)
+    judged(admission, clock, SLOW)  # 7 in flight, then the limit cut to 3.5
     assert admission.admit(FAST, clock.now) is Verdict.BUSY
-    for _ in range(8):
+    for _ in range(9):
         assert admission.admit(FAST, clock.now, sale=True) is Verdict.ADMITTED
     assert admission.admit(FAST, clock.now, sale=True) is Verdict.BUSY
 

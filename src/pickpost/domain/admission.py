@@ -13,15 +13,18 @@ decrease, as TCP adapts its window to delay):
   answered in time, and starting it would only delay the next;
 - a PING is refused while ``limit`` requests are in flight; a POST or Direct Post (a sale, the
   money of a ping already paid for) only at the ceiling ``max_in_flight``;
-- each admitted request's wait moves the limit: above ``queue_target_s`` it is set to the
-  requests in flight cut in proportion (at most once per ``cooldown_s``, so one backlog counts
-  once), never under ``min_in_flight``; at or under the target, while the limit is what holds
-  requests back, it grows by one per ``limit`` admissions.
+- the waits move the limit once per ``interval_s``, by the shortest wait of the requests
+  decided in that interval (a standing queue, as CoDel judges a queue: a burst or a pause
+  lengthens some waits, but the requests after it start at once again): above
+  ``queue_target_s`` the limit is set to the requests in flight cut in proportion, never under
+  ``min_in_flight``; at or under the target, while the limit is what holds requests back, it
+  grows by one per ``limit`` admissions.
 
 The limit thus settles near what the loop serves at the target wait (Little's law: requests
 in flight = rate × time in the server), wherever CPU per request, the buyers' latency or the
 machine put it; a fixed limit would refuse what could be served on one machine and let the
-queue grow on another.
+queue grow on another. Judging by the shortest wait, not by any one, keeps a rate the process
+serves well from being refused after every burst (docs/benchmarks.md, "Past the limit").
 """
 
 from dataclasses import dataclass
@@ -41,7 +44,7 @@ class AdmissionPolicy:
     min_in_flight: int = 16
     queue_target_s: float = 0.01
     max_queue_s: float = 0.25
-    cooldown_s: float = 0.1
+    interval_s: float = 0.1
     # The largest cut of one decrease: a single long pause (a collection, a slow disk) must
     # not collapse the limit.
     max_cut: float = 0.5
@@ -58,7 +61,9 @@ class Admission:
         self._policy = policy
         self._limit = float(policy.max_in_flight)
         self._in_flight = 0
-        self._last_cut = float("-inf")
+        # The interval being judged: when it began, and its shortest wait so far.
+        self._interval_start: float | None = None
+        self._shortest = float("inf")
 
     @property
     def limit(self) -> int:
@@ -91,13 +96,16 @@ class Admission:
 
     def _adapt(self, waited_s: float, now: float) -> None:
         policy = self._policy
-        if waited_s > policy.queue_target_s:
-            if now - self._last_cut >= policy.cooldown_s:
-                factor = max(1 - policy.max_cut, policy.queue_target_s / waited_s)
+        if self._interval_start is None:
+            self._interval_start = now
+        elif now - self._interval_start >= policy.interval_s:
+            if self._shortest > policy.queue_target_s:
+                factor = max(1 - policy.max_cut, policy.queue_target_s / self._shortest)
                 # From what is in flight, not from a limit that has not held anything back
                 # (at the start of a surge it is far above): one cut takes effect at once.
                 used = min(self._limit, float(self._in_flight + 1))
                 self._limit = max(float(policy.min_in_flight), used * factor)
-                self._last_cut = now
-        elif self._in_flight + 1 >= self.limit:
+            self._interval_start, self._shortest = now, float("inf")
+        self._shortest = min(self._shortest, waited_s)
+        if waited_s <= policy.queue_target_s and self._in_flight + 1 >= self.limit:
             self._limit = min(float(policy.max_in_flight), self._limit + 1 / self._limit)
