@@ -262,7 +262,7 @@ class MeteredCatalogSource:
 def exposition() -> tuple[bytes, str]:
     """The scrape body and its content type: this process, or the whole node's processes."""
     registry = REGISTRY
-    if os.environ.get(MULTIPROC_ENV):
+    if MULTIPROCESS:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return generate_latest(registry), CONTENT_TYPE_LATEST
