@@ -10,6 +10,9 @@ def test_a_ping_and_its_post_move_the_counts(sut: System) -> None:
     overhead = key("pickpost_ping_overhead_seconds_count")
     alpha_bid = key("pickpost_buyer_calls_total", buyer_id="alpha", step="ping", outcome="bid")
     alpha_ping = key("pickpost_buyer_call_duration_seconds_count", buyer_id="alpha", step="ping")
+    alpha_any = key(
+        "pickpost_buyer_call_duration_seconds_bucket", buyer_id="alpha", step="ping", le="+Inf"
+    )
     alpha_sold = key(
         "pickpost_buyer_calls_total", buyer_id="alpha", step="post", outcome="accepted"
     )
@@ -18,7 +21,7 @@ def test_a_ping_and_its_post_move_the_counts(sut: System) -> None:
     ping = sut.ping()
     assert ping.json()["status"] == "ACCEPTED"
     after_ping = scrape(sut)
-    for sample in (requests, overhead, alpha_bid, alpha_ping):
+    for sample in (requests, overhead, alpha_bid, alpha_ping, alpha_any):
         assert after_ping[sample] == before.get(sample, 0) + 1, sample
 
     assert sut.post(ping, [bid_of(ping, "alpha")]).json()["code"] == 0

@@ -20,7 +20,6 @@ from pickpost.infra.metrics import (
     ADMISSIONS,
     IN_FLIGHT,
     SUPPLIER_QUEUE_WAIT,
-    series,
 )
 from pickpost.infra.server_protocol import SHEDDER_KEY, Arrival, arrival_of
 from pickpost.services.replies import Reply, envelope
@@ -89,7 +88,7 @@ class AdmissionGate:
             return None
         if not self._admission.full():
             return None
-        series(ADMISSIONS, "/ping", Verdict.BUSY.value).inc()
+        ADMISSIONS.labels("/ping", Verdict.BUSY.value).inc()
         return self._refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -109,8 +108,8 @@ class AdmissionGate:
         # The queue: from the request being whole (its last byte read) to this decision.
         ready = arrival.complete if arrival is not None and arrival.complete else now
         verdict = self._decide(arrival, now - ready, now, endpoint in _SALES)
-        series(SUPPLIER_QUEUE_WAIT, endpoint).observe(now - ready)
-        series(ADMISSIONS, endpoint, verdict.value).inc()
+        SUPPLIER_QUEUE_WAIT.labels(endpoint).observe(now - ready)
+        ADMISSIONS.labels(endpoint, verdict.value).inc()
         ADMISSION_LIMIT.set(self._admission.limit)
         if verdict is Verdict.GONE:
             return  # no one to answer, nothing to do
