@@ -2,52 +2,19 @@
 exactly as SQLAlchemy's own insert of the same rows does (JSON ``null``, timestamps, floats),
 on a real SQLite file."""
 
-import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pickpost.domain.bids import OfferedBid
-from pickpost.domain.lead import PingLog, RequestLog
-from pickpost.domain.outcomes import BuyerCall, CallStep, Exchange, Outcome
-from pickpost.domain.ping import PingRecord
 from pickpost.infra.sql import schema
 from pickpost.infra.sql.engine import make_engine
 from pickpost.infra.sql.logs import SqlLogStore, request_row, sealed_ping_row
 from pickpost.infra.sql.rows import call_row
+from tests.support.log_rows import log_rows
 from tests.support.personal import in_clear
 
 _TABLES = ("pings", "buyer_calls", "requests")
-
-
-def _logs(pings: int = 1) -> tuple[list[PingLog], list[RequestLog]]:
-    now = time.time()
-    bid = OfferedBid("b_1", "buyer-a", 1250, 1500, "Buyer A LLC", "t-1", {"tier": 2})
-    record = PingRecord(
-        "p_1", "100", "7", "r_1", now, now + 60, False, {"zip": "78701", "n": None},
-        {"zip": "78701"}, (bid,), 2,
-    )  # fmt: skip
-    sent = Exchange({"Content-Type": "application/json", "Authorization": "x"}, b'{"a":1}')
-    ping = CallStep.PING
-    calls = (
-        BuyerCall(
-            "buyer-a", ping, "http://a/ping", Outcome.BID, "", now, 12.3456789, 200,
-            1500, sent.answered({"Server": "s"}, b'{"bid":{"price":15}}'),
-        ),
-        BuyerCall.unanswered("buyer-b", ping, "http://b/ping", Outcome.SKIPPED, "paused", now),
-        BuyerCall("buyer-c", ping, "http://c", Outcome.TIMEOUT, "cut", now, 80.0, exchange=sent),
-        # A whole second: SQLAlchemy still writes its six digits of microseconds.
-        BuyerCall.unanswered("buyer-d", ping, "http://d", Outcome.ERROR, "", float(int(now))),
-    )  # fmt: skip
-    requests = [
-        RequestLog("r_1", "/ping", now, 9.87654, 200, 0, "100", "7", "p_1", None, "127.0.0.1",
-                   {"zip": "78701"}, {"status": "ACCEPTED", "bids": []}),
-        RequestLog("r_2", "/ping", now, 1.0, 400, 1000, None, None, None, None, None, {}, {}),
-    ]  # fmt: skip
-    copies = [replace(record, ping_id=f"p_{n}", request_id=f"r_{n}") for n in range(2, pings + 1)]
-    return [PingLog(r, calls) for r in (record, *copies)], requests
 
 
 async def _stored(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
@@ -64,7 +31,7 @@ async def _stored(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
 # One ping's rows, and 7 pings' 28 calls: a statement of 16 rows and one of the 12 left.
 @pytest.mark.parametrize("count", [1, 7])
 async def test_prepared_inserts_store_what_sqlalchemy_stores(tmp_path: Path, count: int) -> None:
-    pings, requests = _logs(count)
+    pings, requests = log_rows(count)
     stored = {}
     for way in ("prepared", "sqlalchemy"):
         engine = make_engine(f"sqlite:///{tmp_path / way}.db")

@@ -11,9 +11,6 @@ and spread of ``--runs`` runs are printed in microseconds per ping. The HTTP ser
 parsing and writing (uvicorn) is not in it. ``--profile`` prints the functions that cost most
 (cProfile, over one run) instead. Runs under callgrind:
 ``valgrind --tool=callgrind python -m pickpost.bench.ping_cpu --runs 1 --pings N`` at two N.
-Known limit: the log writer's SQLite inserts now and then fail with ``database is locked``
-at this pace (entries dropped, and logged so), and a run may then stall at shutdown
-(docs/benchmarks.md, "Pickpost's own Python per ping, in process").
 """
 
 import argparse

@@ -66,6 +66,10 @@ def _forget(conn: Connection, key: str) -> None:
     conn.execute(table.delete().where(table.c.key == key))
 
 
+def _delete(conn: Connection, statement: sa.Delete) -> int:
+    return int(conn.execute(statement).rowcount)
+
+
 class SqlCounters(ValueChecks):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -160,6 +164,4 @@ class SqlCounters(ValueChecks):
             .where(table.c.expires_at.is_not(None), table.c.expires_at <= now)
             .limit(limit)
         )
-        async with self._engine.begin() as conn:
-            result = await conn.execute(table.delete().where(table.c.key.in_(doomed)))
-        return int(result.rowcount)
+        return await self._transactions.run(_delete, table.delete().where(table.c.key.in_(doomed)))

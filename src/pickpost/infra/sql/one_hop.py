@@ -8,9 +8,12 @@ core. Here a step (one transaction, or one read) is a function on a synchronous 
 run in a thread of this module's (one for writes, one for reads): one hop per step
 (docs/benchmarks.md, "The POST's latency").
 
-One thread also puts this process's ledger writes in a queue of its own, in order: SQLite takes
-one writer at a time anyway, and a writer that finds the file locked sleeps in SQLite's backoff
-(1, 2, 5, 10 … ms) instead of starting the moment the lock is free.
+One thread also puts this process's writes in a queue of its own, in order: SQLite takes one
+writer at a time anyway, and a writer that finds the file locked sleeps in SQLite's backoff
+(1, 2, 5, 10 … ms) instead of starting the moment the lock is free. Besides the ledger, the log
+writer's batches, the traffic flush, the rollups' refresh, the purges and recorded picks run
+here: a transaction through aiosqlite would hold the file's write lock across turns of the
+event loop, and one whose task is slow or cancelled keeps every other writer waiting.
 """
 
 import asyncio

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from pickpost.domain.pick import RecordedPick
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
-from pickpost.infra.sql.one_hop import OneHop
+from pickpost.infra.sql.one_hop import Transactions
 from pickpost.infra.sql.rows import at, epoch
 
 _INSERT = schema.picks.insert()
@@ -24,15 +24,19 @@ def _find(conn: Connection, ping_id: str) -> Any:
     return conn.execute(_FIND, {"b_ping_id": ping_id}).first()
 
 
+def _record(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(_INSERT, row)
+
+
 class SqlPickStore:
     def __init__(self, engine: AsyncEngine, personal: PersonalData) -> None:
-        self._engine = engine
         self._personal = personal
         # A POST's lookup of its pick is one statement: no transaction around it (on
         # PostgreSQL a BEGIN and a ROLLBACK fewer).
         self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
-        # On SQLite, one hop to the ledger's thread instead of aiosqlite's four.
-        self._hop = OneHop.of(engine)
+        # On SQLite, one hop to the ledger's threads instead of aiosqlite's four.
+        self._transactions = Transactions(engine)
+        self._hop = self._transactions.hop
 
     async def record(self, pick: RecordedPick) -> bool:
         row = {
@@ -46,8 +50,7 @@ class SqlPickStore:
             "personal": self._personal.seal(pick.campaign_id, dict(pick.personal)),
         }
         try:
-            async with self._engine.begin() as conn:
-                await conn.execute(_INSERT, row)
+            await self._transactions.run(_record, row)
         except IntegrityError:
             return False
         return True

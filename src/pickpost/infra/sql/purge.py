@@ -13,20 +13,23 @@ What goes, per kind of record (docs/security.md):
   retention.
 
 Work goes in batches of ``batch_size`` rows, one short transaction each, so a big table is
-never locked for long. Each purged row gets ``purged_at``, which is what makes a second run a
+never locked for long (on an SQLite file each runs whole in one hop to the writer thread,
+``one_hop.py``). Each purged row gets ``purged_at``, which is what makes a second run a
 no-op (and what the next run's scan skips, through the ``ix_*_purge`` indexes).
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.infra.personal_data import PersonalData
 from pickpost.infra.sql import schema
+from pickpost.infra.sql.one_hop import Transactions
 from pickpost.infra.sql.rows import at
 
 _DAY_S = 86_400
@@ -66,12 +69,12 @@ class PurgeReport:
 
 
 # One batch in one transaction: (rows purged, lookup hashes deleted with them).
-Batch = Callable[[AsyncConnection, datetime, datetime], Awaitable[tuple[int, int]]]
+Batch = Callable[[Connection, datetime, datetime], tuple[int, int]]
 
 
 class SqlPurger:
     def __init__(self, engine: AsyncEngine, personal: PersonalData, batch_size: int = 500) -> None:
-        self._engine = engine
+        self._transactions = Transactions(engine)
         self._personal = personal
         self._batch_size = batch_size
 
@@ -95,14 +98,13 @@ class SqlPurger:
         cutoff, stamp = at(now - days * _DAY_S), at(now)
         rows = hashes = 0
         while True:
-            async with self._engine.begin() as conn:
-                purged, deleted = await batch(conn, cutoff, stamp)
+            purged, deleted = await self._transactions.run(batch, cutoff, stamp)
             rows, hashes = rows + purged, hashes + deleted
             if purged < self._batch_size:
                 return rows, hashes
 
-    async def _due(
-        self, conn: AsyncConnection, table: sa.Table, since: str, cutoff: datetime, *cols: Any
+    def _due(
+        self, conn: Connection, table: sa.Table, since: str, cutoff: datetime, *cols: Any
     ) -> list[sa.Row[Any]]:
         """The next batch of rows not purged yet and older than ``cutoff``."""
         query = (
@@ -111,30 +113,26 @@ class SqlPurger:
             .order_by(table.c[since])
             .limit(self._batch_size)
         )
-        return list((await conn.execute(query)).all())
+        return list((conn.execute(query)).all())
 
-    async def _requests(
-        self, conn: AsyncConnection, cutoff: datetime, now: datetime
-    ) -> tuple[int, int]:
+    def _requests(self, conn: Connection, cutoff: datetime, now: datetime) -> tuple[int, int]:
         c = schema.requests.c
-        ids = [r.id for r in await self._due(conn, schema.requests, "received_at", cutoff, c.id)]
+        ids = [r.id for r in self._due(conn, schema.requests, "received_at", cutoff, c.id)]
         if not ids:
             return 0, 0
-        await conn.execute(
+        conn.execute(
             schema.requests.update()
             .where(c.id.in_(ids), c.purged_at.is_(None))
             .values(request={}, response={}, purged_at=now)
         )
         return len(ids), 0
 
-    async def _buyer_calls(
-        self, conn: AsyncConnection, cutoff: datetime, now: datetime
-    ) -> tuple[int, int]:
+    def _buyer_calls(self, conn: Connection, cutoff: datetime, now: datetime) -> tuple[int, int]:
         c = schema.buyer_calls.c
-        ids = [r.id for r in await self._due(conn, schema.buyer_calls, "started_at", cutoff, c.id)]
+        ids = [r.id for r in self._due(conn, schema.buyer_calls, "started_at", cutoff, c.id)]
         if not ids:
             return 0, 0
-        await conn.execute(
+        conn.execute(
             schema.buyer_calls.update()
             .where(c.id.in_(ids), c.purged_at.is_(None))
             .values(
@@ -147,11 +145,9 @@ class SqlPurger:
         )
         return len(ids), 0
 
-    async def _pings(
-        self, conn: AsyncConnection, cutoff: datetime, now: datetime
-    ) -> tuple[int, int]:
+    def _pings(self, conn: Connection, cutoff: datetime, now: datetime) -> tuple[int, int]:
         c = schema.pings.c
-        rows = await self._due(
+        rows = self._due(
             conn, schema.pings, "created_at", cutoff, c.id, c.campaign_id, c.lead, c.ping_values
         )
         blank = self._personal.blank
@@ -165,7 +161,7 @@ class SqlPurger:
             for r in rows
         ]
         if updates:
-            await conn.execute(
+            conn.execute(
                 schema.pings.update()
                 .where(c.id == sa.bindparam("b_id"), c.purged_at.is_(None))
                 .values(
@@ -177,16 +173,12 @@ class SqlPurger:
             )
         return len(rows), 0
 
-    async def _leads(
-        self, conn: AsyncConnection, cutoff: datetime, now: datetime
-    ) -> tuple[int, int]:
+    def _leads(self, conn: Connection, cutoff: datetime, now: datetime) -> tuple[int, int]:
         c = schema.leads.c
-        rows = await self._due(
-            conn, schema.leads, "created_at", cutoff, c.id, c.campaign_id, c.fields
-        )
+        rows = self._due(conn, schema.leads, "created_at", cutoff, c.id, c.campaign_id, c.fields)
         if not rows:
             return 0, 0
-        await conn.execute(
+        conn.execute(
             schema.leads.update()
             .where(c.id == sa.bindparam("b_id"), c.purged_at.is_(None))
             .values(
@@ -201,23 +193,21 @@ class SqlPurger:
                 for r in rows
             ],
         )
-        deleted = await conn.execute(
+        deleted = conn.execute(
             schema.lead_lookups.delete().where(
                 schema.lead_lookups.c.lead_id.in_([r.id for r in rows])
             )
         )
         return len(rows), deleted.rowcount
 
-    async def _picks(
-        self, conn: AsyncConnection, cutoff: datetime, now: datetime
-    ) -> tuple[int, int]:
+    def _picks(self, conn: Connection, cutoff: datetime, now: datetime) -> tuple[int, int]:
         c = schema.picks.c
-        rows = await self._due(
+        rows = self._due(
             conn, schema.picks, "recorded_at", cutoff, c.ping_id, c.campaign_id, c.personal
         )
         if not rows:
             return 0, 0
-        await conn.execute(
+        conn.execute(
             schema.picks.update()
             .where(c.ping_id == sa.bindparam("b_id"), c.purged_at.is_(None))
             .values(
@@ -235,9 +225,7 @@ class SqlPurger:
         )
         return len(rows), 0
 
-    async def _consents(
-        self, conn: AsyncConnection, cutoff: datetime, now: datetime
-    ) -> tuple[int, int]:
+    def _consents(self, conn: Connection, cutoff: datetime, now: datetime) -> tuple[int, int]:
         c, leads = schema.consents.c, schema.leads.c
         query = (
             sa.select(c.lead_id, leads.campaign_id, c.evidence)
@@ -246,10 +234,10 @@ class SqlPurger:
             .order_by(c.consented_at)
             .limit(self._batch_size)
         )
-        rows = (await conn.execute(query)).all()
+        rows = (conn.execute(query)).all()
         if not rows:
             return 0, 0
-        await conn.execute(
+        conn.execute(
             schema.consents.update()
             .where(c.lead_id == sa.bindparam("b_id"), c.purged_at.is_(None))
             .values(
@@ -268,7 +256,7 @@ class SqlPurger:
         # The nonce opens the consent ledger's commitment to this evidence: it goes with it
         # (docs/consent.md), the ledger's hashes stay and still verify.
         ledger = schema.consent_ledger.c
-        await conn.execute(
+        conn.execute(
             schema.consent_ledger.update()
             .where(ledger.lead_id.in_([r.lead_id for r in rows]), ledger.nonce.is_not(None))
             .values(nonce=None)

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.buckets import (
     BUCKET_S,
@@ -40,6 +41,7 @@ from pickpost.domain.reports import (
 )
 from pickpost.infra.sql import schema
 from pickpost.infra.sql import traffic as traffic_tiers
+from pickpost.infra.sql.one_hop import Transactions
 from pickpost.infra.sql.rows import at, utc
 from pickpost.infra.sql.zoned import MAX_ZONES, fill_turn, kept_zones
 
@@ -72,6 +74,7 @@ class SqlRollups:
     def __init__(self, engine: AsyncEngine, overlap_s: float = 120.0) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
+        self._transactions = Transactions(engine)
         self._overlap = timedelta(seconds=overlap_s)
         self._turn = asyncio.Lock()  # one refresh at a time in this process
         self._kept: set[str] = set()  # zones with rows of their own days (never unkept)
@@ -80,7 +83,7 @@ class SqlRollups:
         async with self._turn:
             if await self._unchanged():
                 return 0
-            return await self._refresh()
+            return await self._transactions.run(self._refresh)
 
     async def _unchanged(self) -> bool:
         """No lead changed since the last refresh's mark (less the overlap): the rollups are
@@ -99,53 +102,51 @@ class SqlRollups:
             )
             return found.first() is None
 
-    async def _refresh(self) -> int:
-        async with self._engine.begin() as conn:
-            started = datetime.now(UTC)
-            await self._take_turn(conn, started)
-            mark = (
-                await conn.execute(
-                    sa.select(schema.rollup_marks.c.at).where(schema.rollup_marks.c.name == MARK)
-                )
-            ).scalar()
-            bucket = _bucket_epoch(leads.created_at, self._dialect)
-            changed = sa.select(bucket).distinct()
-            if mark is not None:
-                changed = changed.where(leads.updated_at >= utc(mark) - self._overlap)
-            buckets = sorted(int(b) for b in (await conn.execute(changed)).scalars())
-            for run in runs(buckets, BUCKET_S):
-                await self._recompute(conn, run)
-            hours = sorted({b // HOUR_S * HOUR_S for b in buckets})
-            await _roll_up(conn, schema.lead_rollups, schema.lead_rollups_hourly, HOUR_S, hours)
-            days = sorted({h // DAY_S * DAY_S for h in hours})
-            await _roll_up(conn, schema.lead_rollups_hourly, schema.lead_rollups_daily, DAY_S, days)
-            await _refresh_zoned(conn, buckets)
-            await self._set_mark(conn, MARK, started)
+    def _refresh(self, conn: Connection) -> int:
+        """One transaction: on an SQLite file, one hop to the writer thread (``one_hop.py``)."""
+        started = datetime.now(UTC)
+        self._take_turn(conn, started)
+        mark = conn.execute(
+            sa.select(schema.rollup_marks.c.at).where(schema.rollup_marks.c.name == MARK)
+        ).scalar()
+        bucket = _bucket_epoch(leads.created_at, self._dialect)
+        changed = sa.select(bucket).distinct()
+        if mark is not None:
+            changed = changed.where(leads.updated_at >= utc(mark) - self._overlap)
+        buckets = sorted(int(b) for b in conn.execute(changed).scalars())
+        for run in runs(buckets, BUCKET_S):
+            self._recompute(conn, run)
+        hours = sorted({b // HOUR_S * HOUR_S for b in buckets})
+        _roll_up(conn, schema.lead_rollups, schema.lead_rollups_hourly, HOUR_S, hours)
+        days = sorted({h // DAY_S * DAY_S for h in hours})
+        _roll_up(conn, schema.lead_rollups_hourly, schema.lead_rollups_daily, DAY_S, days)
+        _refresh_zoned(conn, buckets)
+        self._set_mark(conn, MARK, started)
         return len(buckets)
 
-    async def _take_turn(self, conn: AsyncConnection, now: datetime) -> None:
+    def _take_turn(self, conn: Connection, now: datetime) -> None:
         """Wait for any other node's refresh to commit: from here on this one reads the
         ledger as that one left it."""
         if self._dialect == "postgresql":
-            await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
         else:  # a write takes SQLite's one write lock, held to the end of the transaction
-            await self._set_mark(conn, _LOCK_ROW, now)
+            self._set_mark(conn, _LOCK_ROW, now)
 
-    async def _set_mark(self, conn: AsyncConnection, name: str, moment: datetime) -> None:
+    def _set_mark(self, conn: Connection, name: str, moment: datetime) -> None:
         table = schema.rollup_marks
         insert = sqlite.insert(table) if self._dialect == "sqlite" else postgresql.insert(table)
-        await conn.execute(
+        conn.execute(
             insert.values(name=name, at=moment).on_conflict_do_update(
                 index_elements=["name"], set_={"at": moment}
             )
         )
 
-    async def _recompute(self, conn: AsyncConnection, buckets: Sequence[int]) -> None:
+    def _recompute(self, conn: Connection, buckets: Sequence[int]) -> None:
         bucket = _bucket_epoch(leads.created_at, self._dialect)
         first, last = at(buckets[0]), at(buckets[-1] + BUCKET_S)
         # One run of consecutive buckets: the index on created_at finds its rows.
         within = sa.and_(leads.created_at >= first, leads.created_at < last)
-        lead_rows = await conn.execute(
+        lead_rows = conn.execute(
             sa.select(
                 bucket,
                 leads.campaign_id,
@@ -167,7 +168,7 @@ class SqlRollups:
             returns.buyer_id == sales.buyer_id,
             returns.status == "approved",
         )
-        sale_rows = await conn.execute(
+        sale_rows = conn.execute(
             sa.select(
                 bucket,
                 leads.campaign_id,
@@ -198,11 +199,11 @@ class SqlRollups:
             )
         )
         rows += [_row(*values) for values in sale_rows]
-        await conn.execute(
+        conn.execute(
             schema.lead_rollups.delete().where(lead_rollups.bucket.in_([at(b) for b in buckets]))
         )
         if rows:
-            await conn.execute(schema.lead_rollups.insert(), rows)
+            conn.execute(schema.lead_rollups.insert(), rows)
 
     async def read(
         self, query: ReportQuery, dimensions: frozenset[str]
@@ -223,8 +224,8 @@ class SqlRollups:
         span = _Span([int(b.timestamp()) for b in bounds], bounds)
         zoned = not by_hour and await self._keeps(query.tz)
         async with self._engine.connect() as conn:
-            leads = await _sums(conn, _LEADS, query, dimensions, span, zoned)
-            traffic = await _sums(conn, _TRAFFIC, query, dimensions, span, zoned)
+            leads = await conn.run_sync(_sums, _LEADS, query, dimensions, span, zoned)
+            traffic = await conn.run_sync(_sums, _TRAFFIC, query, dimensions, span, zoned)
         return (
             [LeadRollup(k[0], k[1], k[2], k[3], k[4], *v) for k, v in leads.items()],
             [
@@ -241,29 +242,26 @@ class SqlRollups:
         if not differs_from_utc(tz, datetime.now(UTC).year):
             return False
         async with self._engine.connect() as conn:
-            self._kept.update(await kept_zones(conn))
+            self._kept.update(await conn.run_sync(kept_zones))
         if tz.key in self._kept or len(self._kept) >= MAX_ZONES:
             return tz.key in self._kept
         async with self._turn:
             if tz.key not in self._kept:
-                await self._keep(tz)
+                await self._transactions.run(self._keep, tz)
+                self._kept.add(tz.key)
         return True
 
-    async def _keep(self, tz: ZoneInfo) -> None:
+    def _keep(self, conn: Connection, tz: ZoneInfo) -> None:
         """Fill ``tz``'s rows from the finer tiers and list it as kept, in one transaction
         that neither a refresh nor a traffic flush runs beside."""
-        async with self._engine.begin() as conn:
-            now = datetime.now(UTC)
-            await self._take_turn(conn, now)
-            await fill_turn(conn)
-            table = schema.report_zones
-            insert = sqlite.insert(table) if self._dialect == "sqlite" else postgresql.insert(table)
-            added = await conn.execute(
-                insert.values(zone=tz.key, kept_since=now).on_conflict_do_nothing()
-            )
-            if added.rowcount:  # else another node kept it first
-                await _fill(conn, tz)
-        self._kept.add(tz.key)
+        now = datetime.now(UTC)
+        self._take_turn(conn, now)
+        fill_turn(conn)
+        table = schema.report_zones
+        insert = sqlite.insert(table) if self._dialect == "sqlite" else postgresql.insert(table)
+        added = conn.execute(insert.values(zone=tz.key, kept_since=now).on_conflict_do_nothing())
+        if added.rowcount:  # else another node kept it first
+            _fill(conn, tz)
 
 
 class _Span:
@@ -345,8 +343,8 @@ _TRAFFIC = _Kind(
 )
 
 
-async def _sums(
-    conn: AsyncConnection,
+def _sums(
+    conn: Connection,
     kind: _Kind,
     query: ReportQuery,
     dimensions: frozenset[str],
@@ -357,7 +355,7 @@ async def _sums(
     sums: dict[tuple[Any, ...], list[Any]] = {}
     for columns, grain, ranges, extra in _sources(kind.tiers, kind.zoned, query.tz, span, kept):
         picked = _summed(columns, grain, query, dimensions, ranges, span.edges, kind.by)
-        found = await conn.execute(picked.where(*extra).add_columns(*kind.totals(columns)))
+        found = conn.execute(picked.where(*extra).add_columns(*kind.totals(columns)))
         width = len(found.keys()) - len(kind.sums)
         for row in found:
             _add(sums, (span.unit(row[0]), *row[1:width]), kind.values(row[width:]))
@@ -369,8 +367,8 @@ def _days_span(first: date, last: date, tz: ZoneInfo) -> _Span:
     return _Span([int(b.timestamp()) for b in bounds], bounds)
 
 
-async def _zoned_rows(
-    conn: AsyncConnection, tz: ZoneInfo, first: date, last: date, kind: _Kind
+def _zoned_rows(
+    conn: Connection, tz: ZoneInfo, first: date, last: date, kind: _Kind
 ) -> list[dict[str, Any]]:
     """``tz``'s local-day rows (lead or traffic) of days ``first`` through ``last``, summed
     from the finer tiers as they stand in this transaction."""
@@ -378,24 +376,24 @@ async def _zoned_rows(
     span = _days_span(first, last, tz)
     query = ReportQuery(first, last, tz, (Grouping.DAY,), test=LeadTestFilter.INCLUDE)
     keys = ("bucket", "campaign_id", "supplier_id", "buyer_id", kind.by, "test")
-    for key, values in (await _sums(conn, kind, query, _BY_TEST, span, False)).items():
+    for key, values in (_sums(conn, kind, query, _BY_TEST, span, False)).items():
         row = dict(zip(keys, key, strict=True))
         row.update(zip(kind.sums, values, strict=True), zone=tz.key)
         rows.append({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
     return rows
 
 
-async def _insert(conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+def _insert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     for start in range(0, len(rows), 5000):
-        await conn.execute(table.insert(), rows[start : start + 5000])
+        conn.execute(table.insert(), rows[start : start + 5000])
 
 
-async def _fill(conn: AsyncConnection, tz: ZoneInfo) -> None:
+def _fill(conn: Connection, tz: ZoneInfo) -> None:
     """Every local day of ``tz`` that the finer tiers hold, written as its rows."""
     firsts, lasts = [], []
     for table in (schema.lead_rollups, schema.traffic_rollups):
         low, high = (
-            await conn.execute(sa.select(sa.func.min(table.c.bucket), sa.func.max(table.c.bucket)))
+            conn.execute(sa.select(sa.func.min(table.c.bucket), sa.func.max(table.c.bucket)))
         ).one()
         if low is not None:
             firsts.append(utc(low))
@@ -403,24 +401,22 @@ async def _fill(conn: AsyncConnection, tz: ZoneInfo) -> None:
     if not firsts:
         return
     first, last = min(firsts).astimezone(tz).date(), max(lasts).astimezone(tz).date()
-    zoned = await _zoned_rows(conn, tz, first, last, _LEADS)
-    await _insert(conn, schema.lead_rollups_zoned, zoned)
-    zoned = await _zoned_rows(conn, tz, first, last, _TRAFFIC)
-    await _insert(conn, schema.traffic_rollups_zoned, zoned)
+    zoned = _zoned_rows(conn, tz, first, last, _LEADS)
+    _insert(conn, schema.lead_rollups_zoned, zoned)
+    zoned = _zoned_rows(conn, tz, first, last, _TRAFFIC)
+    _insert(conn, schema.traffic_rollups_zoned, zoned)
 
 
-async def _refresh_zoned(conn: AsyncConnection, buckets: Sequence[int]) -> None:
+def _refresh_zoned(conn: Connection, buckets: Sequence[int]) -> None:
     """Recompute the local-day lead rows of every kept zone's days holding ``buckets``."""
     table = schema.lead_rollups_zoned
-    for zone in await kept_zones(conn):
+    for zone in kept_zones(conn):
         tz = ZoneInfo(zone)
         days = sorted({at(b).astimezone(tz).date() for b in buckets})
         for run in _date_runs(days):
             starts = [at(b) for b in _days_span(run[0], run[-1], tz).edges[:-1]]
-            await conn.execute(
-                table.delete().where(table.c.zone == zone, table.c.bucket.in_(starts))
-            )
-            await _insert(conn, table, await _zoned_rows(conn, tz, run[0], run[-1], _LEADS))
+            conn.execute(table.delete().where(table.c.zone == zone, table.c.bucket.in_(starts)))
+            _insert(conn, table, _zoned_rows(conn, tz, run[0], run[-1], _LEADS))
 
 
 def _date_runs(days: Sequence[date]) -> list[Sequence[date]]:
@@ -450,8 +446,8 @@ def runs(starts: Sequence[int], grain: int) -> list[Sequence[int]]:
     return found
 
 
-async def _roll_up(
-    conn: AsyncConnection, source: sa.Table, target: sa.Table, grain: int, starts: Sequence[int]
+def _roll_up(
+    conn: Connection, source: sa.Table, target: sa.Table, grain: int, starts: Sequence[int]
 ) -> None:
     """Recompute ``target``'s rows of the buckets of ``grain`` seconds beginning at ``starts``
     from the finer rows of ``source``."""
@@ -466,7 +462,7 @@ async def _roll_up(
     )
     sums = [c for c in columns if c.name not in target.primary_key.columns]
     for chunk in runs(starts, grain):
-        found = await conn.execute(
+        found = conn.execute(
             sa.select(bucket, *keys, *(sa.func.sum(c) for c in sums))
             .where(
                 columns.bucket >= at(chunk[0]),
@@ -480,9 +476,9 @@ async def _roll_up(
             row["bucket"] = at(int(row["bucket"]))
             for c in sums:
                 row[c.name] = int(row[c.name])
-        await conn.execute(target.delete().where(target.c.bucket.in_([at(b) for b in chunk])))
+        conn.execute(target.delete().where(target.c.bucket.in_([at(b) for b in chunk])))
         if rows:
-            await conn.execute(target.insert(), rows)
+            conn.execute(target.insert(), rows)
 
 
 def _row(

@@ -80,7 +80,7 @@ class SqlSeeder:
                     batch.traffic.items()
                 )
             ]
-            await self._traffic.add(conn, traffic)
+            await conn.run_sync(self._traffic.add, traffic)
 
     async def _insert(
         self, conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]

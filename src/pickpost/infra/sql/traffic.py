@@ -1,18 +1,21 @@
 """Traffic counts added into ``traffic_rollups``, its hourly and daily tiers and the local days
 of the zones reports are kept for (``infra/sql/zoned.py``): one UPSERT per tier that adds each
 delta to its row (``count = count + excluded.count``), so any number of nodes add into the same
-rows."""
+rows. On an SQLite file a flush runs whole in one hop to the writer thread (``one_hop.py``):
+its write lock is never held across turns of the event loop."""
 
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pickpost.domain.buckets import BUCKET_S, DAY_S, HOUR_S
 from pickpost.domain.traffic import Delta, TrafficKey
 from pickpost.infra.sql import schema
+from pickpost.infra.sql.one_hop import Transactions
 from pickpost.infra.sql.rows import at, epoch
 from pickpost.infra.sql.zoned import by_local_day, kept_zones, traffic_turn
 
@@ -34,20 +37,20 @@ class TrafficTiers:
         self._upserts = [(grain, _upsert(table, dialect, _KEY)) for grain, table in TIERS]
         self._zoned = _upsert(schema.traffic_rollups_zoned, dialect, ("zone", *_KEY))
 
-    async def add(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-        await traffic_turn(conn)
+    def add(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        traffic_turn(conn)
         for grain, upsert in self._upserts:
             tier = sorted(rows, key=_order) if grain == BUCKET_S else coarsened(rows, grain)
-            await _chunked(conn, upsert, tier)
+            _chunked(conn, upsert, tier)
         # Read after the first write: on SQLite the write lock is held, so a zone being filled
         # has committed (and is listed) or waits for this flush to commit first.
-        for zone in await kept_zones(conn):
-            await _chunked(conn, self._zoned, by_local_day(rows, zone, _KEY[1:], _SUMS))
+        for zone in kept_zones(conn):
+            _chunked(conn, self._zoned, by_local_day(rows, zone, _KEY[1:], _SUMS))
 
 
-async def _chunked(conn: AsyncConnection, statement: Any, rows: Sequence[dict[str, Any]]) -> None:
+def _chunked(conn: Connection, statement: Any, rows: Sequence[dict[str, Any]]) -> None:
     for start in range(0, len(rows), _CHUNK):
-        await conn.execute(statement, rows[start : start + _CHUNK])
+        conn.execute(statement, rows[start : start + _CHUNK])
 
 
 def _upsert(table: sa.Table, dialect: str, key: Sequence[str]) -> Any:
@@ -86,7 +89,7 @@ def coarsened(rows: Sequence[dict[str, Any]], grain: int) -> list[dict[str, Any]
 
 class SqlTrafficStore:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        self._transactions = Transactions(engine)
         self._tiers = TrafficTiers(engine.dialect.name)
 
     async def add(self, deltas: dict[TrafficKey, Delta]) -> None:
@@ -104,5 +107,4 @@ class SqlTrafficStore:
             }
             for key, delta in deltas.items()
         ]
-        async with self._engine.begin() as conn:
-            await self._tiers.add(conn, rows)
+        await self._transactions.run(self._tiers.add, rows)

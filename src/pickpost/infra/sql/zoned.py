@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from pickpost.domain.buckets import day_start_of
 from pickpost.infra.sql import schema
@@ -26,22 +26,22 @@ _ZONES_LOCK = 0x70696B7A  # pg_advisory_xact_lock key: filling a zone vs adding 
 report_zones = schema.report_zones.c
 
 
-async def kept_zones(conn: AsyncConnection) -> list[str]:
-    found = await conn.execute(sa.select(report_zones.zone).order_by(report_zones.zone))
+def kept_zones(conn: Connection) -> list[str]:
+    found = conn.execute(sa.select(report_zones.zone).order_by(report_zones.zone))
     return list(found.scalars())
 
 
-async def traffic_turn(conn: AsyncConnection) -> None:
+def traffic_turn(conn: Connection) -> None:
     """Before a flush's first write: wait for a zone being filled to commit (PostgreSQL; on
     SQLite the flush's first write waits for the filling transaction's write lock)."""
     if conn.dialect.name == "postgresql":
-        await conn.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(_ZONES_LOCK)))
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(_ZONES_LOCK)))
 
 
-async def fill_turn(conn: AsyncConnection) -> None:
+def fill_turn(conn: Connection) -> None:
     """Before a zone is filled: wait for flushes in flight to commit, and hold new ones."""
     if conn.dialect.name == "postgresql":
-        await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_ZONES_LOCK)))
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_ZONES_LOCK)))
 
 
 def by_local_day(
