@@ -5,6 +5,7 @@ stays one chain."""
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -67,12 +68,17 @@ def _with_store(database: str, scenario: Scenario) -> None:
     asyncio.run(run())
 
 
-async def _claimed(
-    store: SqlLeadStore, ping_id: str | None = None
-) -> tuple[NewLead, ConsentRecord]:
+def _new(ping_id: str | None = None) -> tuple[NewLead, ConsentRecord]:
     lead_id, ping_id, now = new_id("l"), ping_id or new_id("p"), time.time()
     lead = NewLead(lead_id, "100", "7", ping_id, new_id("r"), now, False, {"zip_code": "78701"})
     consent = ConsentRecord(lead_id, ping_id, now, BIDS, BIDS, {"ip_address": "203.0.113.9"})
+    return lead, consent
+
+
+async def _claimed(
+    store: SqlLeadStore, ping_id: str | None = None
+) -> tuple[NewLead, ConsentRecord]:
+    lead, consent = _new(ping_id)
     assert await store.claim(lead, consent)
     return lead, consent
 
@@ -309,5 +315,79 @@ def test_the_replay_check_reads_the_pick_with_the_outcome(database: str) -> None
         assert found.picked == ("b_2",)
         # Another ping's pick and lead are not this one's.
         assert await store.find_outcome_and_pick(new_id("p")) == (None, None)
+
+    _with_store(database, scenario)
+
+
+def test_racing_claims_with_the_first_start_write_one_lead_and_one_sale(database: str) -> None:
+    async def scenario(store: SqlLeadStore, engine: Any) -> None:
+        ping_id = new_id("p")
+        racers = [_new(ping_id) for _ in range(6)]
+        started = await asyncio.gather(
+            *(
+                store.claim_and_start(lead, consent, _attempt(lead.lead_id, 0))
+                for lead, consent in racers
+            )
+        )
+        [alpha] = [s for s in started if s is not None]
+        [(lead, _)] = [r for r, s in zip(racers, started, strict=True) if s is not None]
+        losers = [r[0].lead_id for r, s in zip(racers, started, strict=True) if s is None]
+        for table in (schema.leads, schema.consents, schema.sales, schema.consent_ledger):
+            key = table.c.id if table is schema.leads else table.c.lead_id
+            written = await _rows(engine, sa.select(key).where(key.in_(losers)))
+            assert written == []  # a lost claim wrote nothing, its sale neither
+        stored = await store.find_outcome(ping_id)
+        assert stored is not None
+        assert (stored.lead_id, stored.status) == (lead.lead_id, LeadStatus.SELLING)
+        # The sale goes on as any: the next start and the stored answer carry the answers.
+        beta = await store.start_sale(_attempt(lead.lead_id, 1), _sold(alpha, "alpha"))
+        assert isinstance(beta, int)
+        outcome = StoredOutcome(lead.lead_id, "100", "7", LeadStatus.SOLD, 0, "ok", {"n": 2})
+        assert await store.finish_lead(outcome, payout=7200, finished=_sold(beta, "beta"))
+        sales, calls, chain = await _written(engine, lead.lead_id)
+        assert sales == [("alpha", "sold"), ("beta", "sold")]
+        assert calls == ["alpha", "beta"]
+        assert [e.kind for e in chain] == [
+            "bids_shown", "pick_recorded", "consent_delivered", "consent_delivered",
+        ]  # fmt: skip
+        assert verify_chain(lead.lead_id, chain) == []
+
+    _with_store(database, scenario)
+
+
+def test_a_two_sale_post_writes_the_ledger_in_three_trips(database: str) -> None:
+    """Claim with the first start, the second start with the first answer, the stored answer
+    with the second: on PostgreSQL three statements and no transaction, on SQLite three."""
+
+    async def scenario(store: SqlLeadStore, engine: Any) -> None:
+        counts: Counter[str] = Counter()
+
+        def statement(*_: Any) -> None:
+            counts["statements"] += 1
+
+        def commit(conn: Any) -> None:
+            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                counts["commits"] += 1
+
+        lead, consent = _new()
+        sa.event.listen(sa.Engine, "before_cursor_execute", statement)
+        sa.event.listen(sa.Engine, "commit", commit)
+        try:
+            alpha = await store.claim_and_start(lead, consent, _attempt(lead.lead_id, 0))
+            assert isinstance(alpha, int)
+            beta = await store.start_sale(_attempt(lead.lead_id, 1), _sold(alpha, "alpha"))
+            assert isinstance(beta, int)
+            outcome = StoredOutcome(lead.lead_id, "100", "7", LeadStatus.SOLD, 0, "ok", {})
+            assert await store.finish_lead(outcome, payout=7200, finished=_sold(beta, "beta"))
+        finally:
+            sa.event.remove(sa.Engine, "before_cursor_execute", statement)
+            sa.event.remove(sa.Engine, "commit", commit)
+        if engine.dialect.name == "postgresql":
+            assert counts == {"statements": 3}
+        else:
+            assert counts["commits"] == 3
+        sales, _, chain = await _written(engine, lead.lead_id)
+        assert sales == [("alpha", "sold"), ("beta", "sold")]
+        assert verify_chain(lead.lead_id, chain) == []
 
     _with_store(database, scenario)

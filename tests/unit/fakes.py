@@ -197,6 +197,15 @@ class FakeLeadStore:
         self.progress[lead.lead_id] = lead.created_at
         return True
 
+    async def claim_and_start(
+        self, lead: NewLead, consent: ConsentRecord, attempt: SaleAttempt
+    ) -> int | None:
+        if not await self.claim(lead, consent):
+            return None
+        started = await self.start_sale(attempt)
+        assert isinstance(started, int), "a lead just claimed has no sale and is selling"
+        return started
+
     def _selling(self, lead_id: str) -> bool:
         ping_id = self.leads[lead_id].ping_id or ""
         return self.by_ping[ping_id].status is LeadStatus.SELLING

@@ -1,9 +1,10 @@
 """The ledger writes of a POST that sells to two buyers, timed and counted:
 ``python -m pickpost.bench.post_ledger --database URL``.
 
-Each round claims a lead (its consent with two bids shown, both picked), starts two sales and
-stores the answer, each buyer's answer written with the next write (the second start, the
-stored answer) as the seller sends it – every write the lead ledger makes for such a POST –
+Each round claims a lead (its consent with two bids shown, both picked) with its first sale's
+start, starts the second sale and stores the answer, each buyer's answer written with the
+next write (the second start, the stored answer) as the seller sends it – every write the lead
+ledger makes for such a POST –
 through the real ``SqlLeadStore``, alternately on the generic path (a transaction per step)
 and as the store runs (one statement per step on PostgreSQL). Prints, for each, the median
 and 90th percentile milliseconds of a round and what one round sends the database:
@@ -30,6 +31,7 @@ from pickpost.domain.lead import (
     LeadStatus,
     NewLead,
     SaleAttempt,
+    SaleBlocked,
     SaleFinish,
     SaleStatus,
     StoredOutcome,
@@ -55,12 +57,14 @@ async def _post(store: leads.SqlLeadStore) -> float:
     now = time.time()
     lead = NewLead(lead_id, "100", "7", ping_id, new_id("r"), now, False, {"zip_code": "78701"})
     consent = ConsentRecord(lead_id, ping_id, now, BIDS, BIDS, dict(EVIDENCE))
-    assert await store.claim(lead, consent)
     held = None
     for bid in BIDS:
         buyer, bid_id = str(bid["buyer_id"]), str(bid["bid_id"])
         attempt = SaleAttempt(lead_id, buyer, bid_id, 4000, 3600, now)
-        sale_id = await store.start_sale(attempt, held)
+        if held is None:  # the claim goes with the first sale's start
+            sale_id: int | SaleBlocked | None = await store.claim_and_start(lead, consent, attempt)
+        else:
+            sale_id = await store.start_sale(attempt, held)
         assert isinstance(sale_id, int)
         call = BuyerCall(buyer, CallStep.POST, "http://a.test/post", Outcome.ACCEPTED, "", now, 1)
         held = SaleFinish(sale_id, SaleStatus.SOLD, call)

@@ -58,11 +58,25 @@ class DuplicateMarks:
         if _checks_payload(admitted, request):
             await self._counters.forget(_payload_key(admitted, request))
 
+    @staticmethod
+    def marks_lead(admitted: Admitted) -> bool:
+        """Whether :meth:`mark_lead` marks this lead (the campaign's check, scope
+        ``campaign``)."""
+        check = admitted.campaign.config.dupe_check
+        return check is not None and check.scope == "campaign" and not admitted.test
+
+    @staticmethod
+    def marks_for_buyers(campaign: Campaign, test: bool) -> bool:
+        """Whether :meth:`mark_for_buyer` marks a lead (the campaign's check, scope
+        ``buyer``)."""
+        check = campaign.config.dupe_check
+        return check is not None and check.scope == "buyer" and not test
+
     async def mark_lead(self, admitted: Admitted, lead: Mapping[str, object]) -> Refusal | None:
         """Mark a stored lead under the campaign's duplicate check (scope ``campaign``); a
         refusal when it was marked already."""
         check = admitted.campaign.config.dupe_check
-        if check is None or check.scope != "campaign" or admitted.test:
+        if check is None or not self.marks_lead(admitted):
             return None
         campaign = admitted.campaign
         for key in dupe_keys(check, campaign.id, lead, None, campaign.field_types):
@@ -76,7 +90,7 @@ class DuplicateMarks:
         """Mark the lead for a buyer with a per-buyer duplicate check: the marks made, and
         why the buyer may not have it (a duplicate of one it bought) or None."""
         check = campaign.config.dupe_check
-        if check is None or check.scope != "buyer" or test:
+        if check is None or not self.marks_for_buyers(campaign, test):
             return [], None
         marked: list[str] = []
         try:

@@ -92,6 +92,13 @@ class LeadStore(Protocol):
         """Store lead and consent as the one POST of its ping; False if another got there."""
         ...
 
+    async def claim_and_start(
+        self, lead: NewLead, consent: ConsentRecord, attempt: SaleAttempt
+    ) -> int | None:
+        """:meth:`claim` and :meth:`start_sale` of the lead's first sale in one transaction:
+        the sale's id; None, and nothing written, if another POST of the ping got there."""
+        ...
+
     async def start_sale(
         self, attempt: SaleAttempt, finished: SaleFinish | None = None
     ) -> int | SaleBlocked:

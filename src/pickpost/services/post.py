@@ -27,7 +27,7 @@ from pickpost.domain.workspace import CampaignType
 from pickpost.services.gate import Gate
 from pickpost.services.intake import Admitted, SupplierRequest, lead_fields, validation_refusal
 from pickpost.services.ports import SYSTEM_CLOCK, Clock, LeadStore, PingStore
-from pickpost.services.quotas import most_payable
+from pickpost.services.quotas import Reservation, most_payable
 from pickpost.services.replies import Attempt, Reply, SaleSummary, sale_reply
 from pickpost.services.selling import Sale, Seller, response_fields, shown
 from pickpost.services.settle import Settler
@@ -145,17 +145,20 @@ class PostService:
             fields=fields,
         )
         consent = _consent(lead, record, chosen, request.received_at, first_party)
-        if not await self._seller.claim(lead, consent, reservation):
-            await self._seller.settle(reservation, [])
-            winner = await self._leads.find_outcome(ping_id)
-            assert winner is not None, "a claimed lead disappeared"
-            return await self._replay(winner, ping_id, campaign, supplier_id)
+        # The claim decides which POST of the ping sells. It rides the first sale's start
+        # (one write fewer) unless the campaign's duplicate check must mark the lead first.
+        claim_first = self._seller.marks_lead(admitted)
+        if claim_first and not await self._seller.claim(lead, consent, reservation):
+            return await self._lost(reservation, ping_id, campaign, supplier_id)
 
         sale = Sale(campaign, supplier_id, lead, consent, forwarded, base_url=request.base_url)
         duplicate = await self._seller.refuse_duplicate(sale, admitted, reservation)
         if duplicate is not None:
             return duplicate
-        selling = await self._seller.run(sale, chosen, limit, limit_reason)
+        unclaimed = None if claim_first else reservation
+        selling = await self._seller.run(sale, chosen, limit, limit_reason, unclaimed)
+        if selling.lost:
+            return await self._lost(reservation, ping_id, campaign, supplier_id)
 
         def answer(attempts: Sequence[Attempt]) -> tuple[Reply, Cents]:
             summary = SaleSummary(
@@ -173,6 +176,16 @@ class PostService:
         reply = await self._seller.conclude(sale, selling, answer)
         await self._seller.settle(reservation, selling.attempts)
         return reply
+
+    async def _lost(
+        self, reservation: Reservation, ping_id: str, campaign: Campaign, supplier_id: str
+    ) -> Reply:
+        """Another POST of the ping claimed its lead: its answer, this one's reservation given
+        back."""
+        await self._seller.settle(reservation, [])
+        winner = await self._leads.find_outcome(ping_id)
+        assert winner is not None, "a claimed lead disappeared"
+        return await self._replay(winner, ping_id, campaign, supplier_id)
 
     async def _replay(
         self, outcome: StoredOutcome, ping_id: str, campaign: Campaign, supplier_id: str

@@ -4,6 +4,12 @@ For each bid, in order: check the buyer may still take the lead, reserve its cap
 (lead, buyer) sale row (the schema makes it unique), post, record the answer, and give back
 what a sale that did not happen had reserved.
 
+A POST's claim of its lead can wait for the lead's first sale and go to the ledger in the
+same transaction as its start (``Selling.unclaimed``), when nothing before that start has an
+effect another POST of the ping could see: no duplicate marks, no buyer caps charged (docs/
+benchmarks.md, "The claim rides the first sale's start"). A POST that finds the ping's lead
+claimed meanwhile has called no buyer and written nothing: it replays the winner's answer.
+
 A buyer's answer is held until the lead's next write – the next sale's start, or the stored
 answer – and goes to the ledger in the same transaction (docs/benchmarks.md, "The POST's round
 trips"). A crash in between leaves the sale pending, settled as unknown, as a crash a moment
@@ -73,11 +79,14 @@ class _Held:
 
 @dataclass(slots=True)
 class Selling:
-    """A lead's sale as it goes: its attempts so far, and the last buyer's answer while it
-    waits for the lead's next write."""
+    """A lead's sale as it goes: its attempts so far, the last buyer's answer while it waits
+    for the lead's next write, and, while the lead is not claimed yet, the supplier's
+    reservation (given back if the claim fails or is lost)."""
 
     attempts: list[Attempt] = field(default_factory=list)
     held: _Held | None = None
+    unclaimed: Reservation | None = None
+    lost: bool = False  # another POST of the ping claimed the lead: nothing was sold or written
 
     def lose_held(self, held: _Held) -> None:
         """The held answer could not be written: its sale is pending in the ledger, to be cut
@@ -127,16 +136,42 @@ class Seller:
         bids: Sequence[OfferedBid],
         limit: int | None,
         limit_reason: str | None = None,
+        unclaimed: Reservation | None = None,
     ) -> Selling:
         """:meth:`sell`, and when it fails midway, what is known so far: the bid it failed on
         is unknown if its buyer may have been sent the lead (its sale row was started), else
         not attempted, like the ones after it. The lead must still end with an outcome a retry
         can replay (:meth:`conclude`). A lead settled meanwhile (a retry took its POST for
-        dead) stops selling."""
-        selling = Selling()
+        dead) stops selling.
+
+        ``unclaimed``: the lead is not claimed yet, and this is the supplier's reservation.
+        The claim goes with the lead's first sale's start, or alone before the first write or
+        mark that cannot carry it, or at the end. Lost to another POST of the ping, the sale
+        stops (``Selling.lost``); when the claim's write fails, the reservation is given back
+        and the error goes on, as :meth:`claim`."""
+        selling = Selling(unclaimed=unclaimed)
+        try:
+            await self._run(sale, bids, limit, selling, limit_reason)
+            await self._own(sale, selling)  # no write carried the claim: it goes alone
+        except _Lost:
+            selling.lost = True
+        except _ClaimFailed as failed:
+            raise failed.error from failed.error.__cause__  # as it was raised
+        return selling
+
+    async def _run(
+        self,
+        sale: Sale,
+        bids: Sequence[OfferedBid],
+        limit: int | None,
+        selling: Selling,
+        limit_reason: str | None,
+    ) -> None:
         attempts = selling.attempts
         try:
             await self.sell(sale, bids, limit, selling, limit_reason)
+        except (_Lost, _ClaimFailed):
+            raise
         except _Settled:
             log.warning("lead %s was settled while its sale ran: it stops", sale.lead.lead_id)
             rest = bids[len(attempts) :]
@@ -152,7 +187,6 @@ class Seller:
                 attempts.append(_unknown(rest[0], "unknown: internal error during the sale"))
                 rest = rest[1:]
             attempts += [_rejected(b, "not attempted: internal error") for b in rest]
-        return selling
 
     async def conclude(self, sale: Sale, selling: Selling, answer: Answer) -> Reply:
         """Store the lead's answer with the last buyer's held answer (one transaction). When
@@ -181,6 +215,24 @@ class Seller:
         except Exception:
             await self._caps.settle(reservation, sold=False, payout=0)
             raise
+
+    async def _own(self, sale: Sale, selling: Selling) -> None:
+        """Claim the lead alone if its claim is still pending: ``_Lost`` when another POST of
+        its ping has it, ``_ClaimFailed`` (the reservation given back) when the write fails."""
+        reservation, selling.unclaimed = selling.unclaimed, None
+        if reservation is None:
+            return
+        try:
+            claimed = await self.claim(sale.lead, sale.consent, reservation)
+        except Exception as error:
+            raise _ClaimFailed(error) from error
+        if not claimed:
+            raise _Lost
+
+    def marks_lead(self, admitted: Admitted) -> bool:
+        """Whether :meth:`refuse_duplicate` marks the lead: then the lead must be claimed
+        first (a losing POST of its ping must leave no mark)."""
+        return self._marks.marks_lead(admitted)
 
     async def refuse_duplicate(
         self, sale: Sale, admitted: Admitted, reservation: Reservation
@@ -267,6 +319,7 @@ class Seller:
             if finish is not None:
                 selling.held = _Held(finish, bid, len(attempts) - 1)
         if skipped:
+            await self._own(sale, selling)
             await self._leads.record_calls(sale.lead.lead_id, skipped)
 
     async def _attempt(
@@ -282,6 +335,10 @@ class Seller:
         lead = sale.lead
         now = self._clock.now()
         charges: list[Charge] = []
+        charged = not lead.test and buyer.caps is not None
+        if charged or self._marks.marks_for_buyers(sale.campaign, lead.test):
+            # Counters another POST of the ping would see: the lead must be this POST's.
+            await self._own(sale, selling)
         if not lead.test:
             charges, reached = await self._caps.charge_sale(
                 sale.campaign, buyer, bid.buyer_price, now
@@ -343,13 +400,11 @@ class Seller:
             payout=payout,
             created_at=now,
         )
-        held, selling.held = selling.held, None
-        try:
-            started = await self._leads.start_sale(attempt, None if held is None else held.finish)
-        except Exception as error:
-            if held is None:
-                raise
-            raise _HeldAnswerFailed(held) from error
+        unclaimed, selling.unclaimed = selling.unclaimed, None
+        if unclaimed is not None:
+            started: int | SaleBlocked = await self._claim_and_start(sale, attempt, unclaimed)
+        else:
+            started = await self._start(attempt, selling)
         if started is SaleBlocked.TAKEN:
             return SaleStatus.REJECTED, _rejected(bid, "already sold to this buyer"), None
         if started is SaleBlocked.SETTLED:
@@ -359,6 +414,29 @@ class Seller:
         except Exception as error:
             raise _StartedSaleFailed from error
         return status, done, SaleFinish(started, status, call)
+
+    async def _claim_and_start(
+        self, sale: Sale, attempt: SaleAttempt, reservation: Reservation
+    ) -> int:
+        """The lead's claim with its first sale's start (no answer is held before it)."""
+        try:
+            started = await self._leads.claim_and_start(sale.lead, sale.consent, attempt)
+        except Exception as error:
+            await self._caps.settle(reservation, sold=False, payout=0)
+            raise _ClaimFailed(error) from error
+        if started is None:
+            raise _Lost
+        return started
+
+    async def _start(self, attempt: SaleAttempt, selling: Selling) -> int | SaleBlocked:
+        """The sale's start, with the answer ``selling`` holds."""
+        held, selling.held = selling.held, None
+        try:
+            return await self._leads.start_sale(attempt, None if held is None else held.finish)
+        except Exception as error:
+            if held is None:
+                raise
+            raise _HeldAnswerFailed(held) from error
 
     def _consent(self, sale: Sale, bid: OfferedBid) -> dict[str, object]:
         """The buyer's consent block, with its signed link to its own view of the consent
@@ -437,6 +515,18 @@ class Seller:
 
 class _Settled(Exception):
     """The lead was settled (its POST taken for dead by a retry): no more buyers are called."""
+
+
+class _Lost(Exception):
+    """Another POST of the ping claimed the lead first: this one sold nothing."""
+
+
+class _ClaimFailed(Exception):
+    """Writing the lead's claim failed (the reservation was given back): ``error`` goes on."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(type(error).__name__)
+        self.error = error
 
 
 class _StartedSaleFailed(Exception):

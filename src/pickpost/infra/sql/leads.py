@@ -177,6 +177,19 @@ def _claim(
     append_claim(conn, consent)
 
 
+def _claim_and_start(
+    conn: Connection,
+    lead: dict[str, object],
+    consent_values: dict[str, object],
+    lookups: list[dict[str, str]],
+    consent: ConsentRecord,
+    sale: dict[str, object],
+) -> int:
+    """The claim, then the lead's first sale (no heartbeat: the claim just wrote the lead)."""
+    _claim(conn, lead, consent_values, lookups, consent)
+    return int(conn.execute(_START_SALE, {"lead_id": lead["id"], **sale}).scalar_one())
+
+
 def _start_sale(conn: Connection, lead_id: str, sale: dict[str, object]) -> int | None:
     """The sale's row, pending; None when its lead is no longer selling."""
     # The lead's row first: a settler updating it waits for this transaction, or has already
@@ -243,6 +256,21 @@ def _insert_calls(conn: Connection, rows: list[dict[str, Any]]) -> None:
     conn.execute(schema.buyer_calls.insert(), rows)
 
 
+def _sale_row(attempt: SaleAttempt) -> dict[str, object]:
+    """A sale's row as it starts: pending."""
+    created = at(attempt.created_at)
+    return {
+        "buyer_id": attempt.buyer_id,
+        "bid_id": attempt.bid_id,
+        "buyer_price_cents": attempt.buyer_price,
+        "payout_cents": attempt.payout,
+        "status": SaleStatus.PENDING.value,
+        "reason": "",
+        "created_at": created,
+        "updated_at": created,
+    }
+
+
 class AnswerNotRecorded(Exception):
     """A sale's answer could not be written (the ledger refused it)."""
 
@@ -300,55 +328,61 @@ class SqlLeadStore:
         )
 
     async def claim(self, lead: NewLead, consent: ConsentRecord) -> bool:
-        personal = self._personal
-        # Hashed from the values as given, before they are encrypted.
-        lookups = personal.lookups(lead.campaign_id, lead.fields)
-        if self._one_trip:
-            return await self._claim_one_trip(lead, consent, lookups)
         try:
-            await self._transactions.run(
-                _claim,
-                lead_row(lead, personal),
-                consent_row(consent, lead, personal),
-                [{"lead_id": lead.lead_id, **row} for row in lookups],
-                consent,
-            )
+            await self._claim(lead, consent)
         except IntegrityError:
             return False
         return True
 
-    async def _claim_one_trip(
-        self, lead: NewLead, consent: ConsentRecord, lookups: list[dict[str, str]]
-    ) -> bool:
-        entries, head = claim_entries(consent)
-        statement, params = one_trip.claim(
-            lead_row(lead, self._personal),
-            consent_row(consent, lead, self._personal),
-            [{"lead_id": lead.lead_id, **row} for row in lookups],
-            entries,
-        )
+    async def claim_and_start(
+        self, lead: NewLead, consent: ConsentRecord, attempt: SaleAttempt
+    ) -> int | None:
         try:
-            async with self._single.connect() as conn:
-                await conn.execute(statement, params)
+            return await self._claim(lead, consent, attempt)
         except IntegrityError:
-            return False
+            return None
+
+    async def _claim(
+        self, lead: NewLead, consent: ConsentRecord, attempt: SaleAttempt | None = None
+    ) -> int | None:
+        """The claim, with ``attempt`` the lead's first sale started in the same transaction
+        (one statement on PostgreSQL): that sale's id. ``IntegrityError`` when the ping's lead
+        exists, and nothing is written."""
+        personal = self._personal
+        row, consent_values = lead_row(lead, personal), consent_row(consent, lead, personal)
+        # Hashed from the values as given, before they are encrypted.
+        lookups = [
+            {"lead_id": lead.lead_id, **found}
+            for found in personal.lookups(lead.campaign_id, lead.fields)
+        ]
+        sale = None if attempt is None else _sale_row(attempt)
+        if not self._one_trip:
+            if sale is None:
+                await self._transactions.run(_claim, row, consent_values, lookups, consent)
+                return None
+            return await self._transactions.run(
+                _claim_and_start, row, consent_values, lookups, consent, sale
+            )
+        entries, head = claim_entries(consent)
+        if sale is None:
+            statement, params = one_trip.claim(row, consent_values, lookups, entries)
+        else:
+            statement, params = one_trip.claim_and_start(
+                row, consent_values, lookups, entries, sale
+            )
+        async with self._single.connect() as conn:
+            result = await conn.execute(statement, params)
+            sale_id = None if attempt is None else int(result.scalar_one())
         _remember(self._heads, lead.lead_id, head)
-        return True
+        if attempt is None or sale_id is None:
+            return None
+        _remember(self._sales, sale_id, (lead.lead_id, attempt.buyer_id, attempt.bid_id))
+        return sale_id
 
     async def start_sale(
         self, attempt: SaleAttempt, finished: SaleFinish | None = None
     ) -> int | SaleBlocked:
-        created = at(attempt.created_at)
-        sale = {
-            "buyer_id": attempt.buyer_id,
-            "bid_id": attempt.bid_id,
-            "buyer_price_cents": attempt.buyer_price,
-            "payout_cents": attempt.payout,
-            "status": SaleStatus.PENDING.value,
-            "reason": "",
-            "created_at": created,
-            "updated_at": created,
-        }
+        sale = _sale_row(attempt)
         try:
             if finished is None:
                 started = await self._start(attempt, sale)

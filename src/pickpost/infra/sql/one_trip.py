@@ -54,6 +54,17 @@ _CALL_COLUMNS = tuple(
     c.name for c in schema.buyer_calls.columns if c.name not in ("id", "lead_id", "purged_at")
 )
 
+_SALE_COLUMNS = (
+    "buyer_id",
+    "bid_id",
+    "buyer_price_cents",
+    "payout_cents",
+    "status",
+    "reason",
+    "created_at",
+    "updated_at",
+)
+
 
 def _binds(table: sa.Table, prefix: str, names: Iterable[str]) -> dict[str, Any]:
     return {name: sa.bindparam(prefix + name, type_=table.c[name].type) for name in names}
@@ -63,21 +74,67 @@ def _params(prefix: str, row: dict[str, Any]) -> dict[str, Any]:
     return {prefix + name: value for name, value in row.items()}
 
 
-@cache
-def _claim(lookups: int, entries: int) -> sa.Insert:
-    """The lead, its consent, its lookup hashes and its first ledger entries: one statement
-    per number of lookups and entries, built once."""
+# One single-row insert per row: a statement with a multi-row VALUES has no cache key, and
+# SQLAlchemy would compile it again for every lead.
+
+
+def _claim_ctes(lookups: int) -> list[Any]:
+    """The lead, its consent and its lookup hashes as ``WITH`` clauses."""
     ctes = [
         schema.leads.insert().values(_binds(schema.leads, "l_", _LEAD_COLUMNS)).cte("lead"),
         schema.consents.insert()
         .values(_binds(schema.consents, "c_", _CONSENT_COLUMNS))
         .cte("consent"),
     ]
-    if lookups:
-        rows = [_binds(schema.lead_lookups, f"k{i}_", _LOOKUP_COLUMNS) for i in range(lookups)]
-        ctes.append(schema.lead_lookups.insert().values(rows).cte("lookups"))
-    rows = [_binds(schema.consent_ledger, f"e{i}_", _ENTRY_COLUMNS) for i in range(entries)]
-    return schema.consent_ledger.insert().values(rows).add_cte(*ctes)
+    for i in range(lookups):
+        row = _binds(schema.lead_lookups, f"k{i}_", _LOOKUP_COLUMNS)
+        ctes.append(schema.lead_lookups.insert().values(row).cte(f"lookup{i}"))
+    return ctes
+
+
+def _entries(entries: int) -> list[sa.Insert]:
+    """The claimed lead's first consent ledger entries, one insert each."""
+    return [
+        schema.consent_ledger.insert().values(
+            _binds(schema.consent_ledger, f"e{i}_", _ENTRY_COLUMNS)
+        )
+        for i in range(entries)
+    ]
+
+
+@cache
+def _claim(lookups: int, entries: int) -> sa.Insert:
+    """The lead, its consent, its lookup hashes and its first ledger entries: one statement
+    per number of lookups and entries, built once (the last entry's insert, the rest its
+    ``WITH`` clauses)."""
+    *first, last = _entries(entries)
+    ctes = [entry.cte(f"entry{i}") for i, entry in enumerate(first)]
+    return last.add_cte(*_claim_ctes(lookups), *ctes)
+
+
+@cache
+def _claim_and_start(lookups: int, entries: int) -> sa.Insert:
+    """The claim and the lead's first sale, pending, returning the sale's id. No heartbeat:
+    the lead's row is the one this statement inserts (its ``updated_at`` is its claim's)."""
+    sales = schema.sales
+    values = _binds(sales, "s_", _SALE_COLUMNS)
+    values["lead_id"] = sa.bindparam("l_id", type_=sales.c.lead_id.type)
+    ctes = [entry.cte(f"entry{i}") for i, entry in enumerate(_entries(entries))]
+    return sales.insert().values(values).returning(sales.c.id).add_cte(*_claim_ctes(lookups), *ctes)
+
+
+def _claim_params(
+    lead: dict[str, Any],
+    consent: dict[str, Any],
+    lookups: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+) -> dict[str, Any]:
+    params = _params("l_", lead) | _params("c_", consent)
+    for i, row in enumerate(lookups):
+        params |= _params(f"k{i}_", row)
+    for i, row in enumerate(entries):
+        params |= _params(f"e{i}_", row)
+    return params
 
 
 def claim(
@@ -88,12 +145,21 @@ def claim(
 ) -> tuple[sa.Insert, dict[str, Any]]:
     """The claim's statement and its parameters: ``IntegrityError`` when the ping's lead
     exists."""
-    params = _params("l_", lead) | _params("c_", consent)
-    for i, row in enumerate(lookups):
-        params |= _params(f"k{i}_", row)
-    for i, row in enumerate(entries):
-        params |= _params(f"e{i}_", row)
+    params = _claim_params(lead, consent, lookups, entries)
     return _claim(len(lookups), len(entries)), params
+
+
+def claim_and_start(
+    lead: dict[str, Any],
+    consent: dict[str, Any],
+    lookups: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+    sale: dict[str, Any],
+) -> tuple[sa.Insert, dict[str, Any]]:
+    """The claim with the lead's first sale's start, and its parameters: one row, the sale's
+    id; ``IntegrityError`` when the ping's lead exists (nothing is written)."""
+    params = _claim_params(lead, consent, lookups, entries) | _params("s_", sale)
+    return _claim_and_start(len(lookups), len(entries)), params
 
 
 def _moved() -> Any:
@@ -106,18 +172,6 @@ def _moved() -> Any:
         .returning(leads.c.id)
         .cte("moved")
     )
-
-
-_SALE_COLUMNS = (
-    "buyer_id",
-    "bid_id",
-    "buyer_price_cents",
-    "payout_cents",
-    "status",
-    "reason",
-    "created_at",
-    "updated_at",
-)
 
 
 def _start_sale() -> sa.Insert:
