@@ -1,7 +1,7 @@
 """Margin arithmetic (docs/supplier-api.md): ``raw × (1 − p/100)`` or ``raw − a``, half-up to
 cents."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import pytest
@@ -125,3 +125,15 @@ def test_percent_margins_take_at_most_four_decimals() -> None:
         MarginConfig.model_validate({"percent": "50.000000000000000000000000000001"})
     margin = MarginConfig.model_validate({"percent": "12.3456"}).to_margin()
     assert margin.apply(1_000_001) == exact_percent(1_000_001, Decimal("12.3456"))
+
+
+def decimal_percent(raw: int, percent: Decimal) -> int:
+    """The margin as it was computed before, in Decimal (28 digits, exact at these sizes)."""
+    kept = Decimal(raw) * (Decimal(100) - percent) / Decimal(100)
+    return int(kept.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@NO_DB
+@given(raw=st.integers(min_value=-(10**12), max_value=10**12), percent=percents)
+def test_percent_is_the_decimal_arithmetic_it_replaced(raw: int, percent: Decimal) -> None:
+    assert Margin(percent=percent).apply(raw) == decimal_percent(raw, percent)

@@ -36,7 +36,7 @@ async def read_payload(request: Request) -> dict[str, object] | Refusal:
     """The request's fields; the body wins over the query string."""
     try:
         raw_query = request.scope.get("query_string", b"")
-        query = _form_pairs(raw_query, "utf-8", "query string", strict=False)
+        query = _form_pairs(raw_query, "utf-8", "query string", strict=False) if raw_query else []
         body = await _read_body(request)
         if body is None:
             raise _Malformed(f"body larger than {MAX_BODY_BYTES} bytes")
@@ -83,7 +83,7 @@ def _parse(body: bytes, content_type: str) -> dict[str, object] | Pairs:
         return _form_pairs(body, codec, "body", strict=True)
     text = _decode(body, codec, f"body is not valid {_LABELS[codec]} text")
     try:
-        parsed = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        parsed = _DECODER.decode(text)
     except _Malformed:
         raise
     except (ValueError, RecursionError):
@@ -133,7 +133,10 @@ def _form_pairs(raw: bytes, codec: str, where: str, *, strict: bool) -> Pairs:
 
 
 def _refuse_repeated(pairs: Pairs) -> None:
-    repeated = sorted(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) == len(keys):
+        return
+    repeated = sorted(k for k, n in Counter(keys).items() if n > 1)
     if repeated:
         # Which of two values did the consumer mean? Refuse rather than guess.
         raise _Malformed(f"parameter given more than once: {', '.join(_names(repeated))}")
@@ -158,6 +161,10 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
+
+
+# One decoder for every body: ``json.loads`` with these options builds a new one each call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
 
 
 def _check_shape(data: dict[str, object]) -> None:

@@ -102,14 +102,14 @@ async def _answer(
     arrived = received_of(http.scope)
     request_id = new_id("r")
     payload = await read_payload(http)
-    base_url = runtime.public_url or str(http.base_url).rstrip("/")
+    base_url = runtime.public_url or _base_url(http)
     request = SupplierRequest(
         request_id=request_id,
         endpoint=endpoint,
         arrived=arrived,
         received_at=time.time() - (time.monotonic() - arrived),
         data=payload if isinstance(payload, dict) else {},
-        remote_addr=http.client.host if http.client else None,
+        remote_addr=client[0] if (client := http.scope.get("client")) else None,
         base_url=base_url,
     )
     admitted: Admitted | None = None
@@ -128,6 +128,32 @@ async def _answer(
         # Added after the answer is logged: the link is the consumer's, not a record's.
         body = {**body, "receipt_url": base_url + receipt_path(runtime.links, lead_id)}
     return body, reply.code.http_status, reply.headers
+
+
+# The base URLs found for the parts of a request's scope they depend on: one per host name in
+# practice, so the framework builds each once; bounded, as the Host header is the client's.
+_BASE_URLS: dict[tuple[object, ...], str] = {}
+_MAX_BASE_URLS = 64
+
+
+def _base_url(http: Request) -> str:
+    """``http.base_url`` without its trailing slash, as the framework writes it."""
+    scope = http.scope
+    host = next((value for key, value in scope["headers"] if key == b"host"), None)
+    server = scope.get("server")
+    key = (
+        scope.get("scheme"),
+        host,
+        None if server is None else tuple(server),  # ASGI allows a list
+        scope.get("root_path"),
+        scope.get("app_root_path"),
+    )
+    found = _BASE_URLS.get(key)
+    if found is None:
+        if len(_BASE_URLS) >= _MAX_BASE_URLS:
+            _BASE_URLS.clear()
+        found = _BASE_URLS[key] = str(http.base_url).rstrip("/")
+    return found
 
 
 async def serve(runtime: Runtime, endpoint: str, http: Request, send: Send) -> None:

@@ -20,12 +20,15 @@ def no_penalty(_buyer_id: str) -> Decimal:
     return Decimal(0)
 
 
-def ranking_price(price: Cents, penalty_percent: Decimal) -> Decimal:
+def ranking_price(price: Cents, penalty_percent: Decimal) -> Decimal | Cents:
     """What a bid ranks at: its price after margin, less the buyer's bid penalty (percent).
 
     The penalty only orders bids (a buyer that often returns leads ranks lower); it never
-    changes what anyone is paid.
+    changes what anyone is paid. Without a penalty (most buyers) that is the price itself:
+    the number the Decimal arithmetic would give, without it.
     """
+    if not penalty_percent:
+        return price
     return Decimal(price) * (Decimal(100) - penalty_percent) / Decimal(100)
 
 

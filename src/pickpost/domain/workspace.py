@@ -116,6 +116,9 @@ class PickConfig(Model):
         return tuple(origin.lower() for origin in value)
 
 
+# What a campaign without a ``pick`` block gets: one frozen instance, not one built each PING.
+DEFAULT_PICK = PickConfig()
+
 DEFAULT_RETURN_REASONS = ("Wrong number", "Disconnected", "Duplicate", "Did not request", "Fraud")
 
 ReturnReason = Annotated[
@@ -322,7 +325,7 @@ class CampaignConfig(Model):
 
     @property
     def pick_settings(self) -> PickConfig:
-        return self.pick or PickConfig()
+        return self.pick or DEFAULT_PICK
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Self:

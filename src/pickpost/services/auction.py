@@ -60,7 +60,7 @@ class Auction:
     async def run(self, request: AuctionRequest) -> AuctionResult:
         bids: list[RawBid] = []
         calls: list[BuyerCall] = []
-        pinged: list[tuple[BuyerConfig, BuyerAdapter, Exchange]] = []
+        pinged: list[tuple[BuyerConfig, BuyerAdapter, OutboundRequest]] = []
         outbound_calls: list[tuple[OutboundRequest, int]] = []
         clock = self._clock
         started = clock.now()
@@ -100,15 +100,14 @@ class Auction:
                 reason = "test lead, and the buyer has no test endpoint"
                 calls.append(_unanswered(buyer, Outcome.SKIPPED, reason, clock.now(), True))
                 continue
-            sent = Exchange(outbound.headers, outbound.body, secrets=protocol.secrets())
-            pinged.append((buyer, protocol, sent))
+            pinged.append((buyer, protocol, outbound))
             outbound_calls.append((outbound, budget))
         if pinged:
             deliveries = await self._send(request, outbound_calls)
             ended = clock.now()
-            for (buyer, protocol, sent), delivery in zip(pinged, deliveries, strict=True):
+            for (buyer, protocol, outbound), delivery in zip(pinged, deliveries, strict=True):
                 if isinstance(delivery, Delivery):
-                    bid, call = _judge(buyer, protocol, delivery, request.test, sent)
+                    bid, call = _judge(buyer, protocol, delivery, request.test, outbound)
                     calls.append(call)
                     if bid is not None:
                         bids.append(bid)
@@ -118,6 +117,7 @@ class Auction:
                 else:
                     outcome, reason = Outcome.ERROR, _failed("sending the ping", buyer, delivery)
                 cut = _unanswered(buyer, outcome, reason, started, request.test, ended)
+                sent = Exchange(outbound.headers, outbound.body, secrets=protocol.secrets())
                 calls.append(replace(cut, exchange=sent))
         return AuctionResult(bids, calls, len(pinged))
 
@@ -168,10 +168,15 @@ def _failed(doing: str, buyer: BuyerConfig, error: BaseException) -> str:
 
 
 def _judge(
-    buyer: BuyerConfig, protocol: BuyerAdapter, delivery: Delivery, test: bool, sent: Exchange
+    buyer: BuyerConfig,
+    protocol: BuyerAdapter,
+    delivery: Delivery,
+    test: bool,
+    outbound: OutboundRequest,
 ) -> tuple[RawBid | None, BuyerCall]:
     """The bid (if any) and the timeline entry for one ping delivery; ``protocol`` is the
-    buyer's adapter, chosen once per ping (``adapter_for`` builds a new one each time)."""
+    buyer's adapter, chosen once per ping (``adapter_for`` builds a new one each time). The
+    call's exchange is made once, here, as sent and as answered."""
     response = delivery.response
     status = response.status if response else None
     bid: RawBid | None = None
@@ -196,7 +201,13 @@ def _judge(
         latency_ms=delivery.latency_ms,
         status_code=status,
         price_cents=price,
-        exchange=sent if response is None else sent.answered(response.headers, response.body),
+        exchange=Exchange(
+            outbound.headers,
+            outbound.body,
+            None if response is None else response.headers,
+            None if response is None else response.body,
+            protocol.secrets(),
+        ),
     )
     return bid, call
 
