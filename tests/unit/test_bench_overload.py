@@ -35,16 +35,19 @@ def test_phase_numbers_keep_answered_and_refused_apart() -> None:
         Shot("overload", 0, 120.0, ANSWERED),
         Shot("overload", 0, 80.0, ANSWERED, no_bids=True),
         Shot("overload", 0, 3.0, REFUSED),
+        Shot("overload", 0, 45.0, REFUSED, sent_late_ms=44.0),  # the generator's lateness
         Shot("overload", 0, 30000.0, ERROR),
         Shot("before", 0, 90.0, ANSWERED),
     ]
     numbers = phase_numbers(Phase("overload", 150, 10), shots)
-    assert (numbers.sent, numbers.answered, numbers.refused, numbers.errors) == (4, 2, 1, 1)
+    assert (numbers.sent, numbers.answered, numbers.refused, numbers.errors) == (5, 2, 2, 1)
     assert numbers.no_bids == 1
     assert numbers.answered_ms is not None
     assert numbers.answered_ms.max == 120.0
     assert numbers.refused_ms is not None
-    assert numbers.refused_ms.max == 3.0
+    assert numbers.refused_ms.max == 45.0
+    assert numbers.refused_from_sent_ms is not None
+    assert numbers.refused_from_sent_ms.max == 3.0
 
 
 def test_recovery_is_the_first_window_from_which_all_are_normal() -> None:

@@ -73,6 +73,9 @@ class PhaseNumbers:
     no_bids: int
     answered_ms: Summary | None
     refused_ms: Summary | None
+    # The refusals from when the generator sent them: without its own lateness, which a
+    # generator on the server's cores has past a few hundred pings a second.
+    refused_from_sent_ms: Summary | None
     sent_late_ms: Summary | None
 
 
@@ -134,7 +137,7 @@ def schedule(phases: Sequence[Phase], start: float) -> list[tuple[str, float]]:
 def phase_numbers(phase: Phase, shots: Sequence[Shot]) -> PhaseNumbers:
     mine = [s for s in shots if s.phase == phase.name]
     answered = [s.latency_ms for s in mine if s.outcome is Outcome.ANSWERED]
-    refused = [s.latency_ms for s in mine if s.outcome is Outcome.REFUSED]
+    refused = [s for s in mine if s.outcome is Outcome.REFUSED]
     return PhaseNumbers(
         name=phase.name,
         rate=phase.rate,
@@ -144,7 +147,8 @@ def phase_numbers(phase: Phase, shots: Sequence[Shot]) -> PhaseNumbers:
         errors=sum(s.outcome is Outcome.ERROR for s in mine),
         no_bids=sum(s.no_bids for s in mine),
         answered_ms=summarize(answered),
-        refused_ms=summarize(refused),
+        refused_ms=summarize([s.latency_ms for s in refused]),
+        refused_from_sent_ms=summarize([s.latency_ms - s.sent_late_ms for s in refused]),
         sent_late_ms=summarize([s.sent_late_ms for s in mine]),
     )
 

@@ -81,7 +81,8 @@ def overload_table(numbers: OverloadNumbers) -> Table:
     )
     for column in ("phase", "rate/s", "sent", "answered", "refused 1090", "errors"):
         table.add_column(column)
-    for column in ("answered p50", "p99", "max", "refused p50", "p99", "max", "sent late p99"):
+    columns = ("answered p50", "p99", "max", "refused p50", "p99", "max", "p99 from sent")
+    for column in (*columns, "sent late p99"):
         table.add_column(column, justify="right")
     for phase in numbers.phases:
         table.add_row(
@@ -93,6 +94,7 @@ def overload_table(numbers: OverloadNumbers) -> Table:
             str(phase.errors),
             *(_ms(phase.answered_ms, key) for key in ("p50", "p99", "max")),
             *(_ms(phase.refused_ms, key) for key in ("p50", "p99", "max")),
+            _ms(phase.refused_from_sent_ms, "p99"),
             _ms(phase.sent_late_ms, "p99"),
         )
     return table

@@ -151,9 +151,11 @@ def _overload(numbers: OverloadNumbers | None, name: str) -> Target:
         return _unmeasured(name, goal)
     answered, refused = phase.answered_ms.p99, phase.refused_ms.p99 if phase.refused_ms else 0.0
     recovered = numbers.recovered_after_s
+    sent = phase.refused_from_sent_ms
     measured = (
-        f"answered p99 {answered:.0f} ms, refused p99 {refused:.1f} ms ({phase.refused} of "
-        f"{phase.sent}), errors {phase.errors}, normal after "
+        f"answered p99 {answered:.0f} ms, refused p99 {refused:.1f} ms"
+        + ("" if sent is None else f" ({sent.p99:.1f} from sent)")
+        + f" ({phase.refused} of {phase.sent}), errors {phase.errors}, normal after "
         + ("never" if recovered is None else f"{recovered:.2f} s")
     )
     met = (
