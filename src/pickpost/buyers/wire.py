@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 
 from pickpost.domain.outcomes import Outcome
 
-
 @dataclass(frozen=True, slots=True)
 class OutboundRequest:
     method: str
@@ -34,6 +33,16 @@ class Delivery:
     sent: bool = True
 
 
+class PingMemo:
+    """What the adapters of one ping's buyers share: the native body's part every buyer of the
+    ping is sent alike, encoded by the first (``native.PingBody``) and reused by the others."""
+
+    __slots__ = ("native_body",)
+
+    def __init__(self) -> None:
+        self.native_body: object = None
+
+
 @dataclass(frozen=True, slots=True)
 class PingOrder:
     """A ping to one buyer, before an adapter writes it in that buyer's protocol."""
@@ -45,6 +54,7 @@ class PingOrder:
     tmax_ms: int  # what the buyer has left to answer
     lead: Mapping[str, object]  # the validated ping fields
     now: float  # epoch seconds: the lead's time, for timestamps and ages
+    memo: PingMemo | None = None  # one per ping, shared by its buyers' orders
 
 
 @dataclass(frozen=True, slots=True)
