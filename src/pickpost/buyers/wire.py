@@ -1,27 +1,32 @@
-"""The shapes an adapter builds and parses; the transport moves them."""
+"""The shapes an adapter builds and parses; the transport moves them.
+
+The ones made for every buyer of every ping are ``NamedTuple``s: as immutable as a frozen
+dataclass, built in one step instead of one ``object.__setattr__`` a field."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import NamedTuple
 
 from pickpost.domain.outcomes import Outcome
 
-@dataclass(frozen=True, slots=True)
-class OutboundRequest:
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
+class OutboundRequest(NamedTuple):
     method: str
     url: str
     body: bytes
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = _NO_HEADERS
 
 
-@dataclass(frozen=True, slots=True)
-class InboundResponse:
+class InboundResponse(NamedTuple):
     status: int
     body: bytes
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = _NO_HEADERS
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(NamedTuple):
     """What sending one request came to: a response, or a timeout/error and its reason."""
 
     started_at: float  # epoch seconds
@@ -43,8 +48,7 @@ class PingMemo:
         self.native_body: object = None
 
 
-@dataclass(frozen=True, slots=True)
-class PingOrder:
+class PingOrder(NamedTuple):
     """A ping to one buyer, before an adapter writes it in that buyer's protocol."""
 
     ping_id: str

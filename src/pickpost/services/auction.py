@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from pickpost.buyers import adapter
 from pickpost.buyers.adapter import BuyerAdapter
@@ -120,7 +120,7 @@ class Auction:
                     outcome, reason = Outcome.ERROR, _failed("sending the ping", buyer, delivery)
                 cut = _unanswered(buyer, outcome, reason, started, request.test, ended)
                 sent = Exchange(outbound.headers, outbound.body, secrets=protocol.secrets())
-                calls.append(replace(cut, exchange=sent))
+                calls.append(cut._replace(exchange=sent))
         return AuctionResult(bids, calls, len(pinged))
 
     async def _send(
