@@ -2,6 +2,7 @@
 network."""
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pickpost.buyers import native
 from pickpost.buyers.answers import (
     MAX_PRICE_CENTS,
     Accepted,
@@ -18,7 +20,6 @@ from pickpost.buyers.answers import (
     PostAnswer,
     Rejected,
 )
-from pickpost.buyers import native
 from pickpost.buyers.native import TMAX_HEADER, build_post, parse_ping, parse_post
 from pickpost.buyers.wire import InboundResponse, OutboundRequest, PingMemo, PingOrder
 from pickpost.domain.bids import RawBid
@@ -54,7 +55,7 @@ def build_ping(
     campaign_id: str,
     test: bool,
     tmax_ms: int,
-    lead: dict[str, object],
+    lead: Mapping[str, object],
     memo: PingMemo | None = None,
 ) -> OutboundRequest:
     order = PingOrder(ping_id, campaign_id, "7", test, tmax_ms, lead, 0.0, memo)
@@ -140,13 +141,14 @@ def test_a_memo_handed_another_pings_order_is_not_reused() -> None:
     """Each of the ping id, campaign, test flag and lead (by identity) tells pings apart."""
     lead: dict[str, object] = {"zip_code": "78701"}
     memo = PingMemo()
-    for ping_id, campaign_id, test, this_lead in [
+    pings: list[tuple[str, str, bool, Mapping[str, object]]] = [
         ("p_1", "101", False, lead),
         ("p_2", "101", False, lead),
         ("p_2", "102", False, lead),
         ("p_2", "102", True, lead),
         ("p_2", "102", True, {"zip_code": "10001"}),
-    ]:
+    ]
+    for ping_id, campaign_id, test, this_lead in pings:
         before = memo.native_body
         sent = build_ping(BUYER, ping_id, campaign_id, test, 500, this_lead, memo)
         assert sent.body == whole_body(ping_id, campaign_id, test, 500, this_lead)

@@ -44,7 +44,7 @@ class PingBody:
     sent the same ping id, campaign, test flag and lead, so each buyer's body is this with its
     own budget spliced in, byte for byte what encoding the whole body gives."""
 
-    __slots__ = ("_head", "_tail", "_key", "_lead")
+    __slots__ = ("_head", "_key", "_lead", "_tail")
 
     def __init__(
         self, ping_id: str, campaign_id: str, test: bool, lead: Mapping[str, object]
