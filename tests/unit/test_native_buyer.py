@@ -2,6 +2,7 @@
 network."""
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pickpost.buyers import native
 from pickpost.buyers.answers import (
     MAX_PRICE_CENTS,
     Accepted,
@@ -18,8 +20,8 @@ from pickpost.buyers.answers import (
     PostAnswer,
     Rejected,
 )
-from pickpost.buyers.native import TMAX_HEADER, build_ping, build_post, parse_ping, parse_post
-from pickpost.buyers.wire import InboundResponse
+from pickpost.buyers.native import TMAX_HEADER, build_post, parse_ping, parse_post
+from pickpost.buyers.wire import InboundResponse, OutboundRequest, PingMemo, PingOrder
 from pickpost.domain.bids import RawBid
 from pickpost.domain.workspace import BuyerConfig
 from tests.unit.factories import NO_DB, make_buyer
@@ -45,6 +47,25 @@ def body_of(payload: bytes) -> dict[str, Any]:
 
 
 # --- ping request ---------------------------------------------------------------------------------
+
+
+def build_ping(
+    buyer: BuyerConfig,
+    ping_id: str,
+    campaign_id: str,
+    test: bool,
+    tmax_ms: int,
+    lead: Mapping[str, object],
+    memo: PingMemo | None = None,
+) -> OutboundRequest:
+    order = PingOrder(ping_id, campaign_id, "7", test, tmax_ms, lead, 0.0, memo)
+    return native.build_ping(buyer, order)
+
+
+def whole_body(ping_id: str, campaign_id: str, test: bool, tmax: int, lead: object) -> bytes:
+    """The body as one ``orjson.dumps`` of it all: what the spliced body must equal."""
+    body = {"ping_id": ping_id, "campaign_id": campaign_id, "test": test, "tmax_ms": tmax}
+    return orjson.dumps({**body, "lead": lead})
 
 
 def test_build_ping() -> None:
@@ -85,6 +106,53 @@ def test_build_ping_sends_exactly_the_given_lead_fields(lead: dict[str, object])
 def test_tmax_header_and_body_agree(tmax: int) -> None:
     request = build_ping(BUYER, "p_3", "101", False, tmax, {})
     assert int(request.headers[TMAX_HEADER]) == body_of(request.body)["tmax_ms"] == tmax
+
+
+JSON_LEAF = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text()
+JSON_VALUES = st.recursive(
+    JSON_LEAF | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@NO_DB
+@given(
+    ping_id=st.text(),
+    campaign_id=st.text(),
+    test=st.booleans(),
+    lead=st.dictionaries(st.text(), JSON_VALUES, max_size=6),
+    budgets=st.lists(st.integers(min_value=0, max_value=2**40), min_size=1, max_size=4),
+)
+def test_each_buyers_body_is_byte_for_byte_the_whole_bodys_encoding(
+    ping_id: str, campaign_id: str, test: bool, lead: dict[str, object], budgets: list[int]
+) -> None:
+    """One ping's bodies share one encoding of all but ``tmax_ms`` (the memo); each is the
+    bytes encoding its whole body at once gives."""
+    memo = PingMemo()
+    for tmax in budgets:
+        sent = build_ping(BUYER, ping_id, campaign_id, test, tmax, lead, memo)
+        assert sent.body == whole_body(ping_id, campaign_id, test, tmax, lead)
+        assert sent.headers[TMAX_HEADER] == str(tmax)
+    assert isinstance(memo.native_body, native.PingBody)
+
+
+def test_a_memo_handed_another_pings_order_is_not_reused() -> None:
+    """Each of the ping id, campaign, test flag and lead (by identity) tells pings apart."""
+    lead: dict[str, object] = {"zip_code": "78701"}
+    memo = PingMemo()
+    pings: list[tuple[str, str, bool, Mapping[str, object]]] = [
+        ("p_1", "101", False, lead),
+        ("p_2", "101", False, lead),
+        ("p_2", "102", False, lead),
+        ("p_2", "102", True, lead),
+        ("p_2", "102", True, {"zip_code": "10001"}),
+    ]
+    for ping_id, campaign_id, test, this_lead in pings:
+        before = memo.native_body
+        sent = build_ping(BUYER, ping_id, campaign_id, test, 500, this_lead, memo)
+        assert sent.body == whole_body(ping_id, campaign_id, test, 500, this_lead)
+        assert memo.native_body is not before
 
 
 # --- ping answer ----------------------------------------------------------------------------------

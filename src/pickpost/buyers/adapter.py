@@ -86,9 +86,7 @@ class NativeAdapter:
     def build_ping(self, order: PingOrder) -> OutboundRequest | None:
         if not self.pings():
             return None
-        return native.build_ping(
-            self._buyer, order.ping_id, order.campaign_id, order.test, order.tmax_ms, order.lead
-        )
+        return native.build_ping(self._buyer, order)
 
     def parse_ping(self, response: InboundResponse, latency_ms: float) -> PingAnswer:
         return native.parse_ping(self._buyer, response, latency_ms)

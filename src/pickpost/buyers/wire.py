@@ -1,28 +1,32 @@
-"""The shapes an adapter builds and parses; the transport moves them."""
+"""The shapes an adapter builds and parses; the transport moves them.
+
+The ones made for every buyer of every ping are ``NamedTuple``s: as immutable as a frozen
+dataclass, built in one step instead of one ``object.__setattr__`` a field."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import NamedTuple
 
 from pickpost.domain.outcomes import Outcome
 
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
-@dataclass(frozen=True, slots=True)
-class OutboundRequest:
+
+class OutboundRequest(NamedTuple):
     method: str
     url: str
     body: bytes
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = _NO_HEADERS
 
 
-@dataclass(frozen=True, slots=True)
-class InboundResponse:
+class InboundResponse(NamedTuple):
     status: int
     body: bytes
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = _NO_HEADERS
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(NamedTuple):
     """What sending one request came to: a response, or a timeout/error and its reason."""
 
     started_at: float  # epoch seconds
@@ -34,8 +38,17 @@ class Delivery:
     sent: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class PingOrder:
+class PingMemo:
+    """What the adapters of one ping's buyers share: the native body's part every buyer of the
+    ping is sent alike, encoded by the first (``native.PingBody``) and reused by the others."""
+
+    __slots__ = ("native_body",)
+
+    def __init__(self) -> None:
+        self.native_body: object = None
+
+
+class PingOrder(NamedTuple):
     """A ping to one buyer, before an adapter writes it in that buyer's protocol."""
 
     ping_id: str
@@ -45,6 +58,7 @@ class PingOrder:
     tmax_ms: int  # what the buyer has left to answer
     lead: Mapping[str, object]  # the validated ping fields
     now: float  # epoch seconds: the lead's time, for timestamps and ages
+    memo: PingMemo | None = None  # one per ping, shared by its buyers' orders
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,12 @@
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from pickpost.buyers import adapter
 from pickpost.buyers.adapter import BuyerAdapter
 from pickpost.buyers.answers import Invalid, NoBid, PingAnswer
-from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest, PingOrder
+from pickpost.buyers.wire import Delivery, InboundResponse, OutboundRequest, PingMemo, PingOrder
 from pickpost.domain.bids import RawBid
 from pickpost.domain.deadline import Deadline
 from pickpost.domain.money import Cents
@@ -64,6 +64,7 @@ class Auction:
         outbound_calls: list[tuple[OutboundRequest, int]] = []
         clock = self._clock
         started = clock.now()
+        memo = PingMemo()  # the buyers' bodies' common part, encoded once
         for buyer in request.buyers:
             protocol = adapter.adapter_for(buyer)
             if not protocol.pings():
@@ -89,6 +90,7 @@ class Auction:
                 tmax_ms=budget,
                 lead=request.lead,
                 now=clock.now(),
+                memo=memo,
             )
             try:
                 outbound = protocol.build_ping(order)
@@ -118,7 +120,7 @@ class Auction:
                     outcome, reason = Outcome.ERROR, _failed("sending the ping", buyer, delivery)
                 cut = _unanswered(buyer, outcome, reason, started, request.test, ended)
                 sent = Exchange(outbound.headers, outbound.body, secrets=protocol.secrets())
-                calls.append(replace(cut, exchange=sent))
+                calls.append(cut._replace(exchange=sent))
         return AuctionResult(bids, calls, len(pinged))
 
     async def _send(

@@ -3,7 +3,6 @@ rows the live path writes: personal values sealed and hashed for lookups as a PO
 them, outcomes as a finished sale stores them."""
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -127,7 +126,7 @@ class SqlSeeder:
             bodies.response_headers,
             None if bodies.response_body is None else orjson.dumps(bodies.response_body),
         )
-        call = replace(seeded.call, exchange=sent)
+        call = seeded.call._replace(exchange=sent)
         return call_row(call, seeded.ping_id, seeded.lead_id, self._personal.seal_call)
 
 
