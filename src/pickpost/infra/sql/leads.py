@@ -372,10 +372,10 @@ class SqlLeadStore:
             )
         async with self._single.connect() as conn:
             result = await conn.execute(statement, params)
-            sale_id = None if attempt is None else int(result.scalar_one())
         _remember(self._heads, lead.lead_id, head)
-        if attempt is None or sale_id is None:
+        if attempt is None:
             return None
+        sale_id = int(result.scalar_one())
         _remember(self._sales, sale_id, (lead.lead_id, attempt.buyer_id, attempt.bid_id))
         return sale_id
 
