@@ -218,15 +218,22 @@ async def _written(
     return [tuple(r) for r in rows], sorted(c.buyer_id for c in calls), entries
 
 
+async def _sell_beta_after(store: SqlLeadStore, lead_id: str, alpha: int) -> int:
+    """Beta's sale started with alpha's answer, then the lead stored as sold with beta's:
+    beta's sale id."""
+    beta = await store.start_sale(_attempt(lead_id, 1), _sold(alpha, "alpha"))
+    assert isinstance(beta, int)
+    outcome = StoredOutcome(lead_id, "100", "7", LeadStatus.SOLD, 0, "ok", {"n": 2})
+    assert await store.finish_lead(outcome, payout=7200, finished=_sold(beta, "beta"))
+    return beta
+
+
 def test_a_held_answer_goes_once_with_the_next_start_or_the_stored_answer(database: str) -> None:
     async def scenario(store: SqlLeadStore, engine: Any) -> None:
         lead, _ = await _claimed(store)
         alpha = await store.start_sale(_attempt(lead.lead_id, 0))
         assert isinstance(alpha, int)
-        beta = await store.start_sale(_attempt(lead.lead_id, 1), _sold(alpha, "alpha"))
-        assert isinstance(beta, int)
-        outcome = StoredOutcome(lead.lead_id, "100", "7", LeadStatus.SOLD, 0, "ok", {"n": 2})
-        assert await store.finish_lead(outcome, payout=7200, finished=_sold(beta, "beta"))
+        beta = await _sell_beta_after(store, lead.lead_id, alpha)
         sales, calls, chain = await _written(engine, lead.lead_id)
         # Beta's sale was written with the answer: not cut off as a pending one.
         assert sales == [("alpha", "sold"), ("beta", "sold")]
@@ -340,10 +347,7 @@ def test_racing_claims_with_the_first_start_write_one_lead_and_one_sale(database
         assert stored is not None
         assert (stored.lead_id, stored.status) == (lead.lead_id, LeadStatus.SELLING)
         # The sale goes on as any: the next start and the stored answer carry the answers.
-        beta = await store.start_sale(_attempt(lead.lead_id, 1), _sold(alpha, "alpha"))
-        assert isinstance(beta, int)
-        outcome = StoredOutcome(lead.lead_id, "100", "7", LeadStatus.SOLD, 0, "ok", {"n": 2})
-        assert await store.finish_lead(outcome, payout=7200, finished=_sold(beta, "beta"))
+        await _sell_beta_after(store, lead.lead_id, alpha)
         sales, calls, chain = await _written(engine, lead.lead_id)
         assert sales == [("alpha", "sold"), ("beta", "sold")]
         assert calls == ["alpha", "beta"]
